@@ -1,0 +1,31 @@
+"""Production settings: every secret and service address must come from the environment.
+
+A missing one stops the process at start with a message naming all that is missing, rather than
+running on a development default.
+"""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PARLEY_PLATFORM_HOST")
+_missing = [name for name in REQUIRED if not os.environ.get(name)]
+if _missing:
+    raise ImproperlyConfigured(
+        "Parley's production settings need these environment variables: " + ", ".join(_missing)
+    )
+
+from .base import *  # noqa: E402, F403
+from .base import env  # noqa: E402
+
+DEBUG = False
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"

@@ -1,0 +1,3 @@
+"""URLs of the platform host (public schema): widget, public APIs, signup."""
+
+urlpatterns: list = []

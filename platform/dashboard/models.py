@@ -1,0 +1,39 @@
+"""Tenant-schema models of the dashboard: the tenant's people (owner, admins, agents).
+
+Users live in the tenant's own schema, so a login exists only on its own tenant's host.
+"""
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    AGENT = "agent", "Agent"
+
+
+class AgentManager(UserManager):
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("username", email)
+        return super().create_user(email=email, password=password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person of the tenant who signs in to the dashboard. The email is the login."""
+
+    email = models.EmailField(unique=True)
+    display_name = models.CharField(max_length=100, blank=True)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.AGENT)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = ["username"]
+
+    objects = AgentManager()
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def public_name(self) -> str:
+        return self.display_name or self.email.split("@")[0]

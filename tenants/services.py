@@ -1,0 +1,90 @@
+"""Services that change tenants: creation of the public tenant and of tenants with their schema."""
+
+import re
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+
+from tenants.keys import api_key_digest, new_api_key, new_identity_secret, new_site_key
+from tenants.models import ApiKey, Domain, Site, SiteKey, Tenant
+from tenants.origins import normalize_allowed_origin
+
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
+
+
+def schema_name_for(slug: str) -> str:
+    """PostgreSQL schema of a tenant: `t_` + the slug with hyphens made underscores."""
+    return "t_" + slug.replace("-", "_")
+
+
+def tenant_host(slug: str) -> str:
+    return f"{slug}.{settings.PLATFORM_HOST}"
+
+
+def tenant_url(tenant: Tenant) -> str:
+    """The tenant's dashboard URL: the platform URL with the tenant's slug as subdomain."""
+    parts = urlsplit(settings.PLATFORM_URL)
+    return f"{parts.scheme}://{tenant.slug}.{parts.netloc}"
+
+
+@transaction.atomic
+def public_tenant_ensure() -> Tenant:
+    """The public schema's tenant row, reached at the platform host. Idempotent."""
+    tenant, _ = Tenant.objects.get_or_create(
+        schema_name=settings.PUBLIC_SCHEMA_NAME,
+        defaults={"name": "Parley platform", "slug": "public"},
+    )
+    Domain.objects.get_or_create(
+        domain=settings.PLATFORM_HOST, defaults={"tenant": tenant, "is_primary": True}
+    )
+    return tenant
+
+
+def tenant_create(*, name: str, slug: str) -> Tenant:
+    """Create a tenant, its schema (migrated) and its dashboard host `<slug>.<platform host>`."""
+    if not SLUG_PATTERN.match(slug):
+        raise ValueError(f"invalid tenant slug: {slug!r}")
+    tenant = Tenant(schema_name=schema_name_for(slug), name=name, slug=slug)
+    tenant.save(verbosity=0)
+    Domain.objects.create(domain=tenant_host(slug), tenant=tenant, is_primary=True)
+    return tenant
+
+
+def tenant_get_or_create(*, name: str, slug: str) -> tuple[Tenant, bool]:
+    """The tenant with this slug, created (with its schema) when it does not exist yet."""
+    existing = Tenant.objects.filter(slug=slug).first()
+    if existing is not None:
+        return existing, False
+    return tenant_create(name=name, slug=slug), True
+
+
+@transaction.atomic
+def site_create(
+    *,
+    tenant: Tenant,
+    name: str,
+    allowed_origins: list[str],
+    public_rooms: bool = False,
+    require_identity: bool = False,
+) -> Site:
+    """Create a site with a fresh site key and identity secret. Origins are validated here."""
+    site = Site.objects.create(
+        tenant=tenant,
+        name=name,
+        allowed_origins=[normalize_allowed_origin(origin) for origin in allowed_origins],
+        public_rooms=public_rooms,
+        require_identity=require_identity,
+        identity_secret=new_identity_secret(),
+    )
+    SiteKey.objects.create(site=site, key=new_site_key())
+    return site
+
+
+def api_key_create(*, tenant: Tenant, name: str) -> tuple[ApiKey, str]:
+    """Create an API key. Returns the row and the key itself, which is never stored."""
+    api_key = new_api_key()
+    row = ApiKey.objects.create(
+        tenant=tenant, name=name, prefix=api_key[:8], key_hash=api_key_digest(api_key)
+    )
+    return row, api_key
