@@ -52,13 +52,16 @@ class Command(BaseCommand):
             env=self._child_environment(),
         )
         self._print_banner(demo)
-        signal.signal(signal.SIGTERM, lambda *_: daphne.terminate())
-        try:
-            daphne.wait()
-        except KeyboardInterrupt:
+
+        def stop(signum, frame):
             self.stdout.write("\nStopping Parley…")
             daphne.terminate()
-            daphne.wait(timeout=15)
+
+        # Handled explicitly: a shell that starts `make run` in the background ignores SIGINT.
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            daphne.wait()
         finally:
             customer_server.shutdown()
             connection.close()
