@@ -1,0 +1,103 @@
+"""Errors a user of Parley can see, each with its documented code (PROTOCOL.md, Errors).
+
+One hierarchy for every surface: an HTTP endpoint answers `http_status` with
+`{"error": {"code", "message"}}` (plus `retry_after` on 429); a socket sends an `error` frame with
+the same code, or closes with `close_code` when the error ends the connection. Raise these from
+services and selectors; the API layer and the consumers translate them in one place each.
+"""
+
+
+class ParleyError(Exception):
+    code = "bad_request"
+    http_status = 400
+    close_code = 4400
+    default_message = "The request is not valid."
+
+    def __init__(self, message: str | None = None, *, retry_after: int | None = None):
+        self.message = message or self.default_message
+        self.retry_after = retry_after
+        super().__init__(self.message)
+
+    def as_body(self) -> dict:
+        body: dict = {"code": self.code, "message": self.message}
+        if self.retry_after is not None:
+            body["retry_after"] = self.retry_after
+        return {"error": body}
+
+
+class BadRequest(ParleyError):
+    pass
+
+
+class InvalidJson(ParleyError):
+    code = "invalid_json"
+    default_message = "The body is not valid JSON."
+
+
+class PayloadTooLarge(ParleyError):
+    code = "payload_too_large"
+    http_status = 413
+    default_message = "The body is too large."
+
+
+class UnknownSiteKey(ParleyError):
+    code = "unknown_site_key"
+    http_status = 404
+    close_code = 4403
+    default_message = "No live site has this site key."
+
+
+class OriginNotAllowed(ParleyError):
+    code = "origin_not_allowed"
+    http_status = 403
+    close_code = 4403
+    default_message = "This page's origin is not in the site's allowed origins."
+
+
+class InvalidToken(ParleyError):
+    code = "invalid_token"
+    http_status = 401
+    close_code = 4401
+    default_message = "The token is missing, invalid or expired."
+
+
+class IdentityRequired(ParleyError):
+    code = "identity_required"
+    http_status = 401
+    close_code = 4401
+    default_message = "This site requires a verified user identity."
+
+
+class IdentityInvalid(ParleyError):
+    code = "identity_invalid"
+    http_status = 401
+    close_code = 4401
+    default_message = "The user identity hash does not match."
+
+
+class NotFound(ParleyError):
+    code = "not_found"
+    http_status = 404
+    close_code = 4403
+    default_message = "Not found."
+
+
+class Forbidden(ParleyError):
+    code = "forbidden"
+    http_status = 403
+    close_code = 4403
+    default_message = "You may not do this."
+
+
+class PlanLimit(ParleyError):
+    code = "plan_limit"
+    http_status = 402
+    close_code = 4402
+    default_message = "The plan's limit is reached."
+
+
+class RateLimited(ParleyError):
+    code = "rate_limited"
+    http_status = 429
+    close_code = 4429
+    default_message = "Too many requests; retry later."
