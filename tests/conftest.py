@@ -60,3 +60,16 @@ def tenant_a(make_tenant) -> Tenant:
 @pytest.fixture
 def tenant_b(make_tenant) -> Tenant:
     return make_tenant("beta", "Beta LLC")
+
+
+@pytest.fixture
+def log_output():
+    """What Parley's configured log handler writes while the test runs, as one string."""
+    import io
+    import logging
+
+    handler = logging.getLogger().handlers[0]
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)

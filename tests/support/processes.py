@@ -43,6 +43,8 @@ class Daphne:
                 sys.executable,
                 "-m",
                 "daphne",
+                "-v",
+                "0",  # no daphne access log: it prints query strings (core/access_log.py)
                 "-b",
                 "127.0.0.1",
                 "-p",

