@@ -68,7 +68,13 @@ def log_output():
     import io
     import logging
 
-    handler = logging.getLogger().handlers[0]
+    from core.logging import RedactingFilter
+
+    handler = next(
+        h
+        for h in logging.getLogger().handlers
+        if any(isinstance(f, RedactingFilter) for f in h.filters)
+    )
     stream = io.StringIO()
     previous = handler.setStream(stream)
     yield stream

@@ -1,6 +1,11 @@
 """/metrics exposes Parley's series; the access log has request ids and no query strings."""
 
 import pytest
+from channels.testing import HttpCommunicator
+
+# Imported at collection: building the ASGI application sets Django up again, which reconfigures
+# logging (and would replace the handler that `log_output` listens to).
+from config.asgi import application
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +30,6 @@ def test_metrics_lists_every_parley_series(client):
 
 
 async def test_access_log_carries_a_request_id_and_no_query_string(log_output):
-    from channels.testing import HttpCommunicator
-
-    from config.asgi import application
-
     communicator = HttpCommunicator(
         application,
         "GET",
