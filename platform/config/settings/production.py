@@ -8,8 +8,9 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PARLEY_PLATFORM_HOST")
-_missing = [name for name in REQUIRED if not os.environ.get(name)]
+from config.settings import PRODUCTION_REQUIRED
+
+_missing = [name for name in PRODUCTION_REQUIRED if not os.environ.get(name)]
 if _missing:
     raise ImproperlyConfigured(
         "Parley's production settings need these environment variables: " + ", ".join(_missing)
