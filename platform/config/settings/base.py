@@ -12,6 +12,8 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-secret-key-change-me")
+# Old keys still accepted for signatures during a rotation (infra/RUNBOOK.md, Rotate secrets).
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DEBUG", default=False)
 
 # The platform host serves the widget, the public APIs and signup; each tenant's dashboard is
