@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Parley side by side with the seed tutorial app (../shared/bench/seed_app); see docs/PERFORMANCE.md.
+bench: install
+	$(BIN)/python bench/run.py --json artifacts/bench.json
 
 lint: install
 	$(BIN)/ruff check .
