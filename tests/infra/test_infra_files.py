@@ -92,4 +92,4 @@ def test_the_image_runs_daphne_as_a_non_root_user():
     dockerfile = (INFRA / "Dockerfile").read_text()
     assert dockerfile.count("FROM ") >= 2  # multi-stage
     assert "\nUSER parley" in dockerfile
-    assert '"daphne", "-v", "0"' in dockerfile
+    assert '"core.serve", "-v", "0"' in dockerfile
