@@ -158,7 +158,7 @@ def start_parley(processes: Processes, env: dict[str, str]) -> tuple[int, int]:
         [
             sys.executable,
             "-m",
-            "daphne",
+            "core.serve",  # production shape: daphne with a graceful drain
             "-v",
             "0",
             "-b",
