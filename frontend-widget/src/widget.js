@@ -1,6 +1,7 @@
 // The widget's brain: session, socket, conversation state and the public API's effects. It knows
 // the view only through the small interface `createView` returns, so it runs in Node as well.
 
+import { createBackoff } from "./backoff.js";
 import { createConnection } from "./connection.js";
 import { pickLocale, translator } from "./i18n.js";
 import { createOutbox } from "./outbox.js";
@@ -19,6 +20,7 @@ import { createStore } from "./storage.js";
 const TYPING_REFRESH = 3000; // resend `typing: true` at most this often while typing
 const TYPING_IDLE = 4000; // then `typing: false` after this long without a key
 const TYPING_SHOWN = 6000; // an agent's indicator fades if no update comes (a lost `false`)
+const SESSION_ATTEMPTS = 5; // at page load, for a session answer that may pass (5xx, 429)
 const EVENTS = ["ready", "open", "close", "message", "unread", "status", "error"];
 
 function cleanUser(user) {
@@ -342,7 +344,10 @@ export function createWidget({ config, env }) {
       const first = Math.min(...messages.keys());
       if (Number.isFinite(first)) connection.send(historyFrame(first));
     },
-    onVisible: () => markRead(),
+    onVisible() {
+      markRead();
+      render();
+    },
   };
 
   let generation = 0;
@@ -352,13 +357,24 @@ export function createWidget({ config, env }) {
     // identify() or shutdown() while the session request is out makes this start stale.
     const mine = ++generation;
     let answer;
-    try {
-      answer = await fetchSession();
-    } catch (error) {
-      if (mine !== generation) return;
-      phase = "failed";
-      report(error);
-      return;
+    const backoff = createBackoff({ base: 1000, random: env.random });
+    for (let attempt = 1; !answer; attempt++) {
+      try {
+        answer = await fetchSession();
+      } catch (error) {
+        if (mine !== generation) return;
+        // An outage or a rate limit passes: retry a few times. A refusal, or a request the
+        // browser blocked (possibly CORS: the origin is not allowed), would only fail again.
+        const passing = !error.fatal && error.code !== "unreachable" && error.code !== "bad_response";
+        if (!passing || attempt >= SESSION_ATTEMPTS) {
+          phase = "failed";
+          report(error);
+          return;
+        }
+        const delay = error.retryAfter != null ? error.retryAfter * 1000 : backoff.next();
+        await new Promise((resolve) => timers.setTimeout(resolve, delay));
+        if (mine !== generation) return;
+      }
     }
     if (mine !== generation) return;
     session = null;

@@ -171,6 +171,39 @@ test("an unreachable Parley (or a refused CORS check) is named once", async () =
   assert.match(ctx.console.lines.error[0], /could not reach http:\/\/parley\.test.*not allowed/);
 });
 
+test("a passing outage at page load is retried; a lasting one is reported once", async () => {
+  const flaky = setup({
+    answers: [
+      jsonResponse(503, { error: { code: "unavailable", message: "deploying" } }),
+      jsonResponse(429, { error: { code: "rate_limited", message: "slow" }, retry_after: 2 }),
+      jsonResponse(200, session()),
+    ],
+  });
+  const starting = flaky.widget.start();
+  await flush();
+  await flaky.clock.tick(500); // backoff from 1 s, full jitter (random is 0.5 here)
+  assert.equal(flaky.requests.length, 2);
+  await flaky.clock.tick(1999);
+  assert.equal(flaky.requests.length, 2, "retry_after is 2 s");
+  await flaky.clock.tick(1);
+  await starting;
+  assert.equal(flaky.requests.length, 3);
+  assert.equal(flaky.views.length, 1);
+  assert.equal(flaky.console.lines.error.length, 0);
+
+  const down = setup({ answers: [jsonResponse(502, null)] });
+  const failing = down.widget.start();
+  for (let i = 0; i < 5; i++) {
+    await flush();
+    await down.clock.tick(30000);
+  }
+  await failing;
+  assert.equal(down.requests.length, 5);
+  assert.equal(down.views.length, 0);
+  assert.equal(down.console.lines.error.length, 1);
+  assert.match(down.console.lines.error[0], /refused: server_error/);
+});
+
 test("the session is kept per site key: a reload sends the same token and shows the conversation", async () => {
   const storage = new MemoryStorage();
   const first = setup({ storage });

@@ -111,17 +111,15 @@ class StubChatSocket:
     def on_frame(self, ws, frame):
         self.frames.append(frame)
         if frame["type"] == "auth":
-            ws.send(
-                json.dumps(
-                    {
-                        "type": "ready",
-                        "room": "conv1",
-                        "visitor_id": "v1",
-                        "messages": [],
-                        "has_more": False,
-                    }
-                )
-            )
+            welcome = {
+                "id": self.next_id,
+                "text": "Welcome back!",
+                "ts": "2026-11-24T09:59:00Z",
+                "author": {"kind": "agent", "id": "a1", "name": "Anna"},
+            }
+            self.next_id += 1
+            ready = {"type": "ready", "room": "conv1", "visitor_id": "v1", "messages": [welcome]}
+            ws.send(json.dumps({**ready, "has_more": False}))
         elif frame["type"] == "message":
             ws.send(
                 json.dumps(
@@ -172,14 +170,20 @@ def test_open_widget_under_strict_csp_with_a_stubbed_session(parley, customer_si
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
 
     page.goto(site)
-    launcher = page.get_by_role("button", name="Open chat")
+    launcher = page.get_by_role("button", name="Open chat (1 unread)")
     expect(launcher).to_be_visible()
+    expect(launcher.locator(".badge")).to_have_text("1")
     assert session_requests == [{"site_key": "pk_stub"}]
     # The site's color reached the shadow root through a constructed stylesheet.
     assert launcher.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(20, 83, 45)"
     browser_page.screenshot("widget-launcher.png")
 
     launcher.press("Enter")  # keyboard only
+    expect(launcher).to_have_count(0)  # its name is now "Close chat"
+    launcher = page.locator("parley-widget .launcher")
+    expect(launcher).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("parley-widget .badge")).to_be_hidden()
+    assert {"type": "read", "up_to": 1} in socket.frames
     textarea = page.get_by_label("Your message")
     expect(textarea).to_be_focused()
     expect(page.get_by_text("Hi! Ask us anything about tents.")).to_be_visible()
