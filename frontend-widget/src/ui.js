@@ -128,12 +128,14 @@ export function createView({ window, site, t, locale, handlers }) {
 
   function close() {
     if (!isOpen) return;
+    const hadFocus = root.activeElement !== null;
     isOpen = false;
     panel.hidden = true;
     host.classList.remove("open");
     launcher.setAttribute("aria-expanded", "false");
     launcher.setAttribute("aria-label", t("openChat"));
-    launcher.focus();
+    // Back to the launcher when the visitor closed it; a page's Parley('close') steals nothing.
+    if (hadFocus) launcher.focus();
     handlers.onClose();
   }
 

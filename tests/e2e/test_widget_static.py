@@ -3,13 +3,13 @@ origin that carries a strict Content-Security-Policy (scripts, styles and connec
 Parley's origin, nothing inline).
 """
 
-import json
 import re
 
 import pytest
-from playwright.sync_api import WebSocketRoute, expect
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import strict_csp
+from tests.e2e.stubs import AGENT, StubParley
 
 # django_db: the test database must exist for the daphne that `parley` starts on it.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
@@ -64,108 +64,23 @@ def test_unknown_site_key_gives_no_widget_and_one_clear_console_error(
     expect(page.get_by_role("heading", name="About Acme")).to_be_visible()
 
 
-def stub_session(origin: str, platform_url: str) -> dict:
-    return {
-        "visitor_id": "v1",
-        "token": "stub-token",
-        "expires_at": "2030-01-01T00:00:00Z",
-        "conversation": "conv1",
-        "ws_url": platform_url.replace("http", "ws") + "/ws/chat/conv1/?site_key=pk_stub",
-        "site": {
-            "name": "Acme Outdoor",
-            "color": "#14532d",
-            "greeting": "Hi! Ask us anything about tents.",
-            "position": "right",
-            "locale": "en",
-            "public_rooms": False,
-            "agents_online": True,
-        },
-    }
-
-
-class StubChatSocket:
-    """The chat socket's side of the contract, as far as this page needs it."""
-
-    def __init__(self):
-        self.frames: list[dict] = []
-        self.next_id = 1
-
-    def handle(self, ws: WebSocketRoute) -> None:
-        ws.on_message(lambda message: self.on_frame(ws, json.loads(message)))
-
-    def send_message(self, ws, text, author, client_id=None):
-        ws.send(
-            json.dumps(
-                {
-                    "type": "message",
-                    "id": self.next_id,
-                    "client_id": client_id,
-                    "text": text,
-                    "ts": "2026-11-24T10:00:00Z",
-                    "author": author,
-                }
-            )
-        )
-        self.next_id += 1
-
-    def on_frame(self, ws, frame):
-        self.frames.append(frame)
-        if frame["type"] == "auth":
-            welcome = {
-                "id": self.next_id,
-                "text": "Welcome back!",
-                "ts": "2026-11-24T09:59:00Z",
-                "author": {"kind": "agent", "id": "a1", "name": "Anna"},
-            }
-            self.next_id += 1
-            ready = {"type": "ready", "room": "conv1", "visitor_id": "v1", "messages": [welcome]}
-            ws.send(json.dumps({**ready, "has_more": False}))
-        elif frame["type"] == "message":
-            ws.send(
-                json.dumps(
-                    {
-                        "type": "ack",
-                        "client_id": frame["client_id"],
-                        "id": self.next_id,
-                        "ts": "2026-11-24T10:00:01Z",
-                    }
-                )
-            )
-            visitor = {"kind": "visitor", "id": "v1", "name": ""}
-            self.send_message(ws, frame["text"], visitor, frame["client_id"])
-            agent = {"kind": "agent", "id": "a1", "name": "Anna"}
-            ws.send(json.dumps({"type": "typing", "author": agent, "state": True}))
-            self.send_message(
-                ws, "<img src=x onerror=alert(1)> see https://example.com/tents", agent
-            )
-            ws.send(json.dumps({"type": "read", "author": agent, "up_to": self.next_id - 1}))
-        elif frame["type"] == "ping":
-            ws.send(json.dumps({"type": "pong"}))
-
-
 def test_open_widget_under_strict_csp_with_a_stubbed_session(parley, customer_site, browser_page):
-    """The widget served by daphne, with the session endpoint and the chat socket stubbed in the
-    browser (Playwright routes): they are not on this branch yet. Proves the UI works under the
-    strict CSP, renders message markup as text, and gives the screenshot of the open panel."""
+    """The widget served by daphne; the session endpoint and the chat socket are stubbed in the
+    browser (tests/e2e/stubs.py). Proves the UI works under the strict CSP, renders message
+    markup as text, and takes the screenshots of the launcher and the open panel."""
     page = browser_page.page
     site = customer_site(
         {"/": customer_page(parley.platform_url, "pk_stub")},
         {"Content-Security-Policy": strict_csp(parley.platform_url)},
     )
-    session_requests = []
-
-    def session(route):
-        session_requests.append(route.request.post_data_json)
-        route.fulfill(
-            status=200,
-            content_type="application/json",
-            headers={"Access-Control-Allow-Origin": site},
-            body=json.dumps(stub_session(site, parley.platform_url)),
-        )
-
-    page.route(f"{parley.platform_url}/api/widget/v1/session", session)
-    socket = StubChatSocket()
-    page.route_web_socket(re.compile(r".*/ws/chat/conv1/.*"), socket.handle)
+    stub = StubParley(parley.platform_url, site).install(page)
+    stub.store("Welcome back!", AGENT)
+    question = "Do you have 2-person tents?\nThanks!"
+    stub.replies[question] = [
+        {"type": "typing", "author": AGENT, "state": True},
+        {"type": "message", "text": "<img src=x onerror=alert(1)> see https://example.com/tents"},
+        {"type": "read", "author": AGENT},
+    ]
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
 
@@ -173,7 +88,7 @@ def test_open_widget_under_strict_csp_with_a_stubbed_session(parley, customer_si
     launcher = page.get_by_role("button", name="Open chat (1 unread)")
     expect(launcher).to_be_visible()
     expect(launcher.locator(".badge")).to_have_text("1")
-    assert session_requests == [{"site_key": "pk_stub"}]
+    assert stub.session_requests == [{"site_key": "pk_stub"}]
     # The site's color reached the shadow root through a constructed stylesheet.
     assert launcher.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(20, 83, 45)"
     browser_page.screenshot("widget-launcher.png")
@@ -183,7 +98,6 @@ def test_open_widget_under_strict_csp_with_a_stubbed_session(parley, customer_si
     launcher = page.locator("parley-widget .launcher")
     expect(launcher).to_have_attribute("aria-expanded", "true")
     expect(page.locator("parley-widget .badge")).to_be_hidden()
-    assert {"type": "read", "up_to": 1} in socket.frames
     textarea = page.get_by_label("Your message")
     expect(textarea).to_be_focused()
     expect(page.get_by_text("Hi! Ask us anything about tents.")).to_be_visible()
@@ -199,10 +113,10 @@ def test_open_widget_under_strict_csp_with_a_stubbed_session(parley, customer_si
     expect(link).to_have_attribute("target", "_blank")
     assert panel.locator("img").count() == 0
     expect(panel.get_by_text("Seen")).to_be_visible()
-    sent = [f for f in socket.frames if f["type"] == "message"]
-    assert [f["text"] for f in sent] == ["Do you have 2-person tents?\nThanks!"]
+    assert [f["text"] for f in stub.sent("message")] == [question]
     assert panel.get_by_text("Do you have 2-person tents?").count() == 1
-    assert socket.frames[0] == {"type": "auth", "token": "stub-token"}
+    assert stub.frames[0] == {"type": "auth", "token": "stub-token"}
+    assert {"type": "read", "up_to": 1} in stub.frames
     browser_page.screenshot("widget-open.png")
 
     page.keyboard.press("Escape")
@@ -215,5 +129,63 @@ def test_open_widget_under_strict_csp_with_a_stubbed_session(parley, customer_si
     assert panel.bounding_box() == {"x": 0, "y": 0, "width": 400, "height": 700}
     browser_page.screenshot("widget-open-mobile.png")
     assert dialogs == []
+    assert browser_page.page_errors == []
+    assert browser_page.csp_violations() == []
+
+
+def test_reconnect_resends_once_and_a_reload_keeps_the_conversation(
+    parley, customer_site, browser_page
+):
+    """The server restarts while a message is unacknowledged and stays down while the visitor
+    types another: both arrive once, with their first client_id, after it is back."""
+    page = browser_page.page
+    site = customer_site(
+        {"/": customer_page(parley.platform_url, "pk_stub")},
+        {"Content-Security-Policy": strict_csp(parley.platform_url)},
+    )
+    stub = StubParley(parley.platform_url, site).install(page)
+    page.goto(site)
+    page.get_by_role("button", name="Open chat").click()
+    panel = page.get_by_role("dialog", name="Acme Outdoor")
+    textarea = page.get_by_label("Your message")
+    textarea.fill("first")
+    textarea.press("Enter")
+    expect(panel.locator("li:not(.pending)", has_text="first")).to_be_visible()
+
+    stub.acking = False  # the next message reaches a server that goes away before storing it
+    textarea.fill("lost in the restart")
+    textarea.press("Enter")
+    expect(panel.locator("li.pending", has_text="lost in the restart")).to_be_visible()
+    expect(panel.get_by_text("Sending…")).to_be_visible()
+    stub.refusing = True
+    stub.acking = True
+    stub.close_all(1012, "restarting")
+    expect(panel.get_by_text("You are offline. Reconnecting…")).to_be_visible()
+    textarea.fill("typed while offline")
+    textarea.press("Enter")
+    expect(panel.locator("li.pending")).to_have_count(2)
+
+    stub.refusing = False
+    expect(panel.locator("li.pending")).to_have_count(0, timeout=15000)
+    expect(panel.get_by_text("You are offline. Reconnecting…")).to_be_hidden()
+    sent = stub.sent("message")
+    lost = [f for f in sent if f["text"] == "lost in the restart"]
+    assert len(lost) == 2, "sent, lost, resent"
+    assert lost[0]["client_id"] == lost[1]["client_id"]
+    assert [m["text"] for m in stub.messages] == [
+        "first",
+        "lost in the restart",
+        "typed while offline",
+    ]
+    assert stub.sent("auth")[-1] == {"type": "auth", "token": "stub-token", "since": 1}
+    for text in ("first", "lost in the restart", "typed while offline"):
+        expect(panel.get_by_text(text, exact=True)).to_have_count(1)
+
+    page.reload()
+    panel = page.get_by_role("dialog", name="Acme Outdoor")
+    expect(panel).to_be_visible()  # it was open before the reload
+    expect(panel.locator("li")).to_have_count(3)
+    assert len(stub.session_requests) == 2
+    assert stub.session_requests[1] == {"site_key": "pk_stub", "visitor_token": "stub-token"}
     assert browser_page.page_errors == []
     assert browser_page.csp_violations() == []
