@@ -9,6 +9,7 @@ const CSS = typeof __PARLEY_CSS__ === "string" ? __PARLEY_CSS__ : "";
 const SVG = "http://www.w3.org/2000/svg";
 const CHAT_ICON = "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8l-5 4V5a2 2 0 0 1 1-2z";
 const SEND_ICON = "M2 21 23 12 2 3v7l15 2-15 2z";
+const DOWN_ICON = "M7.4 8.6 12 13.2l4.6-4.6L18 10l-6 6-6-6z";
 
 // A site color is tenant data: only plain hex colors get into the stylesheet.
 export function themeRule(color) {
@@ -28,8 +29,9 @@ export function createView({ window, site, t, locale, handlers }) {
     if (text != null) node.textContent = text;
     return node;
   };
-  const icon = (path) => {
+  const icon = (path, className = "") => {
     const svg = document.createElementNS(SVG, "svg");
+    if (className) svg.setAttribute("class", className);
     svg.setAttribute("viewBox", "0 0 24 24");
     svg.setAttribute("aria-hidden", "true");
     const shape = document.createElementNS(SVG, "path");
@@ -100,7 +102,7 @@ export function createView({ window, site, t, locale, handlers }) {
   const badge = make("span", "badge");
   badge.hidden = true;
   badge.setAttribute("aria-hidden", "true");
-  launcher.append(icon(CHAT_ICON), badge);
+  launcher.append(icon(CHAT_ICON, "i-chat"), icon(DOWN_ICON, "i-down"), badge);
 
   // New messages from others are read out here; the list itself stays quiet so a re-render
   // never repeats the whole conversation to a screen reader.

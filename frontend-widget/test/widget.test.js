@@ -390,3 +390,74 @@ test("shutdown closes the socket and forgets the visitor", async () => {
   await ctx.clock.tick(60000);
   assert.equal(ctx.sockets.length, 1);
 });
+
+test("data-open opens the panel once the widget is ready, without taking focus", async () => {
+  const ctx = setup({ config: { open: true } });
+  await ctx.widget.start();
+  assert.equal(ctx.view().isOpen, true);
+});
+
+test("earlier messages are asked for before the oldest one shown", async () => {
+  const ctx = setup();
+  await ctx.widget.start();
+  ctx.ready([{ id: 40, text: "latest", author: { kind: "agent", id: "a1", name: "Anna" } }], { has_more: true });
+  assert.equal(ctx.widget.state.hasMore, true);
+  ctx.view().handlers.onEarlier();
+  assert.deepEqual(ctx.last().sentOfType("history"), [{ type: "history", before: 40, limit: 50 }]);
+  ctx.last().receive({
+    type: "history",
+    messages: [{ id: 12, text: "older", author: { kind: "agent", id: "a1", name: "Anna" } }],
+    has_more: false,
+  });
+  assert.deepEqual(
+    ctx.widget.state.messages.map((m) => m.text),
+    ["older", "latest"],
+  );
+  assert.equal(ctx.widget.state.hasMore, false);
+});
+
+test("typing: true at most every 3 s while typing, false after 4 s without a key", async () => {
+  const ctx = setup();
+  await ctx.widget.start();
+  ctx.ready();
+  const { onInput } = ctx.view().handlers;
+  onInput();
+  await ctx.clock.tick(1000);
+  onInput();
+  await ctx.clock.tick(2500);
+  onInput();
+  assert.deepEqual(
+    ctx.last().sentOfType("typing").map((f) => f.state),
+    [true, true],
+  );
+  await ctx.clock.tick(4000);
+  assert.deepEqual(
+    ctx.last().sentOfType("typing").map((f) => f.state),
+    [true, true, false],
+  );
+});
+
+test("rate_limited: the unacknowledged messages go again after retry_after", async () => {
+  const ctx = setup();
+  await ctx.widget.start();
+  ctx.ready();
+  ctx.view().handlers.onSend("one");
+  ctx.last().receive({ type: "error", code: "rate_limited", message: "slow down", retry_after: 3 });
+  assert.equal(ctx.view().flashed.length, 1);
+  await ctx.clock.tick(2999);
+  assert.equal(ctx.last().sentOfType("message").length, 1);
+  await ctx.clock.tick(1);
+  const sent = ctx.last().sentOfType("message");
+  assert.equal(sent.length, 2);
+  assert.equal(sent[0].client_id, sent[1].client_id);
+});
+
+test("a message too long for the server is refused before sending", async () => {
+  const ctx = setup();
+  await ctx.widget.start();
+  ctx.ready();
+  assert.equal(ctx.view().handlers.onSend("x".repeat(4001)), false);
+  assert.equal(ctx.view().handlers.onSend("   "), false);
+  assert.equal(ctx.last().sentOfType("message").length, 0);
+  assert.deepEqual(ctx.view().flashed, ["Ce message est trop long."]);
+});
