@@ -1,3 +1,7 @@
 """URLs of the platform host (public schema): widget, public APIs, signup."""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns: list = [
+    path("", include("widget.urls")),
+]
