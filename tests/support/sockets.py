@@ -1,0 +1,70 @@
+"""In-process socket clients for consumer tests (Channels' WebsocketCommunicator)."""
+
+import asyncio
+
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+
+from tests.support.factories import AgentFixture, SiteFixture, VisitorFixture
+from widget.routing import websocket_urlpatterns
+
+application = URLRouter(websocket_urlpatterns)
+
+
+def chat_socket(site: SiteFixture, room: str, *, origin: str | None = None, key: str | None = None):
+    path = f"/ws/chat/{room}/?site_key={key or site.key}"
+    return WebsocketCommunicator(
+        application, path, headers=[(b"origin", (origin or site.origin).encode())]
+    )
+
+
+async def joined(site: SiteFixture, visitor: VisitorFixture, **auth) -> WebsocketCommunicator:
+    """A chat socket of the visitor in its room, authenticated, its `ready` frame read."""
+    socket = chat_socket(site, visitor.room)
+    connected, _ = await socket.connect()
+    assert connected
+    await socket.send_json_to({"type": "auth", "token": visitor.token, **auth})
+    ready = await socket.receive_json_from(timeout=5)
+    assert ready["type"] == "ready", ready
+    socket.ready = ready
+    return socket
+
+
+def agent_socket(agent: AgentFixture, *, origin: str | None = None, cookie: bool = True):
+    headers = [
+        (b"host", agent.host.encode()),
+        (b"origin", (origin or f"http://{agent.host}").encode()),
+    ]
+    if cookie:
+        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={agent.session_key}".encode()))
+    return WebsocketCommunicator(application, "/ws/agent/", headers=headers)
+
+
+async def agent_joined(agent: AgentFixture) -> WebsocketCommunicator:
+    socket = agent_socket(agent)
+    connected, _ = await socket.connect()
+    assert connected
+    ready = await socket.receive_json_from(timeout=5)
+    assert ready["type"] == "ready", ready
+    return socket
+
+
+async def frames_until(socket, predicate, *, timeout: float = 5) -> list[dict]:
+    """Read frames until one matches; return every frame read, the match last."""
+    seen = []
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = await socket.receive_json_from(timeout=timeout)
+            seen.append(frame)
+            if predicate(frame):
+                return seen
+
+
+async def closed_with(socket, *, timeout: float = 5) -> int:
+    """Wait for the server to close the socket; return the close code (frames are skipped)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            output = await socket.receive_output(timeout=timeout)
+            if output["type"] == "websocket.close":
+                return output.get("code", 1000)
