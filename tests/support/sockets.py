@@ -50,15 +50,19 @@ async def agent_joined(agent: AgentFixture) -> WebsocketCommunicator:
     return socket
 
 
-async def frames_until(socket, predicate, *, timeout: float = 5) -> list[dict]:
-    """Read frames until one matches; return every frame read, the match last."""
-    seen = []
+async def expect(socket, predicate, *, timeout: float = 5) -> dict:
+    """The next frame matching `predicate`. Frames read on the way are kept for later calls, so
+    a test can wait for frames in any order."""
+    stash = socket.__dict__.setdefault("stash", [])
+    for index, frame in enumerate(stash):
+        if predicate(frame):
+            return stash.pop(index)
     async with asyncio.timeout(timeout):
         while True:
             frame = await socket.receive_json_from(timeout=timeout)
-            seen.append(frame)
             if predicate(frame):
-                return seen
+                return frame
+            stash.append(frame)
 
 
 async def closed_with(socket, *, timeout: float = 5) -> int:

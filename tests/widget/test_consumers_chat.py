@@ -15,7 +15,7 @@ from core.errors import PlanLimit
 from tenants.services import site_revoke_keys, site_rotate_key
 from tenants.site_directory import site_cache_clear
 from tests.support.factories import ORIGIN, make_site, make_visitor
-from tests.support.sockets import application, chat_socket, closed_with, frames_until, joined
+from tests.support.sockets import application, chat_socket, closed_with, expect, joined
 from widget import services
 from widget.fanout import hub
 from widget.handshake import tenant_cache_clear
@@ -71,11 +71,8 @@ async def send_message(socket, text: str, client_id: str) -> tuple[dict, dict]:
     """Send a message; return the ack and the broadcast message frame (order not promised)."""
     frame = {"type": "message", "client_id": client_id, "text": text}
     await socket.send_to(text_data=json.dumps(frame, ensure_ascii=False))
-    seen = await frames_until(socket, lambda f: f["type"] == "ack")
-    ack = seen[-1]
-    broadcast = next((f for f in seen if f["type"] == "message"), None)
-    if broadcast is None:
-        broadcast = (await frames_until(socket, lambda f: f["type"] == "message"))[-1]
+    ack = await expect(socket, lambda f: f["type"] == "ack")
+    broadcast = await expect(socket, lambda f: f["type"] == "message" and f["id"] == ack["id"])
     return ack, broadcast
 
 
