@@ -88,7 +88,10 @@ class ChatConsumer(SocketConsumer):
             token = token_verify(frame.token)
         except InvalidToken:
             raise SocketClose(4401, "invalid token") from None
-        if token.site_id != self.site.site_id or token.tenant_id != self.site.tenant_id:
+        if token.tenant_id != self.site.tenant_id:
+            raise SocketClose(4403, "token of another tenant")
+        if token.site_id != self.site.site_id:
+            # Same tenant, another site: a new session for this site gives a valid token.
             raise SocketClose(4401, "token of another site")
         visitor_key = (token.tenant_id, token.visitor_id)
         if visitors.connections(visitor_key) >= self.limits.visitor_connections:
