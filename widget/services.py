@@ -76,7 +76,6 @@ def chat_join(*, site_id: int, room: str, visitor_id: str, token_room: str, publ
     A private room (`cv_…`) must be the token's own conversation; any other name is a public
     room, joined (and created on first use) only where the site allows public rooms.
     """
-    visitor = Visitor.objects.filter(pk=visitor_id, site_id=site_id).first()
     if events.is_private_room(room):
         if room != token_room:
             raise Forbidden("This token may not join this conversation.")
@@ -85,11 +84,12 @@ def chat_join(*, site_id: int, room: str, visitor_id: str, token_room: str, publ
             .filter(site_id=site_id, room=room, visitor_id=visitor_id)
             .first()
         )
-        if conversation is None or visitor is None:
+        if conversation is None:
             raise InvalidToken("This conversation no longer exists; start a new session.")
-        return conversation, visitor
+        return conversation, conversation.visitor
     if not public_rooms:
         raise Forbidden("This site has no public rooms.")
+    visitor = Visitor.objects.filter(pk=visitor_id, site_id=site_id).first()
     conversation, _ = Conversation.objects.get_or_create(
         site_id=site_id, room=room, defaults={"kind": Conversation.Kind.PUBLIC}
     )
