@@ -5,6 +5,8 @@ run within a request that django-tenants has already routed to the tenant). Ever
 is published by `widget.events` after the transaction commits.
 """
 
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
@@ -13,6 +15,18 @@ from core.errors import Forbidden, InvalidToken
 from widget import events
 from widget.frames import Author
 from widget.models import Conversation, Message, Visitor
+
+
+@dataclass(frozen=True)
+class MessagePost:
+    """One message to store (see `message_post`)."""
+
+    conversation: Conversation
+    text: str
+    author_kind: str
+    author_id: str = ""
+    author_name: str = ""
+    client_id: str | None = None
 
 
 def message_post(
@@ -29,45 +43,100 @@ def message_post(
 
     A `client_id` seen before in the same room returns the stored message and publishes nothing
     again: a resend after a reconnect is stored and broadcast once. Returns (message, created).
-
-    Writers of one room are serialized by a row lock on the conversation, so message ids are
-    committed in increasing order within a room: a client resuming `since` an id it has seen
-    cannot miss an older message that committed later.
     """
-    if client_id is not None:
-        existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
-        if existing is not None:
-            return existing, False
+    post = MessagePost(conversation, text, author_kind, author_id, author_name, client_id)
+    return message_post_many(tenant_id=tenant_id, posts=[post])[0]
+
+
+def message_post_many(*, tenant_id: int, posts: list[MessagePost]) -> list[tuple[Message, bool]]:
+    """`message_post` for several messages in one transaction, answered in order.
+
+    The sockets batch the messages that arrive while the database is busy (widget.writer): one
+    commit (one disk flush) then serves them all.
+
+    Writers of a room are serialized by a row lock on its conversation (taken in id order, so
+    batches cannot deadlock), so message ids are committed in increasing order within a room:
+    a client resuming `since` an id it has seen cannot miss an older message committed later.
+    Under the lock, the `client_id`s already stored are visible, so a resend is never inserted.
+    """
     try:
         with transaction.atomic():
-            locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
-            message = Message.objects.create(
-                conversation=conversation,
-                client_id=client_id,
-                author_kind=author_kind,
-                author_id=author_id,
-                author_name=author_name,
-                text=text,
-            )
-            Conversation.objects.filter(pk=conversation.pk).update(
-                last_message_at=message.created_at, status=Conversation.Status.OPEN
-            )
+            return _store(tenant_id, posts)
     except IntegrityError:
-        # The same client_id raced in through another connection: that one was stored.
-        return Message.objects.get(conversation=conversation, client_id=client_id), False
-    event = "created" if locked.last_message_at is None else "updated"
-    locked.last_message_at = message.created_at
-    locked.status = Conversation.Status.OPEN
-    if conversation.visitor_id:
-        locked.visitor = conversation.visitor
-    conversation.last_message_at, conversation.status = locked.last_message_at, locked.status
+        if len(posts) > 1:
+            # A writer that does not take the room lock raced in: settle the posts one by one.
+            return [message_post_many(tenant_id=tenant_id, posts=[post])[0] for post in posts]
+        post = posts[0]
+        stored = Message.objects.get(conversation=post.conversation, client_id=post.client_id)
+        return [(stored, False)]
+
+
+def _store(tenant_id: int, posts: list[MessagePost]) -> list[tuple[Message, bool]]:
+    room_ids = sorted({post.conversation.pk for post in posts})
+    rooms = {
+        room.pk: room
+        for room in Conversation.objects.select_for_update(of=("self",))
+        .select_related("visitor")
+        .filter(pk__in=room_ids)
+        .order_by("pk")
+    }
+    client_ids = {post.client_id for post in posts if post.client_id is not None}
+    known = {
+        (message.conversation_id, message.client_id): message
+        for message in Message.objects.filter(
+            conversation_id__in=room_ids, client_id__in=client_ids
+        )
+    }
+    answers: list[tuple[Message, bool]] = []
+    fresh: list[Message] = []
+    for post in posts:
+        key = (post.conversation.pk, post.client_id)
+        if post.client_id is not None and key in known:
+            answers.append((known[key], False))
+            continue
+        message = Message(
+            conversation=rooms[post.conversation.pk],
+            client_id=post.client_id,
+            author_kind=post.author_kind,
+            author_id=post.author_id,
+            author_name=post.author_name,
+            text=post.text,
+        )
+        fresh.append(message)
+        if post.client_id is not None:
+            known[key] = message  # the same client_id twice in one batch: stored once
+        answers.append((message, True))
+    if not fresh:
+        return answers
+    Message.objects.bulk_create(fresh)  # ids in list order: increasing within each room
+
+    room_events = []
+    for room_id in room_ids:
+        room = rooms[room_id]
+        newest = [message for message in fresh if message.conversation_id == room_id]
+        if not newest:
+            continue
+        event = "created" if room.last_message_at is None else "updated"
+        room.last_message_at, room.status = newest[-1].created_at, Conversation.Status.OPEN
+        Conversation.objects.filter(pk=room_id).update(
+            last_message_at=room.last_message_at, status=room.status
+        )
+        room_events.append((room, event))
+    for post in posts:
+        room = rooms[post.conversation.pk]
+        post.conversation.last_message_at, post.conversation.status = (
+            room.last_message_at,
+            room.status,
+        )
 
     def publish() -> None:
-        events.publish_message(tenant_id, conversation, message)
-        events.publish_conversation(tenant_id, locked, event)
+        for message in fresh:
+            events.publish_message(tenant_id, message.conversation, message)
+        for room, event in room_events:
+            events.publish_conversation(tenant_id, room, event)
 
     transaction.on_commit(publish)
-    return message, True
+    return answers
 
 
 def chat_join(*, site_id: int, room: str, visitor_id: str, token_room: str, public_rooms: bool):

@@ -7,7 +7,9 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
 from tests.support.factories import AgentFixture, SiteFixture, VisitorFixture
+from widget.fanout import hub
 from widget.routing import websocket_urlpatterns
+from widget.writer import writer
 
 application = URLRouter(websocket_urlpatterns)
 
@@ -72,3 +74,9 @@ async def closed_with(socket, *, timeout: float = 5) -> int:
             output = await socket.receive_output(timeout=timeout)
             if output["type"] == "websocket.close":
                 return output.get("code", 1000)
+
+
+async def stop_realtime() -> None:
+    """Stop this process's fan-out and message writer (their tasks live on the test's loop)."""
+    await writer.aclose()
+    await hub.aclose()

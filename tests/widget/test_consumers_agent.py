@@ -7,8 +7,7 @@ from django_tenants.utils import schema_context
 
 from tenants.site_directory import site_cache_clear
 from tests.support.factories import make_agent, make_site, make_visitor
-from tests.support.sockets import agent_joined, agent_socket, expect, joined
-from widget.fanout import hub
+from tests.support.sockets import agent_joined, agent_socket, expect, joined, stop_realtime
 from widget.handshake import tenant_cache_clear
 from widget.models import Conversation
 from widget.presence import agents_online
@@ -21,7 +20,7 @@ async def _fresh_process_state():
     site_cache_clear()
     tenant_cache_clear()
     yield
-    await hub.aclose()
+    await stop_realtime()
 
 
 @pytest.fixture

@@ -15,7 +15,14 @@ from core.errors import PlanLimit
 from tenants.services import site_revoke_keys, site_rotate_key
 from tenants.site_directory import site_cache_clear
 from tests.support.factories import ORIGIN, make_site, make_visitor
-from tests.support.sockets import application, chat_socket, closed_with, expect, joined
+from tests.support.sockets import (
+    application,
+    chat_socket,
+    closed_with,
+    expect,
+    joined,
+    stop_realtime,
+)
 from widget import services
 from widget.fanout import hub
 from widget.handshake import tenant_cache_clear
@@ -29,7 +36,7 @@ async def _fresh_process_state():
     site_cache_clear()
     tenant_cache_clear()
     yield
-    await hub.aclose()
+    await stop_realtime()
 
 
 @pytest.fixture
@@ -309,7 +316,7 @@ async def test_a_plan_limit_refuses_the_message_and_keeps_the_socket(site, visit
     def refuse(**kwargs):
         raise PlanLimit("The plan's monthly messages are used up.")
 
-    monkeypatch.setattr(services, "message_post", refuse)
+    monkeypatch.setattr(services, "message_post_many", refuse)
     socket = await joined(site, visitor)
     await socket.send_json_to({"type": "message", "client_id": "c-9", "text": "hi"})
     error = await socket.receive_json_from(timeout=5)
@@ -340,7 +347,7 @@ async def test_a_server_error_closes_1011(site, visitor, monkeypatch):
     def crash(**kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(services, "message_post", crash)
+    monkeypatch.setattr(services, "message_post_many", crash)
     socket = await joined(site, visitor)
     await socket.send_json_to({"type": "message", "client_id": "c", "text": "hi"})
     assert await closed_with(socket) == 1011

@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 
 from tenants.site_directory import site_cache_clear
 from tests.support.factories import make_site, make_visitor
-from tests.support.sockets import expect, joined
-from widget.fanout import hub
+from tests.support.sockets import expect, joined, stop_realtime
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -94,7 +93,7 @@ async def scenario(site, attacker, bystander, frames) -> None:
     assert await expect(good, lambda f: f["type"] == "ack")
     await bad.disconnect()
     await good.disconnect()
-    await hub.aclose()
+    await stop_realtime()
 
 
 @settings(

@@ -10,9 +10,9 @@ from channels.db import database_sync_to_async
 from tenants.site_directory import site_cache_clear
 from tests.support.factories import make_agent, make_site, make_visitor
 from tests.support.redis import RedisServer
-from tests.support.sockets import agent_joined, closed_with, expect, joined
+from tests.support.sockets import agent_joined, closed_with, expect, joined, stop_realtime
 from widget import events, presence
-from widget.fanout import FRAME, REDIS_PREFIX, Envelope, Hub, hub
+from widget.fanout import FRAME, REDIS_PREFIX, Envelope, Hub
 from widget.handshake import tenant_cache_clear
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,7 +33,7 @@ async def _fresh_process_state():
     site_cache_clear()
     tenant_cache_clear()
     yield
-    await hub.aclose()
+    await stop_realtime()
 
 
 @pytest.fixture

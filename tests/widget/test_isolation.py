@@ -12,8 +12,7 @@ from django_tenants.utils import schema_context
 
 from tenants.site_directory import site_cache_clear
 from tests.support.factories import make_site, make_visitor
-from tests.support.sockets import chat_socket, closed_with, expect, joined
-from widget.fanout import hub
+from tests.support.sockets import chat_socket, closed_with, expect, joined, stop_realtime
 from widget.handshake import tenant_cache_clear
 from widget.models import Message
 
@@ -27,7 +26,7 @@ async def _fresh_process_state():
     site_cache_clear()
     tenant_cache_clear()
     yield
-    await hub.aclose()
+    await stop_realtime()
 
 
 def texts_in(tenant, room: str) -> list[str]:

@@ -7,6 +7,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django_tenants.utils import schema_context
 
+from tests.support.sockets import stop_realtime
 from widget import events
 from widget.fanout import hub
 from widget.models import Conversation, Message
@@ -32,7 +33,7 @@ class Listener:
 @pytest.fixture(autouse=True)
 async def _stop_hub():
     yield
-    await hub.aclose()
+    await stop_realtime()
 
 
 async def test_a_message_reaches_the_room_and_the_agents_once(tenant_a):

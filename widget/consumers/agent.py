@@ -7,7 +7,8 @@ session cookie. The socket receives every frame of every conversation of the ten
 
 from core.errors import BadRequest, TooLarge
 from widget import events, frames, presence, selectors, services
-from widget.consumers.base import SocketConsumer, in_tenant
+from widget.consumers.base import SocketConsumer
+from widget.tenancy import in_tenant
 
 
 def _conversation_or_refuse(room: str, site_id: int | None):

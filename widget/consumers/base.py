@@ -11,11 +11,9 @@ import uuid
 from dataclasses import dataclass
 
 import orjson
-from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django_tenants.utils import schema_context
 from pydantic import ValidationError
 
 from core.errors import BadRequest, ParleyError, RateLimited, UnknownType
@@ -56,23 +54,6 @@ class SocketLimits:
     @classmethod
     def current(cls) -> "SocketLimits":
         return cls(**{name.lower(): value for name, value in settings.PARLEY_WS.items()})
-
-
-def _in_schema(schema_name: str, function, kwargs: dict):
-    with schema_context(schema_name):
-        return function(**kwargs)
-
-
-_run_in_schema = database_sync_to_async(_in_schema)
-
-
-async def in_tenant(schema_name: str, function, **kwargs):
-    """Run one unit of DB work in the tenant's schema on the database thread.
-
-    `schema_context` puts back the schema the thread had before, so no tenant is left set for the
-    next consumer's work on that shared thread.
-    """
-    return await _run_in_schema(schema_name, function, kwargs)
 
 
 def _client_id_of(payload: dict) -> str | None:

@@ -13,8 +13,10 @@ from core.errors import BadRequest, InvalidToken, ParleyError, TooLarge, Unknown
 from tenants.site_directory import asite_for_key
 from tenants.tokens import token_verify
 from widget import events, frames, selectors, services
-from widget.consumers.base import SocketClose, SocketConsumer, in_tenant
+from widget.consumers.base import SocketClose, SocketConsumer
 from widget.ratelimit import visitors
+from widget.tenancy import in_tenant
+from widget.writer import writer
 
 
 def _open_room(
@@ -143,16 +145,16 @@ class ChatConsumer(SocketConsumer):
             raise BadRequest("text: must not be empty")
         if len(text) > frames.MAX_TEXT_CHARS:
             raise TooLarge(f"text: at most {frames.MAX_TEXT_CHARS} characters")
-        message, _ = await in_tenant(
-            self.tenant.schema_name,
-            services.message_post,
-            tenant_id=self.tenant.id,
+        post = services.MessagePost(
             conversation=self.conversation,
             text=text,
             author_kind="visitor",
             author_id=self.visitor_id,
             author_name=self.author["name"],
             client_id=frame.client_id,
+        )
+        message, _ = await writer.post(
+            schema_name=self.tenant.schema_name, tenant_id=self.tenant.id, post=post
         )
         await self.send_frame(
             frames.ack(
