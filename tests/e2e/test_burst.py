@@ -85,7 +85,17 @@ def test_500_visitors_connecting_at_once_are_all_accepted(tenant_a, redis_url):
         await asyncio.gather(*(socket.close() for socket in sockets))
         return results, pongs, elapsed
 
+    async def refused_status(port: int, query: str, origin: str) -> int:
+        url = f"ws://127.0.0.1:{port}/ws/chat/lobby/{query}"
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await websockets.connect(url, origin=origin)
+        return refused.value.response.status_code
+
     with Daphne(environment=environment) as worker:
+        # The handshake check answers HTTP 403 before accept, from a real server too.
+        own_key = f"?site_key={site.key}"
+        assert asyncio.run(refused_status(worker.port, own_key, "https://evil.example")) == 403
+        assert asyncio.run(refused_status(worker.port, "?site_key=pk_nope", site.origin)) == 403
         results, pongs, elapsed = asyncio.run(burst(worker.port))
 
     failures = [repr(result) for result in results if not isinstance(result, tuple)]

@@ -37,9 +37,13 @@ def workers(redis_url):
 
 
 def stored_ids(tenant, room: str) -> list[int]:
-    with schema_context(tenant.schema_name):
-        rows = Message.objects.filter(conversation__room=room).order_by("id")
-        return list(rows.values_list("id", flat=True))
+    """Read from a helper thread: its connection is closed after, so none is left open."""
+    try:
+        with schema_context(tenant.schema_name):
+            rows = Message.objects.filter(conversation__room=room).order_by("id")
+            return list(rows.values_list("id", flat=True))
+    finally:
+        connection.close()
 
 
 def test_a_conversation_survives_the_loss_of_a_worker(tenant_a, workers):
