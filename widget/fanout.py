@@ -19,6 +19,7 @@ delivery itself always runs on the event loop, in publish order, by one worker t
 import asyncio
 import contextlib
 import logging
+import sys
 import uuid
 from collections import defaultdict, deque
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ CLOSE = b"c"
 REDIS_PREFIX = "parley:fanout:"
 PUBLISH_BATCH = 500
 PUBLISH_ATTEMPTS = 4
+DRAIN_FLUSH_SECONDS = 0.5
 
 
 class Member(Protocol):
@@ -266,6 +268,25 @@ class Hub:
         self._pending_ready = asyncio.Event()
         self._worker = loop.create_task(self._deliver_forever(), name="fanout-deliver")
         self.transport.start()
+        self._drain_on_shutdown()
+
+    def _drain_on_shutdown(self) -> None:
+        """Under daphne, close this worker's sockets with 1012 when it is asked to stop
+        (SIGTERM, a deploy), so their clients reconnect at once to another worker."""
+        reactor = sys.modules.get("twisted.internet.reactor")
+        if reactor is None or not getattr(reactor, "running", False):
+            return
+        from twisted.internet import defer
+
+        async def close_and_flush() -> None:
+            await self.close_all(1012)
+            # Let the close frames reach the network before the reactor stops.
+            await asyncio.sleep(DRAIN_FLUSH_SECONDS)
+
+        def drain():
+            return defer.Deferred.fromFuture(asyncio.ensure_future(close_and_flush()))
+
+        reactor.addSystemEventTrigger("before", "shutdown", drain)
 
     async def join(self, group: str, member: Member) -> None:
         self._bind()
@@ -338,8 +359,10 @@ class Hub:
         """Close every socket of this process with `code` (1012 to drain before a restart)."""
         members = {member for group in self._groups.values() for member in group}
         for member in members:
-            with contextlib.suppress(Exception):
+            try:
                 await member.close_from_server(code)
+            except Exception:
+                log.exception("fan-out: closing one socket failed")
 
     async def aclose(self) -> None:
         """Stop the workers (tests, between event loops)."""

@@ -85,6 +85,13 @@ def test_500_visitors_connecting_at_once_are_all_accepted(tenant_a, redis_url):
         await asyncio.gather(*(socket.close() for socket in sockets))
         return results, pongs, elapsed
 
+    async def close_code_on_stop(worker: Daphne, room: str, token: str) -> int:
+        socket, ready = await join(worker.port, room, token)
+        assert ready["type"] == "ready"
+        worker.process.terminate()
+        await socket.wait_closed()
+        return socket.close_code
+
     async def refused_status(port: int, query: str, origin: str) -> int:
         url = f"ws://127.0.0.1:{port}/ws/chat/lobby/{query}"
         with pytest.raises(websockets.InvalidStatus) as refused:
@@ -97,6 +104,8 @@ def test_500_visitors_connecting_at_once_are_all_accepted(tenant_a, redis_url):
         assert asyncio.run(refused_status(worker.port, own_key, "https://evil.example")) == 403
         assert asyncio.run(refused_status(worker.port, "?site_key=pk_nope", site.origin)) == 403
         results, pongs, elapsed = asyncio.run(burst(worker.port))
+        # A worker asked to stop (a deploy) closes its sockets with 1012: reconnect elsewhere.
+        assert asyncio.run(close_code_on_stop(worker, *members[0])) == 1012
 
     failures = [repr(result) for result in results if not isinstance(result, tuple)]
     assert failures == []

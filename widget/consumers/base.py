@@ -24,6 +24,8 @@ from widget.ratelimit import TokenBucket, VisitorShare, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
+SERVER_ONLY_CODES = (1001, 1011, 1012)
+
 
 class SocketClose(Exception):
     """End the connection with a close code of the contract."""
@@ -130,6 +132,21 @@ class SocketConsumer(AsyncWebsocketConsumer):
             await hub.leave(group, self)
         self.joined = []
         await self.on_cleanup()
+
+    async def close(self, code=None, reason=None):
+        """Close with any code of the contract, daphne included.
+
+        Under daphne, autobahn refuses to send 1001, 1011 and 1012 through ASGI's
+        `websocket.close` (it allows only 1000 and 3000-4999); daphne itself sends 1011 with the
+        protocol's lower-level `sendCloseFrame`. For those codes we do the same, through the
+        daphne protocol behind `send` (`functools.partial(server.handle_reply, protocol)`).
+        """
+        if code in SERVER_ONLY_CODES:
+            protocol = getattr(self.base_send, "args", (None,))[0]
+            if hasattr(protocol, "sendCloseFrame"):
+                protocol.sendCloseFrame(code=code, isReply=False)
+                return
+        await super().close(code=code, reason=reason)
 
     async def close_with(self, code: int) -> None:
         if self.closing:
