@@ -179,6 +179,10 @@ def ready(*, room: str, visitor_id: str, messages: list, has_more: bool) -> Read
     }
 
 
+def agent_ready(*, agent: Author) -> AgentReadyOut:
+    return {"type": "ready", "agent": agent}
+
+
 def ack(*, client_id: str, message_id: int, created_at: datetime) -> AckOut:
     return {"type": "ack", "client_id": client_id, "id": message_id, "ts": created_at.isoformat()}
 

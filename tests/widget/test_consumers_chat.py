@@ -459,11 +459,11 @@ async def test_too_many_sockets_of_one_visitor_close_4429(site, visitor, ws_sett
 
 
 async def test_an_idle_socket_closes_4408_and_pings_keep_it_open(site, visitor, ws_settings):
-    ws_settings(IDLE_TIMEOUT=0.6)
+    ws_settings(IDLE_TIMEOUT=1.0)
     quiet = await joined(site, visitor)
     chatty = await joined(site, visitor)
-    for _ in range(4):
-        await asyncio.sleep(0.25)
+    for _ in range(5):
+        await asyncio.sleep(0.3)
         await chatty.send_json_to({"type": "ping"})
         assert await chatty.receive_json_from(timeout=5) == {"type": "pong"}
     assert await closed_with(quiet) == 4408

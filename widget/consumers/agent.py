@@ -60,7 +60,7 @@ class AgentConsumer(SocketConsumer):
         await self.join(events.agents_group(self.tenant.id))
         await presence.agent_connected(self.tenant.id)
         self.present = True
-        await self.send_frame({"type": "ready", "agent": self.author})
+        await self.send_frame(frames.agent_ready(agent=self.author))
 
     async def on_cleanup(self) -> None:
         if getattr(self, "present", False):

@@ -192,6 +192,7 @@ class SocketConsumer(AsyncWebsocketConsumer):
                     )
                 )
         except SocketClose as close:
+            log.info("closing socket %s: %s", self.member_id, close)
             await self.close_with(close.code)
         except Exception:
             log.exception("socket frame failed")
