@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 
-from core.errors import Forbidden, InvalidToken
+from core.errors import BadRequest, Forbidden, InvalidToken
 from widget import events
 from widget.frames import Author
 from widget.models import Conversation, Message, Visitor
@@ -80,6 +80,8 @@ def _store(tenant_id: int, posts: list[MessagePost]) -> list[tuple[Message, bool
         .filter(pk__in=room_ids)
         .order_by("pk")
     }
+    if len(rooms) < len(room_ids):
+        raise BadRequest("This conversation no longer exists.")
     client_ids = {post.client_id for post in posts if post.client_id is not None}
     known = {
         (message.conversation_id, message.client_id): message

@@ -14,6 +14,7 @@ import contextlib
 from collections import deque
 from dataclasses import dataclass
 
+from core.errors import ParleyError
 from widget import services
 from widget.models import Message
 from widget.tenancy import in_tenant
@@ -76,6 +77,16 @@ class MessageWriter:
                 tenant_id=tenant_id,
                 posts=[item.post for item in queued],
             )
+        except ParleyError as error:
+            if len(queued) > 1:
+                # A refusal (a plan limit, an erased conversation) concerns some message of the
+                # batch: store the others, one by one, and refuse only that one.
+                for item in queued:
+                    await self._write(schema_name, tenant_id, [item])
+                return
+            if not queued[0].answer.done():
+                queued[0].answer.set_exception(error)
+            return
         except Exception as error:
             for item in queued:
                 if not item.answer.done():

@@ -489,3 +489,54 @@ async def test_draining_the_process_closes_sockets_1012(site, visitor):
     socket = await joined(site, visitor)
     await hub.close_all(1012)
     assert await closed_with(socket) == 1012
+
+
+# --- many writers -----------------------------------------------------------------------------
+
+
+async def test_concurrent_senders_in_a_room_each_see_every_message_once(site):
+    members = [
+        await database_sync_to_async(make_visitor)(site, name=f"v{n}", room="busy")
+        for n in range(5)
+    ]
+    sockets = [await joined(site, member) for member in members]
+
+    async def send_five(index: int, socket) -> list[int]:
+        for k in range(5):
+            frame = {"type": "message", "client_id": f"{index}-{k}", "text": f"{index}/{k}"}
+            await socket.send_json_to(frame)
+        return [(await expect(socket, lambda f: f["type"] == "ack"))["id"] for _ in range(5)]
+
+    acked = await asyncio.gather(*(send_five(i, s) for i, s in enumerate(sockets)))
+    all_ids = sorted(i for ids in acked for i in ids)
+    assert len(set(all_ids)) == 25
+    for ids in acked:
+        assert ids == sorted(ids)  # one sender's messages keep their order
+    for socket in sockets:
+        seen = [(await expect(socket, lambda f: f["type"] == "message"))["id"] for _ in range(25)]
+        assert sorted(seen) == all_ids
+        assert await socket.receive_nothing(timeout=0.2)
+    for socket in sockets:
+        await socket.disconnect()
+
+
+async def test_a_refused_message_does_not_fail_the_others_stored_with_it(site, monkeypatch):
+    # A stand-in for a billing refusal of one message (tenants/billing is not wired yet).
+    store = services.message_post_many
+
+    def refuse_some(*, tenant_id, posts):
+        if any(post.text == "over the limit" for post in posts):
+            raise PlanLimit()
+        return store(tenant_id=tenant_id, posts=posts)
+
+    monkeypatch.setattr(services, "message_post_many", refuse_some)
+    refused = await joined(site, await database_sync_to_async(make_visitor)(site))
+    accepted = await joined(site, await database_sync_to_async(make_visitor)(site))
+    await asyncio.gather(
+        refused.send_json_to({"type": "message", "client_id": "r", "text": "over the limit"}),
+        accepted.send_json_to({"type": "message", "client_id": "a", "text": "fine"}),
+    )
+    assert (await expect(refused, lambda f: f["type"] == "error"))["code"] == "plan_limit"
+    assert (await expect(accepted, lambda f: f["type"] == "ack"))["client_id"] == "a"
+    await refused.disconnect()
+    await accepted.disconnect()

@@ -9,6 +9,7 @@ from core.errors import BadRequest, TooLarge
 from widget import events, frames, presence, selectors, services
 from widget.consumers.base import SocketConsumer
 from widget.tenancy import in_tenant
+from widget.writer import writer
 
 
 def _conversation_or_refuse(room: str, site_id: int | None):
@@ -16,11 +17,6 @@ def _conversation_or_refuse(room: str, site_id: int | None):
     if conversation is None:
         raise BadRequest("conversation: unknown (or give `site_id` for a shared public room)")
     return conversation
-
-
-def _post(*, tenant_id: int, room: str, site_id: int | None, **message):
-    conversation = _conversation_or_refuse(room, site_id)
-    return services.message_post(tenant_id=tenant_id, conversation=conversation, **message)
 
 
 def _mark_read(*, tenant_id: int, room: str, site_id: int | None, **read):
@@ -55,7 +51,6 @@ class AgentConsumer(SocketConsumer):
         self.tenant = self.scope["tenant"]
         agent = self.scope["agent"]
         self.author: frames.Author = {"kind": "agent", "id": agent.id, "name": agent.name}
-        # Typing needs the conversation's site (its room group): remembered per room name.
         self.conversations: dict[tuple[str, int | None], object] = {}
         await self.join(events.agents_group(self.tenant.id))
         await presence.agent_connected(self.tenant.id)
@@ -76,23 +71,24 @@ class AgentConsumer(SocketConsumer):
             raise BadRequest("text: must not be empty")
         if len(text) > frames.MAX_TEXT_CHARS:
             raise TooLarge(f"text: at most {frames.MAX_TEXT_CHARS} characters")
-        message, _ = await in_tenant(
-            self.tenant.schema_name,
-            _post,
-            tenant_id=self.tenant.id,
-            **self._where(frame),
+        post = services.MessagePost(
+            conversation=await self._conversation(frame),
             text=text,
             author_kind="agent",
             author_id=self.author["id"],
             author_name=self.author["name"],
             client_id=frame.client_id,
         )
+        message, _ = await writer.post(
+            schema_name=self.tenant.schema_name, tenant_id=self.tenant.id, post=post
+        )
         ack = frames.ack(
             client_id=frame.client_id, message_id=message.id, created_at=message.created_at
         )
         await self.send_frame(ack | {"conversation": frame.conversation})
 
-    async def on_typing(self, frame: frames.AgentTypingFrame) -> None:
+    async def _conversation(self, frame: frames.InConversation):
+        """The conversation a frame names; remembered, as a room's site never changes."""
         key = (frame.conversation, frame.site_id)
         conversation = self.conversations.get(key)
         if conversation is None:
@@ -102,9 +98,12 @@ class AgentConsumer(SocketConsumer):
             if len(self.conversations) >= 1000:
                 self.conversations.clear()
             self.conversations[key] = conversation
+        return conversation
+
+    async def on_typing(self, frame: frames.AgentTypingFrame) -> None:
         events.publish_typing(
             self.tenant.id,
-            conversation,
+            await self._conversation(frame),
             author=self.author,
             state=frame.state,
             sender=self.member_id,
