@@ -9,7 +9,12 @@ from dataclasses import dataclass
 from importlib import import_module
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+    get_user_model,
+)
 from django_tenants.utils import schema_context
 
 from tenants.models import Site, Tenant
@@ -74,8 +79,7 @@ def make_agent(tenant: Tenant, *, email: str | None = None) -> AgentFixture:
     """A dashboard user of the tenant with a signed-in session (as after the login page)."""
     email = email or f"agent-{uuid.uuid4().hex[:8]}@{tenant.slug}.test"
     with schema_context(tenant.schema_name):
-        user_model = import_module("django.contrib.auth").get_user_model()
-        user = user_model.objects.create_user(email=email, password="x", display_name="Ada")
+        user = get_user_model().objects.create_user(email=email, password="x", display_name="Ada")
         session = import_module(settings.SESSION_ENGINE).SessionStore()
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]

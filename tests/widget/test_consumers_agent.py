@@ -1,6 +1,8 @@
 """The agent socket against its contract (PROTOCOL.md, Agent socket): session-cookie handshake on
 the tenant host, every conversation's frames, agent frames reaching the visitor, presence."""
 
+from dataclasses import replace
+
 import pytest
 from channels.db import database_sync_to_async
 from django_tenants.utils import schema_context
@@ -57,12 +59,10 @@ async def test_the_agent_handshake_is_refused_without_a_session_or_from_elsewher
 
     # A session of tenant alpha presented on beta's host names no user there.
     beta_host = await database_sync_to_async(lambda: tenant_b.domains.get().domain)()
-    foreign = agent_socket(
-        type(agent)(agent.user_id, agent.email, agent.session_key, beta_host),
-    )
+    foreign = agent_socket(replace(agent, host=beta_host))
     assert (await foreign.connect())[0] is False
 
-    unknown_host = agent_socket(type(agent)(agent.user_id, agent.email, agent.session_key, "x.y"))
+    unknown_host = agent_socket(replace(agent, host="nobody.localhost"))
     assert (await unknown_host.connect())[0] is False
 
 
