@@ -52,6 +52,7 @@ class SocketLimits:
     visitor_connections: int
     ready_messages: int
     resume_limit: int
+    send_buffer_limit: int
 
     @classmethod
     def current(cls) -> "SocketLimits":
@@ -67,6 +68,21 @@ def _validation_message(error: ValidationError) -> str:
     first = error.errors(include_url=False)[0]
     where = ".".join(str(part) for part in first["loc"]) or "frame"
     return f"{where}: {first['msg']}"[:200]
+
+
+def _daphne_protocol(send):
+    """The daphne (autobahn) protocol of this socket, when served by daphne: its ASGI `send` is
+    `functools.partial(server.handle_reply, protocol)`. None elsewhere (tests' communicator)."""
+    protocol = getattr(send, "args", (None,))[0]
+    return protocol if hasattr(protocol, "sendCloseFrame") else None
+
+
+def _unsent_bytes(protocol) -> int:
+    """Bytes Twisted holds for this socket that the kernel has not taken yet (its write buffer;
+    Twisted offers no public accessor)."""
+    transport = protocol.transport
+    written = len(getattr(transport, "dataBuffer", b"")) - getattr(transport, "offset", 0)
+    return written + getattr(transport, "_tempDataLen", 0)
 
 
 class SocketConsumer(AsyncWebsocketConsumer):
@@ -98,6 +114,7 @@ class SocketConsumer(AsyncWebsocketConsumer):
         self.abuse_bucket = TokenBucket(rate=self.limits.abuse_rate, burst=self.limits.abuse_burst)
         self.shared: VisitorShare | None = None
         self.watchdog: asyncio.Task | None = None
+        self.daphne = _daphne_protocol(self.base_send)
         await self.accept()
         try:
             await self.on_connect()
@@ -138,14 +155,11 @@ class SocketConsumer(AsyncWebsocketConsumer):
 
         Under daphne, autobahn refuses to send 1001, 1011 and 1012 through ASGI's
         `websocket.close` (it allows only 1000 and 3000-4999); daphne itself sends 1011 with the
-        protocol's lower-level `sendCloseFrame`. For those codes we do the same, through the
-        daphne protocol behind `send` (`functools.partial(server.handle_reply, protocol)`).
+        protocol's lower-level `sendCloseFrame`. For those codes we do the same.
         """
-        if code in SERVER_ONLY_CODES:
-            protocol = getattr(self.base_send, "args", (None,))[0]
-            if hasattr(protocol, "sendCloseFrame"):
-                protocol.sendCloseFrame(code=code, isReply=False)
-                return
+        if code in SERVER_ONLY_CODES and self.daphne is not None:
+            self.daphne.sendCloseFrame(code=code, isReply=False)
+            return
         await super().close(code=code, reason=reason)
 
     async def close_with(self, code: int) -> None:
@@ -243,6 +257,13 @@ class SocketConsumer(AsyncWebsocketConsumer):
         if message_id and message_id <= self.watermark:
             return  # already sent in `ready`
         await self.base_send({"type": "websocket.send", "text": text})
+        if self.daphne is not None and _unsent_bytes(self.daphne) > self.limits.send_buffer_limit:
+            # The client reads slower than its room talks. Rather than buffer without bound (or
+            # drop frames), cut the connection: the client reconnects and resumes with `since`.
+            log.warning("dropping a socket too slow to follow its room: %s", self.member_id)
+            self.closing = True
+            self.daphne.transport.abortConnection()
+            await self.cleanup()
 
     async def flush_backlog(self) -> None:
         backlog, self.backlog = self.backlog or [], None

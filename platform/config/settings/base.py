@@ -136,6 +136,8 @@ PARLEY_WS = {
     "VISITOR_CONNECTIONS": env.int("PARLEY_WS_VISITOR_CONNECTIONS", default=10),
     "READY_MESSAGES": env.int("PARLEY_WS_READY_MESSAGES", default=50),
     "RESUME_LIMIT": env.int("PARLEY_WS_RESUME_LIMIT", default=1000),
+    # Bytes a socket may have waiting to be written before it counts as too slow to follow.
+    "SEND_BUFFER_LIMIT": env.int("PARLEY_WS_SEND_BUFFER_LIMIT", default=1024 * 1024),
 }
 
 # --- Auth, i18n, static ---------------------------------------------------------------------------
