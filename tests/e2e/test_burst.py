@@ -62,7 +62,7 @@ def test_500_visitors_connecting_at_once_are_all_accepted(tenant_a, redis_url):
     environment = parley_environment(
         REDIS_URL=redis_url,
         PARLEY_FANOUT="redis",
-        DATABASE_URL=database_url(connection.settings_dict) + "?conn_max_age=60",
+        DATABASE_URL=database_url(connection.settings_dict),
     )
 
     async def join(port: int, room: str, token: str):

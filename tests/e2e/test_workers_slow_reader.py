@@ -26,7 +26,7 @@ def test_a_client_too_slow_to_follow_its_room_is_cut_off(tenant_a, redis_url):
     environment = parley_environment(
         REDIS_URL=redis_url,
         PARLEY_FANOUT="redis",
-        DATABASE_URL=database_url(connection.settings_dict) + "?conn_max_age=60",
+        DATABASE_URL=database_url(connection.settings_dict),
         PARLEY_WS_SEND_BUFFER_LIMIT="65536",
         PARLEY_WS_FRAME_RATE="100000",
         PARLEY_WS_FRAME_BURST="100000",

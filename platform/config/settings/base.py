@@ -92,7 +92,10 @@ else:
 
     DATABASES = {"default": embedded_postgres_settings(DATA_DIR / "postgres")}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
-DATABASES["default"].setdefault("CONN_MAX_AGE", 0)
+# Keep connections open between units of work: every socket frame that touches the database is
+# one unit on the shared database thread, and opening a PostgreSQL connection for each costs more
+# than the work itself (about 10 ms against 1-3 ms). A `conn_max_age` in DATABASE_URL wins.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
 
