@@ -304,9 +304,6 @@ class Hub:
             del self._groups[group]
             await self.transport.unsubscribe(group)
 
-    def local_members(self, group: str) -> int:
-        return len(self._groups.get(group, ()))
-
     def publish(self, envelope: Envelope) -> None:
         """Deliver to the group's members everywhere. Callable from any thread."""
         loop = self._loop
