@@ -11,6 +11,7 @@ from django.utils import timezone
 from tenants.keys import api_key_digest, new_api_key, new_identity_secret, new_site_key
 from tenants.models import ApiKey, Domain, Site, SiteKey, Tenant
 from tenants.origins import normalize_allowed_origin
+from widget import events
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 
@@ -97,10 +98,12 @@ def site_rotate_key(*, site: Site, grace_seconds: int | None = None) -> SiteKey:
 
 @transaction.atomic
 def site_revoke_keys(*, site: Site) -> None:
-    """Refuse every key of the site at once (a leaked key, a deleted site)."""
+    """Refuse every key of the site at once (a leaked key, a deleted site); its open chat
+    sockets are closed (4403) when the transaction commits."""
     for key in site.keys.filter(revoked_at__isnull=True):
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
+    events.publish_site_keys_revoked(site.tenant_id, site.id)
 
 
 def site_new_identity_secret(*, site: Site) -> str:

@@ -12,6 +12,8 @@ from django_tenants.utils import schema_exists
 from tenants.models import Tenant
 from tenants.services import public_tenant_ensure, schema_name_for, tenant_create
 
+pytest_plugins = ["tests.support.redis"]
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):

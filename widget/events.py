@@ -1,20 +1,30 @@
-"""The one module that names channel groups. Nothing else spells a group name.
+"""The one module that names groups and publishes real-time events. Nothing else spells a group
+name or sends a frame to more than one socket.
 
-Every group carries the tenant id, so two tenants with a room of the same name never share one.
+Every group carries the tenant id, so two tenants with a room of the same name never share one;
+room groups also carry the site, because public room names are unique per site. Each publish
+serializes its frame once (orjson) and hands it to the fan-out (`widget.fanout`), which writes
+that same text to every member socket in every process.
+
+Services call these functions from `transaction.on_commit`: a frame never announces a row that
+could still be rolled back. See docs/REALTIME.md.
 """
 
 import re
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+import orjson
+from django.db import transaction
+
+from widget import frames
+from widget.fanout import CLOSE, FRAME, Envelope, hub
 
 ROOM_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PRIVATE_ROOM_PREFIX = "cv_"
 
 
-def room_group(tenant_id: int, room: str) -> str:
-    """Members of one room of one tenant: the visitor(s) of that room."""
-    return f"t{tenant_id}.room.{room}"
+def room_group(tenant_id: int, site_id: int, room: str) -> str:
+    """The visitor sockets of one room (a private conversation or a public room)."""
+    return f"t{tenant_id}.s{site_id}.room.{room}"
 
 
 def agents_group(tenant_id: int) -> str:
@@ -23,11 +33,15 @@ def agents_group(tenant_id: int) -> str:
 
 
 def site_group(tenant_id: int, site_id: int) -> str:
-    """Every visitor socket of one site: told when the site's key stops being valid."""
+    """Every visitor socket of one site: closed when the site's keys are revoked."""
     return f"t{tenant_id}.site.{site_id}"
 
 
-def message_frame(message) -> dict:
+def is_private_room(room: str) -> bool:
+    return room.startswith(PRIVATE_ROOM_PREFIX)
+
+
+def message_frame(message) -> frames.MessageOut:
     """The `message` frame of the wire contract for a stored message."""
     return {
         "type": "message",
@@ -43,13 +57,88 @@ def message_frame(message) -> dict:
     }
 
 
-def publish_message(tenant_id: int, conversation, message) -> None:
-    """Deliver a stored message to the room's members and to the tenant's agents."""
-    frame = message_frame(message)
-    layer = get_channel_layer()
-    send = async_to_sync(layer.group_send)
-    send(room_group(tenant_id, conversation.room), {"type": "chat.frame", "frame": frame})
-    send(
-        agents_group(tenant_id),
-        {"type": "chat.frame", "frame": frame | {"conversation": conversation.room}},
+def conversation_payload(conversation) -> dict:
+    """What agents are told about a conversation in `conversation` events.
+
+    Reads only what the caller loaded (the visitor must be loaded with the conversation), so it
+    can run after commit without a query.
+    """
+    visitor = conversation.visitor if conversation.visitor_id else None
+    return {
+        "id": conversation.room,
+        "site_id": conversation.site_id,
+        "kind": conversation.kind,
+        "status": conversation.status,
+        "visitor": {"id": str(visitor.id), "name": visitor.display_name} if visitor else None,
+        "assignee": conversation.assignee_id,
+        "created_at": conversation.created_at.isoformat() if conversation.created_at else None,
+        "last_message_at": (
+            conversation.last_message_at.isoformat() if conversation.last_message_at else None
+        ),
+        "visitor_read_up_to": conversation.visitor_read_up_to,
+        "agent_read_up_to": conversation.agent_read_up_to,
+    }
+
+
+def _send(group: str, frame: dict, *, exclude: str = "", message_id: int = 0) -> None:
+    text = orjson.dumps(frame).decode()
+    hub.publish(Envelope(group, FRAME, text, exclude=exclude, message_id=message_id))
+
+
+def _to_room_and_agents(
+    tenant_id: int, conversation, frame: dict, *, exclude: str = "", message_id: int = 0
+) -> None:
+    room = conversation.room
+    _send(
+        room_group(tenant_id, conversation.site_id, room),
+        frame,
+        exclude=exclude,
+        message_id=message_id,
     )
+    _send(
+        agents_group(tenant_id),
+        frame | {"conversation": room},
+        exclude=exclude,
+        message_id=message_id,
+    )
+
+
+def publish_message(tenant_id: int, conversation, message) -> None:
+    """Deliver a stored message to the room's members (its sender included) and the agents."""
+    frame = message_frame(message)
+    _to_room_and_agents(tenant_id, conversation, frame, message_id=message.id)
+
+
+def publish_typing(
+    tenant_id: int, conversation, *, author: frames.Author, state: bool, sender: str
+) -> None:
+    """Typing is not stored: straight to the other members of the room and to the agents."""
+    frame = frames.typing(author=author, state=state)
+    _to_room_and_agents(tenant_id, conversation, frame, exclude=sender)
+
+
+def publish_read(
+    tenant_id: int, conversation, *, author: frames.Author, up_to: int, sender: str
+) -> None:
+    frame = frames.read(author=author, up_to=up_to)
+    _to_room_and_agents(tenant_id, conversation, frame, exclude=sender)
+
+
+def publish_conversation(tenant_id: int, conversation, event: str) -> None:
+    """Tell the tenant's agents a conversation was created, updated or closed."""
+    frame: frames.ConversationOut = {
+        "type": "conversation",
+        "event": event,
+        "conversation": conversation_payload(conversation),
+    }
+    _send(agents_group(tenant_id), frame)
+
+
+def publish_site_keys_revoked(tenant_id: int, site_id: int) -> None:
+    """After the transaction commits, close every socket of the site with 4403.
+
+    Call it from the service that revokes a site's keys. Sockets of a key that expires after a
+    rotation close on their own at the expiry (the consumer watches it).
+    """
+    envelope = Envelope(site_group(tenant_id, site_id), CLOSE, "4403")
+    transaction.on_commit(lambda: hub.publish(envelope))

@@ -101,3 +101,16 @@ class RateLimited(ParleyError):
     http_status = 429
     close_code = 4429
     default_message = "Too many requests; retry later."
+
+
+class TooLarge(ParleyError):
+    """A socket frame's field is over its documented size (the frame itself fits in 16 KiB)."""
+
+    code = "too_large"
+    http_status = 413
+    default_message = "The text is too long."
+
+
+class UnknownType(ParleyError):
+    code = "unknown_type"
+    default_message = "This frame type is not part of the protocol."

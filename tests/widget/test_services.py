@@ -2,28 +2,49 @@
 
 import asyncio
 
+import orjson
 import pytest
-from channels.layers import get_channel_layer
+from channels.db import database_sync_to_async
+from django.db import transaction
 from django_tenants.utils import schema_context
 
+from tests.support.sockets import stop_realtime
 from widget import events
+from widget.fanout import hub
 from widget.models import Conversation, Message
-from widget.services import message_post
+from widget.services import conversation_created, message_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def test_a_message_reaches_the_room_and_the_agents_once(tenant_a):
-    from channels.db import database_sync_to_async
+class Listener:
+    """A stand-in socket registered with the fan-out: it records what it is sent."""
 
-    layer = get_channel_layer()
-    room_member = await layer.new_channel()
-    agent = await layer.new_channel()
-    await layer.group_add(events.room_group(tenant_a.id, "cv_room1"), room_member)
-    await layer.group_add(events.agents_group(tenant_a.id), agent)
+    def __init__(self, name: str):
+        self.member_id = name
+        self.frames: list[dict] = []
+
+    async def push(self, text: str, message_id: int) -> None:
+        self.frames.append(orjson.loads(text))
+
+    async def close_from_server(self, code: int) -> None:
+        raise AssertionError("not closed in these tests")
+
+
+@pytest.fixture(autouse=True)
+async def _stop_hub():
+    yield
+    await stop_realtime()
+
+
+async def test_a_message_reaches_the_room_and_the_agents_once(tenant_a):
+    room_member, agent = Listener("visitor"), Listener("agent")
+    await hub.join(events.room_group(tenant_a.id, 1, "cv_room1"), room_member)
+    await hub.join(events.agents_group(tenant_a.id), agent)
 
     def post_twice():
         with schema_context(tenant_a.schema_name):
+            Conversation.objects.filter(room="cv_room1").delete()
             conversation = Conversation.objects.create(room="cv_room1", site_id=1)
             first = message_post(
                 tenant_id=tenant_a.id,
@@ -49,12 +70,26 @@ async def test_a_message_reaches_the_room_and_the_agents_once(tenant_a):
     assert same.id == message.id
     assert stored == 1
 
-    delivered = await layer.receive(room_member)
-    assert delivered["frame"]["text"] == "hello"
-    assert delivered["frame"]["id"] == message.id
-    to_agent = await layer.receive(agent)
-    assert to_agent["frame"]["conversation"] == "cv_room1"
-    # Published once: nothing more arrives on either channel.
-    for channel in (room_member, agent):
-        with pytest.raises(TimeoutError):
-            await asyncio.wait_for(layer.receive(channel), timeout=0.2)
+    await asyncio.sleep(0.2)
+    assert [frame["id"] for frame in room_member.frames] == [message.id]
+    assert room_member.frames[0]["text"] == "hello"
+    to_agent = [frame for frame in agent.frames if frame["type"] == "message"]
+    assert [frame["conversation"] for frame in to_agent] == ["cv_room1"]
+    events_seen = [(f["event"], f["conversation"]["id"]) for f in agent.frames[1:]]
+    assert events_seen == [("created", "cv_room1")]
+
+
+async def test_a_new_conversation_is_announced_to_the_agents(tenant_a):
+    agent = Listener("agent")
+    await hub.join(events.agents_group(tenant_a.id), agent)
+
+    def create():
+        with schema_context(tenant_a.schema_name), transaction.atomic():
+            Conversation.objects.filter(room="cv_new1").delete()
+            conversation = Conversation.objects.create(room="cv_new1", site_id=7)
+            conversation_created(tenant_id=tenant_a.id, conversation=conversation)
+
+    await database_sync_to_async(create)()
+    await asyncio.sleep(0.2)
+    assert [(f["event"], f["conversation"]["id"]) for f in agent.frames] == [("created", "cv_new1")]
+    assert agent.frames[0]["conversation"]["site_id"] == 7

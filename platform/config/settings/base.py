@@ -96,23 +96,56 @@ else:
 
     DATABASES = {"default": embedded_postgres_settings(DATA_DIR / "postgres")}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
-DATABASES["default"].setdefault("CONN_MAX_AGE", 0)
+# Keep connections open between units of work: every socket frame that touches the database is
+# one unit on the shared database thread, and opening a PostgreSQL connection for each costs more
+# than the work itself (about 10 ms against 1-3 ms). A `conn_max_age` in DATABASE_URL wins.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Channel layer: Redis across processes, in-memory for a single process ------------------------
+# --- Real time: fan-out across processes, channel layer -----------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
+# Sockets fan out through widget.fanout: `redis` (one pub/sub publish per group message, each
+# process delivering to its own sockets) or `local` (a single process). See docs/REALTIME.md.
+PARLEY_FANOUT = env("PARLEY_FANOUT", default="redis" if REDIS_URL else "local")
+# Publisher and presence connections of a process (pub/sub holds one more); a blocking pool: a
+# burst waits for a free connection instead of failing (redis-py's default pool of 100 raises).
+PARLEY_REDIS_MAX_CONNECTIONS = env.int("PARLEY_REDIS_MAX_CONNECTIONS", default=64)
+# The channel layer carries no chat traffic (the fan-out does); /readyz round-trips through it
+# and Django code may use it. Sized so a burst neither fails (pool) nor drops (capacity).
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "max_connections": 1000}]},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "max_connections": 1000}],
+                "capacity": env.int("PARLEY_CHANNEL_CAPACITY", default=1000),
+                "expiry": 30,
+            },
         }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Chat and agent sockets (PROTOCOL.md; the numbers are explained in its Decisions section).
+PARLEY_WS = {
+    "AUTH_TIMEOUT": env.float("PARLEY_WS_AUTH_TIMEOUT", default=10.0),
+    "IDLE_TIMEOUT": env.float("PARLEY_WS_IDLE_TIMEOUT", default=75.0),
+    "KEY_RECHECK": env.float("PARLEY_WS_KEY_RECHECK", default=30.0),
+    "FRAME_RATE": env.float("PARLEY_WS_FRAME_RATE", default=10.0),
+    "FRAME_BURST": env.float("PARLEY_WS_FRAME_BURST", default=30.0),
+    "VISITOR_FRAME_RATE": env.float("PARLEY_WS_VISITOR_FRAME_RATE", default=20.0),
+    "VISITOR_FRAME_BURST": env.float("PARLEY_WS_VISITOR_FRAME_BURST", default=60.0),
+    "ABUSE_RATE": env.float("PARLEY_WS_ABUSE_RATE", default=1.0),
+    "ABUSE_BURST": env.float("PARLEY_WS_ABUSE_BURST", default=20.0),
+    "VISITOR_CONNECTIONS": env.int("PARLEY_WS_VISITOR_CONNECTIONS", default=10),
+    "READY_MESSAGES": env.int("PARLEY_WS_READY_MESSAGES", default=50),
+    "RESUME_LIMIT": env.int("PARLEY_WS_RESUME_LIMIT", default=1000),
+    # Bytes a socket may have waiting to be written before it counts as too slow to follow.
+    "SEND_BUFFER_LIMIT": env.int("PARLEY_WS_SEND_BUFFER_LIMIT", default=1024 * 1024),
+}
 
 # --- Auth, i18n, static ---------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,0 +1,115 @@
+"""A burst: 500 visitors connecting at once to a real daphne worker on the Redis fan-out are all
+accepted and authenticated (the seed setup answered HTTP 500 past about 110)."""
+
+import asyncio
+import json
+import resource
+import time
+import uuid
+
+import pytest
+import websockets
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from config.embedded import database_url
+from tenants.tokens import token_issue
+from tests.support.factories import make_site
+from tests.support.processes import Daphne, parley_environment
+from widget.models import Conversation, Visitor
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+CLIENTS = 500
+
+
+def raise_open_files_limit(needed: int) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < needed:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, hard), hard))
+
+
+def visitors_with_tokens(site, count: int) -> list[tuple[str, str]]:
+    """(room, token) of `count` visitors, each with a private conversation."""
+    with schema_context(site.tenant.schema_name):
+        visitors = Visitor.objects.bulk_create(
+            [Visitor(site_id=site.site.id) for _ in range(count)]
+        )
+        conversations = Conversation.objects.bulk_create(
+            [
+                Conversation(room=f"cv_{uuid.uuid4().hex[:20]}", site_id=site.site.id, visitor=v)
+                for v in visitors
+            ]
+        )
+    return [
+        (
+            conversation.room,
+            token_issue(
+                tenant_id=site.tenant.id,
+                site_id=site.site.id,
+                visitor_id=str(conversation.visitor_id),
+                conversation=conversation.room,
+            )[0],
+        )
+        for conversation in conversations
+    ]
+
+
+def test_500_visitors_connecting_at_once_are_all_accepted(tenant_a, redis_url):
+    raise_open_files_limit(4 * CLIENTS + 256)  # this process and the worker it starts
+    site = make_site(tenant_a)
+    members = visitors_with_tokens(site, CLIENTS)
+    environment = parley_environment(
+        REDIS_URL=redis_url,
+        PARLEY_FANOUT="redis",
+        DATABASE_URL=database_url(connection.settings_dict),
+    )
+
+    async def join(port: int, room: str, token: str):
+        url = f"ws://127.0.0.1:{port}/ws/chat/{room}/?site_key={site.key}"
+        socket = await websockets.connect(url, origin=site.origin, open_timeout=30)
+        await socket.send(json.dumps({"type": "auth", "token": token}))
+        ready = json.loads(await socket.recv())
+        return socket, ready
+
+    async def burst(port: int):
+        started = time.monotonic()
+        results = await asyncio.gather(
+            *(join(port, room, token) for room, token in members), return_exceptions=True
+        )
+        elapsed = time.monotonic() - started
+        sockets = [result[0] for result in results if isinstance(result, tuple)]
+        # Every socket is live: a ping on each is answered.
+        await asyncio.gather(*(socket.send('{"type": "ping"}') for socket in sockets))
+        pongs = await asyncio.gather(*(socket.recv() for socket in sockets))
+        await asyncio.gather(*(socket.close() for socket in sockets))
+        return results, pongs, elapsed
+
+    async def close_code_on_stop(worker: Daphne, room: str, token: str) -> int:
+        socket, ready = await join(worker.port, room, token)
+        assert ready["type"] == "ready"
+        worker.process.terminate()
+        await socket.wait_closed()
+        return socket.close_code
+
+    async def refused_status(port: int, query: str, origin: str) -> int:
+        url = f"ws://127.0.0.1:{port}/ws/chat/lobby/{query}"
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await websockets.connect(url, origin=origin)
+        return refused.value.response.status_code
+
+    with Daphne(environment=environment) as worker:
+        # The handshake check answers HTTP 403 before accept, from a real server too.
+        own_key = f"?site_key={site.key}"
+        assert asyncio.run(refused_status(worker.port, own_key, "https://evil.example")) == 403
+        assert asyncio.run(refused_status(worker.port, "?site_key=pk_nope", site.origin)) == 403
+        results, pongs, elapsed = asyncio.run(burst(worker.port))
+        # A worker asked to stop (a deploy) closes its sockets with 1012: reconnect elsewhere.
+        assert asyncio.run(close_code_on_stop(worker, *members[0])) == 1012
+
+    failures = [repr(result) for result in results if not isinstance(result, tuple)]
+    assert failures == []
+    assert all(ready["type"] == "ready" for _, ready in results)
+    assert all(json.loads(pong) == {"type": "pong"} for pong in pongs)
+    assert elapsed < 15, f"{CLIENTS} sockets took {elapsed:.1f} s to be ready"
+    print(f"{CLIENTS} sockets accepted and authenticated in {elapsed:.2f} s")

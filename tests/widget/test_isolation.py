@@ -1,0 +1,107 @@
+"""Two tenants, the same room name, interleaved on the same database thread: nothing crosses.
+
+django-tenants keeps the schema on the thread's connection, and every consumer's DB work runs on
+one shared thread; each unit of work sets its own schema and puts the previous one back.
+"""
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+from django_tenants.utils import schema_context
+
+from tenants.site_directory import site_cache_clear
+from tests.support.factories import make_site, make_visitor
+from tests.support.sockets import chat_socket, closed_with, expect, joined, stop_realtime
+from widget.handshake import tenant_cache_clear
+from widget.models import Message
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOM = "lobby"
+
+
+@pytest.fixture(autouse=True)
+async def _fresh_process_state():
+    site_cache_clear()
+    tenant_cache_clear()
+    yield
+    await stop_realtime()
+
+
+def texts_in(tenant, room: str) -> list[str]:
+    with schema_context(tenant.schema_name):
+        rows = Message.objects.filter(conversation__room=room).order_by("id")
+        return list(rows.values_list("text", flat=True))
+
+
+def clear_room(tenant, room: str) -> None:
+    with schema_context(tenant.schema_name):
+        Message.objects.filter(conversation__room=room).delete()
+
+
+async def test_two_tenants_with_the_same_room_share_nothing(tenant_a, tenant_b):
+    sites, sockets = {}, {}
+    for tenant in (tenant_a, tenant_b):
+        await database_sync_to_async(clear_room)(tenant, ROOM)
+        site = sites[tenant.slug] = await database_sync_to_async(make_site)(
+            tenant, public_rooms=True
+        )
+        members = [
+            await database_sync_to_async(make_visitor)(site, name=f"{tenant.slug}-{n}", room=ROOM)
+            for n in range(2)
+        ]
+        sockets[tenant.slug] = [await joined(site, member) for member in members]
+
+    # Interleaved on the shared database thread: alpha, beta, alpha, beta...
+    sends = []
+    for n in range(10):
+        for slug in ("alpha", "beta"):
+            frame = {"type": "message", "client_id": f"{slug}-{n}", "text": f"{slug} says {n}"}
+            sends.append(sockets[slug][n % 2].send_json_to(frame))
+    await asyncio.gather(*sends)
+    for slug in ("alpha", "beta"):
+        await sockets[slug][0].send_json_to({"type": "typing", "state": True})
+
+    for slug, other in (("alpha", "beta"), ("beta", "alpha")):
+        for socket in sockets[slug]:
+            for n in range(10):
+                frame = await expect(
+                    socket, lambda f, n=n, s=slug: f.get("text") == f"{s} says {n}"
+                )
+                assert frame["author"]["name"].startswith(slug)
+        typing = await expect(sockets[slug][1], lambda f: f["type"] == "typing")
+        assert typing["author"]["name"] == f"{slug}-0"
+        # Nothing of the other tenant arrived: no message text, no typing author.
+        for socket in sockets[slug]:
+            leftovers = socket.__dict__.get("stash", [])
+            while not await socket.receive_nothing(timeout=0.2):
+                leftovers.append(await socket.receive_json_from())
+            assert {f["type"] for f in leftovers} <= {"ack", "typing"}
+            assert not [f for f in leftovers if other in str(f)]
+
+    assert await database_sync_to_async(texts_in)(tenant_a, ROOM) == sorted(
+        [f"alpha says {n}" for n in range(10)], key=lambda t: int(t.split()[-1])
+    )
+    assert all("alpha" in t for t in await database_sync_to_async(texts_in)(tenant_a, ROOM))
+    assert all("beta" in t for t in await database_sync_to_async(texts_in)(tenant_b, ROOM))
+
+    # History asked on one tenant's socket shows only that tenant's rows.
+    await sockets["beta"][0].send_json_to({"type": "history", "limit": 100})
+    page = await expect(sockets["beta"][0], lambda f: f["type"] == "history")
+    assert {m["text"].split()[0] for m in page["messages"]} == {"beta"}
+
+    for members in sockets.values():
+        for socket in members:
+            await socket.disconnect()
+
+
+async def test_a_token_of_one_tenant_is_refused_in_the_others_room(tenant_a, tenant_b):
+    site_a = await database_sync_to_async(make_site)(tenant_a, public_rooms=True)
+    site_b = await database_sync_to_async(make_site)(tenant_b, public_rooms=True)
+    visitor_a = await database_sync_to_async(make_visitor)(site_a)
+    # Tenant b's room, through tenant b's site key, with tenant a's token.
+    socket = chat_socket(site_b, visitor_a.room)
+    assert (await socket.connect())[0]
+    await socket.send_json_to({"type": "auth", "token": visitor_a.token})
+    assert await closed_with(socket) == 4403

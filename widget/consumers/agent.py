@@ -1,0 +1,137 @@
+"""`ws/agent/`: an agent's dashboard socket (PROTOCOL.md, Agent socket).
+
+The handshake (widget.handshake) has resolved the tenant from the host and the agent from the
+session cookie. The socket receives every frame of every conversation of the tenant (each with a
+`conversation` field) and `conversation` events; it sends frames naming their conversation.
+"""
+
+from core.errors import BadRequest, TooLarge
+from widget import events, frames, presence, selectors, services
+from widget.consumers.base import SocketConsumer
+from widget.tenancy import in_tenant
+from widget.writer import writer
+
+
+def _conversation_or_refuse(room: str, site_id: int | None):
+    conversation = selectors.conversation_for_agent(room=room, site_id=site_id)
+    if conversation is None:
+        raise BadRequest("conversation: unknown (or give `site_id` for a shared public room)")
+    return conversation
+
+
+def _mark_read(*, tenant_id: int, room: str, site_id: int | None, **read):
+    conversation = _conversation_or_refuse(room, site_id)
+    services.conversation_mark_read(tenant_id=tenant_id, conversation=conversation, **read)
+
+
+def _history(*, room: str, site_id: int | None, before_id: int | None, limit: int):
+    conversation = _conversation_or_refuse(room, site_id)
+    messages, has_more = selectors.messages_before(
+        conversation=conversation, before_id=before_id, limit=limit
+    )
+    return [events.message_frame(message) for message in messages], has_more
+
+
+def _close(*, tenant_id: int, room: str, site_id: int | None) -> None:
+    conversation = _conversation_or_refuse(room, site_id)
+    services.conversation_close(tenant_id=tenant_id, conversation=conversation)
+
+
+class AgentConsumer(SocketConsumer):
+    frame_types = {
+        "message": (frames.AgentMessageFrame, "on_message"),
+        "typing": (frames.AgentTypingFrame, "on_typing"),
+        "read": (frames.AgentReadFrame, "on_read"),
+        "history": (frames.AgentHistoryFrame, "on_history"),
+        "close_conversation": (frames.CloseConversationFrame, "on_close_conversation"),
+        "ping": (frames.PingFrame, "on_ping"),
+    }
+
+    async def on_connect(self) -> None:
+        self.tenant = self.scope["tenant"]
+        agent = self.scope["agent"]
+        self.author: frames.Author = {"kind": "agent", "id": agent.id, "name": agent.name}
+        self.conversations: dict[tuple[str, int | None], object] = {}
+        await self.join(events.agents_group(self.tenant.id))
+        await presence.agent_connected(self.tenant.id)
+        self.present = True
+        await self.send_frame(frames.agent_ready(agent=self.author))
+
+    async def on_cleanup(self) -> None:
+        if getattr(self, "present", False):
+            self.present = False
+            await presence.agent_disconnected(self.tenant.id)
+
+    def _where(self, frame: frames.InConversation) -> dict:
+        return {"room": frame.conversation, "site_id": frame.site_id}
+
+    async def on_message(self, frame: frames.AgentMessageFrame) -> None:
+        text = frame.text.strip()
+        if not text:
+            raise BadRequest("text: must not be empty")
+        if len(text) > frames.MAX_TEXT_CHARS:
+            raise TooLarge(f"text: at most {frames.MAX_TEXT_CHARS} characters")
+        post = services.MessagePost(
+            conversation=await self._conversation(frame),
+            text=text,
+            author_kind="agent",
+            author_id=self.author["id"],
+            author_name=self.author["name"],
+            client_id=frame.client_id,
+        )
+        message, _ = await writer.post(
+            schema_name=self.tenant.schema_name, tenant_id=self.tenant.id, post=post
+        )
+        ack = frames.ack(
+            client_id=frame.client_id, message_id=message.id, created_at=message.created_at
+        )
+        await self.send_frame(ack | {"conversation": frame.conversation})
+
+    async def _conversation(self, frame: frames.InConversation):
+        """The conversation a frame names; remembered, as a room's site never changes."""
+        key = (frame.conversation, frame.site_id)
+        conversation = self.conversations.get(key)
+        if conversation is None:
+            conversation = await in_tenant(
+                self.tenant.schema_name, _conversation_or_refuse, **self._where(frame)
+            )
+            if len(self.conversations) >= 1000:
+                self.conversations.clear()
+            self.conversations[key] = conversation
+        return conversation
+
+    async def on_typing(self, frame: frames.AgentTypingFrame) -> None:
+        events.publish_typing(
+            self.tenant.id,
+            await self._conversation(frame),
+            author=self.author,
+            state=frame.state,
+            sender=self.member_id,
+        )
+
+    async def on_read(self, frame: frames.AgentReadFrame) -> None:
+        await in_tenant(
+            self.tenant.schema_name,
+            _mark_read,
+            tenant_id=self.tenant.id,
+            **self._where(frame),
+            reader=self.author,
+            up_to=frame.up_to,
+            sender=self.member_id,
+        )
+
+    async def on_history(self, frame: frames.AgentHistoryFrame) -> None:
+        messages, has_more = await in_tenant(
+            self.tenant.schema_name,
+            _history,
+            **self._where(frame),
+            before_id=frame.before,
+            limit=frame.limit,
+        )
+        history = frames.history(messages=messages, has_more=has_more)
+        await self.send_frame(history | {"conversation": frame.conversation})
+
+    async def on_close_conversation(self, frame: frames.CloseConversationFrame) -> None:
+        await in_tenant(
+            self.tenant.schema_name, _close, tenant_id=self.tenant.id, **self._where(frame)
+        )

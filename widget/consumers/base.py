@@ -1,0 +1,298 @@
+"""What the chat and agent sockets share: frame parsing, dispatch through a table, typed errors,
+rate limits, the idle watchdog, group membership and delivery of fanned-out frames.
+
+A consumer stays thin: it validates a frame against its model in `widget.frames`, calls one
+service or selector (one sync unit of DB work in the tenant's schema) and answers.
+"""
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+
+import orjson
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from pydantic import ValidationError
+
+from core.errors import BadRequest, ParleyError, RateLimited, UnknownType
+from widget import frames
+from widget.fanout import hub
+from widget.handshake import NO_CHANNEL_LAYER
+from widget.ratelimit import TokenBucket, VisitorShare, retry_after_seconds
+
+log = logging.getLogger(__name__)
+
+SERVER_ONLY_CODES = (1001, 1011, 1012)
+
+
+class SocketClose(Exception):
+    """End the connection with a close code of the contract."""
+
+    def __init__(self, code: int, reason: str = ""):
+        self.code = code
+        self.reason = reason
+        super().__init__(f"{code} {reason}".strip())
+
+
+@dataclass(frozen=True)
+class SocketLimits:
+    """The socket settings (PARLEY_WS in settings), read when a socket connects."""
+
+    auth_timeout: float
+    idle_timeout: float
+    key_recheck: float
+    frame_rate: float
+    frame_burst: float
+    visitor_frame_rate: float
+    visitor_frame_burst: float
+    abuse_rate: float
+    abuse_burst: float
+    visitor_connections: int
+    ready_messages: int
+    resume_limit: int
+    send_buffer_limit: int
+
+    @classmethod
+    def current(cls) -> "SocketLimits":
+        return cls(**{name.lower(): value for name, value in settings.PARLEY_WS.items()})
+
+
+def _client_id_of(payload: dict) -> str | None:
+    client_id = payload.get("client_id")
+    return client_id if isinstance(client_id, str) and 0 < len(client_id) <= 64 else None
+
+
+def _validation_message(error: ValidationError) -> str:
+    first = error.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in first["loc"]) or "frame"
+    return f"{where}: {first['msg']}"[:200]
+
+
+def _daphne_protocol(send):
+    """The daphne (autobahn) protocol of this socket, when served by daphne: its ASGI `send` is
+    `functools.partial(server.handle_reply, protocol)`. None elsewhere (tests' communicator)."""
+    protocol = getattr(send, "args", (None,))[0]
+    return protocol if hasattr(protocol, "sendCloseFrame") else None
+
+
+def _unsent_bytes(protocol) -> int:
+    """Bytes Twisted holds for this socket that the kernel has not taken yet (its write buffer;
+    Twisted offers no public accessor)."""
+    transport = protocol.transport
+    written = len(getattr(transport, "dataBuffer", b"")) - getattr(transport, "offset", 0)
+    return written + getattr(transport, "_tempDataLen", 0)
+
+
+class SocketConsumer(AsyncWebsocketConsumer):
+    channel_layer_alias = NO_CHANNEL_LAYER
+    # frame type -> (its model in widget.frames, the handler method's name)
+    frame_types: dict[str, tuple[type[frames.ClientFrame], str]] = {}
+
+    async def dispatch(self, message):
+        # Channels' dispatch first hops to the database thread to close old connections, for
+        # every frame; the DB work here goes through database_sync_to_async, which does that.
+        handler = getattr(self, message["type"].replace(".", "_"), None)
+        if handler is None:
+            raise ValueError(f"no handler for {message['type']}")
+        await handler(message)
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    async def websocket_connect(self, message):
+        self.member_id = uuid.uuid4().hex
+        self.limits = SocketLimits.current()
+        self.loop = asyncio.get_running_loop()
+        self.connected_at = self.last_frame_at = self.loop.time()
+        self.closing = False
+        self.cleaned_up = False
+        self.joined: list[str] = []
+        self.backlog: list[tuple[str, int]] | None = None
+        self.watermark = 0
+        self.frame_bucket = TokenBucket(rate=self.limits.frame_rate, burst=self.limits.frame_burst)
+        self.abuse_bucket = TokenBucket(rate=self.limits.abuse_rate, burst=self.limits.abuse_burst)
+        self.shared: VisitorShare | None = None
+        self.watchdog: asyncio.Task | None = None
+        self.daphne = _daphne_protocol(self.base_send)
+        await self.accept()
+        try:
+            await self.on_connect()
+        except SocketClose as close:
+            await self.close_with(close.code)
+            return
+        self.rearm_watchdog()
+
+    def rearm_watchdog(self) -> None:
+        """(Re)start the watchdog: after a change of the deadlines it enforces."""
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+        self.watchdog = self.loop.create_task(self._watch())
+
+    async def websocket_disconnect(self, message):
+        await self.cleanup()
+        raise StopConsumer()
+
+    async def on_connect(self) -> None:
+        """After accept: join groups, greet. Subclasses."""
+
+    async def on_cleanup(self) -> None:
+        """After the socket is gone or closing. Subclasses."""
+
+    async def cleanup(self) -> None:
+        if getattr(self, "cleaned_up", True):
+            return
+        self.cleaned_up = True
+        if self.watchdog is not None and self.watchdog is not asyncio.current_task():
+            self.watchdog.cancel()
+        for group in self.joined:
+            await hub.leave(group, self)
+        self.joined = []
+        await self.on_cleanup()
+
+    async def close(self, code=None, reason=None):
+        """Close with any code of the contract, daphne included.
+
+        Under daphne, autobahn refuses to send 1001, 1011 and 1012 through ASGI's
+        `websocket.close` (it allows only 1000 and 3000-4999); daphne itself sends 1011 with the
+        protocol's lower-level `sendCloseFrame`. For those codes we do the same.
+        """
+        if code in SERVER_ONLY_CODES and self.daphne is not None:
+            self.daphne.sendCloseFrame(code=code, isReply=False)
+            return
+        await super().close(code=code, reason=reason)
+
+    async def close_with(self, code: int) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        await self.close(code)
+        await self.cleanup()
+
+    async def join(self, group: str) -> None:
+        self.joined.append(group)
+        await hub.join(group, self)
+
+    # --- frames in --------------------------------------------------------------------------
+
+    async def websocket_receive(self, message):
+        if self.closing:
+            return
+        self.last_frame_at = self.loop.time()
+        text = message.get("text")
+        try:
+            if text is None:
+                raise SocketClose(4400, "frames are JSON text")
+            # A character takes at most 4 bytes: only long frames need encoding to be measured.
+            if len(text) * 4 > frames.MAX_FRAME_BYTES and (
+                len(text.encode()) > frames.MAX_FRAME_BYTES
+            ):
+                raise SocketClose(4400, "frame over 16 KiB")
+            try:
+                payload = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                raise SocketClose(4400, "not JSON") from None
+            if not isinstance(payload, dict):
+                raise SocketClose(4400, "a frame is a JSON object")
+            try:
+                await self.handle_frame(payload)
+            except ParleyError as error:
+                await self.send_frame(
+                    frames.error(
+                        code=error.code,
+                        message=error.message,
+                        retry_after=error.retry_after,
+                        client_id=_client_id_of(payload),
+                    )
+                )
+        except SocketClose as close:
+            log.info("closing socket %s: %s", self.member_id, close)
+            await self.close_with(close.code)
+        except Exception:
+            log.exception("socket frame failed")
+            await self.close_with(1011)
+
+    async def handle_frame(self, payload: dict) -> None:
+        self.check_rate()
+        frame_type = payload.get("type")
+        if not isinstance(frame_type, str):
+            raise BadRequest("A frame needs a string `type`.")
+        entry = self.frame_types.get(frame_type)
+        if entry is None:
+            raise UnknownType(f"Unknown frame type {frame_type[:40]!r}.")
+        model, method = entry
+        try:
+            frame = model.model_validate(payload)
+        except ValidationError as error:
+            raise BadRequest(_validation_message(error)) from None
+        await getattr(self, method)(frame)
+
+    def check_rate(self) -> None:
+        """Take a token for this frame; refuse it with `rate_limited`, or close 4429 when the
+        client keeps flooding after being told."""
+        now = self.loop.time()
+        wait = self.frame_bucket.take(now)
+        if not wait and self.shared is not None:
+            wait = self.shared.bucket.take(now)
+        if not wait:
+            return
+        if self.abuse_bucket.take(now):
+            raise SocketClose(4429, "too many frames")
+        raise RateLimited("Too many frames; slow down.", retry_after=retry_after_seconds(wait))
+
+    async def on_ping(self, frame: frames.PingFrame) -> None:
+        await self.send_frame(frames.PONG)
+
+    # --- frames out -------------------------------------------------------------------------
+
+    async def send_frame(self, frame: dict) -> None:
+        await self.send(text_data=orjson.dumps(frame).decode())
+
+    async def push(self, text: str, message_id: int) -> None:
+        """A fanned-out frame for this socket (widget.fanout.Member)."""
+        if self.backlog is not None:
+            # Joined, but `ready` is not sent yet: keep the order ready -> live frames.
+            self.backlog.append((text, message_id))
+            return
+        if message_id and message_id <= self.watermark:
+            return  # already sent in `ready`
+        await self.base_send({"type": "websocket.send", "text": text})
+        if self.daphne is not None and _unsent_bytes(self.daphne) > self.limits.send_buffer_limit:
+            # The client reads slower than its room talks. Rather than buffer without bound (or
+            # drop frames), cut the connection: the client reconnects and resumes with `since`.
+            log.warning("dropping a socket too slow to follow its room: %s", self.member_id)
+            self.closing = True
+            self.daphne.transport.abortConnection()
+            await self.cleanup()
+
+    async def flush_backlog(self) -> None:
+        backlog, self.backlog = self.backlog or [], None
+        for text, message_id in backlog:
+            await self.push(text, message_id)
+
+    async def close_from_server(self, code: int) -> None:
+        await self.close_with(code)
+
+    # --- watchdog ---------------------------------------------------------------------------
+
+    async def _watch(self) -> None:
+        try:
+            while not self.closing:
+                now = self.loop.time()
+                wake_at = await self.watch(now)
+                if wake_at is None:
+                    return
+                await asyncio.sleep(max(0.0, wake_at - now))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("socket watchdog failed")
+            await self.close_with(1011)
+
+    async def watch(self, now: float) -> float | None:
+        """Enforce deadlines; return when to look again (None once closed)."""
+        idle_at = self.last_frame_at + self.limits.idle_timeout
+        if now >= idle_at:
+            await self.close_with(4408)
+            return None
+        return idle_at

@@ -1,0 +1,232 @@
+"""`ws/chat/<room>/`: a visitor's socket (PROTOCOL.md, Chat socket).
+
+The handshake (widget.handshake) has already checked the site key and the Origin and put the site
+in the scope. Here: `auth` first (token of this site, allowed in this room), then `ready`, then the
+room's frames. The socket also watches its site key: revoked (a close order from
+`events.publish_site_keys_revoked`) or past its rotation grace (checked every
+`KEY_RECHECK` seconds, and at the expiry itself) closes it with 4403.
+"""
+
+from django.utils import timezone
+
+from core.errors import BadRequest, InvalidToken, ParleyError, TooLarge, UnknownSiteKey
+from tenants.site_directory import asite_for_key
+from tenants.tokens import token_verify
+from widget import events, frames, selectors, services
+from widget.consumers.base import SocketClose, SocketConsumer
+from widget.ratelimit import visitors
+from widget.tenancy import in_tenant
+from widget.writer import writer
+
+
+def _open_room(
+    *,
+    site_id: int,
+    room: str,
+    visitor_id: str,
+    token_room: str,
+    public_rooms: bool,
+    since: int | None,
+    ready_messages: int,
+    resume_limit: int,
+):
+    """One unit: join the room and read what `ready` carries."""
+    conversation, visitor = services.chat_join(
+        site_id=site_id,
+        room=room,
+        visitor_id=visitor_id,
+        token_room=token_room,
+        public_rooms=public_rooms,
+    )
+    if since is None:
+        messages, has_more = selectors.messages_latest(
+            conversation=conversation, limit=ready_messages
+        )
+    else:
+        messages, has_more = selectors.messages_after(
+            conversation=conversation, after_id=since, limit=resume_limit
+        )
+    name = visitor.display_name if visitor else f"Visitor {visitor_id[:6]}"
+    return conversation, name, [events.message_frame(message) for message in messages], has_more
+
+
+class ChatConsumer(SocketConsumer):
+    frame_types = {
+        "auth": (frames.AuthFrame, "on_auth_again"),
+        "message": (frames.MessageFrame, "on_message"),
+        "typing": (frames.TypingFrame, "on_typing"),
+        "read": (frames.ReadFrame, "on_read"),
+        "history": (frames.HistoryFrame, "on_history"),
+        "ping": (frames.PingFrame, "on_ping"),
+    }
+
+    async def on_connect(self) -> None:
+        self.site = self.scope["site"]
+        self.tenant = self.scope["tenant"]
+        self.room = self.scope["url_route"]["kwargs"]["room"]
+        self.authenticated = False
+        self.visitor_key: tuple[int, str] | None = None
+        self.next_key_check = self.connected_at + self.limits.key_recheck
+        self.key_expires_at = self._loop_time_of(self.site.key_expires_at)
+
+    async def on_cleanup(self) -> None:
+        if self.visitor_key is not None:
+            visitors.leave(self.visitor_key)
+            self.visitor_key = None
+
+    async def handle_frame(self, payload: dict) -> None:
+        if self.authenticated:
+            return await super().handle_frame(payload)
+        if payload.get("type") != "auth":
+            raise SocketClose(4400, "the first frame must be auth")
+        await self.authenticate(payload)
+
+    async def authenticate(self, payload: dict) -> None:
+        try:
+            frame = frames.AuthFrame.model_validate(payload)
+        except ValueError:
+            raise SocketClose(4400, "malformed auth frame") from None
+        try:
+            token = token_verify(frame.token)
+        except InvalidToken:
+            raise SocketClose(4401, "invalid token") from None
+        if token.tenant_id != self.site.tenant_id:
+            raise SocketClose(4403, "token of another tenant")
+        if token.site_id != self.site.site_id:
+            # Same tenant, another site: a new session for this site gives a valid token.
+            raise SocketClose(4401, "token of another site")
+        visitor_key = (token.tenant_id, token.visitor_id)
+        if visitors.connections(visitor_key) >= self.limits.visitor_connections:
+            raise SocketClose(4429, "too many sockets for this visitor")
+        self.visitor_key = visitor_key
+        self.shared = visitors.enter(
+            visitor_key,
+            rate=self.limits.visitor_frame_rate,
+            burst=self.limits.visitor_frame_burst,
+        )
+        # Join before reading the room: a message committed after the read is then delivered
+        # live (held back until `ready` is sent), and one committed before it is in `ready`.
+        self.backlog = []
+        await self.join(events.room_group(self.tenant.id, self.site.site_id, self.room))
+        await self.join(events.site_group(self.tenant.id, self.site.site_id))
+        try:
+            self.conversation, name, messages, has_more = await in_tenant(
+                self.tenant.schema_name,
+                _open_room,
+                site_id=self.site.site_id,
+                room=self.room,
+                visitor_id=token.visitor_id,
+                token_room=token.conversation,
+                public_rooms=self.site.public_rooms,
+                since=frame.since,
+                ready_messages=self.limits.ready_messages,
+                resume_limit=self.limits.resume_limit,
+            )
+        except ParleyError as error:
+            raise SocketClose(error.close_code, error.code) from None
+        self.visitor_id = token.visitor_id
+        self.author: frames.Author = {"kind": "visitor", "id": token.visitor_id, "name": name}
+        self.authenticated = True
+        self.rearm_watchdog()
+        self.watermark = max([frame.since or 0] + [message["id"] for message in messages])
+        await self.send_frame(
+            frames.ready(
+                room=self.room, visitor_id=token.visitor_id, messages=messages, has_more=has_more
+            )
+        )
+        await self.flush_backlog()
+
+    async def on_auth_again(self, frame: frames.AuthFrame) -> None:
+        raise BadRequest("This socket is already authenticated.")
+
+    async def on_message(self, frame: frames.MessageFrame) -> None:
+        text = frame.text.strip()
+        if not text:
+            raise BadRequest("text: must not be empty")
+        if len(text) > frames.MAX_TEXT_CHARS:
+            raise TooLarge(f"text: at most {frames.MAX_TEXT_CHARS} characters")
+        post = services.MessagePost(
+            conversation=self.conversation,
+            text=text,
+            author_kind="visitor",
+            author_id=self.visitor_id,
+            author_name=self.author["name"],
+            client_id=frame.client_id,
+        )
+        message, _ = await writer.post(
+            schema_name=self.tenant.schema_name, tenant_id=self.tenant.id, post=post
+        )
+        await self.send_frame(
+            frames.ack(
+                client_id=frame.client_id, message_id=message.id, created_at=message.created_at
+            )
+        )
+
+    async def on_typing(self, frame: frames.TypingFrame) -> None:
+        events.publish_typing(
+            self.tenant.id,
+            self.conversation,
+            author=self.author,
+            state=frame.state,
+            sender=self.member_id,
+        )
+
+    async def on_read(self, frame: frames.ReadFrame) -> None:
+        await in_tenant(
+            self.tenant.schema_name,
+            services.conversation_mark_read,
+            tenant_id=self.tenant.id,
+            conversation=self.conversation,
+            reader=self.author,
+            up_to=frame.up_to,
+            sender=self.member_id,
+        )
+
+    async def on_history(self, frame: frames.HistoryFrame) -> None:
+        messages, has_more = await in_tenant(
+            self.tenant.schema_name,
+            selectors.messages_before,
+            conversation=self.conversation,
+            before_id=frame.before,
+            limit=frame.limit,
+        )
+        await self.send_frame(
+            frames.history(
+                messages=[events.message_frame(message) for message in messages],
+                has_more=has_more,
+            )
+        )
+
+    # --- watchdog: auth deadline, idle, site key ---------------------------------------------
+
+    def _loop_time_of(self, moment) -> float | None:
+        if moment is None:
+            return None
+        return self.loop.time() + (moment - timezone.now()).total_seconds()
+
+    async def watch(self, now: float) -> float | None:
+        if not self.authenticated:
+            auth_by = self.connected_at + self.limits.auth_timeout
+            if now >= auth_by:
+                await self.close_with(4401)
+                return None
+            idle_at = await super().watch(now)
+            return None if idle_at is None else min(auth_by, idle_at)
+        if self.key_expires_at is not None and now >= self.key_expires_at:
+            await self.close_with(4403)
+            return None
+        if now >= self.next_key_check:
+            try:
+                site = await asite_for_key(self.site.key)
+            except UnknownSiteKey:
+                await self.close_with(4403)
+                return None
+            self.key_expires_at = self._loop_time_of(site.key_expires_at)
+            self.next_key_check = now + self.limits.key_recheck
+        idle_at = await super().watch(now)
+        if idle_at is None:
+            return None
+        deadlines = [idle_at, self.next_key_check]
+        if self.key_expires_at is not None:
+            deadlines.append(self.key_expires_at)
+        return min(deadlines)

@@ -1,0 +1,210 @@
+"""The socket wire contract (PROTOCOL.md, Chat socket and Agent socket) as typed definitions.
+
+Client frames are pydantic models: a consumer validates every frame it receives against the model
+its `type` names, so a frame the contract does not allow never reaches a service. Server frames
+are TypedDicts built by the functions below: they are sent hundreds of times more often than
+they are received, so they stay plain dicts (serialized once per group message by the fan-out).
+"""
+
+from datetime import datetime
+from typing import Annotated, Literal, NotRequired, TypedDict
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+MAX_FRAME_BYTES = 16 * 1024
+MAX_TEXT_CHARS = 4000
+MAX_HISTORY_LIMIT = 100
+
+MessageId = Annotated[StrictInt, Field(ge=0, le=2**63 - 1)]
+ClientId = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+Room = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+class ClientFrame(BaseModel):
+    # Unknown fields are ignored (a newer widget may send more); known ones are strictly typed.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+# --- Chat socket, client to server ----------------------------------------------------------------
+
+
+class AuthFrame(ClientFrame):
+    type: Literal["auth"]
+    token: StrictStr = ""
+    since: MessageId | None = None
+
+
+class MessageFrame(ClientFrame):
+    type: Literal["message"]
+    client_id: ClientId
+    # Trimming and the 1..4000 bound are checked by the consumer, which answers `too_large`
+    # rather than `bad_request` for a long text.
+    text: StrictStr
+
+
+class TypingFrame(ClientFrame):
+    type: Literal["typing"]
+    state: StrictBool
+
+
+class ReadFrame(ClientFrame):
+    type: Literal["read"]
+    up_to: MessageId
+
+
+class HistoryFrame(ClientFrame):
+    type: Literal["history"]
+    before: MessageId | None = None
+    limit: Annotated[StrictInt, Field(ge=1, le=MAX_HISTORY_LIMIT)] = 50
+
+
+class PingFrame(ClientFrame):
+    type: Literal["ping"]
+
+
+# --- Agent socket, client to server: the same frames, naming their conversation -------------------
+
+
+class InConversation(ClientFrame):
+    conversation: Room
+    # Public room names are unique per site, not per tenant: an agent names the site when two of
+    # the tenant's sites use the same public room name.
+    site_id: StrictInt | None = None
+
+
+class AgentMessageFrame(MessageFrame, InConversation):
+    pass
+
+
+class AgentTypingFrame(TypingFrame, InConversation):
+    pass
+
+
+class AgentReadFrame(ReadFrame, InConversation):
+    pass
+
+
+class AgentHistoryFrame(HistoryFrame, InConversation):
+    pass
+
+
+class CloseConversationFrame(InConversation):
+    type: Literal["close_conversation"]
+
+
+# --- Server to client ----------------------------------------------------------------------------
+
+
+class Author(TypedDict):
+    kind: Literal["visitor", "agent", "system"]
+    id: str
+    name: str
+
+
+class MessageOut(TypedDict):
+    type: Literal["message"]
+    id: int
+    client_id: str | None
+    text: str
+    ts: str
+    author: Author
+    conversation: NotRequired[str]
+
+
+class ReadyOut(TypedDict):
+    type: Literal["ready"]
+    room: str
+    visitor_id: str
+    messages: list[MessageOut]
+    has_more: bool
+
+
+class AgentReadyOut(TypedDict):
+    type: Literal["ready"]
+    agent: Author
+
+
+class AckOut(TypedDict):
+    type: Literal["ack"]
+    client_id: str
+    id: int
+    ts: str
+
+
+class TypingOut(TypedDict):
+    type: Literal["typing"]
+    author: Author
+    state: bool
+    conversation: NotRequired[str]
+
+
+class ReadOut(TypedDict):
+    type: Literal["read"]
+    author: Author
+    up_to: int
+    conversation: NotRequired[str]
+
+
+class HistoryOut(TypedDict):
+    type: Literal["history"]
+    messages: list[MessageOut]
+    has_more: bool
+    conversation: NotRequired[str]
+
+
+class ConversationOut(TypedDict):
+    type: Literal["conversation"]
+    event: Literal["created", "updated", "closed"]
+    conversation: dict
+
+
+class ErrorOut(TypedDict):
+    type: Literal["error"]
+    code: str
+    message: str
+    retry_after: NotRequired[int]
+    client_id: NotRequired[str]
+
+
+PONG = {"type": "pong"}
+
+
+def ready(*, room: str, visitor_id: str, messages: list, has_more: bool) -> ReadyOut:
+    return {
+        "type": "ready",
+        "room": room,
+        "visitor_id": visitor_id,
+        "messages": messages,
+        "has_more": has_more,
+    }
+
+
+def agent_ready(*, agent: Author) -> AgentReadyOut:
+    return {"type": "ready", "agent": agent}
+
+
+def ack(*, client_id: str, message_id: int, created_at: datetime) -> AckOut:
+    return {"type": "ack", "client_id": client_id, "id": message_id, "ts": created_at.isoformat()}
+
+
+def typing(*, author: Author, state: bool) -> TypingOut:
+    return {"type": "typing", "author": author, "state": state}
+
+
+def read(*, author: Author, up_to: int) -> ReadOut:
+    return {"type": "read", "author": author, "up_to": up_to}
+
+
+def history(*, messages: list, has_more: bool) -> HistoryOut:
+    return {"type": "history", "messages": messages, "has_more": has_more}
+
+
+def error(
+    *, code: str, message: str, retry_after: int | None = None, client_id: str | None = None
+) -> ErrorOut:
+    frame: ErrorOut = {"type": "error", "code": code, "message": message}
+    if retry_after is not None:
+        frame["retry_after"] = retry_after
+    if client_id is not None:
+        frame["client_id"] = client_id
+    return frame

@@ -1,0 +1,158 @@
+"""Tenant resolution for sockets: the one module that decides, before a socket is accepted, which
+tenant it belongs to and whether it may open at all.
+
+- `ws/chat/<room>/?site_key=pk_…` (platform host, third-party pages): the site key names a site
+  (cached: no query on a hit) and the page's `Origin` must be in that site's allow-list.
+- `ws/agent/` (tenant host): the Host header names the tenant (cached Domain lookup), the Origin
+  must be that same host, and the dashboard's Django session cookie must name an active user of
+  that tenant. Channels' AuthMiddlewareStack cannot do this: it would read the session table of
+  whichever schema the shared database thread happens to be on.
+
+A refused handshake is answered with HTTP 403 before accept. An accepted one carries
+`scope["tenant"]` (TenantRef) and `scope["site"]` (SiteInfo) or `scope["agent"]` (AgentRef).
+"""
+
+import logging
+from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
+from importlib import import_module
+from urllib.parse import parse_qs, urlsplit
+
+from cachetools import TTLCache
+from channels.db import database_sync_to_async
+from channels.security.websocket import WebsocketDenier
+from django.conf import settings
+from django.contrib.auth import get_user
+from django.http import HttpRequest
+from django_tenants.utils import schema_context
+
+from core.errors import UnknownSiteKey
+from tenants.models import Domain
+from tenants.origins import origin_allowed
+from tenants.site_directory import asite_for_key
+
+log = logging.getLogger(__name__)
+
+# Consumers here fan out through widget.fanout, not the channel layer: naming an alias that is
+# not configured makes Channels give them no layer (no per-socket channel, no receive loop).
+NO_CHANNEL_LAYER = "parley.no-channel-layer"
+TENANT_CACHE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class TenantRef:
+    id: int
+    schema_name: str
+
+
+@dataclass(frozen=True)
+class AgentRef:
+    id: str
+    name: str
+
+
+class Denier(WebsocketDenier):
+    """Refuses the handshake (HTTP 403)."""
+
+    channel_layer_alias = NO_CHANNEL_LAYER
+
+
+deny = Denier.as_asgi()
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+class ChatHandshake:
+    """Admit `ws/chat` sockets of a live site key from one of the site's allowed origins."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        site_key = query.get("site_key", [None])[0]
+        try:
+            site = await asite_for_key(site_key)
+        except UnknownSiteKey:
+            return await deny(scope, receive, send)
+        if not origin_allowed(_header(scope, b"origin"), list(site.allowed_origins)):
+            return await deny(scope, receive, send)
+        tenant = TenantRef(id=site.tenant_id, schema_name=site.schema_name)
+        return await self.app(scope | {"site": site, "tenant": tenant}, receive, send)
+
+
+_tenants: TTLCache = TTLCache(maxsize=10_000, ttl=TENANT_CACHE_SECONDS)
+
+
+def _tenant_for_host(hostname: str) -> TenantRef | None:
+    with schema_context(settings.PUBLIC_SCHEMA_NAME):
+        domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
+    if domain is None or domain.tenant.schema_name == settings.PUBLIC_SCHEMA_NAME:
+        return None
+    return TenantRef(id=domain.tenant_id, schema_name=domain.tenant.schema_name)
+
+
+def tenant_cache_clear() -> None:
+    _tenants.clear()
+
+
+async def tenant_for_host(hostname: str) -> TenantRef | None:
+    if hostname in _tenants:
+        return _tenants[hostname]
+    tenant = await database_sync_to_async(_tenant_for_host)(hostname)
+    _tenants[hostname] = tenant
+    return tenant
+
+
+def _session_agent(schema_name: str, session_key: str) -> AgentRef | None:
+    """The active user a dashboard session names, read in the tenant's schema in one unit."""
+    with schema_context(schema_name):
+        request = HttpRequest()
+        request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+        user = get_user(request)
+        if not user.is_authenticated or not user.is_active:
+            return None
+        return AgentRef(id=str(user.pk), name=user.public_name)
+
+
+def _same_origin(origin: str | None, host: str) -> bool:
+    if not origin:
+        return False
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and parts.netloc.lower() == host
+
+
+def _session_key(scope) -> str | None:
+    cookie_header = _header(scope, b"cookie")
+    if not cookie_header:
+        return None
+    try:
+        cookies = SimpleCookie(cookie_header)
+    except CookieError:
+        return None
+    morsel = cookies.get(settings.SESSION_COOKIE_NAME)
+    return morsel.value if morsel else None
+
+
+class AgentHandshake:
+    """Admit `ws/agent/` sockets of a signed-in user of the tenant that owns the host name."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        host = (_header(scope, b"host") or "").lower()
+        hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        tenant = await tenant_for_host(hostname) if hostname else None
+        session_key = _session_key(scope)
+        if tenant is None or not session_key or not _same_origin(_header(scope, b"origin"), host):
+            return await deny(scope, receive, send)
+        agent = await database_sync_to_async(_session_agent)(tenant.schema_name, session_key)
+        if agent is None:
+            return await deny(scope, receive, send)
+        return await self.app(scope | {"tenant": tenant, "agent": agent}, receive, send)

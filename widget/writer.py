@@ -1,0 +1,108 @@
+"""Batched message writes for the sockets: one transaction for the messages that arrive while the
+database is busy.
+
+Every socket's DB work runs on one shared database thread, and each commit waits for the disk.
+Storing messages one transaction each caps a worker at the disk's flush rate; here a socket
+queues its message and awaits the answer, and one task takes everything queued so far, stores it
+with `services.message_post_many` (one transaction per tenant in the batch) and answers each
+socket. Under light load a batch is one message and nothing waits; under heavy load batches grow
+and the cost of a commit is shared. An `ack` still means stored: it is sent after the commit.
+"""
+
+import asyncio
+import contextlib
+from collections import deque
+from dataclasses import dataclass
+
+from core.errors import ParleyError
+from widget import services
+from widget.models import Message
+from widget.tenancy import in_tenant
+
+MAX_BATCH = 200
+
+
+@dataclass
+class _Queued:
+    schema_name: str
+    tenant_id: int
+    post: services.MessagePost
+    answer: asyncio.Future
+
+
+class MessageWriter:
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: deque[_Queued] = deque()
+        self._ready: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
+
+    def _bind(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._loop is loop and self._task is not None and not self._task.done():
+            return
+        self._loop = loop
+        self._queue.clear()
+        self._ready = asyncio.Event()
+        self._task = loop.create_task(self._write_forever(), name="message-writer")
+
+    async def post(
+        self, *, schema_name: str, tenant_id: int, post: services.MessagePost
+    ) -> tuple[Message, bool]:
+        """Store the message (in a batch) and return (message, created) once committed."""
+        self._bind()
+        answer = self._loop.create_future()
+        self._queue.append(_Queued(schema_name, tenant_id, post, answer))
+        self._ready.set()
+        return await answer
+
+    async def _write_forever(self) -> None:
+        while True:
+            await self._ready.wait()
+            self._ready.clear()
+            while self._queue:
+                count = min(len(self._queue), MAX_BATCH)
+                batch = [self._queue.popleft() for _ in range(count)]
+                by_tenant: dict[tuple[str, int], list[_Queued]] = {}
+                for queued in batch:
+                    by_tenant.setdefault((queued.schema_name, queued.tenant_id), []).append(queued)
+                for (schema_name, tenant_id), queued in by_tenant.items():
+                    await self._write(schema_name, tenant_id, queued)
+
+    async def _write(self, schema_name: str, tenant_id: int, queued: list[_Queued]) -> None:
+        try:
+            answers = await in_tenant(
+                schema_name,
+                services.message_post_many,
+                tenant_id=tenant_id,
+                posts=[item.post for item in queued],
+            )
+        except ParleyError as error:
+            if len(queued) > 1:
+                # A refusal (a plan limit, an erased conversation) concerns some message of the
+                # batch: store the others, one by one, and refuse only that one.
+                for item in queued:
+                    await self._write(schema_name, tenant_id, [item])
+                return
+            if not queued[0].answer.done():
+                queued[0].answer.set_exception(error)
+            return
+        except Exception as error:
+            for item in queued:
+                if not item.answer.done():
+                    item.answer.set_exception(error)
+            return
+        for item, answer in zip(queued, answers, strict=True):
+            if not item.answer.done():
+                item.answer.set_result(answer)
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = None
+        self._loop = None
+
+
+writer = MessageWriter()
