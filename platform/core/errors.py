@@ -101,3 +101,16 @@ class RateLimited(ParleyError):
     http_status = 429
     close_code = 4429
     default_message = "Too many requests; retry later."
+
+
+class MethodNotAllowed(ParleyError):
+    code = "method_not_allowed"
+    http_status = 405
+    default_message = "This method is not allowed here."
+
+
+class InternalError(ParleyError):
+    code = "internal_error"
+    http_status = 500
+    close_code = 1011
+    default_message = "Something went wrong on our side; it has been logged."
