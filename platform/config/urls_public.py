@@ -1,3 +1,11 @@
 """URLs of the platform host (public schema): widget, public APIs, signup."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from tenants.api import site_api
+from widget.api import widget_api
+
+urlpatterns: list = [
+    path("api/widget/v1/", widget_api.urls),
+    path("api/v1/", site_api.urls),
+]
