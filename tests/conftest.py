@@ -12,6 +12,9 @@ from django_tenants.utils import schema_exists
 from tenants.models import Tenant
 from tenants.services import public_tenant_ensure, schema_name_for, tenant_create
 
+# Fixtures of the platform's HTTP APIs: `platform`, `api_a`, `api_b`.
+pytest_plugins = ["tests.support.api_clients"]
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):

@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from ninja import Schema
 from pydantic import AfterValidator, StringConstraints
 
-from core.api import ParleyAPI, StrictInput, Text, error_responses
+from core.api import NoNul, ParleyAPI, StrictInput, error_responses
 from core.errors import OriginNotAllowed
 from core.ratelimit import client_ip, rate_limit_hit
 from tenants.origins import origin_allowed
@@ -43,14 +43,14 @@ def _email(value: str) -> str:
 
 
 class UserIn(StrictInput):
-    id: Annotated[Text, StringConstraints(min_length=1, max_length=255)]
-    name: Annotated[Text, StringConstraints(strip_whitespace=True, max_length=200)] = ""
-    email: Annotated[Text, StringConstraints(max_length=254), AfterValidator(_email)] = ""
+    id: Annotated[str, StringConstraints(min_length=1, max_length=255), NoNul]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NoNul] = ""
+    email: Annotated[str, StringConstraints(max_length=254), NoNul, AfterValidator(_email)] = ""
     hash: Annotated[str, StringConstraints(max_length=128)] = ""
 
 
 class SessionIn(StrictInput):
-    site_key: Annotated[str, StringConstraints(max_length=64)]
+    site_key: Annotated[str, StringConstraints(max_length=64), NoNul]
     visitor_token: Annotated[str, StringConstraints(max_length=2048)] | None = None
     user: UserIn | None = None
 

@@ -8,7 +8,6 @@ become `{"error": {"code", "message"}}` (plus `retry_after` and `Retry-After` on
 
 import functools
 import logging
-from typing import Annotated
 
 import orjson
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -42,8 +41,9 @@ def _no_nul(value: str) -> str:
     return value
 
 
-# A string an API stores: any text PostgreSQL can hold.
-Text = Annotated[str, AfterValidator(_no_nul)]
+# Put last in a string's Annotated (after StringConstraints, which must see the raw input):
+# text PostgreSQL can hold.
+NoNul = AfterValidator(_no_nul)
 
 
 class StrictInput(Schema):

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from django.http import HttpRequest
 from django_tenants.utils import schema_context
-from ninja import Path, Query, Router
+from ninja import Path, Query, Router, Status
 
 from core.api import error_responses
 from tenants.api.pagination import PageParams, page
@@ -78,11 +78,11 @@ def messages_send(request: HttpRequest, conversation_id: ConversationId, body: M
             author_name=author["name"] or tenant.name,
             client_id=body.client_id,
         )
-        return (201 if created else 200), _message_out(message)
+        return Status(201 if created else 200, _message_out(message))
 
 
 @router.delete("/visitors/{visitor_id}", response={204: None, **ERRORS}, tags=["visitors"])
 def visitors_erase(request: HttpRequest, visitor_id: uuid.UUID):
     with schema_context(request.auth.tenant.schema_name):
         services.visitor_erase(visitor=selectors.visitor_get(visitor_id=visitor_id))
-    return 204, None
+    return Status(204, None)

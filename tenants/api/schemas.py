@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 from pydantic import StringConstraints, field_validator, model_validator
 
-from core.api import StrictInput, Text
+from core.api import NoNul, StrictInput
 from tenants.models import Webhook
 from tenants.origins import InvalidOrigin, normalize_allowed_origin
 
@@ -16,11 +16,13 @@ MAX_ID = 2**63 - 1  # PostgreSQL bigint: larger ids cannot name a row
 LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
-Name = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
 Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
-Greeting = Annotated[Text, StringConstraints(max_length=300)]
+Greeting = Annotated[str, StringConstraints(max_length=300), NoNul]
 Locale = Annotated[str, StringConstraints(pattern=LOCALE.pattern, max_length=10)]
-Origins = Annotated[list[Annotated[Text, StringConstraints(max_length=300)]], Field(max_length=100)]
+Origins = Annotated[
+    list[Annotated[str, StringConstraints(max_length=300), NoNul]], Field(max_length=100)
+]
 
 
 def _normalized_origins(origins: list[str] | None) -> list[str] | None:
@@ -157,12 +159,14 @@ class MessageListOut(Schema):
 
 class AuthorIn(StrictInput):
     kind: Literal["agent", "system"] = "agent"
-    id: Annotated[Text, StringConstraints(max_length=64)] = ""
-    name: Annotated[Text, StringConstraints(max_length=200)] = ""
+    id: Annotated[str, StringConstraints(max_length=64), NoNul] = ""
+    name: Annotated[str, StringConstraints(max_length=200), NoNul] = ""
 
 
 class MessageIn(StrictInput):
-    text: Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+    text: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), NoNul
+    ]
     client_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] | None = None
     author: AuthorIn | None = None
 
@@ -171,7 +175,7 @@ WebhookEvent = Literal[tuple(Webhook.Event.values)]
 
 
 class WebhookIn(StrictInput):
-    url: Annotated[Text, StringConstraints(max_length=2000)]
+    url: Annotated[str, StringConstraints(max_length=2000), NoNul]
     events: Annotated[list[WebhookEvent], Field(min_length=1, max_length=3)] = list(
         Webhook.Event.values
     )

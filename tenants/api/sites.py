@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from django.http import HttpRequest
-from ninja import Path, Router
+from ninja import Path, Router, Status
 
 from core.api import error_responses
 from tenants import selectors, services
@@ -50,7 +50,7 @@ def sites_list(request: HttpRequest, params: PageParams):
 def sites_create(request: HttpRequest, body: SiteIn):
     site = services.site_create(tenant=request.auth.tenant, **body.model_dump(exclude_none=True))
     site = selectors.site_get(tenant=request.auth.tenant, site_id=site.id)
-    return 201, site_out(site, SiteCreatedOut, identity_secret=site.identity_secret)
+    return Status(201, site_out(site, SiteCreatedOut, identity_secret=site.identity_secret))
 
 
 @router.get("/sites/{site_id}", response={200: SiteOut, **ERRORS})
@@ -67,7 +67,7 @@ def sites_update(request: HttpRequest, site_id: SiteId, body: SitePatch):
 @router.delete("/sites/{site_id}", response={204: None, **ERRORS})
 def sites_delete(request: HttpRequest, site_id: SiteId):
     services.site_delete(site=selectors.site_get(tenant=request.auth.tenant, site_id=site_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/sites/{site_id}/rotate-key", response={200: SiteOut, **ERRORS})

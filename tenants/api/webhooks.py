@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from django.http import HttpRequest
-from ninja import Path, Router
+from ninja import Path, Router, Status
 
 from core.api import error_responses
 from core.errors import BadRequest
@@ -38,7 +38,7 @@ def webhooks_create(request: HttpRequest, body: WebhookIn):
         )
     except ValueError as error:
         raise BadRequest(f"url: {error}") from None
-    return 201, WebhookCreatedOut.from_orm(webhook)
+    return Status(201, WebhookCreatedOut.from_orm(webhook))
 
 
 @router.delete("/webhooks/{webhook_id}", response={204: None, **ERRORS})
@@ -46,7 +46,7 @@ def webhooks_delete(request: HttpRequest, webhook_id: WebhookId):
     services.webhook_delete(
         webhook=selectors.webhook_get(tenant=request.auth.tenant, webhook_id=webhook_id)
     )
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/webhooks/{webhook_id}/deliveries", response={200: DeliveryListOut, **ERRORS})

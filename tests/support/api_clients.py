@@ -2,8 +2,13 @@
 
 import json
 
+import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
+
+from tenants.services import api_key_create, public_tenant_ensure
+from tenants.site_directory import site_cache_clear
 
 
 class PlatformClient(Client):
@@ -32,3 +37,29 @@ def error_code(response) -> str:
     assert isinstance(body["error"]["message"], str), body
     assert body["error"]["message"], body
     return body["error"]["code"]
+
+
+# --- Fixtures for the site-key API tests (import them into a test module to use them) --------
+
+
+@pytest.fixture
+def platform(db):
+    """The platform host's tenant (routes every request to the public URLconf), fresh caches."""
+    public_tenant_ensure()
+    site_cache_clear()
+    cache.clear()  # rate-limit counters
+    yield
+    site_cache_clear()
+
+
+@pytest.fixture
+def api_a(platform, tenant_a) -> PlatformClient:
+    """A client of the site-key API authenticated as tenant A."""
+    _, api_key = api_key_create(tenant=tenant_a, name="tests")
+    return site_api_client(api_key)
+
+
+@pytest.fixture
+def api_b(platform, tenant_b) -> PlatformClient:
+    _, api_key = api_key_create(tenant=tenant_b, name="tests")
+    return site_api_client(api_key)

@@ -5,31 +5,21 @@ import hmac
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from tenants.selectors import site_current_key
-from tenants.services import public_tenant_ensure, site_create, site_rotate_key
+from tenants.services import site_create, site_rotate_key
 from tenants.site_directory import site_cache_clear
 from tenants.tokens import token_verify
 from tests.support.api_clients import PlatformClient, error_code
 from widget.models import Conversation, Visitor
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("platform")]
 
 URL = "/api/widget/v1/session"
 ORIGIN = "https://shop.example.com"
-
-
-@pytest.fixture(autouse=True)
-def _platform_with_fresh_caches(db):
-    public_tenant_ensure()  # the platform host's tenant: without it no request is routed
-    site_cache_clear()
-    cache.clear()  # rate-limit counters
-    yield
-    site_cache_clear()
 
 
 @pytest.fixture

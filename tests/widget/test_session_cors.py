@@ -4,13 +4,11 @@ loop there) with the headers a browser sends."""
 import httpx
 import pytest
 from channels.db import database_sync_to_async
-from django.core.cache import cache
 
 from config.asgi import application
 from tenants.models import SiteKey
 from tenants.selectors import site_current_key
-from tenants.services import public_tenant_ensure, site_create, site_update
-from tenants.site_directory import site_cache_clear
+from tenants.services import site_create, site_update
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,10 +18,7 @@ OTHER = "https://evil.example.net"
 
 
 @pytest.fixture
-def site_key(tenant_a):
-    public_tenant_ensure()
-    site_cache_clear()
-    cache.clear()
+def site_key(platform, tenant_a):
     site = site_create(
         tenant=tenant_a, name="Shop", allowed_origins=[ALLOWED], require_identity=False
     )
