@@ -33,5 +33,5 @@ class Command(BaseCommand):
             delivered = webhooks_deliver_due()
             if once and not delivered:
                 return
-            if not delivered:  # a full batch means more may be due: go on at once
+            if not delivered:  # after a batch, look again at once: more may be due
                 stopping.wait(settings.WEBHOOK_POLL_SECONDS)
