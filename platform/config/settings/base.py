@@ -165,6 +165,8 @@ TRUSTED_PROXY_COUNT = env.int("PARLEY_TRUSTED_PROXY_COUNT", default=0)
 # CORS is answered per site, from its allow-list (widget/cors.py); nothing is allowed globally.
 CORS_URLS_REGEX = r"^/api/widget/v1/.*$"
 CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ("OPTIONS", "POST")
+CORS_ALLOW_HEADERS = ("content-type",)
 CORS_PREFLIGHT_MAX_AGE = 86400
 WIDGET_API_MAX_BODY_BYTES = env.int("PARLEY_WIDGET_API_MAX_BODY_BYTES", default=8 * 1024)
 # Session starts per minute: from one IP address, and for one site (all its visitors together).
