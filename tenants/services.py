@@ -9,12 +9,23 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import BadRequest
 from tenants.keys import api_key_digest, new_api_key, new_identity_secret, new_site_key
 from tenants.models import ApiKey, Domain, Site, SiteKey, Tenant, Webhook
 from tenants.origins import normalize_allowed_origin
 from tenants.webhooks import new_webhook_secret
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
+SITE_EDITABLE = (
+    "name",
+    "allowed_origins",
+    "public_rooms",
+    "require_identity",
+    "color",
+    "greeting",
+    "position",
+    "locale",
+)
 MAX_WEBHOOKS_PER_TENANT = 20
 
 
@@ -72,12 +83,14 @@ def site_create(
     allowed_origins: list[str],
     public_rooms: bool = False,
     require_identity: bool = False,
-    **appearance: str,
+    color: str | None = None,
+    greeting: str | None = None,
+    position: str | None = None,
+    locale: str | None = None,
 ) -> Site:
     """Create a site with a fresh site key and identity secret. Origins are validated here.
-
-    `appearance`: any of `color`, `greeting`, `position`, `locale` (the model's defaults else).
-    """
+    Appearance left as None takes the model's default."""
+    appearance = {"color": color, "greeting": greeting, "position": position, "locale": locale}
     site = Site.objects.create(
         tenant=tenant,
         name=name,
@@ -85,14 +98,10 @@ def site_create(
         public_rooms=public_rooms,
         require_identity=require_identity,
         identity_secret=new_identity_secret(),
-        **{field: value for field, value in appearance.items() if field in SITE_APPEARANCE},
+        **{field: value for field, value in appearance.items() if value is not None},
     )
     SiteKey.objects.create(site=site, key=new_site_key())
     return site
-
-
-SITE_APPEARANCE = ("color", "greeting", "position", "locale")
-SITE_EDITABLE = ("name", "allowed_origins", "public_rooms", "require_identity", *SITE_APPEARANCE)
 
 
 def _allowed_origins(entries: list[str]) -> list[str]:
@@ -148,13 +157,17 @@ def site_new_identity_secret(*, site: Site) -> str:
 
 def webhook_create(*, tenant: Tenant, url: str, events: list[str]) -> Webhook:
     """Subscribe an endpoint to events. The returned row's `secret` is shown to the tenant once."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is what refuses a malformed one
+    except ValueError:
+        raise BadRequest("url: not a URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("the URL must be http(s)://host/...")
+        raise BadRequest("url: must be http(s)://host/...")
     if parts.username or parts.password:
-        raise ValueError("the URL must not carry credentials")
+        raise BadRequest("url: must not carry credentials")
     if tenant.webhooks.count() >= MAX_WEBHOOKS_PER_TENANT:
-        raise ValueError(f"a tenant has at most {MAX_WEBHOOKS_PER_TENANT} webhooks")
+        raise BadRequest(f"A tenant has at most {MAX_WEBHOOKS_PER_TENANT} webhooks.")
     return Webhook.objects.create(
         tenant=tenant, url=url, events=list(dict.fromkeys(events)), secret=new_webhook_secret()
     )

@@ -6,7 +6,6 @@ from django.http import HttpRequest
 from ninja import Path, Router, Status
 
 from core.api import error_responses
-from core.errors import BadRequest
 from tenants import selectors, services
 from tenants.api.pagination import PageParams, page
 from tenants.api.schemas import (
@@ -32,12 +31,7 @@ def webhooks_list(request: HttpRequest, params: PageParams):
 
 @router.post("/webhooks", response={201: WebhookCreatedOut, **ERRORS})
 def webhooks_create(request: HttpRequest, body: WebhookIn):
-    try:
-        webhook = services.webhook_create(
-            tenant=request.auth.tenant, url=body.url, events=body.events
-        )
-    except ValueError as error:
-        raise BadRequest(f"url: {error}") from None
+    webhook = services.webhook_create(tenant=request.auth.tenant, url=body.url, events=body.events)
     return Status(201, WebhookCreatedOut.from_orm(webhook))
 
 
