@@ -152,6 +152,15 @@ def test_a_bad_webhook_is_refused(api_a, body):
     assert error_code(response) == "bad_request"
 
 
+def test_a_tenant_has_at_most_twenty_webhooks(api_a):
+    for n in range(20):
+        subscribe(api_a, f"https://hooks.example.com/{n}")
+    response = api_a.post_json("/api/v1/webhooks", {"url": "https://hooks.example.com/21"})
+    assert response.status_code == 400
+    assert error_code(response) == "bad_request"
+    assert "at most 20" in response.json()["error"]["message"]
+
+
 def test_malformed_and_oversized_webhook_bodies_are_refused(api_a):
     malformed = api_a.post_json("/api/v1/webhooks", '{"url": ')
     assert (malformed.status_code, error_code(malformed)) == (400, "invalid_json")
@@ -360,12 +369,3 @@ def test_the_worker_process_delivers_and_retries_on_its_own(
     assert delivered["status"] == "delivered"
     first, second = (datetime.fromisoformat(a["at"]) for a in delivered["attempts"])
     assert second - first >= timedelta(seconds=1)  # the backoff was waited for
-
-
-def test_a_tenant_has_at_most_twenty_webhooks(api_a):
-    for n in range(20):
-        subscribe(api_a, f"https://hooks.example.com/{n}")
-    response = api_a.post_json("/api/v1/webhooks", {"url": "https://hooks.example.com/21"})
-    assert response.status_code == 400
-    assert error_code(response) == "bad_request"
-    assert "at most 20" in response.json()["error"]["message"]
