@@ -116,6 +116,10 @@ def webhook_event_enqueue(
     return len(webhook_ids)
 
 
+# The payloads use the site-key API's shapes. Imported when first needed: `tenants.api` imports
+# the services, which import this module.
+
+
 def _conversation_data(conversation) -> dict:
     from tenants.api.schemas import ConversationOut
 

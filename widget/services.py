@@ -59,7 +59,10 @@ def message_post(
         # The same client_id raced in through another connection: that one was stored.
         return Message.objects.get(conversation=conversation, client_id=client_id), False
     transaction.on_commit(lambda: events.publish_message(tenant_id, conversation, message))
-    transaction.on_commit(lambda: webhooks.on_message_created(tenant_id, conversation, message))
+    # robust: a failure to queue a webhook is logged and never fails the message's sender.
+    transaction.on_commit(
+        lambda: webhooks.on_message_created(tenant_id, conversation, message), robust=True
+    )
     return message, True
 
 
@@ -172,7 +175,8 @@ def visitor_session_start(
         conversation, created = _private_conversation(site, visitor)
         if created:
             transaction.on_commit(
-                lambda: webhooks.on_conversation_created(site.tenant_id, conversation)
+                lambda: webhooks.on_conversation_created(site.tenant_id, conversation),
+                robust=True,
             )
     token, claims = token_issue(
         tenant_id=site.tenant_id,
@@ -196,7 +200,9 @@ def conversation_close(*, tenant_id: int, conversation: Conversation) -> bool:
     if not closed:
         return False
     conversation.status = Conversation.Status.CLOSED
-    transaction.on_commit(lambda: webhooks.on_conversation_closed(tenant_id, conversation))
+    transaction.on_commit(
+        lambda: webhooks.on_conversation_closed(tenant_id, conversation), robust=True
+    )
     return True
 
 
