@@ -164,6 +164,8 @@ def _as_parley_error(exc: Exception) -> ParleyError:
         return BadRequest(_describe_validation_errors(exc.errors))
     if isinstance(exc, AuthenticationError):
         return InvalidToken()
+    if isinstance(exc, HttpError) and 400 <= exc.status_code < 500:
+        return BadRequest(str(exc))
     if isinstance(exc, Http404):
         return NotFound()
     return InternalError()

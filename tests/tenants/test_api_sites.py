@@ -10,6 +10,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from core.errors import UnknownSiteKey
+from tenants import selectors
 from tenants.models import ApiKey, Site
 from tenants.services import api_key_create, api_key_revoke
 from tenants.site_directory import site_cache_clear, site_for_key
@@ -195,6 +196,18 @@ def test_a_malformed_site_id_is_refused(api_a, path):
     response = api_a.get(path)
     assert response.status_code == 400
     assert error_code(response) == "bad_request"
+
+
+def test_a_failure_on_parleys_side_answers_in_the_contracts_shape(api_a, monkeypatch, caplog):
+    def broken(**kwargs):
+        raise RuntimeError("the database fell over")
+
+    monkeypatch.setattr(selectors, "site_list", broken)  # stands in for any bug in a view
+    response = api_a.get("/api/v1/sites")
+    assert response.status_code == 500
+    assert error_code(response) == "internal_error"
+    assert "fell over" not in response.content.decode()  # no internals leak to the client
+    assert "the database fell over" in caplog.text  # but they are logged
 
 
 def test_an_unknown_path_and_a_wrong_method_answer_in_the_contracts_shape(api_a):
