@@ -6,4 +6,5 @@ class TenantsConfig(AppConfig):
     verbose_name = "Tenants, sites and billing (public schema)"
 
     def ready(self) -> None:
-        from tenants import signals  # noqa: F401 - connects the site cache receivers
+        # Connect the receivers that keep the site and webhook caches honest.
+        from tenants import signals, webhooks  # noqa: F401

@@ -74,3 +74,57 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}…"
+
+
+class Webhook(models.Model):
+    """An HTTPS endpoint of a tenant that receives signed events (see tenants/webhooks.py).
+
+    Kept in the public schema with the deliveries: the dispatcher finds every due delivery of
+    every tenant with one indexed query instead of visiting each tenant's schema.
+    """
+
+    class Event(models.TextChoices):
+        MESSAGE_CREATED = "message.created"
+        CONVERSATION_CREATED = "conversation.created"
+        CONVERSATION_CLOSED = "conversation.closed"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=2000)
+    events = ArrayField(models.CharField(max_length=40, choices=Event.choices))
+    secret = models.CharField(max_length=100)  # signs deliveries, so it is kept, not hashed
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}:{self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one webhook: the exact body sent, its attempts, and what became of it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event_id = models.CharField(max_length=40)  # the same for every webhook receiving the event
+    event_type = models.CharField(max_length=40)
+    body = models.TextField()  # the JSON that is signed and sent, byte for byte, on every attempt
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # [{"at", "status_code", "error", "duration_ms"}, ...], oldest first
+    attempts = models.JSONField(default=list)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="webhook_delivery_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id} -> {self.webhook_id}"

@@ -1,4 +1,5 @@
-"""Services that change tenants: creation of the public tenant and of tenants with their schema."""
+"""Services that change the public schema: tenants with their schema, sites and their keys,
+API keys, webhooks."""
 
 import re
 from datetime import timedelta
@@ -8,12 +9,25 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import BadRequest
 from tenants.keys import api_key_digest, new_api_key, new_identity_secret, new_site_key
-from tenants.models import ApiKey, Domain, Site, SiteKey, Tenant
+from tenants.models import ApiKey, Domain, Site, SiteKey, Tenant, Webhook
 from tenants.origins import normalize_allowed_origin
+from tenants.webhooks import new_webhook_secret
 from widget import events
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
+SITE_EDITABLE = (
+    "name",
+    "allowed_origins",
+    "public_rooms",
+    "require_identity",
+    "color",
+    "greeting",
+    "position",
+    "locale",
+)
+MAX_WEBHOOKS_PER_TENANT = 20
 
 
 def schema_name_for(slug: str) -> str:
@@ -70,18 +84,49 @@ def site_create(
     allowed_origins: list[str],
     public_rooms: bool = False,
     require_identity: bool = False,
+    color: str | None = None,
+    greeting: str | None = None,
+    position: str | None = None,
+    locale: str | None = None,
 ) -> Site:
-    """Create a site with a fresh site key and identity secret. Origins are validated here."""
+    """Create a site with a fresh site key and identity secret. Origins are validated here.
+    Appearance left as None takes the model's default."""
+    appearance = {"color": color, "greeting": greeting, "position": position, "locale": locale}
     site = Site.objects.create(
         tenant=tenant,
         name=name,
-        allowed_origins=[normalize_allowed_origin(origin) for origin in allowed_origins],
+        allowed_origins=_allowed_origins(allowed_origins),
         public_rooms=public_rooms,
         require_identity=require_identity,
         identity_secret=new_identity_secret(),
+        **{field: value for field, value in appearance.items() if value is not None},
     )
     SiteKey.objects.create(site=site, key=new_site_key())
     return site
+
+
+def _allowed_origins(entries: list[str]) -> list[str]:
+    """Each entry in canonical form, once, in the order given (InvalidOrigin names a bad one)."""
+    return list(dict.fromkeys(normalize_allowed_origin(entry) for entry in entries))
+
+
+def site_update(*, site: Site, **changes) -> Site:
+    """Change the given fields of a site (those of SITE_EDITABLE); origins are validated."""
+    unknown = set(changes) - set(SITE_EDITABLE)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    if "allowed_origins" in changes:
+        changes["allowed_origins"] = _allowed_origins(changes["allowed_origins"])
+    for field, value in changes.items():
+        setattr(site, field, value)
+    site.save(update_fields=[*changes, "updated_at"])
+    return site
+
+
+def site_delete(*, site: Site) -> None:
+    """Delete a site; its keys stop working at once. Its conversations stay in the tenant's
+    schema (they are the tenant's history) until the tenant erases their visitors."""
+    site.delete()
 
 
 @transaction.atomic
@@ -111,6 +156,28 @@ def site_new_identity_secret(*, site: Site) -> str:
     site.identity_secret = new_identity_secret()
     site.save(update_fields=["identity_secret", "updated_at"])
     return site.identity_secret
+
+
+def webhook_create(*, tenant: Tenant, url: str, events: list[str]) -> Webhook:
+    """Subscribe an endpoint to events. The returned row's `secret` is shown to the tenant once."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is what refuses a malformed one
+    except ValueError:
+        raise BadRequest("url: not a URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadRequest("url: must be http(s)://host/...")
+    if parts.username or parts.password:
+        raise BadRequest("url: must not carry credentials")
+    if tenant.webhooks.count() >= MAX_WEBHOOKS_PER_TENANT:
+        raise BadRequest(f"A tenant has at most {MAX_WEBHOOKS_PER_TENANT} webhooks.")
+    return Webhook.objects.create(
+        tenant=tenant, url=url, events=list(dict.fromkeys(events)), secret=new_webhook_secret()
+    )
+
+
+def webhook_delete(*, webhook: Webhook) -> None:
+    webhook.delete()  # with its delivery log; pending deliveries are not sent
 
 
 def api_key_create(*, tenant: Tenant, name: str) -> tuple[ApiKey, str]:

@@ -12,7 +12,10 @@ from django_tenants.utils import schema_exists
 from tenants.models import Tenant
 from tenants.services import public_tenant_ensure, schema_name_for, tenant_create
 
-pytest_plugins = ["tests.support.redis"]
+FIXTURE_TENANT_SLUGS = ("alpha", "beta")
+
+# Fixtures: a real Redis and the HTTP API clients (`platform`, `api_a`, `api_b`).
+pytest_plugins = ["tests.support.redis", "tests.support.api_clients"]
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +31,22 @@ def django_db_setup(django_db_setup, django_db_blocker):
             cursor.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+@pytest.fixture(scope="session")
+def _fixture_tenant_schemas(django_db_setup, django_db_blocker):
+    """Create the fixture tenants' schemas once per run, committed. A schema created inside a
+    test's transaction is rolled back with it, so every test would migrate it afresh (about 0.4 s
+    each). The rows are removed with plain SQL (no signal drops the schema), which leaves the
+    state `make_tenant` already handles: a current schema whose row is gone."""
+    with django_db_blocker.unblock():
+        for slug in FIXTURE_TENANT_SLUGS:
+            if schema_exists(schema_name_for(slug)):
+                continue
+            tenant = tenant_create(name=slug.title(), slug=slug)
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM tenants_domain WHERE tenant_id = %s", [tenant.pk])
+                cursor.execute("DELETE FROM tenants_tenant WHERE id = %s", [tenant.pk])
+
+
 @pytest.fixture(autouse=True)
 def _public_schema_after_each_test():
     yield
@@ -35,7 +54,7 @@ def _public_schema_after_each_test():
 
 
 @pytest.fixture
-def make_tenant(db):
+def make_tenant(db, _fixture_tenant_schemas):
     """Return a function giving the tenant with a slug, creating it (and its schema) if needed."""
 
     def make(slug: str, name: str | None = None) -> Tenant:

@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class WidgetConfig(AppConfig):
     name = "widget"
     verbose_name = "Widget: visitors, conversations and messages (tenant schema)"
+
+    def ready(self) -> None:
+        # Connected at start: a preflight is answered by middleware before any URLconf loads.
+        from widget import cors  # noqa: F401

@@ -1,9 +1,13 @@
-"""Read-only queries of the tenant schema: the messages of a room, for sockets and APIs.
+"""Read-only queries of a tenant's conversations, for sockets and APIs.
 
 Like the services, these run inside the tenant's schema (`schema_context`).
 """
 
-from widget.models import Conversation, Message
+from django.db.models import QuerySet
+
+from core.errors import NotFound
+from widget import presence
+from widget.models import Conversation, Message, Visitor
 
 
 def messages_latest(*, conversation: Conversation, limit: int) -> tuple[list[Message], bool]:
@@ -49,3 +53,36 @@ def conversation_for_agent(*, room: str, site_id: int | None) -> Conversation | 
         found = found.filter(site_id=site_id)
     matches = list(found[:2])
     return matches[0] if len(matches) == 1 else None
+
+
+def site_agents_online(*, tenant_id: int, site_id: int) -> bool:
+    """Whether an agent of the tenant is connected to answer the site's visitors (every agent
+    of a tenant answers all its sites). Presence is reported by the agent sockets."""
+    return presence.agents_online(tenant_id)
+
+
+def conversation_list(*, site_id: int | None = None, status: str | None = None) -> QuerySet:
+    conversations = Conversation.objects.select_related("visitor")
+    if site_id is not None:
+        conversations = conversations.filter(site_id=site_id)
+    if status is not None:
+        conversations = conversations.filter(status=status)
+    return conversations
+
+
+def conversation_get(*, conversation_id: int) -> Conversation:
+    conversation = conversation_list().filter(pk=conversation_id).first()
+    if conversation is None:
+        raise NotFound("No conversation has this id.")
+    return conversation
+
+
+def message_list(*, conversation: Conversation) -> QuerySet:
+    return Message.objects.filter(conversation=conversation)
+
+
+def visitor_get(*, visitor_id: str) -> Visitor:
+    visitor = Visitor.objects.filter(pk=visitor_id).first()
+    if visitor is None:
+        raise NotFound("No visitor has this id.")
+    return visitor

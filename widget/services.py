@@ -1,18 +1,28 @@
-"""Services that change conversations: joining rooms, posting messages, read marks, closing.
+"""Services that change conversations: joining rooms, posting messages, read marks, closing,
+starting visitor sessions, erasing visitors.
 
 Runs inside the tenant's schema: callers wrap calls in `schema_context(tenant.schema_name)` (or
-run within a request that django-tenants has already routed to the tenant). Every real-time event
-is published by `widget.events` after the transaction commits.
+run within a request that django-tenants has already routed to the tenant), except
+`visitor_session_start`, which enters the site's schema itself. Every real-time event is
+published by `widget.events` after the transaction commits, and so is every outbound webhook.
 """
 
+import hmac
+import secrets
 from dataclasses import dataclass
+from hashlib import sha256
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
+from django_tenants.utils import schema_context
 
-from core.errors import BadRequest, Forbidden, InvalidToken
+from core.errors import BadRequest, Forbidden, IdentityInvalid, IdentityRequired, InvalidToken
+from tenants import webhooks
+from tenants.site_directory import SiteInfo
+from tenants.tokens import VisitorToken, token_issue, token_verify
 from widget import events
+from widget.events import PRIVATE_ROOM_PREFIX
 from widget.frames import Author
 from widget.models import Conversation, Message, Visitor
 
@@ -137,7 +147,13 @@ def _store(tenant_id: int, posts: list[MessagePost]) -> list[tuple[Message, bool
         for room, event in room_events:
             events.publish_conversation(tenant_id, room, event)
 
+    def queue_webhooks() -> None:
+        for message in fresh:
+            webhooks.on_message_created(tenant_id, message.conversation, message)
+
     transaction.on_commit(publish)
+    # robust: a failure to queue a webhook is logged and never fails the message's sender.
+    transaction.on_commit(queue_webhooks, robust=True)
     return answers
 
 
@@ -181,12 +197,20 @@ def conversation_mark_read(
     )
 
 
-def conversation_close(*, tenant_id: int, conversation: Conversation) -> None:
-    """Close a conversation (it reopens with its next message) and tell the agents."""
-    Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.CLOSED)
+@transaction.atomic
+def conversation_close(*, tenant_id: int, conversation: Conversation) -> bool:
+    """Close a conversation (it reopens with its next message), tell the agents and the tenant's
+    webhooks. Returns False when it was closed already (nothing happens)."""
+    closed = Conversation.objects.filter(
+        pk=conversation.pk, status=Conversation.Status.OPEN
+    ).update(status=Conversation.Status.CLOSED)
+    if not closed:
+        return False
     conversation.status = Conversation.Status.CLOSED
     snapshot = _snapshot(conversation)
     transaction.on_commit(lambda: events.publish_conversation(tenant_id, snapshot, "closed"))
+    transaction.on_commit(lambda: webhooks.on_conversation_closed(tenant_id, snapshot), robust=True)
+    return True
 
 
 def conversation_created(*, tenant_id: int, conversation: Conversation) -> None:
@@ -206,3 +230,139 @@ def _snapshot(conversation: Conversation) -> Conversation:
     if conversation.visitor_id:
         copy.visitor = conversation.visitor
     return copy
+
+
+# --- Visitor sessions (POST /api/widget/v1/session) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class VisitorIdentity:
+    """Who the tenant's page says the visitor is (`Parley('identify', ...)`)."""
+
+    user_id: str
+    name: str = ""
+    email: str = ""
+    hash: str = ""
+
+
+@dataclass(frozen=True)
+class VisitorSession:
+    visitor: Visitor
+    conversation: Conversation
+    token: str
+    claims: VisitorToken
+
+
+def identity_verified(*, site: SiteInfo, identity: VisitorIdentity | None) -> bool:
+    """Whether the identity is proven by its hash. Raises when the site cannot accept it.
+
+    A hash that does not match is refused on every site. Without a hash, a site that requires
+    identity refuses; another site takes the name and email as the visitor's own words only: an
+    unproven user id never joins a conversation that belongs to that id.
+    """
+    if identity is None or not identity.hash:
+        if site.require_identity:
+            raise IdentityRequired()
+        return False
+    expected = hmac.new(site.identity_secret.encode(), identity.user_id.encode(), sha256)
+    if not hmac.compare_digest(expected.hexdigest(), identity.hash.lower()):
+        raise IdentityInvalid()
+    return True
+
+
+def _previous_claims(site: SiteInfo, visitor_token: str | None) -> VisitorToken | None:
+    """The previous token's claims when it is valid and for this site; else a fresh start."""
+    if not visitor_token:
+        return None
+    try:
+        claims = token_verify(visitor_token)
+    except InvalidToken:
+        return None
+    if claims.site_id != site.site_id or claims.tenant_id != site.tenant_id:
+        return None
+    return claims
+
+
+def _identified_visitor(site: SiteInfo, user_id: str, previous: Visitor | None) -> Visitor:
+    # Two devices of one user may start a session at the same moment: serialize on the user.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{site.site_id}:{user_id}"])
+    known = Visitor.objects.filter(site_id=site.site_id, external_id=user_id).first()
+    if known is not None:
+        return known
+    if previous is not None and not previous.external_id:
+        previous.external_id = user_id  # the anonymous visitor has just logged in
+        return previous
+    return Visitor(site_id=site.site_id, external_id=user_id)
+
+
+def _private_conversation(site: SiteInfo, visitor: Visitor) -> tuple[Conversation, bool]:
+    conversation = (
+        Conversation.objects.filter(
+            site_id=site.site_id, visitor=visitor, kind=Conversation.Kind.PRIVATE
+        )
+        .order_by("-id")
+        .first()
+    )
+    if conversation is not None:
+        return conversation, False
+    conversation = Conversation.objects.create(
+        room=PRIVATE_ROOM_PREFIX + secrets.token_urlsafe(16),
+        site_id=site.site_id,
+        kind=Conversation.Kind.PRIVATE,
+        visitor=visitor,
+    )
+    return conversation, True
+
+
+def visitor_session_start(
+    *, site: SiteInfo, visitor_token: str | None = None, identity: VisitorIdentity | None = None
+) -> VisitorSession:
+    """Start or resume a widget session: the visitor, their private conversation and a token.
+
+    A valid previous token of this site keeps its visitor and conversation; an invalid, expired
+    or other site's token starts a new visitor. A verified identity keeps one visitor (and so
+    one conversation) per user id across devices. Runs in the site's tenant schema.
+    """
+    verified = identity_verified(site=site, identity=identity)
+    previous = _previous_claims(site, visitor_token)
+    with schema_context(site.schema_name), transaction.atomic():
+        visitor = None
+        if previous is not None:
+            visitor = Visitor.objects.filter(id=previous.visitor_id, site_id=site.site_id).first()
+        if verified:
+            visitor = _identified_visitor(site, identity.user_id, visitor)
+        elif visitor is None:
+            visitor = Visitor(site_id=site.site_id)
+        if identity is not None:
+            visitor.name = identity.name or visitor.name
+            visitor.email = identity.email or visitor.email
+        visitor.save()
+        conversation, created = _private_conversation(site, visitor)
+        if created:
+            conversation_created(tenant_id=site.tenant_id, conversation=conversation)
+            transaction.on_commit(
+                lambda: webhooks.on_conversation_created(site.tenant_id, conversation),
+                robust=True,
+            )
+    token, claims = token_issue(
+        tenant_id=site.tenant_id,
+        site_id=site.site_id,
+        visitor_id=str(visitor.id),
+        conversation=conversation.room,
+        user_id=visitor.external_id,
+    )
+    return VisitorSession(visitor=visitor, conversation=conversation, token=token, claims=claims)
+
+
+# --- Visitors (site-key API) ----------------------------------------------------------------
+
+
+@transaction.atomic
+def visitor_erase(*, visitor: Visitor) -> None:
+    """Erase a visitor: their conversations with every message in them, and what they wrote in
+    public rooms. Runs in the tenant's schema."""
+    Message.objects.filter(
+        author_kind=Message.AuthorKind.VISITOR, author_id=str(visitor.id)
+    ).delete()
+    visitor.delete()  # cascades to their conversations and those conversations' messages

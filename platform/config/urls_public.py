@@ -2,6 +2,11 @@
 
 from django.urls import include, path
 
+from tenants.api import site_api
+from widget.api import widget_api
+
 urlpatterns: list = [
     path("", include("widget.urls")),
+    path("api/widget/v1/", widget_api.urls),
+    path("api/v1/", site_api.urls),
 ]

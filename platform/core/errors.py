@@ -114,3 +114,16 @@ class TooLarge(ParleyError):
 class UnknownType(ParleyError):
     code = "unknown_type"
     default_message = "This frame type is not part of the protocol."
+
+
+class MethodNotAllowed(ParleyError):
+    code = "method_not_allowed"
+    http_status = 405
+    default_message = "This method is not allowed here."
+
+
+class InternalError(ParleyError):
+    code = "internal_error"
+    http_status = 500
+    close_code = 1011
+    default_message = "Something went wrong on our side; it has been logged."

@@ -2,6 +2,7 @@
 
 import asyncio
 
+import orjson
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
@@ -74,6 +75,26 @@ async def closed_with(socket, *, timeout: float = 5) -> int:
             output = await socket.receive_output(timeout=timeout)
             if output["type"] == "websocket.close":
                 return output.get("code", 1000)
+
+
+class Listener:
+    """A stand-in socket registered with the fan-out (`hub.join`): it records what it is sent."""
+
+    def __init__(self, name: str):
+        self.member_id = name
+        self.frames: list[dict] = []
+
+    async def push(self, text: str, message_id: int) -> None:
+        self.frames.append(orjson.loads(text))
+
+    async def close_from_server(self, code: int) -> None:
+        raise AssertionError("a listener is never closed by the server")
+
+    async def next_frame(self, timeout: float = 5) -> dict:
+        async with asyncio.timeout(timeout):
+            while not self.frames:
+                await asyncio.sleep(0.01)
+        return self.frames.pop(0)
 
 
 async def stop_realtime() -> None:

@@ -2,33 +2,18 @@
 
 import asyncio
 
-import orjson
 import pytest
 from channels.db import database_sync_to_async
 from django.db import transaction
 from django_tenants.utils import schema_context
 
-from tests.support.sockets import stop_realtime
+from tests.support.sockets import Listener, stop_realtime
 from widget import events
 from widget.fanout import hub
 from widget.models import Conversation, Message
 from widget.services import conversation_created, message_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class Listener:
-    """A stand-in socket registered with the fan-out: it records what it is sent."""
-
-    def __init__(self, name: str):
-        self.member_id = name
-        self.frames: list[dict] = []
-
-    async def push(self, text: str, message_id: int) -> None:
-        self.frames.append(orjson.loads(text))
-
-    async def close_from_server(self, code: int) -> None:
-        raise AssertionError("not closed in these tests")
 
 
 @pytest.fixture(autouse=True)

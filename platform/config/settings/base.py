@@ -182,3 +182,44 @@ VISITOR_TOKEN_TTL = env.int("PARLEY_VISITOR_TOKEN_TTL", default=24 * 3600)
 SITE_KEY_GRACE_SECONDS = env.int("PARLEY_SITE_KEY_GRACE_SECONDS", default=24 * 3600)
 # How long a process trusts its cached copy of a site (allow-list, keys) before asking the database.
 SITE_CACHE_SECONDS = env.float("PARLEY_SITE_CACHE_SECONDS", default=10.0)
+
+# --- Cache: rate-limit counters. Redis when configured (shared by every worker), else memory -----
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# How many reverse proxies (nginx, a load balancer) append to X-Forwarded-For before Parley:
+# the client address for rate limits is read that far from the right. 0: REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env.int("PARLEY_TRUSTED_PROXY_COUNT", default=0)
+
+# --- Widget HTTP API (/api/widget/v1/) ------------------------------------------------------
+# CORS is answered per site, from its allow-list (widget/cors.py); nothing is allowed globally.
+CORS_URLS_REGEX = r"^/api/widget/v1/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ("OPTIONS", "POST")
+CORS_ALLOW_HEADERS = ("content-type",)
+CORS_PREFLIGHT_MAX_AGE = 86400
+WIDGET_API_MAX_BODY_BYTES = env.int("PARLEY_WIDGET_API_MAX_BODY_BYTES", default=8 * 1024)
+# Session starts per minute: from one IP address, and for one site (all its visitors together).
+WIDGET_SESSION_RATE_PER_IP = env.int("PARLEY_WIDGET_SESSION_RATE_PER_IP", default=30)
+WIDGET_SESSION_RATE_PER_SITE = env.int("PARLEY_WIDGET_SESSION_RATE_PER_SITE", default=1200)
+
+# --- Site-key API (/api/v1/) ----------------------------------------------------------------
+SITE_API_MAX_BODY_BYTES = env.int("PARLEY_SITE_API_MAX_BODY_BYTES", default=64 * 1024)
+# Requests per minute for one API key.
+SITE_API_RATE_PER_KEY = env.int("PARLEY_SITE_API_RATE_PER_KEY", default=600)
+SITE_KEY_MAX_GRACE_SECONDS = 30 * 24 * 3600
+
+# --- Outbound webhooks (tenants/webhooks.py, `manage.py webhooks_worker`) --------------------
+# Seconds to wait after each failed attempt; after the last one the delivery is marked failed.
+WEBHOOK_RETRY_SCHEDULE = [
+    int(seconds)
+    for seconds in env.list("PARLEY_WEBHOOK_RETRY_SCHEDULE", default=[10, 60, 300, 1800, 7200])
+]
+WEBHOOK_TIMEOUT_SECONDS = env.float("PARLEY_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_POLL_SECONDS = env.float("PARLEY_WEBHOOK_POLL_SECONDS", default=1.0)
+# Deliveries to loopback and private addresses are refused unless allowed (development, tests).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("PARLEY_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)

@@ -11,3 +11,5 @@ EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # Static files come straight from the apps (no collectstatic outside production).
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+# A developer's webhook receiver usually runs on their own machine.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("PARLEY_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=True)

@@ -11,3 +11,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Static files come straight from the apps (no collectstatic outside production).
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+# Tests receive webhooks on loopback, and make many requests from one address and one key:
+# the rate-limit tests set their own low limits.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+WIDGET_SESSION_RATE_PER_IP = 100_000
+WIDGET_SESSION_RATE_PER_SITE = 100_000
+SITE_API_RATE_PER_KEY = 100_000

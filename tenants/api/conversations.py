@@ -1,0 +1,88 @@
+"""`/api/v1/conversations` and `/api/v1/visitors`: the tenant's chats, in the tenant's schema.
+
+Each view does its database work inside `schema_context(<the key's tenant>)` and returns data
+already read, so nothing is evaluated after the connection is back on the public schema.
+"""
+
+import uuid
+from typing import Annotated, Literal
+
+from django.http import HttpRequest
+from django_tenants.utils import schema_context
+from ninja import Path, Query, Router, Status
+
+from core.api import error_responses
+from tenants.api.pagination import PageParams, page
+from tenants.api.schemas import (
+    MAX_ID,
+    ConversationListOut,
+    ConversationOut,
+    MessageIn,
+    MessageListOut,
+    MessageOut,
+)
+from tenants.selectors import site_get
+from widget import selectors, services
+from widget.events import message_frame
+
+router = Router(tags=["conversations"])
+ConversationId = Annotated[int, Path(ge=1, le=MAX_ID)]
+ERRORS = error_responses(400, 401, 404, 413, 429)
+
+
+def _message_out(message) -> MessageOut:
+    return MessageOut.model_validate(message_frame(message))
+
+
+@router.get("/conversations", response={200: ConversationListOut, **ERRORS})
+def conversations_list(
+    request: HttpRequest,
+    params: PageParams,
+    status: Annotated[Literal["open", "closed"] | None, Query()] = None,
+    site: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+):
+    tenant = request.auth.tenant
+    if site is not None:
+        site_get(tenant=tenant, site_id=site)  # another tenant's site: 404, as a missing one
+    with schema_context(tenant.schema_name):
+        conversations = selectors.conversation_list(site_id=site, status=status)
+        rows, next_cursor = page(conversations, params, newest_first=True)
+        return {"data": [ConversationOut.from_orm(row) for row in rows], "next": next_cursor}
+
+
+@router.get("/conversations/{conversation_id}/messages", response={200: MessageListOut, **ERRORS})
+def messages_list(request: HttpRequest, conversation_id: ConversationId, params: PageParams):
+    with schema_context(request.auth.tenant.schema_name):
+        conversation = selectors.conversation_get(conversation_id=conversation_id)
+        rows, next_cursor = page(selectors.message_list(conversation=conversation), params)
+        return {"data": [_message_out(row) for row in rows], "next": next_cursor}
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    response={200: MessageOut, 201: MessageOut, **ERRORS},
+)
+def messages_send(request: HttpRequest, conversation_id: ConversationId, body: MessageIn):
+    """Send as an agent or a bot (`author.kind` "agent", or "system" for automated notices).
+    The same `client_id` twice stores one message (200 the second time)."""
+    tenant = request.auth.tenant
+    author = body.author.model_dump() if body.author else {"kind": "agent", "id": "", "name": ""}
+    with schema_context(tenant.schema_name):
+        conversation = selectors.conversation_get(conversation_id=conversation_id)
+        message, created = services.message_post(
+            tenant_id=tenant.id,
+            conversation=conversation,
+            text=body.text,
+            author_kind=author["kind"],
+            author_id=author["id"] or f"api:{request.auth.prefix}",
+            author_name=author["name"] or tenant.name,
+            client_id=body.client_id,
+        )
+        return Status(201 if created else 200, _message_out(message))
+
+
+@router.delete("/visitors/{visitor_id}", response={204: None, **ERRORS}, tags=["visitors"])
+def visitors_erase(request: HttpRequest, visitor_id: uuid.UUID):
+    with schema_context(request.auth.tenant.schema_name):
+        services.visitor_erase(visitor=selectors.visitor_get(visitor_id=visitor_id))
+    return Status(204, None)

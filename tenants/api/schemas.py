@@ -1,0 +1,220 @@
+"""The site-key API's request and response shapes. Webhook payloads use the same shapes."""
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from ninja import Field, Schema
+from pydantic import StringConstraints, field_validator, model_validator
+
+from core.api import NoNul, StrictInput
+from tenants.models import Webhook
+from tenants.origins import InvalidOrigin, normalize_allowed_origin
+
+MAX_ID = 2**63 - 1  # PostgreSQL bigint: larger ids cannot name a row
+LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
+Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+Greeting = Annotated[str, StringConstraints(max_length=300), NoNul]
+Locale = Annotated[str, StringConstraints(pattern=LOCALE.pattern, max_length=10)]
+Origins = Annotated[
+    list[Annotated[str, StringConstraints(max_length=300), NoNul]], Field(max_length=100)
+]
+
+
+def _normalized_origins(origins: list[str] | None) -> list[str] | None:
+    if origins is None:
+        return None
+    normalized = []
+    for entry in origins:
+        try:
+            normalized.append(normalize_allowed_origin(entry))
+        except InvalidOrigin as error:
+            raise ValueError(str(error)) from None
+    return list(dict.fromkeys(normalized))
+
+
+class SiteIn(StrictInput):
+    name: Name
+    allowed_origins: Origins
+    public_rooms: bool = False
+    require_identity: bool = False
+    color: Color | None = None
+    greeting: Greeting | None = None
+    position: Literal["right", "left"] | None = None
+    locale: Locale | None = None
+
+    _origins = field_validator("allowed_origins")(_normalized_origins)
+
+
+class SitePatch(StrictInput):
+    """Only the fields present change; none may be null."""
+
+    name: Name | None = None
+    allowed_origins: Origins | None = None
+    public_rooms: bool | None = None
+    require_identity: bool | None = None
+    color: Color | None = None
+    greeting: Greeting | None = None
+    position: Literal["right", "left"] | None = None
+    locale: Locale | None = None
+
+    _origins = field_validator("allowed_origins")(_normalized_origins)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data):
+        if isinstance(data, dict):
+            for field, value in data.items():
+                if value is None:
+                    raise ValueError(f"{field} may not be null")
+        return data
+
+
+class SiteKeyOut(Schema):
+    key: str
+    created_at: datetime
+    expires_at: datetime | None
+
+
+class SiteOut(Schema):
+    id: int
+    name: str
+    site_key: str | None  # the newest live key: the one for the embed snippet
+    keys: list[SiteKeyOut]  # every live key, newest first (older ones until their grace ends)
+    allowed_origins: list[str]
+    public_rooms: bool
+    require_identity: bool
+    color: str
+    greeting: str
+    position: str
+    locale: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class SiteCreatedOut(SiteOut):
+    identity_secret: str  # shown once
+
+
+class SiteListOut(Schema):
+    data: list[SiteOut]
+    next: str | None
+
+
+class RotateKeyIn(StrictInput):
+    grace_seconds: Annotated[int, Field(ge=0, le=30 * 24 * 3600)] = 86400
+
+
+class IdentitySecretOut(Schema):
+    identity_secret: str
+
+
+class VisitorOut(Schema):
+    id: uuid.UUID
+    external_id: str
+    name: str
+    email: str
+
+
+class ConversationOut(Schema):
+    id: int
+    room: str
+    site_id: int
+    kind: str
+    status: str
+    visitor: VisitorOut | None
+    created_at: datetime
+    last_message_at: datetime | None
+
+
+class ConversationListOut(Schema):
+    data: list[ConversationOut]
+    next: str | None
+
+
+class AuthorOut(Schema):
+    kind: str
+    id: str
+    name: str
+
+
+class MessageOut(Schema):
+    """The same shape as the socket's `message` frame, without `type`."""
+
+    id: int
+    client_id: str | None
+    text: str
+    ts: datetime
+    author: AuthorOut
+
+
+class MessageListOut(Schema):
+    data: list[MessageOut]
+    next: str | None
+
+
+class AuthorIn(StrictInput):
+    kind: Literal["agent", "system"] = "agent"
+    id: Annotated[str, StringConstraints(max_length=64), NoNul] = ""
+    name: Annotated[str, StringConstraints(max_length=200), NoNul] = ""
+
+
+class MessageIn(StrictInput):
+    text: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), NoNul
+    ]
+    client_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] | None = None
+    author: AuthorIn | None = None
+
+
+WebhookEvent = Literal[tuple(Webhook.Event.values)]
+
+
+class WebhookIn(StrictInput):
+    url: Annotated[str, StringConstraints(max_length=2000), NoNul]
+    events: Annotated[list[WebhookEvent], Field(min_length=1, max_length=3)] = list(
+        Webhook.Event.values
+    )
+
+
+class WebhookOut(Schema):
+    id: int
+    url: str
+    events: list[str]
+    created_at: datetime
+
+
+class WebhookCreatedOut(WebhookOut):
+    secret: str  # shown once
+
+
+class WebhookListOut(Schema):
+    data: list[WebhookOut]
+    next: str | None
+
+
+class DeliveryAttemptOut(Schema):
+    at: datetime
+    status_code: int | None
+    error: str
+    duration_ms: int
+
+
+class DeliveryOut(Schema):
+    id: int
+    event_id: str
+    event_type: str
+    status: str
+    attempts: list[DeliveryAttemptOut]
+    next_attempt_at: datetime | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class DeliveryListOut(Schema):
+    data: list[DeliveryOut]
+    next: str | None

@@ -1,0 +1,131 @@
+"""The widget HTTP API (`/api/widget/v1/`), called by `widget.js` from tenants' pages.
+
+`POST /session` starts or resumes a visitor's session before the widget opens its socket.
+CORS is answered per site (widget/cors.py); errors follow the contract (core/api.py).
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.http import HttpRequest
+from ninja import Schema
+from pydantic import AfterValidator, StringConstraints
+
+from core.api import NoNul, ParleyAPI, StrictInput, error_responses
+from core.errors import OriginNotAllowed
+from core.ratelimit import client_ip, rate_limit_hit
+from tenants.origins import origin_allowed
+from tenants.site_directory import SiteInfo, site_for_key
+from widget.cors import cors_allow
+from widget.selectors import site_agents_online
+from widget.services import VisitorIdentity, visitor_session_start
+
+widget_api = ParleyAPI(
+    title="Parley widget API",
+    version="1",
+    urls_namespace="widget_api",
+    docs_url=None,
+    max_body_bytes=settings.WIDGET_API_MAX_BODY_BYTES,
+)
+
+
+def _email(value: str) -> str:
+    if value:
+        try:
+            validate_email(value)
+        except DjangoValidationError:
+            raise ValueError("is not an email address") from None
+    return value
+
+
+class UserIn(StrictInput):
+    id: Annotated[str, StringConstraints(min_length=1, max_length=255), NoNul]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NoNul] = ""
+    email: Annotated[str, StringConstraints(max_length=254), NoNul, AfterValidator(_email)] = ""
+    hash: Annotated[str, StringConstraints(max_length=128)] = ""
+
+
+class SessionIn(StrictInput):
+    site_key: Annotated[str, StringConstraints(max_length=64), NoNul]
+    visitor_token: Annotated[str, StringConstraints(max_length=2048)] | None = None
+    user: UserIn | None = None
+
+
+class SiteAppearanceOut(Schema):
+    name: str
+    color: str
+    greeting: str
+    position: str
+    locale: str
+    public_rooms: bool
+    agents_online: bool
+
+
+class SessionOut(Schema):
+    visitor_id: str
+    token: str
+    expires_at: datetime
+    conversation: str
+    ws_url: str
+    site: SiteAppearanceOut
+
+
+def chat_socket_url(*, room: str, site_key: str) -> str:
+    """`ws(s)://<platform host>/ws/chat/<room>/?site_key=...`, from PLATFORM_URL."""
+    platform = urlsplit(settings.PLATFORM_URL)
+    scheme = "wss" if platform.scheme == "https" else "ws"
+    return f"{scheme}://{platform.netloc}/ws/chat/{room}/?{urlencode({'site_key': site_key})}"
+
+
+def _check_rate(request: HttpRequest, site: SiteInfo) -> None:
+    rate_limit_hit(
+        scope="session-ip",
+        who=client_ip(request),
+        limit=settings.WIDGET_SESSION_RATE_PER_IP,
+        window_seconds=60,
+    )
+    rate_limit_hit(
+        scope="session-site",
+        who=str(site.site_id),
+        limit=settings.WIDGET_SESSION_RATE_PER_SITE,
+        window_seconds=60,
+    )
+
+
+@widget_api.post(
+    "/session",
+    response={200: SessionOut, **error_responses(400, 401, 403, 404, 413, 429)},
+    summary="Start or resume a visitor's session",
+)
+def session_start(request: HttpRequest, body: SessionIn):
+    site = site_for_key(body.site_key)
+    if not origin_allowed(request.headers.get("Origin"), list(site.allowed_origins)):
+        raise OriginNotAllowed()
+    cors_allow(request)  # from here on, even an error answer is readable by the page
+    _check_rate(request, site)
+    identity = None
+    if body.user is not None:
+        identity = VisitorIdentity(
+            user_id=body.user.id, name=body.user.name, email=body.user.email, hash=body.user.hash
+        )
+    session = visitor_session_start(site=site, visitor_token=body.visitor_token, identity=identity)
+    return SessionOut(
+        visitor_id=str(session.visitor.id),
+        token=session.token,
+        expires_at=datetime.fromtimestamp(session.claims.expires_at, tz=UTC),
+        conversation=session.conversation.room,
+        ws_url=chat_socket_url(room=session.conversation.room, site_key=site.key),
+        site=SiteAppearanceOut(
+            name=site.name,
+            color=site.color,
+            greeting=site.greeting,
+            position=site.position,
+            locale=site.locale,
+            public_rooms=site.public_rooms,
+            agents_online=site_agents_online(tenant_id=site.tenant_id, site_id=site.site_id),
+        ),
+    )
