@@ -53,3 +53,54 @@ def publish_message(tenant_id: int, conversation, message) -> None:
         agents_group(tenant_id),
         {"type": "chat.frame", "frame": frame | {"conversation": conversation.room}},
     )
+
+
+CONVERSATION_EVENTS = ("created", "updated", "closed")
+
+
+def conversation_frame(conversation, event: str) -> dict:
+    """The `conversation` frame agents receive when a conversation appears or changes state.
+
+    Reads the conversation's visitor and assignee: load them (select_related) before publishing
+    outside the request's schema.
+    """
+    visitor = conversation.visitor
+    assignee = conversation.assignee
+    return {
+        "type": "conversation",
+        "event": event,
+        "conversation": {
+            "id": conversation.id,
+            "room": conversation.room,
+            "site_id": conversation.site_id,
+            "kind": conversation.kind,
+            "status": conversation.status,
+            "assignee": (
+                {"id": str(assignee.pk), "name": assignee.public_name} if assignee else None
+            ),
+            "visitor": (
+                {
+                    "id": str(visitor.id),
+                    "name": visitor.display_name,
+                    "email": visitor.email,
+                    "page_url": visitor.page_url,
+                }
+                if visitor
+                else None
+            ),
+            "created_at": conversation.created_at.isoformat(),
+            "last_message_at": (
+                conversation.last_message_at.isoformat() if conversation.last_message_at else None
+            ),
+        },
+    }
+
+
+def publish_conversation_event(tenant_id: int, conversation, event: str) -> None:
+    """Tell every agent socket of the tenant that a conversation was created, updated or closed."""
+    if event not in CONVERSATION_EVENTS:
+        raise ValueError(f"unknown conversation event: {event!r}")
+    async_to_sync(get_channel_layer().group_send)(
+        agents_group(tenant_id),
+        {"type": "chat.frame", "frame": conversation_frame(conversation, event)},
+    )

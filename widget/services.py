@@ -1,4 +1,4 @@
-"""Services that change conversations: posting messages.
+"""Services that change conversations: posting messages, closing, reopening, assigning.
 
 Runs inside the tenant's schema: callers wrap calls in `schema_context(tenant.schema_name)` (or
 run within a request that django-tenants has already routed to the tenant).
@@ -6,6 +6,7 @@ run within a request that django-tenants has already routed to the tenant).
 
 from django.db import IntegrityError, transaction
 
+from core.errors import BadRequest
 from widget import events
 from widget.models import Conversation, Message
 
@@ -47,3 +48,43 @@ def message_post(
         return Message.objects.get(conversation=conversation, client_id=client_id), False
     transaction.on_commit(lambda: events.publish_message(tenant_id, conversation, message))
     return message, True
+
+
+def _publish_after_commit(tenant_id: int, conversation: Conversation, event: str) -> Conversation:
+    """Reload the conversation with what its frame names, and tell the agents after commit.
+
+    Loaded now, while the connection is certainly in the tenant's schema: the commit hook may run
+    after the caller's schema_context has ended, and must not query.
+    """
+    fresh = Conversation.objects.select_related("visitor", "assignee").get(pk=conversation.pk)
+    transaction.on_commit(lambda: events.publish_conversation_event(tenant_id, fresh, event))
+    return fresh
+
+
+@transaction.atomic
+def conversation_close(*, tenant_id: int, conversation: Conversation) -> Conversation:
+    """Close a conversation. A new message from either side opens it again (message_post)."""
+    Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.CLOSED)
+    return _publish_after_commit(tenant_id, conversation, "closed")
+
+
+@transaction.atomic
+def conversation_reopen(*, tenant_id: int, conversation: Conversation) -> Conversation:
+    Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.OPEN)
+    return _publish_after_commit(tenant_id, conversation, "updated")
+
+
+@transaction.atomic
+def conversation_assign(*, tenant_id: int, conversation: Conversation, assignee) -> Conversation:
+    """Give the conversation to a member of the team, or to nobody (`assignee=None`)."""
+    if assignee is not None and not assignee.is_active:
+        raise BadRequest("Only an active member of the team can be assigned.")
+    Conversation.objects.filter(pk=conversation.pk).update(assignee=assignee)
+    return _publish_after_commit(tenant_id, conversation, "updated")
+
+
+def conversation_mark_read(*, conversation: Conversation, up_to: int) -> None:
+    """The agents have read the conversation up to message `up_to`; never moves backwards."""
+    Conversation.objects.filter(pk=conversation.pk, agent_read_up_to__lt=up_to).update(
+        agent_read_up_to=up_to
+    )

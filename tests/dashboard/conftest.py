@@ -1,0 +1,62 @@
+"""Dashboard fixtures: members of a tenant's team and browsers (test clients) on a tenant's host."""
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django_tenants.utils import tenant_context
+
+from dashboard.models import Role, User
+
+PASSWORD = "a-long-enough-passphrase-42"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """Throttle counters live in the (local memory) cache, which outlives a test."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def host_of(tenant) -> str:
+    return f"{tenant.slug}.localhost"
+
+
+@pytest.fixture
+def make_member():
+    def make(tenant, email: str, role: str = Role.AGENT, *, active: bool = True) -> User:
+        with tenant_context(tenant):
+            return User.objects.create_user(
+                email=email, password=PASSWORD, role=role, is_active=active
+            )
+
+    return make
+
+
+@pytest.fixture
+def browser():
+    """A test client on a tenant's host, optionally signed in as a member."""
+
+    def make(tenant, member: User | None = None, **options) -> Client:
+        client = Client(HTTP_HOST=host_of(tenant), **options)
+        if member is not None:
+            with tenant_context(tenant):
+                client.force_login(member)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def owner(tenant_a, make_member) -> User:
+    return make_member(tenant_a, "owner@alpha.test", Role.OWNER)
+
+
+@pytest.fixture
+def admin(tenant_a, make_member) -> User:
+    return make_member(tenant_a, "admin@alpha.test", Role.ADMIN)
+
+
+@pytest.fixture
+def agent(tenant_a, make_member) -> User:
+    return make_member(tenant_a, "agent@alpha.test", Role.AGENT)
