@@ -97,6 +97,7 @@ class SiteForm(forms.Form):
     name = forms.CharField(max_length=200)
     allowed_origins = OriginsField(
         label="Allowed origins",
+        error_messages={"required": "Add at least one origin: the widget works only there."},
         help_text="One per line: https://www.example.com, http://localhost:3000, "
         "or https://*.example.com for every subdomain.",
     )
@@ -116,12 +117,6 @@ class SiteForm(forms.Form):
         required=False,
         help_text="Visitors must be identified by your server with the identity secret.",
     )
-
-    def clean_allowed_origins(self) -> list[str]:
-        origins = self.cleaned_data["allowed_origins"]
-        if not origins:
-            raise ValidationError("Add at least one origin: the widget works only there.")
-        return origins
 
     def clean_color(self) -> str:
         color = self.cleaned_data["color"]
@@ -160,19 +155,17 @@ class ApiKeyForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    text = forms.CharField(max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Write a reply…"}),
+        error_messages={"required": "Write a reply first."},
+    )
     # Made when the page is rendered: submitting the same form twice stores the reply once.
     client_id = forms.CharField(max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("client_id", str(uuid.uuid4()))
         super().__init__(*args, **kwargs)
-
-    def clean_text(self) -> str:
-        text = self.cleaned_data["text"].strip()
-        if not text:
-            raise ValidationError("Write a reply first.")
-        return text
 
 
 class AssignForm(forms.Form):

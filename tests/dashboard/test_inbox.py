@@ -1,0 +1,233 @@
+"""The inbox: the tenant's conversations only, with their last message and unread count; replies
+stored and published live; close, reopen and assign change state and tell the agents."""
+
+import asyncio
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django_tenants.utils import tenant_context
+
+from dashboard.models import Role
+from widget import events
+from widget.models import Conversation, Message, Visitor
+from widget.services import message_post
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def layer():
+    """The in-memory channel layer of the test settings, emptied after the test."""
+    channel_layer = get_channel_layer()
+    yield channel_layer
+    async_to_sync(channel_layer.flush)()
+
+
+def listen(layer, group: str) -> str:
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(group, channel)
+    return channel
+
+
+def next_event(layer, channel: str) -> dict:
+    async def receive():
+        return await asyncio.wait_for(layer.receive(channel), timeout=1)
+
+    return async_to_sync(receive)()
+
+
+def conversation_with_messages(tenant, *, room: str, visitor_name: str, texts: list[tuple]):
+    """A visitor's conversation in `tenant` with messages given as (author_kind, text)."""
+    with tenant_context(tenant):
+        visitor = Visitor.objects.create(
+            site_id=1,
+            name=visitor_name,
+            email=f"{visitor_name.lower()}@customer.test",
+            external_id="user-77",
+            page_url="https://shop.example/pricing",
+        )
+        conversation = Conversation.objects.create(room=room, site_id=1, visitor=visitor)
+        for kind, text in texts:
+            message_post(
+                tenant_id=tenant.id,
+                conversation=conversation,
+                text=text,
+                author_kind=kind,
+                author_name=visitor_name if kind == "visitor" else "Ann",
+            )
+        conversation.refresh_from_db()
+        return conversation
+
+
+@pytest.fixture
+def vera(tenant_a) -> Conversation:
+    conversation = conversation_with_messages(
+        tenant_a,
+        room="cv_vera",
+        visitor_name="Vera",
+        texts=[("visitor", "Hello?"), ("agent", "Hi Vera"), ("visitor", "Is shipping free?")],
+    )
+    with tenant_context(tenant_a):
+        first = conversation.messages.order_by("id").first()
+        Conversation.objects.filter(pk=conversation.pk).update(agent_read_up_to=first.id)
+    return conversation
+
+
+def test_the_inbox_lists_this_tenants_conversations_only(tenant_a, tenant_b, agent, vera, browser):
+    conversation_with_messages(
+        tenant_b, room="cv_bob", visitor_name="Bob", texts=[("visitor", "Beta secret")]
+    )
+    page = browser(tenant_a, agent).get("/").content.decode()
+    assert "Vera" in page
+    assert "Is shipping free?" in page  # the last message
+    assert 'data-count="1"' in page  # one visitor message after what the agents read
+    assert "Open" in page
+    assert "Unassigned" in page
+    assert "Bob" not in page
+    assert "Beta secret" not in page
+
+
+def test_the_inbox_filters_by_status_assignee_and_site(tenant_a, agent, vera, browser):
+    quiet = conversation_with_messages(
+        tenant_a, room="cv_quiet", visitor_name="Quinn", texts=[("visitor", "bye")]
+    )
+    with tenant_context(tenant_a):
+        Conversation.objects.filter(pk=quiet.pk).update(status="closed", site_id=2)
+        Conversation.objects.filter(pk=vera.pk).update(assignee=agent)
+    client = browser(tenant_a, agent)
+
+    closed = client.get("/", {"status": "closed"}).content.decode()
+    assert "Quinn" in closed
+    assert "Vera" not in closed
+    mine = client.get("/", {"assignee": "me"}).content.decode()
+    assert "Vera" in mine
+    assert "Quinn" not in mine
+    unassigned = client.get("/", {"assignee": "none"}).content.decode()
+    assert "Quinn" in unassigned
+    assert "Vera" not in unassigned
+
+
+def test_a_conversation_shows_its_history_and_visitor_and_marks_it_read(
+    tenant_a, agent, vera, browser
+):
+    client = browser(tenant_a, agent)
+    page = client.get(f"/conversations/{vera.pk}/").content.decode()
+    for text in ("Hello?", "Hi Vera", "Is shipping free?"):
+        assert text in page
+    assert "vera@customer.test" in page
+    assert "Verified user user-77" in page
+    assert "https://shop.example/pricing" in page
+    assert 'id="visitor-details"' in page
+    with tenant_context(tenant_a):
+        last = vera.messages.order_by("-id").first()
+        assert Conversation.objects.get(pk=vera.pk).agent_read_up_to == last.id
+    assert 'data-count="0"' in client.get("/").content.decode()
+
+
+def test_message_text_is_escaped(tenant_a, agent, browser):
+    hostile = conversation_with_messages(
+        tenant_a,
+        room="cv_xss",
+        visitor_name="Mallory",
+        texts=[("visitor", "<script>alert(1)</script><img src=x onerror=alert(2)>")],
+    )
+    client = browser(tenant_a, agent)
+    for page in (client.get("/"), client.get(f"/conversations/{hostile.pk}/")):
+        body = page.content.decode()
+        assert "<script>alert(1)" not in body
+        assert "<img src=x" not in body
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_a_reply_by_form_is_stored_once_and_published_live(
+    tenant_a, agent, vera, browser, layer, django_capture_on_commit_callbacks
+):
+    room_member = listen(layer, events.room_group(tenant_a.id, "cv_vera"))
+    agents = listen(layer, events.agents_group(tenant_a.id))
+    client = browser(tenant_a, agent)
+    reply = {"text": "  Yes, over $50.  ", "client_id": "6a1e0c1e-0000-4000-8000-000000000001"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/conversations/{vera.pk}/reply/", reply)
+        again = client.post(f"/conversations/{vera.pk}/reply/", reply)  # a double submit
+    assert response.status_code == again.status_code == 302
+
+    with tenant_context(tenant_a):
+        stored = Message.objects.filter(conversation=vera, author_kind="agent").order_by("-id")
+        assert stored[0].text == "Yes, over $50."
+        assert stored[0].author_id == str(agent.pk)
+        assert stored[0].author_name == "agent"
+        assert stored.filter(client_id=reply["client_id"]).count() == 1
+
+    to_visitor = next_event(layer, room_member)
+    assert to_visitor["type"] == "chat.frame"
+    assert to_visitor["frame"]["text"] == "Yes, over $50."
+    assert to_visitor["frame"]["author"] == {"kind": "agent", "id": str(agent.pk), "name": "agent"}
+    to_agents = next_event(layer, agents)
+    assert to_agents["frame"]["conversation"] == "cv_vera"
+    assert to_agents["frame"]["client_id"] == reply["client_id"]
+
+
+def test_an_empty_reply_is_refused(tenant_a, agent, vera, browser):
+    client = browser(tenant_a, agent)
+    response = client.post(
+        f"/conversations/{vera.pk}/reply/", {"text": "   ", "client_id": "c-1"}, follow=True
+    )
+    assert "Write a reply first." in response.content.decode()
+    with tenant_context(tenant_a):
+        assert vera.messages.count() == 3
+
+
+def test_close_reopen_and_assign_change_state_and_tell_the_agents(
+    tenant_a, agent, make_member, vera, browser, layer, django_capture_on_commit_callbacks
+):
+    colleague = make_member(tenant_a, "colleague@alpha.test", Role.ADMIN)
+    agents = listen(layer, events.agents_group(tenant_a.id))
+    client = browser(tenant_a, agent)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/conversations/{vera.pk}/close/")
+    closed = next_event(layer, agents)
+    assert closed["type"] == "chat.frame"
+    assert closed["frame"]["type"] == "conversation"
+    assert closed["frame"]["event"] == "closed"
+    assert closed["frame"]["conversation"]["room"] == "cv_vera"
+    assert closed["frame"]["conversation"]["status"] == "closed"
+    assert closed["frame"]["conversation"]["visitor"]["name"] == "Vera"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/conversations/{vera.pk}/reopen/")
+    reopened = next_event(layer, agents)["frame"]
+    assert (reopened["event"], reopened["conversation"]["status"]) == ("updated", "open")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/conversations/{vera.pk}/assign/", {"assignee": colleague.pk})
+    assigned = next_event(layer, agents)["frame"]
+    assert assigned["event"] == "updated"
+    assert assigned["conversation"]["assignee"] == {
+        "id": str(colleague.pk),
+        "name": "colleague",
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/conversations/{vera.pk}/assign/", {"assignee": ""})
+    assert next_event(layer, agents)["frame"]["conversation"]["assignee"] is None
+
+    with tenant_context(tenant_a):
+        final = Conversation.objects.get(pk=vera.pk)
+        assert final.status == "open"
+        assert final.assignee is None
+
+
+def test_a_conversation_of_another_tenant_is_not_found(tenant_a, tenant_b, agent, browser):
+    other = conversation_with_messages(
+        tenant_b, room="cv_other", visitor_name="Olga", texts=[("visitor", "hi")]
+    )
+    client = browser(tenant_a, agent)
+    with tenant_context(tenant_a):
+        assert not Conversation.objects.filter(pk=other.pk).exists()
+    assert client.get(f"/conversations/{other.pk}/").status_code == 404
+    assert client.post(f"/conversations/{other.pk}/close/").status_code == 404
+    with tenant_context(tenant_b):
+        assert Conversation.objects.get(pk=other.pk).status == "open"
