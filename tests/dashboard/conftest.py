@@ -6,8 +6,23 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from dashboard.models import Role, User
+from tenants.models import Tenant
+from tenants.services import public_tenant_ensure
 
 PASSWORD = "a-long-enough-passphrase-42"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tenants_built_once(django_db_setup, django_db_blocker):
+    """Commit alpha and beta (rows and schemas) once per run. Otherwise every test would build
+    both schemas inside its own transaction and roll them back, about a second per test."""
+    with django_db_blocker.unblock():
+        public_tenant_ensure()
+        for slug, name in (("alpha", "Alpha Inc"), ("beta", "Beta LLC")):
+            if not Tenant.objects.filter(slug=slug).exists():
+                tenant = Tenant(schema_name=f"t_{slug}", name=name, slug=slug)
+                tenant.save(verbosity=0)  # creates the schema, or keeps an existing current one
+                tenant.domains.get_or_create(domain=f"{slug}.localhost", is_primary=True)
 
 
 @pytest.fixture(autouse=True)
