@@ -61,37 +61,27 @@ CONVERSATION_EVENTS = ("created", "updated", "closed")
 def conversation_frame(conversation, event: str) -> dict:
     """The `conversation` frame agents receive when a conversation appears or changes state.
 
-    Reads the conversation's visitor and assignee: load them (select_related) before publishing
-    outside the request's schema.
+    The conversation is named by its room, as every agent frame names it (`"conversation": room`).
+    Reads the conversation's visitor: load it with the conversation (select_related) so that the
+    frame can be built after commit without a query.
     """
-    visitor = conversation.visitor
-    assignee = conversation.assignee
+    visitor = conversation.visitor if conversation.visitor_id else None
     return {
         "type": "conversation",
         "event": event,
         "conversation": {
-            "id": conversation.id,
-            "room": conversation.room,
+            "id": conversation.room,
             "site_id": conversation.site_id,
             "kind": conversation.kind,
             "status": conversation.status,
-            "assignee": (
-                {"id": str(assignee.pk), "name": assignee.public_name} if assignee else None
-            ),
-            "visitor": (
-                {
-                    "id": str(visitor.id),
-                    "name": visitor.display_name,
-                    "email": visitor.email,
-                    "page_url": visitor.page_url,
-                }
-                if visitor
-                else None
-            ),
+            "visitor": {"id": str(visitor.id), "name": visitor.display_name} if visitor else None,
+            "assignee": conversation.assignee_id,
             "created_at": conversation.created_at.isoformat(),
             "last_message_at": (
                 conversation.last_message_at.isoformat() if conversation.last_message_at else None
             ),
+            "visitor_read_up_to": conversation.visitor_read_up_to,
+            "agent_read_up_to": conversation.agent_read_up_to,
         },
     }
 

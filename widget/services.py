@@ -5,6 +5,8 @@ run within a request that django-tenants has already routed to the tenant).
 """
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
 
 from core.errors import BadRequest
 from widget import events
@@ -56,7 +58,7 @@ def _publish_after_commit(tenant_id: int, conversation: Conversation, event: str
     Loaded now, while the connection is certainly in the tenant's schema: the commit hook may run
     after the caller's schema_context has ended, and must not query.
     """
-    fresh = Conversation.objects.select_related("visitor", "assignee").get(pk=conversation.pk)
+    fresh = Conversation.objects.select_related("visitor").get(pk=conversation.pk)
     transaction.on_commit(lambda: events.publish_conversation_event(tenant_id, fresh, event))
     return fresh
 
@@ -83,8 +85,10 @@ def conversation_assign(*, tenant_id: int, conversation: Conversation, assignee)
     return _publish_after_commit(tenant_id, conversation, "updated")
 
 
-def conversation_mark_read(*, conversation: Conversation, up_to: int) -> None:
-    """The agents have read the conversation up to message `up_to`; never moves backwards."""
-    Conversation.objects.filter(pk=conversation.pk, agent_read_up_to__lt=up_to).update(
-        agent_read_up_to=up_to
-    )
+def conversation_mark_read(
+    *, tenant_id: int, conversation: Conversation, reader: dict, up_to: int, sender: str = ""
+) -> None:
+    """Store how far the visitor or the agents (`reader["kind"]`) have read; a mark never moves
+    back. Live read receipts are the sockets' (`read` frames)."""
+    field = "visitor_read_up_to" if reader["kind"] == "visitor" else "agent_read_up_to"
+    Conversation.objects.filter(pk=conversation.pk).update(**{field: Greatest(F(field), up_to)})

@@ -7,11 +7,12 @@ signup page, which opts in with `dashboard_csp`.
 """
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
 
-def content_security_policy(request) -> str:
+def content_security_policy(request, *, form_targets: tuple[str, ...] = ()) -> str:
     scheme = "wss" if request.is_secure() else "ws"
     return "; ".join(
         [
@@ -22,7 +23,7 @@ def content_security_policy(request) -> str:
             "img-src 'self' data:",
             "frame-ancestors 'none'",
             "base-uri 'self'",
-            "form-action 'self'",
+            " ".join(["form-action 'self'", *form_targets]),
             "object-src 'none'",
         ]
     )
@@ -39,19 +40,32 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        wanted = _on_tenant_host(request) or getattr(response, "dashboard_csp", False)
+        form_targets = getattr(response, "dashboard_csp", None)
+        wanted = _on_tenant_host(request) or form_targets is not None
         if wanted and "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = content_security_policy(request)
+            response["Content-Security-Policy"] = content_security_policy(
+                request, form_targets=form_targets or ()
+            )
         return response
 
 
-def dashboard_csp(view):
-    """Give a platform-host page (signup) the dashboard's policy."""
+def tenant_hosts_source() -> str:
+    """A CSP source matching every tenant's dashboard host: `<scheme>://*.<platform host>`."""
+    parts = urlsplit(settings.PLATFORM_URL)
+    return f"{parts.scheme}://*.{parts.netloc}"
 
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        response.dashboard_csp = True
-        return response
 
-    return wrapped
+def dashboard_csp(*, form_targets: tuple[str, ...] = ()):
+    """Give a platform-host page the dashboard's policy. `form_targets`: the other origins its
+    forms may lead to; browsers apply `form-action` to the redirect that answers a post too."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            response = view(request, *args, **kwargs)
+            response.dashboard_csp = tuple(form_targets)
+            return response
+
+        return wrapped
+
+    return decorator

@@ -12,7 +12,7 @@ from tenants.services import public_tenant_ensure
 PASSWORD = "a-long-enough-passphrase-42"
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def _tenants_built_once(django_db_setup, django_db_blocker):
     """Commit alpha and beta (rows and schemas) once per run. Otherwise every test would build
     both schemas inside its own transaction and roll them back, about a second per test."""
@@ -23,6 +23,16 @@ def _tenants_built_once(django_db_setup, django_db_blocker):
                 tenant = Tenant(schema_name=f"t_{slug}", name=name, slug=slug)
                 tenant.save(verbosity=0)  # creates the schema, or keeps an existing current one
                 tenant.domains.get_or_create(domain=f"{slug}.localhost", is_primary=True)
+
+
+@pytest.fixture
+def tenant_a(_tenants_built_once, make_tenant) -> Tenant:
+    return make_tenant("alpha", "Alpha Inc")
+
+
+@pytest.fixture
+def tenant_b(_tenants_built_once, make_tenant) -> Tenant:
+    return make_tenant("beta", "Beta LLC")
 
 
 @pytest.fixture(autouse=True)

@@ -50,6 +50,8 @@ def test_the_signup_page_carries_the_csp_but_other_platform_pages_are_left_alone
     platform = Client(HTTP_HOST="localhost")
     signup = platform.get("/signup/")
     assert csp_of(signup)["frame-ancestors"] == "'none'"
+    # Signing up ends with a redirect to the new tenant's host, which form-action must allow.
+    assert csp_of(signup)["form-action"] == "'self' http://*.localhost:8000"
     assert signup["X-Frame-Options"] == "DENY"
     # The widget's own files and APIs on the platform host set their own headers.
     assert "Content-Security-Policy" not in platform.get("/no-such-page/")

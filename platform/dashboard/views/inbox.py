@@ -29,6 +29,11 @@ def _sites(request) -> dict[int, Site]:
     return {site.id: site for site in Site.objects.filter(tenant=request.tenant).order_by("name")}
 
 
+def _agent(user: User) -> dict:
+    """The member as the author of messages and read marks (the wire contract's `author`)."""
+    return {"kind": Message.AuthorKind.AGENT, "id": str(user.pk), "name": user.public_name}
+
+
 def _conversation_or_404(pk: int) -> Conversation:
     conversation = conversation_get(conversation_id=pk)
     if conversation is None:
@@ -74,7 +79,12 @@ def conversation_detail(request, pk: int):
     conversation = _conversation_or_404(pk)
     history, has_more = conversation_history(conversation=conversation)
     if history:
-        conversation_mark_read(conversation=conversation, up_to=history[-1].id)
+        conversation_mark_read(
+            tenant_id=request.tenant.id,
+            conversation=conversation,
+            reader=_agent(request.user),
+            up_to=history[-1].id,
+        )
     return render(
         request,
         "dashboard/conversation.html",
@@ -98,16 +108,22 @@ def conversation_reply(request, pk: int):
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
         return redirect("conversation", pk=pk)
+    agent = _agent(request.user)
     message, _ = message_post(
         tenant_id=request.tenant.id,
         conversation=conversation,
         text=form.cleaned_data["text"],
-        author_kind=Message.AuthorKind.AGENT,
-        author_id=str(request.user.pk),
-        author_name=request.user.public_name,
+        author_kind=agent["kind"],
+        author_id=agent["id"],
+        author_name=agent["name"],
         client_id=form.cleaned_data["client_id"],
     )
-    conversation_mark_read(conversation=conversation, up_to=message.id)
+    conversation_mark_read(
+        tenant_id=request.tenant.id,
+        conversation=conversation,
+        reader=_agent(request.user),
+        up_to=message.id,
+    )
     return redirect("conversation", pk=pk)
 
 

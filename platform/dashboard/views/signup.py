@@ -6,12 +6,13 @@ from django.views.decorators.http import require_http_methods
 
 from dashboard.forms import SignupForm
 from dashboard.login_links import login_link
-from dashboard.middleware import dashboard_csp
+from dashboard.middleware import dashboard_csp, tenant_hosts_source
 from dashboard.throttle import client_address, signup_throttle, wait_phrase
 from tenants.services import tenant_signup
 
 
-@dashboard_csp
+# The post is answered with a redirect to the new tenant's host (a one-time sign-in link).
+@dashboard_csp(form_targets=(tenant_hosts_source(),))
 @require_http_methods(["GET", "POST"])
 def signup(request):
     if request.method == "GET":

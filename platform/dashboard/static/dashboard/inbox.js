@@ -11,6 +11,8 @@
   if (!inbox && !thread) return;
 
   const room = thread ? thread.dataset.room : null;
+  // Public room names are unique per site only: frames name the site too.
+  const siteId = thread ? Number(thread.dataset.siteId) : null;
   const liveStatus = document.getElementById("live-status");
   const messageList = document.getElementById("messages");
   const typingNote = document.getElementById("typing");
@@ -18,6 +20,7 @@
   const replyForm = document.getElementById("reply-form");
   const closeForm = document.getElementById("close-form");
   const reopenForm = document.getElementById("reopen-form");
+  const socketError = document.getElementById("socket-error");
 
   const RECONNECT_MIN_MS = 500;
   const RECONNECT_MAX_MS = 30000;
@@ -111,7 +114,7 @@
 
   function shortTime(iso) {
     const date = iso ? new Date(iso) : new Date();
-    return date.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    return date.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   }
 
   function element(tag, className, text) {
@@ -152,7 +155,7 @@
   function readUpToLatest() {
     const upTo = latestMessageId();
     if (room && upTo && document.visibilityState === "visible") {
-      send({ type: "read", conversation: room, up_to: upTo });
+      send({ type: "read", conversation: room, site_id: siteId, up_to: upTo });
     }
   }
 
@@ -244,20 +247,60 @@
     seenNote.hidden = false;
   }
 
+  function memberName(memberId) {
+    // The filter's and the assign form's options list the team: id -> name.
+    const option = document.querySelector(`select[name="assignee"] option[value="${Number(memberId)}"]`);
+    return option ? option.textContent : "";
+  }
+
+  function showStatus(badge, status) {
+    badge.className = `badge status-${status}`;
+    badge.textContent = status === "closed" ? "Closed" : "Open";
+  }
+
   function onConversation(frame) {
     const conversation = frame.conversation || {};
-    if (inbox) refreshList();
-    if (!thread || conversation.room !== room) return;
+    const conversationRoom = conversation.id;
+    if (inbox) {
+      const row = listRow(conversationRoom);
+      if (!row) {
+        refreshList();
+      } else {
+        row.dataset.status = conversation.status;
+        showStatus(row.querySelector(".badge"), conversation.status);
+        row.querySelector(".assignee").textContent = conversation.assignee
+          ? memberName(conversation.assignee) || "Assigned"
+          : "Unassigned";
+      }
+    }
+    if (!thread || conversationRoom !== room) return;
+    if (conversation.site_id !== undefined && siteId && conversation.site_id !== siteId) return;
     clearTimeout(closeFallback);
-    const status = document.getElementById("conversation-status");
-    status.className = `badge status-${conversation.status}`;
-    status.textContent = conversation.status === "closed" ? "Closed" : "Open";
+    showStatus(document.getElementById("conversation-status"), conversation.status);
     if (closeForm && reopenForm) {
       closeForm.hidden = conversation.status === "closed";
       reopenForm.hidden = conversation.status !== "closed";
     }
     const select = document.querySelector("#assign-form select");
-    if (select) select.value = conversation.assignee ? conversation.assignee.id : "";
+    if (select) select.value = conversation.assignee ? String(conversation.assignee) : "";
+  }
+
+  function onAck(frame) {
+    // The server stored the reply sent over the socket under `id`.
+    if (!thread || frame.conversation !== room) return;
+    pending.delete(frame.client_id);
+    const item = messageList.querySelector(`li[data-client-id="${CSS.escape(String(frame.client_id))}"]`);
+    if (item) {
+      item.dataset.id = String(frame.id);
+      item.classList.remove("pending");
+    }
+  }
+
+  function onError(frame) {
+    if (!socketError) return;
+    socketError.textContent = frame.message || "The server refused the last action.";
+    socketError.hidden = false;
+    setTimeout(() => { socketError.hidden = true; }, 8000);
   }
 
   const handlers = {
@@ -268,6 +311,8 @@
     typing: onTyping,
     read: onRead,
     conversation: onConversation,
+    ack: onAck,
+    error: onError,
   };
 
   if (thread) {
@@ -277,10 +322,10 @@
     let typingIdle = null;
 
     textarea.addEventListener("input", () => {
-      if (!typingSent && send({ type: "typing", conversation: room, state: true })) typingSent = true;
+      if (!typingSent && send({ type: "typing", conversation: room, site_id: siteId, state: true })) typingSent = true;
       clearTimeout(typingIdle);
       typingIdle = setTimeout(() => {
-        if (typingSent) send({ type: "typing", conversation: room, state: false });
+        if (typingSent) send({ type: "typing", conversation: room, site_id: siteId, state: false });
         typingSent = false;
       }, TYPING_IDLE_MS);
     });
@@ -301,13 +346,13 @@
       if (!isOpen()) return; // no socket: the form posts, the server stores the reply
       event.preventDefault();
       const clientId = clientIdInput.value || uuid4();
-      const frame = { type: "message", conversation: room, client_id: clientId, text };
+      const frame = { type: "message", conversation: room, site_id: siteId, client_id: clientId, text };
       pending.set(clientId, frame);
       const item = messageItem({ clientId, text, author: { kind: "agent", name: "You" } });
       item.classList.add("pending");
       appendToThread(item);
       send(frame);
-      if (typingSent) send({ type: "typing", conversation: room, state: false });
+      if (typingSent) send({ type: "typing", conversation: room, site_id: siteId, state: false });
       typingSent = false;
       textarea.value = "";
       clientIdInput.value = uuid4();
@@ -315,7 +360,7 @@
 
     if (closeForm) {
       closeForm.addEventListener("submit", (event) => {
-        if (!send({ type: "close_conversation", conversation: room })) return;
+        if (!send({ type: "close_conversation", conversation: room, site_id: siteId })) return;
         event.preventDefault();
         // If no `conversation` frame confirms the close in time, post the form after all.
         closeFallback = setTimeout(() => closeForm.submit(), CLOSE_FALLBACK_MS);
