@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format bench clean widget widget-test system-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,12 +14,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install
+run: install widget
 	$(BIN)/python manage.py runstack
 
-test: install
+test: install system-deps widget-test
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Parley side by side with the seed tutorial app (../shared/bench/seed_app); see docs/PERFORMANCE.md.
+bench: install
+	$(BIN)/python bench/run.py --json artifacts/bench.json
 
 lint: install
 	$(BIN)/ruff check .
@@ -30,4 +34,23 @@ format: install
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .data staticfiles
+	rm -rf $(VENV) .data staticfiles $(WIDGET)/node_modules $(WIDGET)/dist
+
+# --- The embeddable widget (frontend-widget/): npm ci only when the lock file changed -----------
+WIDGET       := frontend-widget
+WIDGET_STAMP := $(WIDGET)/node_modules/.installed
+
+$(WIDGET_STAMP): $(WIDGET)/package.json $(WIDGET)/package-lock.json
+	cd $(WIDGET) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Builds dist/ (served by Django, widget/assets.py) and prints the bundle size; fails over 25 KB.
+widget: $(WIDGET_STAMP)
+	cd $(WIDGET) && node build.mjs
+
+widget-test: widget
+	cd $(WIDGET) && node --test --test-reporter=spec test/
+
+# Debian's chromium for the end-to-end browser tests (installed only when missing).
+system-deps:
+	bash infra/dev/system-deps.sh

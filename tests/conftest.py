@@ -60,3 +60,22 @@ def tenant_a(make_tenant) -> Tenant:
 @pytest.fixture
 def tenant_b(make_tenant) -> Tenant:
     return make_tenant("beta", "Beta LLC")
+
+
+@pytest.fixture
+def log_output():
+    """What Parley's configured log handler writes while the test runs, as one string."""
+    import io
+    import logging
+
+    from core.logging import RedactingFilter
+
+    handler = next(
+        h
+        for h in logging.getLogger().handlers
+        if any(isinstance(f, RedactingFilter) for f in h.filters)
+    )
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)

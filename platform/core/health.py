@@ -7,6 +7,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection
 
+from core.drain import is_draining
+
 
 def check_database() -> None:
     with connection.cursor() as cursor:
@@ -33,6 +35,8 @@ CHECKS = {"database": check_database, "channel_layer": check_channel_layer}
 def failing_checks() -> dict[str, str]:
     """Run every check; return the failing ones with the reason, empty when all pass."""
     failures = {}
+    if is_draining():
+        failures["worker"] = "draining: shutting down, send new connections elsewhere"
     for name, check in CHECKS.items():
         try:
             check()

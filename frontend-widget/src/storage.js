@@ -1,0 +1,54 @@
+// The widget's memory in the page's localStorage, one namespace per site key. localStorage may be
+// missing or throw (privacy modes, sandboxed frames, a full quota) and values may have been
+// changed by hand: every read tolerates that, and the widget then forgets instead of failing.
+
+export function pageStorage(window) {
+  try {
+    const storage = window.localStorage;
+    const probe = "parley:probe";
+    storage.setItem(probe, "1");
+    storage.removeItem(probe);
+    return storage;
+  } catch {
+    return null;
+  }
+}
+
+export function createStore(backend, siteKey) {
+  const prefix = `parley:${siteKey}:`;
+  const memory = new Map();
+  return {
+    get(name, fallback = null) {
+      if (memory.has(name)) return memory.get(name);
+      let raw = null;
+      try {
+        raw = backend ? backend.getItem(prefix + name) : null;
+      } catch {
+        raw = null;
+      }
+      if (raw == null) return fallback;
+      try {
+        return JSON.parse(raw);
+      } catch {
+        return fallback;
+      }
+    },
+    set(name, value) {
+      try {
+        if (!backend) throw new Error("no storage");
+        backend.setItem(prefix + name, JSON.stringify(value));
+        memory.delete(name);
+      } catch {
+        memory.set(name, value);
+      }
+    },
+    remove(name) {
+      memory.delete(name);
+      try {
+        backend?.removeItem(prefix + name);
+      } catch {
+        // Nothing stored there to forget.
+      }
+    },
+  };
+}

@@ -1,0 +1,279 @@
+// The widget's DOM, inside a shadow root. Message data only ever reaches the page through
+// textContent and a checked link href: never innerHTML, never a style attribute (strict CSP).
+
+import { formatTime } from "./i18n.js";
+import { linkify } from "./linkify.js";
+
+/* global __PARLEY_CSS__ */
+const CSS = typeof __PARLEY_CSS__ === "string" ? __PARLEY_CSS__ : "";
+const SVG = "http://www.w3.org/2000/svg";
+const CHAT_ICON = "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8l-5 4V5a2 2 0 0 1 1-2z";
+const SEND_ICON = "M2 21 23 12 2 3v7l15 2-15 2z";
+const DOWN_ICON = "M7.4 8.6 12 13.2l4.6-4.6L18 10l-6 6-6-6z";
+
+// A site color is tenant data: only plain hex colors get into the stylesheet.
+export function themeRule(color) {
+  if (!/^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i.test(color)) return "";
+  const hex = color.length === 4 ? color.replace(/([0-9a-f])/gi, "$1$1").slice(1) : color.slice(1);
+  const [r, g, b] = [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255);
+  const lin = (c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+  const luminance = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  return `:host{--pc:${color};--pt:${luminance > 0.45 ? "#111827" : "#fff"}}`;
+}
+
+export function createView({ window, site, t, locale, handlers }) {
+  const { document } = window;
+  const make = (tag, className, text) => {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text != null) node.textContent = text;
+    return node;
+  };
+  const icon = (path, className = "") => {
+    const svg = document.createElementNS(SVG, "svg");
+    if (className) svg.setAttribute("class", className);
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    const shape = document.createElementNS(SVG, "path");
+    shape.setAttribute("d", path);
+    svg.append(shape);
+    return svg;
+  };
+
+  const host = document.createElement("parley-widget");
+  if (site.position === "left") host.classList.add("left");
+  const root = host.attachShadow({ mode: "open" });
+  adoptStyles(window, root, CSS + themeRule(site.color));
+
+  const panel = make("section", "panel");
+  panel.id = "panel";
+  panel.hidden = true;
+  panel.setAttribute("role", "dialog");
+  panel.setAttribute("aria-labelledby", "title");
+  const header = make("header");
+  const title = make("h2", null, site.name || t("chat"));
+  title.id = "title";
+  const closeButton = make("button", "x", "×");
+  closeButton.type = "button";
+  closeButton.setAttribute("aria-label", t("closeChat"));
+  header.append(title, closeButton);
+
+  const notice = make("div", "notice");
+  notice.setAttribute("role", "status");
+  notice.hidden = true;
+  const flash = make("div", "flash");
+  flash.setAttribute("role", "alert");
+  flash.hidden = true;
+
+  const log = make("div", "log");
+  log.tabIndex = 0;
+  log.setAttribute("aria-label", t("messages"));
+  const greeting = make("p", "greeting", site.greeting || t("greeting"));
+  const earlier = make("button", "earlier", t("earlier"));
+  earlier.type = "button";
+  earlier.hidden = true;
+  const list = make("ol");
+  list.setAttribute("aria-label", t("messages"));
+  log.append(earlier, greeting, list);
+  const typing = make("div", "typing");
+  typing.setAttribute("aria-live", "polite");
+
+  const form = make("form");
+  const label = make("label", "sr", t("inputLabel"));
+  label.htmlFor = "input";
+  const input = make("textarea");
+  input.id = "input";
+  input.rows = 1;
+  input.maxLength = 4000;
+  input.placeholder = t("placeholder");
+  input.setAttribute("enterkeyhint", "send");
+  const send = make("button", "send");
+  send.type = "submit";
+  send.setAttribute("aria-label", t("send"));
+  send.append(icon(SEND_ICON));
+  form.append(label, input, send);
+  panel.append(header, notice, flash, log, typing, form);
+
+  const launcher = make("button", "launcher");
+  launcher.type = "button";
+  launcher.setAttribute("aria-controls", "panel");
+  launcher.setAttribute("aria-expanded", "false");
+  launcher.setAttribute("aria-label", t("openChat"));
+  const badge = make("span", "badge");
+  badge.hidden = true;
+  badge.setAttribute("aria-hidden", "true");
+  launcher.append(icon(CHAT_ICON, "i-chat"), icon(DOWN_ICON, "i-down"), badge);
+
+  // New messages from others are read out here; the list itself stays quiet so a re-render
+  // never repeats the whole conversation to a screen reader.
+  const announcer = make("div", "sr");
+  announcer.setAttribute("aria-live", "polite");
+  announcer.setAttribute("role", "status");
+  root.append(panel, launcher, announcer);
+  document.body.append(host);
+
+  let isOpen = false;
+  let flashTimer = null;
+  const rows = new Map(); // message key -> rendered <li>
+
+  function open({ focus }) {
+    if (isOpen) return;
+    isOpen = true;
+    panel.hidden = false;
+    host.classList.add("open");
+    launcher.setAttribute("aria-expanded", "true");
+    launcher.setAttribute("aria-label", t("closeChat"));
+    log.scrollTop = log.scrollHeight;
+    if (focus) input.focus();
+    handlers.onOpen();
+  }
+
+  function close() {
+    if (!isOpen) return;
+    const hadFocus = root.activeElement !== null;
+    isOpen = false;
+    panel.hidden = true;
+    host.classList.remove("open");
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.setAttribute("aria-label", t("openChat"));
+    // Back to the launcher when the visitor closed it; a page's Parley('close') steals nothing.
+    if (hadFocus) launcher.focus();
+    handlers.onClose();
+  }
+
+  function submit() {
+    if (handlers.onSend(input.value)) input.value = "";
+    input.focus();
+  }
+
+  launcher.addEventListener("click", () => (isOpen ? close() : open({ focus: true })));
+  closeButton.addEventListener("click", close);
+  panel.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      close();
+    }
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit();
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  });
+  input.addEventListener("input", () => handlers.onInput());
+  earlier.addEventListener("click", () => handlers.onEarlier());
+  const onVisibility = () => handlers.onVisible();
+  document.addEventListener("visibilitychange", onVisibility);
+
+  function messageText(node, text) {
+    for (const segment of linkify(text)) {
+      if (segment.type === "link") {
+        const link = make("a", null, segment.value);
+        link.href = segment.href;
+        link.target = "_blank";
+        link.rel = "noopener noreferrer nofollow";
+        node.append(link);
+      } else {
+        node.append(segment.value);
+      }
+    }
+  }
+
+  function row(message) {
+    const item = make("li");
+    const bubble = make("div", "bubble");
+    messageText(bubble, message.text);
+    const meta = make("div", "meta");
+    item.append(bubble, meta);
+    return item;
+  }
+
+  function renderMessages(messages) {
+    const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    const keep = new Set(messages.map((m) => m.key));
+    for (const [key, item] of rows) {
+      if (!keep.has(key)) {
+        item.remove();
+        rows.delete(key);
+      }
+    }
+    let previous = null;
+    for (const message of messages) {
+      let item = rows.get(message.key);
+      if (!item) {
+        item = row(message);
+        rows.set(message.key, item);
+      }
+      item.className = [message.mine ? "mine" : "", message.kind, message.pending ? "pending" : ""]
+        .filter(Boolean)
+        .join(" ");
+      const status = message.pending ? t("sending") : message.seen ? t("seen") : "";
+      const time = formatTime(message.ts, locale);
+      item.lastChild.textContent = [message.name, time, status].filter(Boolean).join(" · ");
+      const expected = previous ? previous.nextSibling : list.firstChild;
+      if (expected !== item) list.insertBefore(item, expected);
+      previous = item;
+    }
+    if (nearBottom) log.scrollTop = log.scrollHeight;
+  }
+
+  return {
+    open,
+    close,
+    get isOpen() {
+      return isOpen;
+    },
+    update(state) {
+      renderMessages(state.messages);
+      earlier.hidden = !state.hasMore;
+      typing.textContent = state.typing ? t("typing", { name: state.typing }) : "";
+      const text = { offline: t("offline"), limited: t("limited"), closed: t("closed") }[state.status];
+      notice.hidden = !text || state.status === "connecting";
+      notice.className = `notice ${state.status}`;
+      notice.textContent = text ?? "";
+      badge.hidden = isOpen || state.unread === 0;
+      badge.textContent = state.unread > 99 ? "99+" : String(state.unread);
+      launcher.setAttribute(
+        "aria-label",
+        isOpen ? t("closeChat") : state.unread ? `${t("openChat")} (${t("unread", { n: state.unread })})` : t("openChat"),
+      );
+    },
+    announce(text) {
+      announcer.textContent = text;
+    },
+    flash(text) {
+      flash.textContent = text;
+      flash.hidden = false;
+      window.clearTimeout(flashTimer);
+      flashTimer = window.setTimeout(() => (flash.hidden = true), 6000);
+    },
+    destroy() {
+      window.clearTimeout(flashTimer);
+      document.removeEventListener("visibilitychange", onVisibility);
+      host.remove();
+    },
+  };
+}
+
+// Constructed stylesheets are not subject to CSP's style-src (no inline <style>, no style=""),
+// and every browser Parley supports has them; a very old one falls back to a <style> element,
+// which works wherever the page's CSP allows inline styles.
+function adoptStyles(window, root, css) {
+  if ("adoptedStyleSheets" in root && typeof window.CSSStyleSheet === "function") {
+    try {
+      const sheet = new window.CSSStyleSheet();
+      sheet.replaceSync(css);
+      root.adoptedStyleSheets = [sheet];
+      return;
+    } catch {
+      // Constructable stylesheets exist but refused: use the fallback.
+    }
+  }
+  const style = window.document.createElement("style");
+  style.textContent = css;
+  root.append(style);
+}

@@ -1,0 +1,481 @@
+// The widget's brain: session, socket, conversation state and the public API's effects. It knows
+// the view only through the small interface `createView` returns, so it runs in Node as well.
+
+import { createBackoff } from "./backoff.js";
+import { createConnection } from "./connection.js";
+import { pickLocale, translator } from "./i18n.js";
+import { createOutbox } from "./outbox.js";
+import {
+  ROOM_PATTERN,
+  chatSocketUrl,
+  checkText,
+  historyFrame,
+  messageFrame,
+  readFrame,
+  typingFrame,
+} from "./protocol.js";
+import { describeSessionError, requestSession } from "./session.js";
+import { createStore } from "./storage.js";
+
+const TYPING_REFRESH = 3000; // resend `typing: true` at most this often while typing
+const TYPING_IDLE = 4000; // then `typing: false` after this long without a key
+const TYPING_SHOWN = 6000; // an agent's indicator fades if no update comes (a lost `false`)
+const SESSION_ATTEMPTS = 5; // at page load, for a session answer that may pass (5xx, 429)
+const EVENTS = ["ready", "open", "close", "message", "unread", "status", "error"];
+
+function cleanUser(user) {
+  if (!user || typeof user !== "object" || user.id == null || user.id === "") return null;
+  const clean = { id: String(user.id) };
+  for (const field of ["name", "email", "hash"]) {
+    if (typeof user[field] === "string" && user[field]) clean[field] = user[field];
+  }
+  return clean;
+}
+
+export function createWidget({ config, env }) {
+  const { timers, console } = env;
+  const store = createStore(env.storage, config.siteKey);
+  const listeners = Object.fromEntries(EVENTS.map((name) => [name, []]));
+  let user = null;
+  let session = null;
+  let room = null;
+  let outbox = null;
+  let connection = null;
+  let view = null;
+  let t = translator("en");
+  let locale = "en";
+  let phase = "idle"; // idle, starting, running, failed, shutdown
+  let wantOpen = config.open === true || store.get("open") === true;
+  let reportedFatal = false;
+
+  // Conversation state, rebuilt for each room.
+  let messages = new Map(); // id -> message
+  let visitorId = null;
+  let hasMore = false;
+  let readUpTo = 0;
+  let seenUpTo = 0;
+  let sentReadUpTo = 0;
+  let typingName = null;
+  let typingTimer = null;
+  let typingSentAt = 0;
+  let typingIdleTimer = null;
+  let status = "connecting";
+  let resendTimer = null;
+  let seenBefore = false;
+
+  const emit = (event, payload) => {
+    for (const listener of listeners[event] ?? []) {
+      try {
+        listener(payload);
+      } catch (error) {
+        console.error("Parley: a Parley('on', '%s') callback threw:", event, error);
+      }
+    }
+  };
+
+  const isMine = (message) =>
+    message.author.kind === "visitor" && visitorId != null && message.author.id === visitorId;
+
+  const lastId = () => {
+    let max = 0;
+    for (const id of messages.keys()) max = Math.max(max, id);
+    return max;
+  };
+
+  const unreadCount = () => {
+    let count = 0;
+    for (const message of messages.values()) {
+      if (message.id > readUpTo && !isMine(message) && message.author.kind !== "system") count++;
+    }
+    return count;
+  };
+
+  function viewState() {
+    const sorted = [...messages.values()].sort((a, b) => a.id - b.id);
+    let seenKey = null;
+    for (const message of sorted) {
+      if (isMine(message) && message.id <= seenUpTo) seenKey = `m${message.id}`;
+    }
+    const list = sorted.map((message) => ({
+      key: `m${message.id}`,
+      mine: isMine(message),
+      kind: message.author.kind,
+      name: isMine(message) ? t("you") : message.author.name || t("agent"),
+      text: message.text,
+      ts: message.ts,
+      pending: false,
+      seen: `m${message.id}` === seenKey,
+    }));
+    for (const item of outbox ? outbox.pending() : []) {
+      if ([...messages.values()].some((m) => m.client_id === item.client_id)) continue;
+      list.push({
+        key: `c${item.client_id}`,
+        mine: true,
+        kind: "visitor",
+        name: t("you"),
+        text: item.text,
+        ts: item.created,
+        pending: true,
+        seen: false,
+      });
+    }
+    return { messages: list, typing: typingName, status, unread: unreadCount(), hasMore };
+  }
+
+  let lastUnread = -1;
+  function render() {
+    if (!view) return;
+    const state = viewState();
+    view.update(state);
+    if (state.unread !== lastUnread) {
+      lastUnread = state.unread;
+      emit("unread", state.unread);
+    }
+  }
+
+  // The visitor has seen everything shown while the panel is open and the page visible.
+  function markRead() {
+    if (!view?.isOpen || env.hidden?.()) return;
+    const last = lastId();
+    if (last > readUpTo) {
+      readUpTo = last;
+      store.set(`read:${room}`, readUpTo);
+    }
+    if (last > sentReadUpTo && connection?.send(readFrame(last))) sentReadUpTo = last;
+  }
+
+  function addMessage(message, { live }) {
+    const known = messages.has(message.id);
+    messages.set(message.id, message);
+    if (message.client_id) outbox.ack(message.client_id);
+    if (known || !live) return;
+    if (!isMine(message)) {
+      if (typingName && message.author.name === typingName) typingName = null;
+      if (message.author.kind !== "system") {
+        view?.announce(t("newMessage", { name: message.author.name || t("agent"), text: message.text }));
+      }
+    }
+    emit("message", {
+      id: message.id,
+      text: message.text,
+      ts: message.ts,
+      author: { ...message.author },
+      mine: isMine(message),
+    });
+  }
+
+  function resendPending() {
+    for (const item of outbox.pending()) {
+      if (!connection.send(messageFrame(item.client_id, item.text))) return;
+    }
+  }
+
+  const FRAMES = {
+    ready(frame) {
+      visitorId = frame.visitor_id ?? session.visitor_id ?? visitorId;
+      for (const message of frame.messages) addMessage(message, { live: seenBefore });
+      if (!seenBefore) hasMore = frame.has_more;
+      seenBefore = true;
+      resendPending();
+      markRead();
+      emit("status", "online");
+    },
+    message(frame) {
+      addMessage(frame, { live: true });
+      markRead();
+    },
+    ack(frame) {
+      const item = outbox.pending().find((pending) => pending.client_id === frame.client_id);
+      if (item && !messages.has(frame.id)) {
+        messages.set(frame.id, {
+          id: frame.id,
+          client_id: item.client_id,
+          text: item.text,
+          ts: frame.ts ?? item.created,
+          author: { kind: "visitor", id: visitorId, name: "" },
+        });
+      }
+      outbox.ack(frame.client_id);
+    },
+    typing(frame) {
+      if (frame.author.kind === "visitor" && frame.author.id === visitorId) return;
+      timers.clearTimeout(typingTimer);
+      typingName = frame.state ? frame.author.name || t("someone") : null;
+      if (frame.state) {
+        typingTimer = timers.setTimeout(() => {
+          typingName = null;
+          render();
+        }, TYPING_SHOWN);
+      }
+    },
+    read(frame) {
+      if (frame.author.kind === "visitor" && frame.author.id === visitorId) return;
+      seenUpTo = Math.max(seenUpTo, frame.up_to);
+    },
+    history(frame) {
+      for (const message of frame.messages) addMessage(message, { live: false });
+      hasMore = frame.has_more;
+    },
+    error(frame) {
+      if (frame.code === "rate_limited") {
+        view?.flash(t("rateLimited"));
+        timers.clearTimeout(resendTimer);
+        resendTimer = timers.setTimeout(resendPending, (frame.retry_after ?? 5) * 1000);
+      } else if (frame.code === "plan_limit") {
+        view?.flash(t("limited"));
+      } else {
+        console.warn(`Parley: the server refused a frame: ${frame.code} ${frame.message}`);
+      }
+    },
+  };
+
+  function onFrame(frame) {
+    FRAMES[frame.type]?.(frame);
+    render();
+  }
+
+  function onStatus(next, detail) {
+    status = next;
+    if (next === "closed" && detail.code === 4403) {
+      console.error(
+        `Parley: the chat for site key "${config.siteKey}" was closed by the server: this visitor may not join room "${room}", or the site key was revoked.`,
+      );
+    } else if (next === "closed" && detail.error) {
+      report(detail.error);
+    }
+    if (next !== "online") emit("status", next);
+    render();
+  }
+
+  function report(error) {
+    emit("error", { code: error.code, status: error.status });
+    if (reportedFatal) return;
+    reportedFatal = true;
+    console.error(
+      describeSessionError(error, { siteKey: config.siteKey, origin: env.origin, baseUrl: config.baseUrl }),
+    );
+  }
+
+  async function fetchSession() {
+    const saved = store.get("session");
+    const savedToken = saved && typeof saved.token === "string" ? saved.token : undefined;
+    const savedUser = saved?.user_id ?? null;
+    // The same identity keeps its token. An anonymous visitor's token goes along when they
+    // identify, so the conversation can follow them; one user's token never goes with another's.
+    const visitorToken = savedUser === (user?.id ?? null) || savedUser === null ? savedToken : undefined;
+    const request = (token) =>
+      requestSession({
+        fetch: env.fetch,
+        baseUrl: config.baseUrl,
+        siteKey: config.siteKey,
+        visitorToken: token,
+        user,
+      });
+    try {
+      return await request(visitorToken);
+    } catch (error) {
+      // A token the server no longer knows is not worth failing over: start afresh.
+      if (!visitorToken || error.code !== "invalid_token") throw error;
+      store.remove("session");
+      return request(undefined);
+    }
+  }
+
+  function adopt(answer) {
+    if (session && answer.conversation !== session.conversation && !config.room) resetConversation();
+    session = answer;
+    store.set("session", {
+      token: answer.token,
+      expires_at: answer.expires_at,
+      visitor_id: answer.visitor_id,
+      conversation: answer.conversation,
+      user_id: user?.id ?? null,
+    });
+  }
+
+  function resetConversation() {
+    messages = new Map();
+    hasMore = false;
+    seenUpTo = 0;
+    sentReadUpTo = 0;
+    seenBefore = false;
+  }
+
+  function stopTyping() {
+    timers.clearTimeout(typingIdleTimer);
+    typingIdleTimer = null;
+    if (typingSentAt) {
+      typingSentAt = 0;
+      connection?.send(typingFrame(false));
+    }
+  }
+
+  const handlers = {
+    onOpen() {
+      store.set("open", true);
+      markRead();
+      render();
+      emit("open");
+    },
+    onClose() {
+      store.set("open", false);
+      stopTyping();
+      emit("close");
+    },
+    onSend(raw) {
+      const checked = checkText(raw);
+      if (checked.error) {
+        if (checked.error === "too_long") view?.flash(t("tooLong"));
+        return false;
+      }
+      stopTyping();
+      const item = outbox.add(checked.text);
+      connection.send(messageFrame(item.client_id, item.text));
+      render();
+      return true;
+    },
+    onInput() {
+      const now = env.now();
+      if (now - typingSentAt > TYPING_REFRESH && connection.send(typingFrame(true))) typingSentAt = now;
+      timers.clearTimeout(typingIdleTimer);
+      typingIdleTimer = timers.setTimeout(stopTyping, TYPING_IDLE);
+    },
+    onEarlier() {
+      const first = Math.min(...messages.keys());
+      if (Number.isFinite(first)) connection.send(historyFrame(first));
+    },
+    onVisible() {
+      markRead();
+      render();
+    },
+  };
+
+  let generation = 0;
+  async function start() {
+    if (phase !== "idle") return;
+    phase = "starting";
+    // identify() or shutdown() while the session request is out makes this start stale.
+    const mine = ++generation;
+    let answer;
+    const backoff = createBackoff({ base: 1000, random: env.random });
+    for (let attempt = 1; !answer; attempt++) {
+      try {
+        answer = await fetchSession();
+      } catch (error) {
+        if (mine !== generation) return;
+        // An outage or a rate limit passes: retry a few times. A refusal, or a request the
+        // browser blocked (possibly CORS: the origin is not allowed), would only fail again.
+        const passing = !error.fatal && error.code !== "unreachable" && error.code !== "bad_response";
+        if (!passing || attempt >= SESSION_ATTEMPTS) {
+          phase = "failed";
+          report(error);
+          return;
+        }
+        const delay = error.retryAfter != null ? error.retryAfter * 1000 : backoff.next();
+        await new Promise((resolve) => timers.setTimeout(resolve, delay));
+        if (mine !== generation) return;
+      }
+    }
+    if (mine !== generation) return;
+    session = null;
+    adopt(answer);
+    room = config.room || session.conversation;
+    if (!ROOM_PATTERN.test(room)) {
+      phase = "failed";
+      console.error(`Parley: "${room}" is not a valid room name (letters, digits, _ and -, up to 64).`);
+      return;
+    }
+    visitorId = session.visitor_id;
+    readUpTo = Number(store.get(`read:${room}`, 0)) || 0;
+    outbox = createOutbox(store, { key: `outbox:${room}`, now: env.now });
+    locale = pickLocale([config.locale, session.site.locale, ...env.languages]);
+    t = translator(locale);
+    view = env.createView({ site: session.site, t, locale, handlers });
+    connection = createConnection({
+      WebSocket: env.WebSocket,
+      timers,
+      random: env.random,
+      target: () => ({
+        url: chatSocketUrl({
+          wsUrl: session.ws_url,
+          baseUrl: config.baseUrl,
+          room: config.room || session.conversation,
+          siteKey: config.siteKey,
+        }),
+        token: session.token,
+        since: seenBefore ? lastId() || undefined : undefined,
+      }),
+      renew: async () => {
+        const answer = await fetchSession();
+        if (mine === generation) adopt(answer);
+      },
+      onFrame,
+      onStatus,
+    });
+    phase = "running";
+    render();
+    connection.start();
+    if (wantOpen) view.open({ focus: false });
+    emit("ready", { visitor_id: visitorId, room });
+  }
+
+  function teardown() {
+    generation++;
+    connection?.stop();
+    view?.destroy();
+    for (const timer of [typingTimer, typingIdleTimer, resendTimer]) timers.clearTimeout(timer);
+    connection = view = outbox = null;
+    resetConversation();
+  }
+
+  return {
+    start,
+    retryNow: () => connection?.retryNow(),
+    open() {
+      wantOpen = true;
+      view?.open({ focus: true });
+    },
+    close() {
+      wantOpen = false;
+      view?.close();
+    },
+    on(event, listener) {
+      if (!listeners[event] || typeof listener !== "function") {
+        console.warn(`Parley: cannot listen to "${event}"; events are ${EVENTS.join(", ")}.`);
+        return;
+      }
+      listeners[event].push(listener);
+    },
+    identify(raw) {
+      const next = cleanUser(raw);
+      if (!next) {
+        console.error("Parley: Parley('identify', {id, name, email, hash}) needs at least an id.");
+        return;
+      }
+      const same = user && user.id === next.id;
+      user = next;
+      if (same || phase === "idle" || phase === "shutdown") return;
+      // A new identity is a new session (and usually another conversation): start over.
+      wantOpen = wantOpen || !!view?.isOpen;
+      teardown();
+      phase = "idle";
+      reportedFatal = false;
+      start();
+    },
+    shutdown() {
+      // The page's "log out": forget this visitor entirely on this browser.
+      const previous = room;
+      teardown();
+      phase = "shutdown";
+      store.remove("session");
+      store.remove("open");
+      if (previous) {
+        store.remove(`outbox:${previous}`);
+        store.remove(`read:${previous}`);
+      }
+    },
+    get state() {
+      return { phase, status, room, locale, ...viewState() };
+    },
+  };
+}

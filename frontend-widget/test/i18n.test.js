@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { LOCALES, formatTime, pickLocale, toDate, translator } from "../src/i18n.js";
+
+test("English and at least three more languages", () => {
+  assert.ok(LOCALES.includes("en"));
+  assert.ok(LOCALES.length >= 4);
+});
+
+test("the first supported candidate wins, by full tag or primary language", () => {
+  assert.equal(pickLocale(["de-AT", "fr"]), "de");
+  assert.equal(pickLocale([null, "", "pt-BR", "es_MX"]), "es");
+  assert.equal(pickLocale(["FR"]), "fr");
+  assert.equal(pickLocale(["ja", "zh"]), "en");
+  assert.equal(pickLocale([]), "en");
+});
+
+test("every language translates every key, with placeholders filled", () => {
+  const english = translator("en");
+  for (const locale of LOCALES) {
+    const t = translator(locale);
+    assert.ok(t("typing", { name: "Anna" }).includes("Anna"), locale);
+    assert.notEqual(t("send"), "send", locale);
+  }
+  assert.equal(english("unread", { n: 3 }), "3 unread");
+  assert.equal(translator("xx")("send"), "Send");
+});
+
+test("timestamps in ISO text, Unix seconds or milliseconds", () => {
+  const iso = "2026-11-24T10:05:00Z";
+  assert.equal(toDate(iso).getTime(), Date.parse(iso));
+  assert.equal(toDate(1764000000).getTime(), 1764000000000);
+  assert.equal(toDate(1764000000000).getTime(), 1764000000000);
+  assert.equal(toDate("nonsense"), null);
+  assert.equal(formatTime(null, "en"), "");
+  assert.match(formatTime(iso, "de"), /^\d{2}:\d{2}$/);
+});

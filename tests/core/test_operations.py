@@ -1,0 +1,47 @@
+"""/metrics exposes Parley's series; the access log has request ids and no query strings."""
+
+import pytest
+from channels.testing import HttpCommunicator
+
+# Imported at collection: building the ASGI application sets Django up again, which reconfigures
+# logging (and would replace the handler that `log_output` listens to).
+from config.asgi import application
+
+pytestmark = pytest.mark.django_db
+
+SERIES = [
+    "parley_sockets_open",
+    "parley_frames_in_total",
+    "parley_frames_out_total",
+    "parley_handshakes_refused_total",
+    "parley_fanout_seconds",
+    "parley_backend_errors_total",
+    "parley_http_requests_total",
+]
+
+
+def test_metrics_lists_every_parley_series(client):
+    response = client.get("/metrics", HTTP_HOST="10.0.0.7")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    body = response.content.decode()
+    for series in SERIES:
+        assert f"# TYPE {series.removesuffix('_total')}" in body
+
+
+async def test_access_log_carries_a_request_id_and_no_query_string(log_output):
+    communicator = HttpCommunicator(
+        application,
+        "GET",
+        "/nowhere?site_key=pk_Qv4hNZvJ2dm0CzljcyBbWbAH&x=1",
+        headers=[(b"host", b"localhost"), (b"x-request-id", b"req-12345678")],
+    )
+    response = await communicator.get_response()
+    await communicator.wait()  # the line is written once the application has finished
+    assert (b"x-request-id", b"req-12345678") in response["headers"]
+    lines = [line for line in log_output.getvalue().splitlines() if "http_request" in line]
+    assert lines, log_output.getvalue()
+    assert "req-12345678" in lines[-1]
+    assert "/nowhere" in lines[-1]
+    assert "site_key" not in lines[-1]
+    assert "pk_" not in lines[-1]

@@ -1,0 +1,70 @@
+"""End-to-end fixtures: a real daphne serving Parley, pages on a second origin, chromium."""
+
+import threading
+from collections.abc import Callable, Iterator
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.db import connection
+
+from config.embedded import database_url
+from tenants.services import public_tenant_ensure
+from tests.support.browser import browser, browser_page  # noqa: F401 (fixtures)
+from tests.support.processes import Daphne, free_port, parley_environment
+
+
+@pytest.fixture(scope="module")
+def parley(django_db_setup, django_db_blocker) -> Iterator[Daphne]:
+    """One daphne on the test database, reached as http://localhost:<port> (the platform host)."""
+    with django_db_blocker.unblock():
+        public_tenant_ensure()  # committed: the platform host resolves to the public schema
+        url = database_url(connection.settings_dict)
+    environment = parley_environment(DATABASE_URL=url)
+    environment.pop("REDIS_URL", None)
+    with Daphne(environment=environment) as daphne:
+        daphne.platform_url = f"http://localhost:{daphne.port}"
+        yield daphne
+
+
+def strict_csp(platform_url: str) -> str:
+    host = platform_url.split("://", 1)[1]
+    return (
+        f"default-src 'none'; script-src {platform_url}; style-src {platform_url}; "
+        f"connect-src {platform_url} ws://{host}; img-src {platform_url} data:"
+    )
+
+
+@pytest.fixture
+def customer_site() -> Iterator[Callable[..., str]]:
+    """Serve pages from a second origin (http://127.0.0.1:<port>) with the headers given."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def serve(pages: dict[str, str], headers: dict[str, str]) -> str:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = pages.get(self.path.split("?", 1)[0])
+                if body is None:
+                    self.send_error(HTTPStatus.NOT_FOUND)
+                    return
+                payload = body.encode()
+                self.send_response(HTTPStatus.OK)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,82 @@
+"""The built widget, read once per process: the loader served at `/widget.js` and the bundle it
+loads from a versioned URL.
+
+`make widget` builds `frontend-widget/dist/` (esbuild): `widget.js`, the whole widget, and
+`loader.js`, a few hundred bytes that run as the page's `<script>` tag. The bundle's URL carries a
+hash of its content, so it can be cached for a year; only the loader is short-lived, and a deploy
+reaches every page within the loader's max-age.
+"""
+
+import functools
+import gzip
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+BUILD_DIR = Path(settings.BASE_DIR) / "frontend-widget" / "dist"
+BUNDLE_PATH_PLACEHOLDER = b"__PARLEY_BUNDLE_PATH__"
+VERSION_LENGTH = 20
+
+
+class WidgetNotBuiltError(RuntimeError):
+    """The build output is missing: `make widget` (run by `make run` and `make test`) builds it."""
+
+
+@dataclass(frozen=True)
+class Asset:
+    body: bytes
+    gzipped: bytes
+    etag: str  # without quotes; the gzip representation's ETag is this plus ".gz"
+
+
+def _asset(body: bytes, tag: str) -> Asset:
+    # mtime=0: the same content always compresses to the same bytes.
+    return Asset(body=body, gzipped=gzip.compress(body, compresslevel=9, mtime=0), etag=tag)
+
+
+@dataclass(frozen=True)
+class WidgetAssets:
+    version: str
+    bundle: Asset
+    loader: Asset
+
+    @property
+    def bundle_path(self) -> str:
+        return f"/widget/v/{self.version}.js"
+
+    @classmethod
+    def from_build(cls, build_dir: Path) -> "WidgetAssets":
+        try:
+            bundle = (build_dir / "widget.js").read_bytes()
+            loader_template = (build_dir / "loader.js").read_bytes()
+        except FileNotFoundError as missing:
+            raise WidgetNotBuiltError(
+                f"the widget is not built ({missing.filename} is missing): run `make widget`"
+            ) from missing
+        if BUNDLE_PATH_PLACEHOLDER not in loader_template:
+            raise WidgetNotBuiltError(f"{build_dir / 'loader.js'} has no bundle path placeholder")
+        version = hashlib.sha256(bundle).hexdigest()[:VERSION_LENGTH]
+        loader = loader_template.replace(
+            BUNDLE_PATH_PLACEHOLDER, f"/widget/v/{version}.js".encode()
+        )
+        return cls(
+            version=version,
+            bundle=_asset(bundle, version),
+            loader=_asset(loader, "l" + hashlib.sha256(loader).hexdigest()[:VERSION_LENGTH]),
+        )
+
+
+@functools.cache
+def widget_assets() -> WidgetAssets:
+    return WidgetAssets.from_build(BUILD_DIR)
+
+
+_GZIP_REFUSED = re.compile(r"gzip\s*;\s*q\s*=\s*0(?:\.0*)?\s*(?:,|$)")
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    header = accept_encoding.lower()
+    return "gzip" in header and not _GZIP_REFUSED.search(header)

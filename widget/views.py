@@ -1,0 +1,66 @@
+"""Serving the widget script: `/widget.js` (the loader) and `/widget/v/<version>.js` (the bundle).
+
+Both are plain script files for `<script>` tags on other origins: no CORS needed, but
+`Cross-Origin-Resource-Policy: cross-origin` so pages that isolate themselves (COEP) can load them.
+"""
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.http import parse_etags
+from django.views.decorators.http import require_safe
+
+from widget.assets import Asset, WidgetNotBuiltError, accepts_gzip, widget_assets
+
+LOADER_CACHE = "public, max-age=300"
+BUNDLE_CACHE = "public, max-age=31536000, immutable"
+JAVASCRIPT = "text/javascript; charset=utf-8"
+
+
+def _error(status: int, code: str, message: str) -> JsonResponse:
+    response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _script(request: HttpRequest, asset: Asset, cache_control: str) -> HttpResponse:
+    gzipped = accepts_gzip(request.headers.get("Accept-Encoding", ""))
+    etag = f'"{asset.etag}.gz"' if gzipped else f'"{asset.etag}"'
+    # Either encoding's tag names the same content: a cache holding one may revalidate with it.
+    known = {
+        tag.removeprefix("W/").strip('"').removesuffix(".gz") for tag in _if_none_match(request)
+    }
+    if asset.etag in known or "*" in known:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(asset.gzipped if gzipped else asset.body, content_type=JAVASCRIPT)
+        if gzipped:
+            response["Content-Encoding"] = "gzip"
+    response["ETag"] = etag
+    response["Cache-Control"] = cache_control
+    response["Vary"] = "Accept-Encoding"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+def _if_none_match(request: HttpRequest) -> list[str]:
+    header = request.headers.get("If-None-Match", "")
+    return ["*"] if header.strip() == "*" else parse_etags(header)
+
+
+@require_safe
+def widget_loader(request: HttpRequest) -> HttpResponse:
+    try:
+        assets = widget_assets()
+    except WidgetNotBuiltError as error:
+        return _error(503, "widget_not_built", str(error))
+    return _script(request, assets.loader, LOADER_CACHE)
+
+
+@require_safe
+def widget_bundle(request: HttpRequest, version: str) -> HttpResponse:
+    try:
+        assets = widget_assets()
+    except WidgetNotBuiltError as error:
+        return _error(503, "widget_not_built", str(error))
+    if version != assets.version:
+        return _error(404, "not_found", f"no widget bundle has version {version}")
+    return _script(request, assets.bundle, BUNDLE_CACHE)
