@@ -114,13 +114,22 @@ def member_remove(*, actor: User, member: User) -> None:
 
 
 @transaction.atomic
-def site_add(*, tenant: Tenant, name: str, allowed_origins: list[str], **settings) -> Site:
-    """A new site with its first key, its allow-list and its widget's settings."""
+def site_add(
+    *,
+    tenant: Tenant,
+    name: str,
+    allowed_origins: list[str],
+    public_rooms: bool = False,
+    require_identity: bool = False,
+    **appearance,
+) -> Site:
+    """A new site with its first key, its allow-list and its widget's appearance (color,
+    greeting, position, locale)."""
     site = site_create(
         tenant=tenant,
         name=name,
         allowed_origins=allowed_origins,
-        public_rooms=settings.pop("public_rooms", False),
-        require_identity=settings.pop("require_identity", False),
+        public_rooms=public_rooms,
+        require_identity=require_identity,
     )
-    return site_update(site=site, **settings)
+    return site_update(site=site, **appearance)

@@ -5,8 +5,10 @@ import re
 from pathlib import Path
 
 import pytest
-from django.test import Client
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
 
+from dashboard.middleware import ContentSecurityPolicyMiddleware, dashboard_csp
 from tenants.models import Tenant
 from tenants.services import public_tenant_ensure
 from tests.dashboard.conftest import PASSWORD, host_of
@@ -100,3 +102,18 @@ def test_templates_have_no_inline_script_or_style():
         assert "<style" not in source, template
         assert not re.search(r"\sstyle=", source), template
         assert not re.search(r"\son[a-z]+=", source), template  # onclick= and friends
+
+
+def test_a_page_whose_forms_lead_elsewhere_names_those_origins(tenant_a):
+    """Browsers check `form-action` against the redirect that answers a post too: a page posting
+    to a view that redirects to, say, a payment provider must name its origin."""
+
+    @dashboard_csp(form_targets=("https://checkout.stripe.com",))
+    def billing_page(request):
+        return HttpResponse("<form method=post action=/billing/upgrade/>")
+
+    request = RequestFactory().get("/billing/", HTTP_HOST="alpha.localhost")
+    request.tenant = tenant_a
+    response = ContentSecurityPolicyMiddleware(billing_page)(request)
+    assert csp_of(response)["form-action"] == "'self' https://checkout.stripe.com"
+    assert csp_of(response)["script-src"] == "'self'"

@@ -57,9 +57,18 @@ def login_link(request, token: str):
     return redirect("sites")
 
 
+_INVITATION_SESSION_KEY = "_invitation_token"
+_INVITATION_URL_TOKEN = "accept"
+
+
 @require_http_methods(["GET", "POST"])
 def invitation_accept_view(request, uidb64: str, token: str):
-    member = _invited_member(uidb64, token)
+    """Like Django's password reset: the link's token moves into the session at once and the
+    browser is sent to a URL without it, so it does not linger in logs, history or referrers."""
+    if token != _INVITATION_URL_TOKEN:
+        request.session[_INVITATION_SESSION_KEY] = token
+        return redirect("invitation_accept", uidb64=uidb64, token=_INVITATION_URL_TOKEN)
+    member = _invited_member(uidb64, request.session.get(_INVITATION_SESSION_KEY, ""))
     if member is None:
         return render(request, "dashboard/invitation_invalid.html", status=400)
     form = AcceptInvitationForm(member, request.POST or None)
@@ -69,6 +78,7 @@ def invitation_accept_view(request, uidb64: str, token: str):
             password=form.cleaned_data["new_password1"],
             display_name=form.cleaned_data["display_name"],
         )
+        del request.session[_INVITATION_SESSION_KEY]
         login(request, member, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to {request.tenant.name}'s team.")
         return redirect("inbox")
