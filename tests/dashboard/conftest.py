@@ -8,6 +8,7 @@ from django_tenants.utils import tenant_context
 from dashboard.models import Role, User
 from tenants.models import Tenant
 from tenants.services import public_tenant_ensure
+from tests.support.browser import browser, browser_page  # noqa: F401 (chromium fixtures)
 
 PASSWORD = "a-long-enough-passphrase-42"
 
@@ -59,7 +60,7 @@ def make_member():
 
 
 @pytest.fixture
-def browser():
+def tenant_client():
     """A test client on a tenant's host, optionally signed in as a member."""
 
     def make(tenant, member: User | None = None, **options) -> Client:

@@ -121,11 +121,11 @@ def test_a_member_of_one_tenant_cannot_log_in_to_another(tenant_a, tenant_b, own
 
 
 def test_a_session_of_one_tenant_is_not_valid_on_another_tenants_host(
-    tenant_a, tenant_b, owner, make_member, browser
+    tenant_a, tenant_b, owner, make_member, tenant_client
 ):
     # Beta has members of its own: a session made on alpha must still not sign anyone in there.
     make_member(tenant_b, "owner@beta.test", Role.OWNER)
-    alpha = browser(tenant_a, owner)
+    alpha = tenant_client(tenant_a, owner)
     assert alpha.get("/").status_code == 200
 
     # The same cookie, sent to beta's host: beta's schema has no such session.

@@ -74,11 +74,13 @@ def vera(tenant_a) -> Conversation:
     return conversation
 
 
-def test_the_inbox_lists_this_tenants_conversations_only(tenant_a, tenant_b, agent, vera, browser):
+def test_the_inbox_lists_this_tenants_conversations_only(
+    tenant_a, tenant_b, agent, vera, tenant_client
+):
     conversation_with_messages(
         tenant_b, room="cv_bob", visitor_name="Bob", texts=[("visitor", "Beta secret")]
     )
-    page = browser(tenant_a, agent).get("/").content.decode()
+    page = tenant_client(tenant_a, agent).get("/").content.decode()
     assert "Vera" in page
     assert "Is shipping free?" in page  # the last message
     assert 'data-count="1"' in page  # one visitor message after what the agents read
@@ -88,14 +90,14 @@ def test_the_inbox_lists_this_tenants_conversations_only(tenant_a, tenant_b, age
     assert "Beta secret" not in page
 
 
-def test_the_inbox_filters_by_status_assignee_and_site(tenant_a, agent, vera, browser):
+def test_the_inbox_filters_by_status_assignee_and_site(tenant_a, agent, vera, tenant_client):
     quiet = conversation_with_messages(
         tenant_a, room="cv_quiet", visitor_name="Quinn", texts=[("visitor", "bye")]
     )
     with tenant_context(tenant_a):
         Conversation.objects.filter(pk=quiet.pk).update(status="closed", site_id=2)
         Conversation.objects.filter(pk=vera.pk).update(assignee=agent)
-    client = browser(tenant_a, agent)
+    client = tenant_client(tenant_a, agent)
 
     closed = client.get("/", {"status": "closed"}).content.decode()
     assert "Quinn" in closed
@@ -109,9 +111,9 @@ def test_the_inbox_filters_by_status_assignee_and_site(tenant_a, agent, vera, br
 
 
 def test_a_conversation_shows_its_history_and_visitor_and_marks_it_read(
-    tenant_a, agent, vera, browser
+    tenant_a, agent, vera, tenant_client
 ):
-    client = browser(tenant_a, agent)
+    client = tenant_client(tenant_a, agent)
     page = client.get(f"/conversations/{vera.pk}/").content.decode()
     for text in ("Hello?", "Hi Vera", "Is shipping free?"):
         assert text in page
@@ -125,14 +127,14 @@ def test_a_conversation_shows_its_history_and_visitor_and_marks_it_read(
     assert 'data-count="0"' in client.get("/").content.decode()
 
 
-def test_message_text_is_escaped(tenant_a, agent, browser):
+def test_message_text_is_escaped(tenant_a, agent, tenant_client):
     hostile = conversation_with_messages(
         tenant_a,
         room="cv_xss",
         visitor_name="Mallory",
         texts=[("visitor", "<script>alert(1)</script><img src=x onerror=alert(2)>")],
     )
-    client = browser(tenant_a, agent)
+    client = tenant_client(tenant_a, agent)
     for page in (client.get("/"), client.get(f"/conversations/{hostile.pk}/")):
         body = page.content.decode()
         assert "<script>alert(1)" not in body
@@ -141,11 +143,11 @@ def test_message_text_is_escaped(tenant_a, agent, browser):
 
 
 def test_a_reply_by_form_is_stored_once_and_published_live(
-    tenant_a, agent, vera, browser, layer, django_capture_on_commit_callbacks
+    tenant_a, agent, vera, tenant_client, layer, django_capture_on_commit_callbacks
 ):
     room_member = listen(layer, events.room_group(tenant_a.id, "cv_vera"))
     agents = listen(layer, events.agents_group(tenant_a.id))
-    client = browser(tenant_a, agent)
+    client = tenant_client(tenant_a, agent)
     reply = {"text": "  Yes, over $50.  ", "client_id": "6a1e0c1e-0000-4000-8000-000000000001"}
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -169,8 +171,8 @@ def test_a_reply_by_form_is_stored_once_and_published_live(
     assert to_agents["frame"]["client_id"] == reply["client_id"]
 
 
-def test_an_empty_reply_is_refused(tenant_a, agent, vera, browser):
-    client = browser(tenant_a, agent)
+def test_an_empty_reply_is_refused(tenant_a, agent, vera, tenant_client):
+    client = tenant_client(tenant_a, agent)
     response = client.post(
         f"/conversations/{vera.pk}/reply/", {"text": "   ", "client_id": "c-1"}, follow=True
     )
@@ -180,11 +182,11 @@ def test_an_empty_reply_is_refused(tenant_a, agent, vera, browser):
 
 
 def test_close_reopen_and_assign_change_state_and_tell_the_agents(
-    tenant_a, agent, make_member, vera, browser, layer, django_capture_on_commit_callbacks
+    tenant_a, agent, make_member, vera, tenant_client, layer, django_capture_on_commit_callbacks
 ):
     colleague = make_member(tenant_a, "colleague@alpha.test", Role.ADMIN)
     agents = listen(layer, events.agents_group(tenant_a.id))
-    client = browser(tenant_a, agent)
+    client = tenant_client(tenant_a, agent)
 
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/conversations/{vera.pk}/close/")
@@ -217,11 +219,11 @@ def test_close_reopen_and_assign_change_state_and_tell_the_agents(
         assert final.assignee is None
 
 
-def test_a_conversation_of_another_tenant_is_not_found(tenant_a, tenant_b, agent, browser):
+def test_a_conversation_of_another_tenant_is_not_found(tenant_a, tenant_b, agent, tenant_client):
     other = conversation_with_messages(
         tenant_b, room="cv_other", visitor_name="Olga", texts=[("visitor", "hi")]
     )
-    client = browser(tenant_a, agent)
+    client = tenant_client(tenant_a, agent)
     with tenant_context(tenant_a):
         assert not Conversation.objects.filter(pk=other.pk).exists()
     assert client.get(f"/conversations/{other.pk}/").status_code == 404

@@ -22,8 +22,8 @@ def site(tenant_a) -> Site:
     return site_create(tenant=tenant_a, name="Shop", allowed_origins=["https://shop.example"])
 
 
-def test_an_agent_can_use_the_inbox_but_not_manage_pages(tenant_a, agent, browser):
-    client = browser(tenant_a, agent)
+def test_an_agent_can_use_the_inbox_but_not_manage_pages(tenant_a, agent, tenant_client):
+    client = tenant_client(tenant_a, agent)
     page = client.get("/")
     assert page.status_code == 200
     body = page.content.decode()
@@ -33,8 +33,8 @@ def test_an_agent_can_use_the_inbox_but_not_manage_pages(tenant_a, agent, browse
         assert client.get(path).status_code == 403, path
 
 
-def test_an_agent_cannot_change_sites(tenant_a, agent, browser, site):
-    client = browser(tenant_a, agent)
+def test_an_agent_cannot_change_sites(tenant_a, agent, tenant_client, site):
+    client = tenant_client(tenant_a, agent)
     key_before = list(site.keys.values_list("key", flat=True))
     secret_before = site.identity_secret
 
@@ -56,9 +56,9 @@ def test_an_agent_cannot_change_sites(tenant_a, agent, browser, site):
     assert Site.objects.filter(tenant=tenant_a).count() == 1
 
 
-def test_an_agent_cannot_manage_api_keys(tenant_a, agent, browser):
+def test_an_agent_cannot_manage_api_keys(tenant_a, agent, tenant_client):
     row, _ = api_key_create(tenant=tenant_a, name="crm")
-    client = browser(tenant_a, agent)
+    client = tenant_client(tenant_a, agent)
     assert client.post("/api-keys/", {"name": "mine"}).status_code == 403
     assert client.post(f"/api-keys/{row.pk}/revoke/").status_code == 403
     assert ApiKey.objects.filter(tenant=tenant_a).count() == 1
@@ -66,8 +66,8 @@ def test_an_agent_cannot_manage_api_keys(tenant_a, agent, browser):
     assert row.revoked_at is None
 
 
-def test_an_agent_cannot_manage_the_team(tenant_a, agent, admin, browser):
-    client = browser(tenant_a, agent)
+def test_an_agent_cannot_manage_the_team(tenant_a, agent, admin, tenant_client):
+    client = tenant_client(tenant_a, agent)
     invited = client.post("/team/invite/", {"email": "friend@alpha.test", "role": "admin"})
     assert invited.status_code == 403
     assert client.post(f"/team/{agent.pk}/role/", {"role": "owner"}).status_code == 403
@@ -78,14 +78,14 @@ def test_an_agent_cannot_manage_the_team(tenant_a, agent, admin, browser):
         assert User.objects.filter(pk=admin.pk).exists()
 
 
-def test_only_owners_may_use_billing(tenant_a, owner, admin, agent, browser):
+def test_only_owners_may_use_billing(tenant_a, owner, admin, agent, tenant_client):
     assert [user_can(member, Capability.BILLING) for member in (owner, admin, agent)] == [
         True,
         False,
         False,
     ]
-    assert "nav-billing" in browser(tenant_a, owner).get("/").content.decode()
-    assert "nav-billing" not in browser(tenant_a, admin).get("/").content.decode()
+    assert "nav-billing" in tenant_client(tenant_a, owner).get("/").content.decode()
+    assert "nav-billing" not in tenant_client(tenant_a, admin).get("/").content.decode()
 
     # What a billing page guarded with the dashboard's decorator answers to each role.
     @requires(Capability.BILLING)
@@ -103,14 +103,14 @@ def test_only_owners_may_use_billing(tenant_a, owner, admin, agent, browser):
             visit(refused)
 
 
-def test_an_admin_manages_sites_keys_and_team_pages(tenant_a, admin, browser, site):
-    client = browser(tenant_a, admin)
+def test_an_admin_manages_sites_keys_and_team_pages(tenant_a, admin, tenant_client, site):
+    client = tenant_client(tenant_a, admin)
     for path in ("/", "/sites/", "/sites/new/", f"/sites/{site.pk}/", "/team/", "/api-keys/"):
         assert client.get(path).status_code == 200, path
 
 
-def test_an_admin_cannot_demote_or_remove_an_owner(tenant_a, owner, admin, browser):
-    client = browser(tenant_a, admin)
+def test_an_admin_cannot_demote_or_remove_an_owner(tenant_a, owner, admin, tenant_client):
+    client = tenant_client(tenant_a, admin)
     response = client.post(f"/team/{owner.pk}/role/", {"role": "agent"}, follow=True)
     assert "Only an owner may change an owner" in response.content.decode()
     response = client.post(f"/team/{owner.pk}/remove/", follow=True)
@@ -122,8 +122,8 @@ def test_an_admin_cannot_demote_or_remove_an_owner(tenant_a, owner, admin, brows
         assert User.objects.get(pk=admin.pk).role == Role.ADMIN
 
 
-def test_an_admin_cannot_invite_an_owner(tenant_a, admin, browser):
-    response = browser(tenant_a, admin).post(
+def test_an_admin_cannot_invite_an_owner(tenant_a, admin, tenant_client):
+    response = tenant_client(tenant_a, admin).post(
         "/team/invite/", {"email": "boss@alpha.test", "role": "owner"}
     )
     assert response.status_code == 400
@@ -131,9 +131,9 @@ def test_an_admin_cannot_invite_an_owner(tenant_a, admin, browser):
         assert not User.objects.filter(email="boss@alpha.test").exists()
 
 
-def test_the_last_owner_cannot_be_removed_or_demoted(tenant_a, owner, make_member, browser):
+def test_the_last_owner_cannot_be_removed_or_demoted(tenant_a, owner, make_member, tenant_client):
     second = make_member(tenant_a, "second@alpha.test", Role.OWNER)
-    client = browser(tenant_a, second)
+    client = tenant_client(tenant_a, second)
     # With two owners, one may demote the other...
     client.post(f"/team/{owner.pk}/role/", {"role": "admin"})
     with tenant_context(tenant_a):
@@ -147,11 +147,13 @@ def test_the_last_owner_cannot_be_removed_or_demoted(tenant_a, owner, make_membe
         assert User.objects.get(pk=second.pk).role == Role.OWNER
 
 
-def test_a_member_cannot_reach_another_tenants_objects(tenant_a, tenant_b, make_member, browser):
+def test_a_member_cannot_reach_another_tenants_objects(
+    tenant_a, tenant_b, make_member, tenant_client
+):
     beta_site = site_create(tenant=tenant_b, name="Beta", allowed_origins=["https://b.example"])
     beta_key, _ = api_key_create(tenant=tenant_b, name="beta")
     alpha_owner = make_member(tenant_a, "owner@alpha.test", Role.OWNER)
-    client = browser(tenant_a, alpha_owner)
+    client = tenant_client(tenant_a, alpha_owner)
 
     assert client.get(f"/sites/{beta_site.pk}/").status_code == 404
     assert client.post(f"/sites/{beta_site.pk}/rotate-key/").status_code == 404

@@ -27,8 +27,10 @@ def csp_of(response) -> dict[str, str]:
     ("path", "signed_in"),
     [("/login/", False), ("/password-reset/", False), ("/", True), ("/sites/", True)],
 )
-def test_dashboard_pages_carry_a_csp_and_refuse_framing(tenant_a, owner, browser, path, signed_in):
-    response = browser(tenant_a, owner if signed_in else None).get(path)
+def test_dashboard_pages_carry_a_csp_and_refuse_framing(
+    tenant_a, owner, tenant_client, path, signed_in
+):
+    response = tenant_client(tenant_a, owner if signed_in else None).get(path)
     assert response.status_code == 200
     assert response["X-Frame-Options"] == "DENY"
     csp = csp_of(response)
@@ -42,8 +44,8 @@ def test_dashboard_pages_carry_a_csp_and_refuse_framing(tenant_a, owner, browser
     assert csp["form-action"] == "'self'"
 
 
-def test_the_socket_is_allowed_over_tls_when_the_page_is_https(tenant_a, owner, browser):
-    response = browser(tenant_a, owner).get("/", secure=True)
+def test_the_socket_is_allowed_over_tls_when_the_page_is_https(tenant_a, owner, tenant_client):
+    response = tenant_client(tenant_a, owner).get("/", secure=True)
     assert csp_of(response)["connect-src"] == "'self' wss://alpha.localhost"
 
 
@@ -66,8 +68,8 @@ def test_a_login_post_without_csrf_token_is_refused(tenant_a, owner):
     assert client.get("/").status_code == 302  # not signed in
 
 
-def test_dashboard_actions_without_csrf_token_are_refused(tenant_a, owner, browser):
-    client = browser(tenant_a, owner, enforce_csrf_checks=True)
+def test_dashboard_actions_without_csrf_token_are_refused(tenant_a, owner, tenant_client):
+    client = tenant_client(tenant_a, owner, enforce_csrf_checks=True)
     for path in ("/sites/new/", "/api-keys/", "/team/invite/", "/logout/"):
         assert client.post(path, {"name": "x", "email": "a@b.test"}).status_code == 403, path
     assert client.get("/").status_code == 200  # the logout was refused too

@@ -21,8 +21,8 @@ GOOD_SITE = {
 
 
 @pytest.fixture
-def client(tenant_a, admin, browser):
-    return browser(tenant_a, admin)
+def client(tenant_a, admin, tenant_client):
+    return tenant_client(tenant_a, admin)
 
 
 def test_an_admin_creates_a_site_and_gets_its_snippet(tenant_a, client):
@@ -134,6 +134,6 @@ def test_the_identity_secret_is_shown_once_after_generating_it(tenant_a, client)
     assert site.identity_secret not in client.get(f"/sites/{site.pk}/").content.decode()
 
 
-def test_an_owner_manages_sites_too(tenant_a, make_member, browser):
+def test_an_owner_manages_sites_too(tenant_a, make_member, tenant_client):
     owner = make_member(tenant_a, "boss@alpha.test", Role.OWNER)
-    assert browser(tenant_a, owner).post("/sites/new/", GOOD_SITE).status_code == 302
+    assert tenant_client(tenant_a, owner).post("/sites/new/", GOOD_SITE).status_code == 302

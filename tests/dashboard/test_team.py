@@ -20,9 +20,9 @@ def invitation_path(email_body: str) -> str:
 
 
 def test_an_invited_agent_joins_with_a_password_of_their_choice(
-    tenant_a, admin, browser, django_capture_on_commit_callbacks
+    tenant_a, admin, tenant_client, django_capture_on_commit_callbacks
 ):
-    client = browser(tenant_a, admin)
+    client = tenant_client(tenant_a, admin)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/team/invite/", {"email": "New@Alpha.test", "role": "agent"})
     assert response.status_code == 302
@@ -54,16 +54,18 @@ def test_an_invited_agent_joins_with_a_password_of_their_choice(
 
 
 def test_an_invitation_link_does_not_work_on_another_tenants_host(
-    tenant_a, tenant_b, admin, browser, django_capture_on_commit_callbacks
+    tenant_a, tenant_b, admin, tenant_client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        browser(tenant_a, admin).post("/team/invite/", {"email": "x@alpha.test", "role": "agent"})
+        tenant_client(tenant_a, admin).post(
+            "/team/invite/", {"email": "x@alpha.test", "role": "agent"}
+        )
     path = invitation_path(mail.outbox[0].body)
     assert Client(HTTP_HOST=host_of(tenant_b)).get(path, follow=True).status_code == 400
 
 
-def test_inviting_a_current_member_is_refused(tenant_a, admin, agent, browser):
-    response = browser(tenant_a, admin).post(
+def test_inviting_a_current_member_is_refused(tenant_a, admin, agent, tenant_client):
+    response = tenant_client(tenant_a, admin).post(
         "/team/invite/", {"email": agent.email, "role": "admin"}
     )
     assert response.status_code == 400
@@ -72,8 +74,8 @@ def test_inviting_a_current_member_is_refused(tenant_a, admin, agent, browser):
         assert User.objects.get(pk=agent.pk).role == Role.AGENT
 
 
-def test_an_admin_changes_an_agents_role_and_removes_them(tenant_a, admin, agent, browser):
-    client = browser(tenant_a, admin)
+def test_an_admin_changes_an_agents_role_and_removes_them(tenant_a, admin, agent, tenant_client):
+    client = tenant_client(tenant_a, admin)
     client.post(f"/team/{agent.pk}/role/", {"role": "admin"})
     with tenant_context(tenant_a):
         assert User.objects.get(pk=agent.pk).role == Role.ADMIN
@@ -82,14 +84,14 @@ def test_an_admin_changes_an_agents_role_and_removes_them(tenant_a, admin, agent
         assert not User.objects.filter(pk=agent.pk).exists()
 
 
-def test_an_owner_can_make_another_owner(tenant_a, owner, admin, browser):
-    browser(tenant_a, owner).post(f"/team/{admin.pk}/role/", {"role": "owner"})
+def test_an_owner_can_make_another_owner(tenant_a, owner, admin, tenant_client):
+    tenant_client(tenant_a, owner).post(f"/team/{admin.pk}/role/", {"role": "owner"})
     with tenant_context(tenant_a):
         assert User.objects.get(pk=admin.pk).role == Role.OWNER
 
 
-def test_an_api_key_is_shown_once_listed_by_prefix_and_revoked(tenant_a, admin, browser):
-    client = browser(tenant_a, admin)
+def test_an_api_key_is_shown_once_listed_by_prefix_and_revoked(tenant_a, admin, tenant_client):
+    client = tenant_client(tenant_a, admin)
     response = client.post("/api-keys/", {"name": "CRM sync"})
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
