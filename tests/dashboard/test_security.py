@@ -65,6 +65,8 @@ def test_a_login_post_without_csrf_token_is_refused(tenant_a, owner):
     client = Client(HTTP_HOST=host_of(tenant_a), enforce_csrf_checks=True)
     response = client.post("/login/", {"username": owner.email, "password": PASSWORD})
     assert response.status_code == 403
+    assert "This form has expired" in response.content.decode()
+    assert "Content-Security-Policy" in response  # the refusal page is the dashboard's own
     assert client.get("/").status_code == 302  # not signed in
 
 

@@ -135,6 +135,7 @@ LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "dashboard.views.auth.csrf_failure"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"Parley <no-reply@{PLATFORM_HOST}>")
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 

@@ -1,5 +1,6 @@
 """Signing in and out, password resets, one-time login links and accepting invitations."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -23,6 +24,10 @@ class LoginView(auth_views.LoginView):
     def get_form_kwargs(self):
         return super().get_form_kwargs() | {"client_address": client_address(self.request)}
 
+    def get_context_data(self, **kwargs):
+        signup_url = settings.PLATFORM_URL.rstrip("/") + "/signup/"
+        return super().get_context_data(**kwargs) | {"signup_url": signup_url}
+
 
 class PasswordResetView(auth_views.PasswordResetView):
     """Sends a reset link by email, at most PASSWORD_RESET_RATE_LIMIT requests per address."""
@@ -45,6 +50,11 @@ class PasswordResetView(auth_views.PasswordResetView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "dashboard/password_reset_confirm.html"
     success_url = "/reset/done/"
+
+
+def csrf_failure(request, reason: str = ""):
+    """Django's CSRF refusal page uses inline styles, which the dashboard's CSP blocks."""
+    return render(request, "dashboard/csrf_failure.html", status=403)
 
 
 @require_GET
