@@ -194,3 +194,16 @@ class InboxFilterForm(forms.Form):
             *[(str(member.pk), member.public_name) for member in members],
         ]
         self.fields["site"].choices = [("", "Any site")] + [(s.id, s.name) for s in sites]
+
+    def criteria(self, user: User) -> dict:
+        """The chosen filters as arguments of `widget.selectors.conversation_list`."""
+        assignee = self.cleaned_data["assignee"]  # "", "me", "none" or a member's id
+        criteria = {
+            "status": self.cleaned_data["status"] or None,
+            "site_id": self.cleaned_data["site"],
+        }
+        if assignee == "none":
+            criteria["unassigned"] = True
+        elif assignee:
+            criteria["assignee_id"] = user.pk if assignee == "me" else int(assignee)
+        return criteria

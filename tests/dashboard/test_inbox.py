@@ -9,6 +9,7 @@ from channels.layers import get_channel_layer
 from django_tenants.utils import tenant_context
 
 from dashboard.models import Role
+from tenants.services import site_create
 from widget import events
 from widget.models import Conversation, Message, Visitor
 from widget.services import message_post
@@ -91,11 +92,12 @@ def test_the_inbox_lists_this_tenants_conversations_only(
 
 
 def test_the_inbox_filters_by_status_assignee_and_site(tenant_a, agent, vera, tenant_client):
+    shop = site_create(tenant=tenant_a, name="Shop", allowed_origins=["https://shop.example"])
     quiet = conversation_with_messages(
         tenant_a, room="cv_quiet", visitor_name="Quinn", texts=[("visitor", "bye")]
     )
     with tenant_context(tenant_a):
-        Conversation.objects.filter(pk=quiet.pk).update(status="closed", site_id=2)
+        Conversation.objects.filter(pk=quiet.pk).update(status="closed", site_id=shop.pk)
         Conversation.objects.filter(pk=vera.pk).update(assignee=agent)
     client = tenant_client(tenant_a, agent)
 
@@ -108,6 +110,9 @@ def test_the_inbox_filters_by_status_assignee_and_site(tenant_a, agent, vera, te
     unassigned = client.get("/", {"assignee": "none"}).content.decode()
     assert "Quinn" in unassigned
     assert "Vera" not in unassigned
+    on_shop = client.get("/", {"site": shop.pk}).content.decode()
+    assert "Quinn" in on_shop
+    assert "Vera" not in on_shop
 
 
 def test_a_conversation_shows_its_history_and_visitor_and_marks_it_read(

@@ -47,23 +47,8 @@ def inbox(request):
     sites = _sites(request)
     members = list(User.objects.filter(is_active=True).order_by("email"))
     filters = InboxFilterForm(request.GET or None, sites=list(sites.values()), members=members)
-    status = assignee_id = site_id = None
-    unassigned = False
-    if filters.is_valid():
-        status = filters.cleaned_data["status"] or None
-        site_id = filters.cleaned_data["site"]
-        assignee = filters.cleaned_data["assignee"]
-        if assignee == "me":
-            assignee_id = request.user.pk
-        elif assignee == "none":
-            unassigned = True
-        elif assignee:
-            assignee_id = int(assignee)
-    conversations = list(
-        conversation_list(
-            status=status, assignee_id=assignee_id, unassigned=unassigned, site_id=site_id
-        )
-    )
+    criteria = filters.criteria(request.user) if filters.is_valid() else {}
+    conversations = list(conversation_list(**criteria))
     for conversation in conversations:
         conversation.site = sites.get(conversation.site_id)
     return render(
