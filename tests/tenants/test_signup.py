@@ -145,3 +145,19 @@ def test_tenant_signup_validates_everything_before_creating_anything():
         tenant_signup(name=" ", slug="static", email="x", password="1")
     assert set(caught.value.message_dict) == {"name", "slug", "email", "password"}
     assert not Tenant.objects.filter(slug="static").exists()
+
+
+# Committed like a real signup: a schema made and dropped inside one test transaction would trip
+# over PostgreSQL's pending trigger events.
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_owner_creation_removes_the_new_tenant_and_its_schema(monkeypatch):
+    # A failure with no natural trigger (the database refusing the owner row), forced here.
+    def refuse(*args, **kwargs):
+        raise RuntimeError("the owner could not be stored")
+
+    monkeypatch.setattr(User.objects, "create_user", refuse)
+    with pytest.raises(RuntimeError):
+        tenant_signup(**GOOD)
+    assert not Tenant.objects.filter(slug="acme").exists()
+    assert not Domain.objects.filter(domain="acme.localhost").exists()
+    assert not schema_exists("t_acme")
