@@ -6,8 +6,13 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_tenants.utils import schema_exists, tenant_context
 
 from core.errors import BadRequest
 from tenants.keys import api_key_digest, new_api_key, new_identity_secret, new_site_key
@@ -28,6 +33,16 @@ SITE_EDITABLE = (
     "locale",
 )
 MAX_WEBHOOKS_PER_TENANT = 20
+# Host names a tenant may not take: the platform's own, and names people would trust as ours.
+RESERVED_SLUGS = frozenset(
+    {
+        "about", "account", "accounts", "admin", "administrator", "api", "app", "apps", "assets",
+        "auth", "billing", "blog", "cdn", "chat", "dashboard", "demo", "dev", "docs", "email",
+        "ftp", "help", "imap", "internal", "login", "mail", "media", "mx", "news", "ns1", "ns2",
+        "parley", "pop", "pop3", "public", "root", "security", "signup", "smtp", "staging",
+        "static", "status", "support", "system", "test", "webmail", "widget", "ws", "www",
+    }
+)  # fmt: skip
 
 
 def schema_name_for(slug: str) -> str:
@@ -66,6 +81,64 @@ def tenant_create(*, name: str, slug: str) -> Tenant:
     tenant.save(verbosity=0)
     Domain.objects.create(domain=tenant_host(slug), tenant=tenant, is_primary=True)
     return tenant
+
+
+def tenant_slug_problem(slug: str) -> str | None:
+    """Why a slug cannot be a new tenant's, as a sentence for the signup form; None if it can."""
+    if not SLUG_PATTERN.match(slug):
+        return (
+            "Use 3 to 40 lowercase letters, digits and hyphens, starting with a letter "
+            "and not ending with a hyphen."
+        )
+    if slug in RESERVED_SLUGS:
+        return f"“{slug}” is reserved. Please choose another."
+    taken = (
+        Tenant.objects.filter(slug=slug).exists()
+        or Domain.objects.filter(domain=tenant_host(slug)).exists()
+        or schema_exists(schema_name_for(slug))
+    )
+    if taken:
+        return f"“{slug}” is already taken. Please choose another."
+    return None
+
+
+def tenant_signup(*, name: str, slug: str, email: str, password: str):
+    """A new tenant: its schema (migrated), its host `<slug>.<platform host>` and its owner.
+
+    Raises ValidationError naming the field at fault (`slug`, `email`, `password`, `name`). If the
+    owner cannot be created, the tenant and its schema are removed again. Returns (tenant, owner).
+    """
+    from dashboard.models import Role  # the tenant-schema app; tenants must not need it to load
+
+    name, slug, email = name.strip(), slug.strip().lower(), email.strip().lower()
+    User = get_user_model()
+    problems: dict[str, list[str]] = {}
+    if not name:
+        problems["name"] = ["Enter your company's name."]
+    if slug_problem := tenant_slug_problem(slug):
+        problems["slug"] = [slug_problem]
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        problems["email"] = error.messages
+    try:
+        validate_password(password, user=User(email=email))
+    except ValidationError as error:
+        problems["password"] = error.messages
+    if problems:
+        raise ValidationError(problems)
+    try:
+        tenant = tenant_create(name=name, slug=slug)
+    except IntegrityError:  # the same slug signed up a moment ago
+        taken = f"“{slug}” is already taken. Please choose another."
+        raise ValidationError({"slug": [taken]}) from None
+    try:
+        with tenant_context(tenant):
+            owner = User.objects.create_user(email=email, password=password, role=Role.OWNER)
+    except BaseException:
+        tenant.delete(force_drop=True)
+        raise
+    return tenant, owner
 
 
 def tenant_get_or_create(*, name: str, slug: str) -> tuple[Tenant, bool]:
@@ -110,16 +183,32 @@ def _allowed_origins(entries: list[str]) -> list[str]:
     return list(dict.fromkeys(normalize_allowed_origin(entry) for entry in entries))
 
 
+SITE_COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+SITE_LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+@transaction.atomic
 def site_update(*, site: Site, **changes) -> Site:
-    """Change the given fields of a site (those of SITE_EDITABLE); origins are validated."""
+    """Change a site's settings. Origins are validated and normalised (InvalidOrigin); any other
+    bad value raises ValidationError naming its field."""
     unknown = set(changes) - set(SITE_EDITABLE)
     if unknown:
-        raise ValueError(f"not editable: {sorted(unknown)}")
+        raise TypeError(f"site_update() got unknown fields: {sorted(unknown)}")
     if "allowed_origins" in changes:
         changes["allowed_origins"] = _allowed_origins(changes["allowed_origins"])
+    problems = {}
+    if "color" in changes and not SITE_COLOR_PATTERN.match(changes["color"]):
+        problems["color"] = ["Use a color like #4f46e5."]
+    if "position" in changes and changes["position"] not in Site.Position.values:
+        problems["position"] = ["Choose bottom right or bottom left."]
+    if "locale" in changes and not SITE_LOCALE_PATTERN.match(changes["locale"]):
+        problems["locale"] = ["Use a language code like en or pt-BR."]
+    if problems:
+        raise ValidationError(problems)
     for field, value in changes.items():
         setattr(site, field, value)
-    site.save(update_fields=[*changes, "updated_at"])
+    site.full_clean(exclude=["tenant"])
+    site.save()
     return site
 
 

@@ -76,6 +76,11 @@ def _subscribers(tenant_id: int, event_type: str) -> list[int]:
     return [webhook_id for webhook_id, events in subscriptions if event_type in events]
 
 
+def subscriptions_cache_clear() -> None:
+    with _subscriptions_lock:
+        _subscriptions.clear()
+
+
 @receiver([post_save, post_delete], sender=Webhook)
 def _webhooks_changed(sender, instance: Webhook, **kwargs) -> None:
     tenant_id = instance.tenant_id

@@ -100,3 +100,36 @@ def log_output():
     previous = handler.setStream(stream)
     yield stream
     handler.setStream(previous)
+
+
+@pytest.fixture(autouse=True)
+def _tenant_rows_emptied_after_transactional_tests(request, django_db_blocker):
+    """A transactional test commits rows in tenant schemas, which pytest-django's flush (public
+    schema only) leaves behind: empty the tenants' own tables after it, as the flush does."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT schemaname, tablename FROM pg_tables WHERE schemaname LIKE 't\\_%%' "
+            "AND (tablename LIKE 'widget\\_%%' OR tablename LIKE 'dashboard\\_%%' "
+            "OR tablename = 'django_session')"
+        )
+        tables = [f'"{schema}"."{table}"' for schema, table in cursor.fetchall()]
+        if tables:
+            cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
+
+
+@pytest.fixture(autouse=True)
+def _process_caches_cleared():
+    """Caches of this process hold rows that a test's rollback or flush removes without the
+    signals that would invalidate them: start and end every test with them empty."""
+    from tenants.site_directory import site_cache_clear
+    from tenants.webhooks import subscriptions_cache_clear
+
+    site_cache_clear()
+    subscriptions_cache_clear()
+    yield
+    site_cache_clear()
+    subscriptions_cache_clear()

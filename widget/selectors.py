@@ -1,9 +1,9 @@
-"""Read-only queries of a tenant's conversations, for sockets and APIs.
+"""Read-only queries of a tenant's conversations, for sockets, APIs and the inbox.
 
 Like the services, these run inside the tenant's schema (`schema_context`).
 """
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 
 from core.errors import NotFound
 from widget import presence
@@ -86,3 +86,54 @@ def visitor_get(*, visitor_id: str) -> Visitor:
     if visitor is None:
         raise NotFound("No visitor has this id.")
     return visitor
+
+
+# --- The dashboard's inbox -------------------------------------------------------------------
+
+INBOX_PAGE_SIZE = 100
+
+
+def inbox_conversations(
+    *,
+    status: str | None = None,
+    assignee_id: int | None = None,
+    unassigned: bool = False,
+    site_id: int | None = None,
+    limit: int = INBOX_PAGE_SIZE,
+) -> QuerySet[Conversation]:
+    """Conversations, most recently active first, each with its last message and the number of
+    visitor messages the agents have not read (`unread`)."""
+    last = Message.objects.filter(conversation=OuterRef("pk")).order_by("-id")
+    conversations = (
+        Conversation.objects.select_related("visitor", "assignee")
+        .annotate(
+            last_text=Subquery(last.values("text")[:1]),
+            last_author_kind=Subquery(last.values("author_kind")[:1]),
+            last_author_name=Subquery(last.values("author_name")[:1]),
+            unread=Count(
+                "messages",
+                filter=Q(
+                    messages__author_kind=Message.AuthorKind.VISITOR,
+                    messages__id__gt=F("agent_read_up_to"),
+                ),
+            ),
+        )
+        .order_by(F("last_message_at").desc(nulls_last=True), "-id")
+    )
+    if status:
+        conversations = conversations.filter(status=status)
+    if unassigned:
+        conversations = conversations.filter(assignee__isnull=True)
+    elif assignee_id is not None:
+        conversations = conversations.filter(assignee_id=assignee_id)
+    if site_id is not None:
+        conversations = conversations.filter(site_id=site_id)
+    return conversations[:limit]
+
+
+def inbox_conversation(*, conversation_id: int) -> Conversation | None:
+    return (
+        Conversation.objects.select_related("visitor", "assignee")
+        .filter(pk=conversation_id)
+        .first()
+    )

@@ -366,3 +366,32 @@ def visitor_erase(*, visitor: Visitor) -> None:
         author_kind=Message.AuthorKind.VISITOR, author_id=str(visitor.id)
     ).delete()
     visitor.delete()  # cascades to their conversations and those conversations' messages
+
+
+# --- Conversation state (the dashboard) ------------------------------------------------------
+
+
+def _publish_after_commit(tenant_id: int, conversation: Conversation, event: str) -> Conversation:
+    """Reload the conversation with what its frame names, and tell the agents after commit.
+
+    Loaded now, while the connection is certainly in the tenant's schema: the commit hook may run
+    after the caller's schema_context has ended, and must not query.
+    """
+    fresh = Conversation.objects.select_related("visitor").get(pk=conversation.pk)
+    transaction.on_commit(lambda: events.publish_conversation(tenant_id, fresh, event))
+    return fresh
+
+
+@transaction.atomic
+def conversation_reopen(*, tenant_id: int, conversation: Conversation) -> Conversation:
+    Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.OPEN)
+    return _publish_after_commit(tenant_id, conversation, "updated")
+
+
+@transaction.atomic
+def conversation_assign(*, tenant_id: int, conversation: Conversation, assignee) -> Conversation:
+    """Give the conversation to a member of the team, or to nobody (`assignee=None`)."""
+    if assignee is not None and not assignee.is_active:
+        raise BadRequest("Only an active member of the team can be assigned.")
+    Conversation.objects.filter(pk=conversation.pk).update(assignee=assignee)
+    return _publish_after_commit(tenant_id, conversation, "updated")

@@ -2,11 +2,13 @@
 
 from django.urls import include, path
 
+from dashboard.views.signup import signup
 from tenants.api import site_api
 from widget.api import widget_api
 
 urlpatterns: list = [
     path("", include("widget.urls")),
+    path("signup/", signup, name="signup"),
     path("api/widget/v1/", widget_api.urls),
     path("api/v1/", site_api.urls),
 ]

@@ -1,12 +1,62 @@
+"""URLs of the tenant dashboard (served on `<slug>.<platform host>`)."""
+
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard import views
-
-login_view = auth_views.LoginView.as_view(template_name="dashboard/login.html")
+from dashboard.views import auth, inbox, sites, team
 
 urlpatterns = [
-    path("", views.inbox, name="inbox"),
-    path("login/", login_view, name="login"),
+    path("", inbox.inbox, name="inbox"),
+    path("conversations/<int:pk>/", inbox.conversation_detail, name="conversation"),
+    path("conversations/<int:pk>/reply/", inbox.conversation_reply, name="conversation_reply"),
+    path("conversations/<int:pk>/close/", inbox.conversation_close_view, name="conversation_close"),
+    path(
+        "conversations/<int:pk>/reopen/",
+        inbox.conversation_reopen_view,
+        name="conversation_reopen",
+    ),
+    path(
+        "conversations/<int:pk>/assign/",
+        inbox.conversation_assign_view,
+        name="conversation_assign",
+    ),
+    path("sites/", sites.site_list, name="sites"),
+    path("sites/new/", sites.site_new, name="site_new"),
+    path("sites/<int:pk>/", sites.site_detail, name="site"),
+    path("sites/<int:pk>/rotate-key/", sites.site_rotate_key_view, name="site_rotate_key"),
+    path(
+        "sites/<int:pk>/identity-secret/",
+        sites.site_identity_secret_view,
+        name="site_identity_secret",
+    ),
+    path("team/", team.team, name="team"),
+    path("team/invite/", team.team_invite, name="team_invite"),
+    path("team/<int:pk>/role/", team.team_change_role, name="team_change_role"),
+    path("team/<int:pk>/remove/", team.team_remove, name="team_remove"),
+    path("api-keys/", team.api_keys, name="api_keys"),
+    path("api-keys/<int:pk>/revoke/", team.api_key_revoke_view, name="api_key_revoke"),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("login/link/<str:token>/", auth.login_link, name="login_link"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("invitation/<uidb64>/<token>/", auth.invitation_accept_view, name="invitation_accept"),
+    path("password-reset/", auth.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="dashboard/password_reset_sent.html"
+        ),
+        name="password_reset_done",
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        auth.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="dashboard/password_reset_done.html"
+        ),
+        name="password_reset_complete",
+    ),
 ]

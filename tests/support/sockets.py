@@ -90,11 +90,14 @@ class Listener:
     async def close_from_server(self, code: int) -> None:
         raise AssertionError("a listener is never closed by the server")
 
-    async def next_frame(self, timeout: float = 5) -> dict:
+    async def next_frame(self, of_type: str | None = None, timeout: float = 5) -> dict:
+        """The first frame received (of `of_type`, when given), waiting for it if need be."""
         async with asyncio.timeout(timeout):
-            while not self.frames:
+            while True:
+                for index, frame in enumerate(self.frames):
+                    if of_type is None or frame["type"] == of_type:
+                        return self.frames.pop(index)
                 await asyncio.sleep(0.01)
-        return self.frames.pop(0)
 
 
 async def stop_realtime() -> None:

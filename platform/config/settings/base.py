@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "dashboard.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 TEMPLATES = [
@@ -78,6 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dashboard.context_processors.navigation",
             ],
         },
     },
@@ -156,6 +158,24 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "dashboard.views.auth.csrf_failure"
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"Parley <no-reply@{PLATFORM_HOST}>")
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+
+# --- Dashboard: throttling (attempts, window in seconds) and the client address behind proxies ----
+# Failed logins per (client address, email) before that pair must wait for the window to pass.
+LOGIN_FAILURE_LIMIT = (env.int("PARLEY_LOGIN_FAILURES", default=5), 15 * 60)
+# Signup submissions per client address: each successful one creates a schema.
+SIGNUP_RATE_LIMIT = (env.int("PARLEY_SIGNUPS_PER_HOUR", default=10), 3600)
+# Password reset requests per client address.
+PASSWORD_RESET_RATE_LIMIT = (env.int("PARLEY_PASSWORD_RESETS_PER_HOUR", default=10), 3600)
+# How many reverse proxies (nginx, a load balancer) append to X-Forwarded-For in front of Parley;
+# 0 trusts no header and uses the socket's address.
+TRUSTED_PROXY_COUNT = env.int("PARLEY_TRUSTED_PROXY_COUNT", default=0)
+# How long the one-time link that signs a new owner in on their dashboard host stays valid.
+SIGNUP_LOGIN_LINK_SECONDS = 300
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -183,7 +203,8 @@ SITE_KEY_GRACE_SECONDS = env.int("PARLEY_SITE_KEY_GRACE_SECONDS", default=24 * 3
 # How long a process trusts its cached copy of a site (allow-list, keys) before asking the database.
 SITE_CACHE_SECONDS = env.float("PARLEY_SITE_CACHE_SECONDS", default=10.0)
 
-# --- Cache: rate-limit counters. Redis when configured (shared by every worker), else memory -----
+# --- Cache: rate-limit and throttling counters (API, login, signup): Redis when configured,
+# so every worker shares them, else memory
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

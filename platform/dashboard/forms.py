@@ -1,0 +1,209 @@
+"""Forms of the dashboard and of signup: they parse and check input; services do the work."""
+
+import uuid
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import forms as auth_forms
+from django.core.exceptions import ValidationError
+
+from dashboard.models import Role, User
+from dashboard.throttle import login_throttle, wait_phrase
+from tenants.models import Site
+from tenants.origins import InvalidOrigin, normalize_allowed_origin
+from tenants.services import SITE_COLOR_PATTERN, SITE_LOCALE_PATTERN
+from widget.models import Conversation
+
+
+class SignupForm(forms.Form):
+    name = forms.CharField(label="Company name", max_length=200)
+    slug = forms.CharField(label="Dashboard address", max_length=40)
+    email = forms.EmailField(label="Your email")
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].help_text = (
+            "Lowercase letters, digits and hyphens. Your dashboard will be at "
+            f"<address>.{settings.PLATFORM_HOST}."
+        )
+
+    def clean_slug(self) -> str:
+        return self.cleaned_data["slug"].strip().lower()
+
+
+class LoginForm(auth_forms.AuthenticationForm):
+    """Email and password, with failed attempts throttled per (client address, email)."""
+
+    username = auth_forms.UsernameField(
+        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+
+    def __init__(self, request=None, *args, client_address: str = "", **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.client_address = client_address
+
+    def clean(self):
+        email = (self.cleaned_data.get("username") or "").strip().lower()
+        self.cleaned_data["username"] = email
+        throttle, key = login_throttle(), f"{self.client_address}|{email}"
+        wait = throttle.retry_after(key)
+        if wait:
+            raise ValidationError(
+                "Too many failed sign-in attempts for this email. "
+                f"Try again in {wait_phrase(wait)}, or reset your password.",
+                code="throttled",
+            )
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            throttle.hit(key)
+            raise
+        throttle.reset(key)
+        return cleaned
+
+
+class OriginsField(forms.CharField):
+    """One allowed origin per line; every bad line is reported with its number and reason."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "spellcheck": "false"})
+
+    def to_python(self, value) -> list[str]:
+        lines = [line.strip() for line in (value or "").splitlines()]
+        origins, problems = [], []
+        for number, line in enumerate(lines, start=1):
+            if not line:
+                continue
+            try:
+                origin = normalize_allowed_origin(line)
+            except InvalidOrigin as error:
+                problems.append(f"Line {number}: {error}")
+                continue
+            if origin not in origins:
+                origins.append(origin)
+        if problems:
+            raise ValidationError(problems)
+        return origins
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list | tuple) else value
+
+
+class SiteForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    allowed_origins = OriginsField(
+        label="Allowed origins",
+        error_messages={"required": "Add at least one origin: the widget works only there."},
+        help_text="One per line: https://www.example.com, http://localhost:3000, "
+        "or https://*.example.com for every subdomain.",
+    )
+    color = forms.CharField(
+        max_length=7, initial="#4f46e5", widget=forms.TextInput(attrs={"type": "color"})
+    )
+    greeting = forms.CharField(max_length=300, initial="Hi! How can we help?")
+    position = forms.ChoiceField(choices=Site.Position.choices, initial=Site.Position.RIGHT)
+    locale = forms.CharField(
+        max_length=10, initial="en", help_text="A language code: en, fr, pt-BR."
+    )
+    public_rooms = forms.BooleanField(
+        required=False, help_text="Pages may open named rooms that every visitor can join."
+    )
+    require_identity = forms.BooleanField(
+        label="Require verified identity",
+        required=False,
+        help_text="Visitors must be identified by your server with the identity secret.",
+    )
+
+    def clean_color(self) -> str:
+        color = self.cleaned_data["color"]
+        if not SITE_COLOR_PATTERN.match(color):
+            raise ValidationError("Use a color like #4f46e5.")
+        return color.lower()
+
+    def clean_locale(self) -> str:
+        locale = self.cleaned_data["locale"].strip()
+        if not SITE_LOCALE_PATTERN.match(locale):
+            raise ValidationError("Use a language code like en or pt-BR.")
+        return locale
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=[])
+
+    def __init__(self, *args, roles: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(role, Role(role).label) for role in roles]
+        self.fields["role"].initial = Role.AGENT
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class AcceptInvitationForm(auth_forms.SetPasswordForm):
+    display_name = forms.CharField(label="Your name", max_length=100, required=False)
+    field_order = ["display_name", "new_password1", "new_password2"]
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What uses this key, e.g. “CRM sync”.")
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Write a reply…"}),
+        error_messages={"required": "Write a reply first."},
+    )
+    # Made when the page is rendered: submitting the same form twice stores the reply once.
+    client_id = forms.CharField(max_length=64, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("client_id", str(uuid.uuid4()))
+        super().__init__(*args, **kwargs)
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Nobody"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = User.objects.filter(is_active=True).order_by("email")
+
+
+class InboxFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *Conversation.Status.choices], required=False
+    )
+    assignee = forms.ChoiceField(required=False, choices=[])
+    site = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, choices=[])
+
+    def __init__(self, *args, sites: list[Site], members: list[User], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [
+            ("", "Anyone"),
+            ("me", "Me"),
+            ("none", "Nobody"),
+            *[(str(member.pk), member.public_name) for member in members],
+        ]
+        self.fields["site"].choices = [("", "Any site")] + [(s.id, s.name) for s in sites]
+
+    def criteria(self, user: User) -> dict:
+        """The chosen filters as arguments of `widget.selectors.inbox_conversations`."""
+        assignee = self.cleaned_data["assignee"]  # "", "me", "none" or a member's id
+        criteria = {
+            "status": self.cleaned_data["status"] or None,
+            "site_id": self.cleaned_data["site"],
+        }
+        if assignee == "none":
+            criteria["unassigned"] = True
+        elif assignee:
+            criteria["assignee_id"] = user.pk if assignee == "me" else int(assignee)
+        return criteria

@@ -1,0 +1,135 @@
+"""Services of the dashboard: the tenant's team (invitations, roles, removal) and its sites.
+
+They run in the tenant's schema (a request on the tenant's host). Refusals are typed errors
+(`core.errors`) whose message the dashboard shows as is.
+"""
+
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from core.errors import BadRequest, Forbidden
+from dashboard.models import Role, User
+from dashboard.permissions import assignable_roles, may_manage_member
+from tenants.models import Site, Tenant
+from tenants.services import site_create, site_update
+
+
+class InvitationTokenGenerator(PasswordResetTokenGenerator):
+    """Invitation links: like password reset links (they name the user's unusable password, which
+    accepting replaces, so a link works once) but signed apart from them."""
+
+    key_salt = "parley.dashboard.invitation.v1"
+
+
+invitation_tokens = InvitationTokenGenerator()
+
+
+def invitation_link(*, user: User, dashboard_url: str) -> str:
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    path = reverse("invitation_accept", args=[uidb64, invitation_tokens.make_token(user)])
+    return dashboard_url.rstrip("/") + path
+
+
+@transaction.atomic
+def member_invite(
+    *, tenant: Tenant, inviter: User, email: str, role: str, dashboard_url: str
+) -> User:
+    """Invite someone by email: an inactive member until they accept and choose a password.
+
+    Inviting the email of a pending invitation sends a fresh link; an active member's email is
+    refused.
+    """
+    email = email.strip().lower()
+    if role not in assignable_roles(inviter):
+        raise Forbidden("You may not invite someone with this role.")
+    member = User.objects.filter(email__iexact=email).first()
+    if member is not None and member.is_active:
+        raise BadRequest(f"{email} is already a member of the team.")
+    if member is None:
+        member = User(email=email, username=email, role=role, is_active=False)
+        member.set_unusable_password()
+        member.save()
+    elif member.role != role:
+        member.role = role
+        member.save(update_fields=["role"])
+    link = invitation_link(user=member, dashboard_url=dashboard_url)
+    inviter_name = inviter.public_name
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=f"{inviter_name} invited you to {tenant.name} on Parley",
+            message=(
+                f"{inviter_name} invited you to answer {tenant.name}'s visitors on Parley.\n\n"
+                f"Choose your password to join:\n{link}\n\n"
+                "If you did not expect this invitation, ignore this email.\n"
+            ),
+            from_email=None,
+            recipient_list=[email],
+        )
+    )
+    return member
+
+
+def invitation_accept(*, member: User, password: str, display_name: str = "") -> User:
+    """Activate an invited member with the password they chose (validated by the caller's form)."""
+    member.set_password(password)
+    member.is_active = True
+    if display_name:
+        member.display_name = display_name
+    member.save()
+    return member
+
+
+def _owners_left_without(member: User) -> int:
+    return User.objects.filter(role=Role.OWNER, is_active=True).exclude(pk=member.pk).count()
+
+
+@transaction.atomic
+def member_change_role(*, actor: User, member: User, role: str) -> User:
+    if not may_manage_member(actor, member) or role not in assignable_roles(actor):
+        raise Forbidden("Only an owner may change an owner's role or make someone an owner.")
+    # Lock the owners so that two owners demoting each other at once cannot leave none.
+    list(User.objects.select_for_update().filter(role=Role.OWNER))
+    if member.role == Role.OWNER and role != Role.OWNER and not _owners_left_without(member):
+        raise BadRequest("The team needs at least one owner: make someone else owner first.")
+    member.role = role
+    member.save(update_fields=["role"])
+    return member
+
+
+@transaction.atomic
+def member_remove(*, actor: User, member: User) -> None:
+    """Remove a member (or a pending invitation). Their messages keep their name."""
+    if member.pk == actor.pk:
+        raise BadRequest("You cannot remove yourself; another owner or admin can.")
+    if not may_manage_member(actor, member):
+        raise Forbidden("Only an owner may remove an owner.")
+    list(User.objects.select_for_update().filter(role=Role.OWNER))
+    if member.role == Role.OWNER and not _owners_left_without(member):
+        raise BadRequest("The team needs at least one owner: the last owner cannot be removed.")
+    member.delete()
+
+
+@transaction.atomic
+def site_add(
+    *,
+    tenant: Tenant,
+    name: str,
+    allowed_origins: list[str],
+    public_rooms: bool = False,
+    require_identity: bool = False,
+    **appearance,
+) -> Site:
+    """A new site with its first key, its allow-list and its widget's appearance (color,
+    greeting, position, locale)."""
+    site = site_create(
+        tenant=tenant,
+        name=name,
+        allowed_origins=allowed_origins,
+        public_rooms=public_rooms,
+        require_identity=require_identity,
+    )
+    return site_update(site=site, **appearance)

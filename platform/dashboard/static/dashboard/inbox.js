@@ -1,0 +1,374 @@
+// The live inbox: connects the inbox and conversation pages to ws(s)://<this host>/ws/agent/.
+//
+// The pages work without it (every action is a form post); with the socket, new messages, typing,
+// read receipts and conversation changes appear as they happen, and replies go over the socket.
+// Message data is only ever put in the page with textContent, never parsed as HTML.
+"use strict";
+
+(() => {
+  const inbox = document.getElementById("inbox");
+  const thread = document.getElementById("conversation");
+  if (!inbox && !thread) return;
+
+  const room = thread ? thread.dataset.room : null;
+  // Public room names are unique per site only: frames name the site too.
+  const siteId = thread ? Number(thread.dataset.siteId) : null;
+  const liveStatus = document.getElementById("live-status");
+  const messageList = document.getElementById("messages");
+  const typingNote = document.getElementById("typing");
+  const seenNote = document.getElementById("seen");
+  const replyForm = document.getElementById("reply-form");
+  const closeForm = document.getElementById("close-form");
+  const reopenForm = document.getElementById("reopen-form");
+  const socketError = document.getElementById("socket-error");
+
+  const RECONNECT_MIN_MS = 500;
+  const RECONNECT_MAX_MS = 30000;
+  const TYPING_IDLE_MS = 3000;
+  const TYPING_SHOWN_MS = 6000;
+  const CLOSE_FALLBACK_MS = 3000;
+
+  let socket = null;
+  let attempt = 0;
+  let stopped = false;
+  const pending = new Map(); // client_id -> the frame sent, until the server echoes it
+
+  // ---- connection ------------------------------------------------------------------------------
+
+  function showState(state, label) {
+    if (!liveStatus) return;
+    liveStatus.dataset.state = state;
+    liveStatus.textContent = label;
+  }
+
+  function connect() {
+    showState("connecting", "Connecting…");
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + "/ws/agent/");
+    socket.addEventListener("open", () => {
+      attempt = 0;
+      showState("live", "Live");
+      for (const frame of pending.values()) send(frame); // same client_id: stored once
+      readUpToLatest();
+    });
+    socket.addEventListener("message", (event) => {
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      const handle = frame && handlers[frame.type];
+      if (handle) handle(frame);
+    });
+    socket.addEventListener("close", (event) => {
+      socket = null;
+      if (stopped) return;
+      if (event.code === 1000 || event.code === 4401 || event.code === 4403) {
+        // Closed on purpose, or the session ended: reconnecting would be refused again.
+        showState("offline", "Offline: reload the page");
+        return;
+      }
+      showState("offline", "Reconnecting…");
+      reconnectAfter(event.code === 1001 || event.code === 1012 ? 0 : backoff());
+    });
+  }
+
+  function backoff() {
+    // Exponential backoff with full jitter, 0.5 s doubling up to 30 s.
+    const cap = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** attempt);
+    attempt += 1;
+    return Math.random() * cap;
+  }
+
+  function reconnectAfter(delay) {
+    setTimeout(() => {
+      if (!stopped) connect();
+    }, delay);
+  }
+
+  function isOpen() {
+    return socket !== null && socket.readyState === WebSocket.OPEN;
+  }
+
+  function send(frame) {
+    if (!isOpen()) return false;
+    socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  window.addEventListener("pagehide", () => {
+    stopped = true;
+    if (socket) socket.close(1000);
+  });
+
+  // ---- rendering -------------------------------------------------------------------------------
+
+  function uuid4() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  function shortTime(iso) {
+    const date = iso ? new Date(iso) : new Date();
+    return date.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  }
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function authorLabel(author) {
+    if (author && author.name) return author.name;
+    return { visitor: "Visitor", agent: "Agent", system: "System" }[author && author.kind] || "";
+  }
+
+  function messageItem({ id, clientId, text, ts, author }) {
+    const item = element("li", `message author-${author.kind}`);
+    if (id) item.dataset.id = String(id);
+    if (clientId) item.dataset.clientId = clientId;
+    item.append(element("span", "author", authorLabel(author)), element("p", "text", text));
+    const time = element("time", "", shortTime(ts));
+    if (ts) time.dateTime = ts;
+    item.append(time);
+    return item;
+  }
+
+  function appendToThread(item) {
+    const empty = document.getElementById("no-messages");
+    if (empty) empty.remove();
+    messageList.append(item);
+    messageList.scrollTop = messageList.scrollHeight;
+  }
+
+  function latestMessageId() {
+    const items = messageList ? messageList.querySelectorAll("li[data-id]") : [];
+    return items.length ? Number(items[items.length - 1].dataset.id) : 0;
+  }
+
+  function readUpToLatest() {
+    const upTo = latestMessageId();
+    if (room && upTo && document.visibilityState === "visible") {
+      send({ type: "read", conversation: room, site_id: siteId, up_to: upTo });
+    }
+  }
+
+  // ---- the inbox list --------------------------------------------------------------------------
+
+  let refreshTimer = null;
+
+  function refreshList() {
+    // A conversation the page does not show yet: take the server's rendering of the list again
+    // (escaped by the server's templates), so that filters and ordering stay the server's.
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(async () => {
+      const response = await fetch(location.href, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = page.getElementById("conversation-list");
+      const current = document.getElementById("conversation-list");
+      if (fresh && current) current.replaceWith(document.importNode(fresh, true));
+      const empty = document.getElementById("inbox-empty");
+      if (empty) empty.hidden = Boolean(fresh && fresh.children.length);
+    }, 300);
+  }
+
+  function listRow(conversationRoom) {
+    const rows = document.querySelectorAll("#conversation-list .conversation-row");
+    return Array.from(rows).find((row) => row.dataset.room === conversationRoom) || null;
+  }
+
+  function updateRow(frame) {
+    const row = listRow(frame.conversation);
+    if (!row) {
+      refreshList();
+      return;
+    }
+    const last = row.querySelector(".last-message");
+    const prefix = frame.author.kind === "agent" ? `${authorLabel(frame.author)}: ` : "";
+    last.textContent = prefix + frame.text;
+    const time = row.querySelector("time");
+    time.dateTime = frame.ts;
+    time.textContent = shortTime(frame.ts);
+    if (frame.author.kind === "visitor") {
+      const badge = row.querySelector(".unread-count");
+      const count = Number(badge.dataset.count || 0) + 1;
+      badge.dataset.count = String(count);
+      badge.textContent = String(count);
+      badge.hidden = false;
+      row.classList.add("unread");
+    }
+    row.parentElement.prepend(row);
+  }
+
+  // ---- one conversation ------------------------------------------------------------------------
+
+  let typingTimer = null;
+  let closeFallback = null;
+
+  function onThreadMessage(frame) {
+    const byClient = frame.client_id
+      ? messageList.querySelector(`li[data-client-id="${CSS.escape(frame.client_id)}"]`)
+      : null;
+    if (messageList.querySelector(`li[data-id="${Number(frame.id)}"]`)) return;
+    if (byClient) {
+      byClient.dataset.id = String(frame.id);
+      byClient.classList.remove("pending");
+      pending.delete(frame.client_id);
+    } else {
+      appendToThread(
+        messageItem({ id: frame.id, clientId: frame.client_id, text: frame.text, ts: frame.ts, author: frame.author }),
+      );
+    }
+    if (frame.author.kind === "visitor") {
+      typingNote.hidden = true;
+      seenNote.hidden = true;
+      readUpToLatest();
+    }
+  }
+
+  function onTyping(frame) {
+    if (frame.conversation !== room || !frame.author || frame.author.kind !== "visitor") return;
+    clearTimeout(typingTimer);
+    typingNote.textContent = `${authorLabel(frame.author)} is typing…`;
+    typingNote.hidden = !frame.state;
+    if (frame.state) typingTimer = setTimeout(() => { typingNote.hidden = true; }, TYPING_SHOWN_MS);
+  }
+
+  function onRead(frame) {
+    if (frame.conversation !== room || !frame.author || frame.author.kind !== "visitor") return;
+    seenNote.textContent = `Seen by ${authorLabel(frame.author)}`;
+    seenNote.hidden = false;
+  }
+
+  function memberName(memberId) {
+    // The filter's and the assign form's options list the team: id -> name.
+    const option = document.querySelector(`select[name="assignee"] option[value="${Number(memberId)}"]`);
+    return option ? option.textContent : "";
+  }
+
+  function showStatus(badge, status) {
+    badge.className = `badge status-${status}`;
+    badge.textContent = status === "closed" ? "Closed" : "Open";
+  }
+
+  function onConversation(frame) {
+    const conversation = frame.conversation || {};
+    const conversationRoom = conversation.id;
+    if (inbox) {
+      const row = listRow(conversationRoom);
+      if (!row) {
+        refreshList();
+      } else {
+        row.dataset.status = conversation.status;
+        showStatus(row.querySelector(".badge"), conversation.status);
+        row.querySelector(".assignee").textContent = conversation.assignee
+          ? memberName(conversation.assignee) || "Assigned"
+          : "Unassigned";
+      }
+    }
+    if (!thread || conversationRoom !== room) return;
+    if (conversation.site_id !== undefined && siteId && conversation.site_id !== siteId) return;
+    clearTimeout(closeFallback);
+    showStatus(document.getElementById("conversation-status"), conversation.status);
+    if (closeForm && reopenForm) {
+      closeForm.hidden = conversation.status === "closed";
+      reopenForm.hidden = conversation.status !== "closed";
+    }
+    const select = document.querySelector("#assign-form select");
+    if (select) select.value = conversation.assignee ? String(conversation.assignee) : "";
+  }
+
+  function onAck(frame) {
+    // The server stored the reply sent over the socket under `id`.
+    if (!thread || frame.conversation !== room) return;
+    pending.delete(frame.client_id);
+    const item = messageList.querySelector(`li[data-client-id="${CSS.escape(String(frame.client_id))}"]`);
+    if (item) {
+      item.dataset.id = String(frame.id);
+      item.classList.remove("pending");
+    }
+  }
+
+  function onError(frame) {
+    if (!socketError) return;
+    socketError.textContent = frame.message || "The server refused the last action.";
+    socketError.hidden = false;
+    setTimeout(() => { socketError.hidden = true; }, 8000);
+  }
+
+  const handlers = {
+    message(frame) {
+      if (inbox) updateRow(frame);
+      if (thread && frame.conversation === room) onThreadMessage(frame);
+    },
+    typing: onTyping,
+    read: onRead,
+    conversation: onConversation,
+    ack: onAck,
+    error: onError,
+  };
+
+  if (thread) {
+    const textarea = replyForm.querySelector("textarea");
+    const clientIdInput = replyForm.querySelector('input[name="client_id"]');
+    let typingSent = false;
+    let typingIdle = null;
+
+    textarea.addEventListener("input", () => {
+      if (!typingSent && send({ type: "typing", conversation: room, site_id: siteId, state: true })) typingSent = true;
+      clearTimeout(typingIdle);
+      typingIdle = setTimeout(() => {
+        if (typingSent) send({ type: "typing", conversation: room, site_id: siteId, state: false });
+        typingSent = false;
+      }, TYPING_IDLE_MS);
+    });
+
+    textarea.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey) {
+        event.preventDefault();
+        replyForm.requestSubmit();
+      }
+    });
+
+    replyForm.addEventListener("submit", (event) => {
+      const text = textarea.value.trim();
+      if (!text) {
+        event.preventDefault();
+        return;
+      }
+      if (!isOpen()) return; // no socket: the form posts, the server stores the reply
+      event.preventDefault();
+      const clientId = clientIdInput.value || uuid4();
+      const frame = { type: "message", conversation: room, site_id: siteId, client_id: clientId, text };
+      pending.set(clientId, frame);
+      const item = messageItem({ clientId, text, author: { kind: "agent", name: "You" } });
+      item.classList.add("pending");
+      appendToThread(item);
+      send(frame);
+      if (typingSent) send({ type: "typing", conversation: room, site_id: siteId, state: false });
+      typingSent = false;
+      textarea.value = "";
+      clientIdInput.value = uuid4();
+    });
+
+    if (closeForm) {
+      closeForm.addEventListener("submit", (event) => {
+        if (!send({ type: "close_conversation", conversation: room, site_id: siteId })) return;
+        event.preventDefault();
+        // If no `conversation` frame confirms the close in time, post the form after all.
+        closeFallback = setTimeout(() => closeForm.submit(), CLOSE_FALLBACK_MS);
+      });
+    }
+
+    document.addEventListener("visibilitychange", readUpToLatest);
+  }
+
+  if ("WebSocket" in window) connect();
+})();

@@ -1,0 +1,1 @@
+"""Views of the tenant dashboard (tenant hosts) and of signup (the platform host)."""

@@ -1,0 +1,152 @@
+"""The inbox: the tenant's conversations, one conversation, and the agent's actions on it.
+
+Every action is a plain form post, so the inbox works without its socket; `inbox.js` makes the
+same pages live over `ws/agent/` when the socket is there.
+"""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from core.errors import ParleyError
+from dashboard.forms import AssignForm, InboxFilterForm, ReplyForm
+from dashboard.models import User
+from dashboard.permissions import Capability, requires
+from tenants.models import Site
+from widget.models import Conversation, Message
+from widget.selectors import inbox_conversation, inbox_conversations, messages_latest
+from widget.services import (
+    conversation_assign,
+    conversation_close,
+    conversation_mark_read,
+    conversation_reopen,
+    message_post,
+)
+
+
+def _sites(request) -> dict[int, Site]:
+    return {site.id: site for site in Site.objects.filter(tenant=request.tenant).order_by("name")}
+
+
+# The conversation page shows this many latest messages.
+HISTORY_PAGE_SIZE = 200
+
+
+def _agent(user: User) -> dict:
+    """The member as the author of messages and read marks (the wire contract's `author`)."""
+    return {"kind": Message.AuthorKind.AGENT, "id": str(user.pk), "name": user.public_name}
+
+
+def _conversation_or_404(pk: int) -> Conversation:
+    conversation = inbox_conversation(conversation_id=pk)
+    if conversation is None:
+        raise Http404("No such conversation.")
+    return conversation
+
+
+@requires(Capability.INBOX)
+@require_GET
+def inbox(request):
+    sites = _sites(request)
+    members = list(User.objects.filter(is_active=True).order_by("email"))
+    filters = InboxFilterForm(request.GET or None, sites=list(sites.values()), members=members)
+    criteria = filters.criteria(request.user) if filters.is_valid() else {}
+    conversations = list(inbox_conversations(**criteria))
+    for conversation in conversations:
+        conversation.site = sites.get(conversation.site_id)
+    return render(
+        request,
+        "dashboard/inbox.html",
+        {"conversations": conversations, "filters": filters, "filtered": bool(request.GET)},
+    )
+
+
+@requires(Capability.INBOX)
+@require_GET
+def conversation_detail(request, pk: int):
+    conversation = _conversation_or_404(pk)
+    history, has_more = messages_latest(conversation=conversation, limit=HISTORY_PAGE_SIZE)
+    if history:
+        conversation_mark_read(
+            tenant_id=request.tenant.id,
+            conversation=conversation,
+            reader=_agent(request.user),
+            up_to=history[-1].id,
+        )
+    return render(
+        request,
+        "dashboard/conversation.html",
+        {
+            "conversation": conversation,
+            "site": _sites(request).get(conversation.site_id),
+            "history": history,
+            "has_more": has_more,
+            "reply_form": ReplyForm(),
+            "assign_form": AssignForm(initial={"assignee": conversation.assignee_id}),
+        },
+    )
+
+
+@requires(Capability.INBOX)
+@require_POST
+def conversation_reply(request, pk: int):
+    conversation = _conversation_or_404(pk)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("conversation", pk=pk)
+    agent = _agent(request.user)
+    message, _ = message_post(
+        tenant_id=request.tenant.id,
+        conversation=conversation,
+        text=form.cleaned_data["text"],
+        author_kind=agent["kind"],
+        author_id=agent["id"],
+        author_name=agent["name"],
+        client_id=form.cleaned_data["client_id"],
+    )
+    conversation_mark_read(
+        tenant_id=request.tenant.id,
+        conversation=conversation,
+        reader=_agent(request.user),
+        up_to=message.id,
+    )
+    return redirect("conversation", pk=pk)
+
+
+@requires(Capability.INBOX)
+@require_POST
+def conversation_close_view(request, pk: int):
+    conversation_close(tenant_id=request.tenant.id, conversation=_conversation_or_404(pk))
+    messages.success(request, "Conversation closed.")
+    return redirect("conversation", pk=pk)
+
+
+@requires(Capability.INBOX)
+@require_POST
+def conversation_reopen_view(request, pk: int):
+    conversation_reopen(tenant_id=request.tenant.id, conversation=_conversation_or_404(pk))
+    messages.success(request, "Conversation reopened.")
+    return redirect("conversation", pk=pk)
+
+
+@requires(Capability.INBOX)
+@require_POST
+def conversation_assign_view(request, pk: int):
+    conversation = _conversation_or_404(pk)
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a member of the team.")
+        return redirect("conversation", pk=pk)
+    assignee = form.cleaned_data["assignee"]
+    try:
+        conversation_assign(
+            tenant_id=request.tenant.id, conversation=conversation, assignee=assignee
+        )
+    except ParleyError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Assigned to {assignee.public_name if assignee else 'nobody'}.")
+    return redirect("conversation", pk=pk)

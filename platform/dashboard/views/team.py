@@ -1,0 +1,113 @@
+"""The team (members, invitations, roles) and the tenant's API keys."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core.errors import ParleyError
+from dashboard.forms import ApiKeyForm, InviteForm, RoleForm
+from dashboard.models import User
+from dashboard.permissions import Capability, assignable_roles, may_manage_member, requires
+from dashboard.services import member_change_role, member_invite, member_remove
+from tenants.models import ApiKey
+from tenants.services import api_key_create, api_key_revoke
+
+
+def _team_page(request, invite_form: InviteForm | None = None, status: int = 200):
+    members = list(User.objects.order_by("-is_active", "email"))
+    for member in members:
+        member.manageable = may_manage_member(request.user, member)
+    roles = assignable_roles(request.user)
+    context = {
+        "members": members,
+        "invite_form": invite_form or InviteForm(roles=roles),
+        "roles": roles,
+    }
+    return render(request, "dashboard/team.html", context, status=status)
+
+
+@requires(Capability.TEAM)
+@require_http_methods(["GET"])
+def team(request):
+    return _team_page(request)
+
+
+@requires(Capability.TEAM)
+@require_POST
+def team_invite(request):
+    form = InviteForm(request.POST, roles=assignable_roles(request.user))
+    if not form.is_valid():
+        return _team_page(request, form, status=400)
+    try:
+        member = member_invite(
+            tenant=request.tenant,
+            inviter=request.user,
+            dashboard_url=request.build_absolute_uri("/"),
+            **form.cleaned_data,
+        )
+    except ParleyError as error:
+        form.add_error("email", error.message)
+        return _team_page(request, form, status=400)
+    messages.success(request, f"Invitation sent to {member.email}.")
+    return redirect("team")
+
+
+@requires(Capability.TEAM)
+@require_POST
+def team_change_role(request, pk: int):
+    member = get_object_or_404(User, pk=pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a role.")
+        return redirect("team")
+    try:
+        member_change_role(actor=request.user, member=member, role=form.cleaned_data["role"])
+    except ParleyError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{member.email} is now {member.get_role_display().lower()}.")
+    return redirect("team")
+
+
+@requires(Capability.TEAM)
+@require_POST
+def team_remove(request, pk: int):
+    member = get_object_or_404(User, pk=pk)
+    try:
+        member_remove(actor=request.user, member=member)
+    except ParleyError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{member.email} was removed from the team.")
+    return redirect("team")
+
+
+def _api_keys_page(request, *, form: ApiKeyForm, new_key: str = "", status: int = 200):
+    keys = ApiKey.objects.filter(tenant=request.tenant).order_by("revoked_at", "-created_at")
+    context = {"api_keys": keys, "form": form, "new_key": new_key}
+    response = render(request, "dashboard/api_keys.html", context, status=status)
+    if new_key:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@requires(Capability.API_KEYS)
+@require_http_methods(["GET", "POST"])
+def api_keys(request):
+    if request.method == "GET":
+        return _api_keys_page(request, form=ApiKeyForm())
+    form = ApiKeyForm(request.POST)
+    if not form.is_valid():
+        return _api_keys_page(request, form=form, status=400)
+    row, key = api_key_create(tenant=request.tenant, name=form.cleaned_data["name"])
+    messages.success(request, f"API key “{row.name}” created. Copy it now: it is shown only once.")
+    return _api_keys_page(request, form=ApiKeyForm(), new_key=key)
+
+
+@requires(Capability.API_KEYS)
+@require_POST
+def api_key_revoke_view(request, pk: int):
+    api_key = get_object_or_404(ApiKey, pk=pk, tenant=request.tenant)
+    api_key_revoke(api_key=api_key)
+    messages.success(request, f"API key “{api_key.name}” revoked.")
+    return redirect("api_keys")

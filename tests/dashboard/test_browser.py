@@ -1,0 +1,256 @@
+"""The dashboard in a real browser (Debian's chromium), served by daphne on the test database.
+
+Signup lands the new owner signed in on their own host, and a site gets its snippet. The inbox
+and a conversation are live: the agent socket `ws/agent/` is not on this branch yet, so a stand-in
+inside the browser (Playwright's WebSocket routes) plays the server's side of PROTOCOL.md's Agent
+socket; nothing in Parley's code knows about it. Pages must run under the dashboard's CSP with no
+violation and no script error. Screenshots go to artifacts/.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from django.db import connection
+from django_tenants.utils import tenant_context
+from playwright.sync_api import Page, WebSocketRoute, expect
+
+from config.embedded import database_url
+from dashboard.models import Role, User
+from tenants.models import Tenant
+from tenants.services import public_tenant_ensure, site_create, tenant_create
+from tests.support.processes import Daphne, free_port, parley_environment
+from widget.models import Conversation, Visitor
+from widget.services import message_post
+
+pytestmark = pytest.mark.e2e
+
+SLUG = "gamma-e2e"
+SIGNUP_SLUG = "signup-e2e"
+OWNER_EMAIL = "owner@gamma.test"
+OWNER_PASSWORD = "a-long-enough-passphrase-42"
+ROOM = "cv_greta"
+GRETA = {"kind": "visitor", "id": "v-greta", "name": "Greta"}
+
+
+def _drop_tenants() -> None:
+    for tenant in Tenant.objects.filter(slug__in=[SLUG, SIGNUP_SLUG]):
+        tenant.delete(force_drop=True)
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker):
+    """daphne on the test database, with a tenant whose inbox holds one visitor's conversation."""
+    with django_db_blocker.unblock():
+        public_tenant_ensure()
+        _drop_tenants()
+        tenant = tenant_create(name="Gamma Gear", slug=SLUG)
+        site = site_create(tenant=tenant, name="Gamma shop", allowed_origins=["https://gamma.test"])
+        with tenant_context(tenant):
+            User.objects.create_user(email=OWNER_EMAIL, password=OWNER_PASSWORD, role=Role.OWNER)
+            visitor = Visitor.objects.create(
+                site_id=site.id, name="Greta", page_url="https://gamma.test/tents"
+            )
+            conversation = Conversation.objects.create(room=ROOM, site_id=site.id, visitor=visitor)
+            message_post(
+                tenant_id=tenant.id,
+                conversation=conversation,
+                text="Hello, is anyone there?",
+                author_kind="visitor",
+                author_id=str(visitor.id),
+                author_name="Greta",
+            )
+        url = database_url(connection.settings_dict)
+    port = free_port()
+    environment = parley_environment(
+        DATABASE_URL=url, PARLEY_PLATFORM_URL=f"http://localhost:{port}"
+    )
+    environment.pop("REDIS_URL", None)
+    with Daphne(environment=environment, port=port) as daphne:
+        daphne.platform_url = f"http://localhost:{port}"
+        daphne.tenant_url = f"http://{SLUG}.localhost:{port}"
+        daphne.site_id = site.id
+        yield daphne
+    with django_db_blocker.unblock():
+        _drop_tenants()
+
+
+@dataclass
+class StubAgentSocket:
+    """The server's side of `ws/agent/`, enough for the inbox: it stores replies (ack, then the
+    message to every agent) and answers `close_conversation` with a `conversation` event."""
+
+    site_id: int
+    refusing: bool = False
+    sockets: list[WebSocketRoute] = field(default_factory=list)
+    frames: list[dict] = field(default_factory=list)
+    next_id: int = 100
+
+    def install(self, page: Page) -> "StubAgentSocket":
+        page.route_web_socket(re.compile(r".*/ws/agent/$"), self._connect)
+        return self
+
+    def _connect(self, ws: WebSocketRoute) -> None:
+        if self.refusing:
+            ws.close(code=1011, reason="down")
+            return
+        self.sockets.append(ws)
+        ws.on_message(lambda text: self._frame(ws, json.loads(text)))
+
+    def send(self, frame: dict) -> None:
+        for ws in self.sockets:
+            ws.send(json.dumps(frame))
+
+    def visitor_says(self, text: str) -> None:
+        self.next_id += 1
+        self.send(
+            {
+                "type": "message",
+                "conversation": ROOM,
+                "id": self.next_id,
+                "client_id": f"visitor-{self.next_id}",
+                "text": text,
+                "ts": "2026-11-24T10:00:00+00:00",
+                "author": GRETA,
+            }
+        )
+
+    def _frame(self, ws: WebSocketRoute, frame: dict) -> None:
+        self.frames.append(frame)
+        if frame["type"] == "message":
+            self.next_id += 1
+            stored = {"id": self.next_id, "ts": "2026-11-24T10:01:00+00:00"}
+            ws.send(json.dumps({"type": "ack", "client_id": frame["client_id"], **stored}))
+            author = {"kind": "agent", "id": "1", "name": "owner"}
+            self.send(
+                {
+                    "type": "message",
+                    "conversation": frame["conversation"],
+                    "client_id": frame["client_id"],
+                    "text": frame["text"],
+                    "author": author,
+                    **stored,
+                }
+            )
+        elif frame["type"] == "close_conversation":
+            summary = {"id": frame["conversation"], "site_id": self.site_id, "status": "closed"}
+            self.send({"type": "conversation", "event": "closed", "conversation": summary})
+
+    def sent(self, kind: str) -> list[dict]:
+        return [frame for frame in self.frames if frame["type"] == kind]
+
+
+def log_in(page: Page, tenant_url: str) -> None:
+    page.goto(f"{tenant_url}/login/")
+    page.fill("#id_username", OWNER_EMAIL)
+    page.fill("#id_password", OWNER_PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(f"{tenant_url}/")
+
+
+def test_signup_lands_on_the_new_dashboard_and_a_site_gets_its_snippet(server, browser_page):
+    page = browser_page.page
+    page.goto(f"{server.platform_url}/signup/")
+    page.fill("#id_name", "Signup Co")
+    page.fill("#id_slug", SIGNUP_SLUG)
+    page.fill("#id_email", "founder@signup.test")
+    page.fill("#id_password", "correct horse battery staple")
+    page.click("#signup-submit")
+
+    dashboard = f"http://{SIGNUP_SLUG}.localhost:{server.port}"
+    page.wait_for_url(f"{dashboard}/sites/")
+    expect(page.locator(".flash")).to_contain_text("Welcome to Parley")
+
+    page.click("#new-site")
+    page.fill("#id_name", "Demo customer page")
+    page.fill("#id_allowed_origins", "http://127.0.0.1:8001\nwww.example.com")
+    page.click("#site-save")
+    expect(page.locator(".field.has-error .error")).to_contain_text(
+        "Line 2: 'www.example.com' must start with http:// or https://"
+    )
+    page.fill("#id_allowed_origins", "http://127.0.0.1:8001")
+    page.click("#site-save")
+
+    snippet = page.locator("#embed-snippet")
+    expect(snippet).to_have_value(
+        re.compile(
+            rf'^<script src="{server.platform_url}/widget\.js" '
+            r'data-site-key="pk_[A-Za-z0-9_-]{24,}" async></script>$'
+        )
+    )
+    browser_page.screenshot("dashboard-site.png", full_page=True)
+    assert browser_page.csp_violations() == []
+    assert browser_page.page_errors == []
+
+
+def test_the_inbox_is_live_over_the_agent_socket(server, browser_page):
+    page = browser_page.page
+    socket = StubAgentSocket(site_id=server.site_id).install(page)
+    log_in(page, server.tenant_url)
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+
+    row = page.locator(f'.conversation-row[data-room="{ROOM}"]')
+    expect(row.locator(".unread-count")).to_have_text("1")
+    socket.visitor_says("Do you ship to Oslo?")
+    expect(row.locator(".last-message")).to_have_text("Do you ship to Oslo?")
+    expect(row.locator(".unread-count")).to_have_text("2")
+    browser_page.screenshot("dashboard-inbox.png", full_page=True)
+
+    row.locator("a").click()
+    page.wait_for_url(re.compile(r".*/conversations/\d+/$"))
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    expect(page.locator("#visitor-details")).to_contain_text("https://gamma.test/tents")
+
+    socket.send({"type": "typing", "conversation": ROOM, "author": GRETA, "state": True})
+    expect(page.locator("#typing")).to_have_text("Greta is typing…")
+    hostile = "<img src=x onerror=alert(1)> is that free?"
+    socket.visitor_says(hostile)
+    expect(page.locator("#messages li").last.locator(".text")).to_have_text(hostile)
+    assert page.locator("#messages img").count() == 0  # text, never markup
+    expect(page.locator("#typing")).to_be_hidden()
+
+    page.fill("#id_text", "Yes, we ship to Norway.")
+    page.keyboard.press("Enter")
+    reply = page.locator("#messages li.author-agent").last
+    expect(reply.locator(".text")).to_have_text("Yes, we ship to Norway.")
+    expect(reply).not_to_have_class(re.compile("pending"))
+    expect(reply).to_have_attribute("data-id", re.compile(r"^\d+$"))
+    sent = socket.sent("message")
+    assert [(f["conversation"], f["site_id"], f["text"]) for f in sent] == [
+        (ROOM, server.site_id, "Yes, we ship to Norway.")
+    ]
+    assert socket.sent("typing")[0]["state"] is True
+    assert any(f["conversation"] == ROOM and f["up_to"] > 0 for f in socket.sent("read"))
+
+    page.click("#close-conversation")
+    expect(page.locator("#conversation-status")).to_have_text("Closed")
+    expect(page.locator("#reopen-form")).to_be_visible()
+    assert socket.sent("close_conversation") == [
+        {"type": "close_conversation", "conversation": ROOM, "site_id": server.site_id}
+    ]
+    browser_page.screenshot("dashboard-conversation.png", full_page=True)
+    assert browser_page.csp_violations() == []
+    assert browser_page.page_errors == []
+
+
+def test_without_the_socket_replies_and_closing_post_the_forms(server, browser_page):
+    page = browser_page.page
+    StubAgentSocket(site_id=server.site_id, refusing=True).install(page)
+    log_in(page, server.tenant_url)
+    page.locator(f'.conversation-row[data-room="{ROOM}"] a').click()
+    expect(page.locator("#live-status")).to_have_text("Reconnecting…")
+
+    page.fill("#id_text", "Sent by a plain form post.")
+    page.click("#reply-submit")
+    page.wait_for_load_state()
+    expect(page.locator("#messages li.author-agent .text").last).to_have_text(
+        "Sent by a plain form post."
+    )
+    if page.locator("#close-form").is_visible():
+        page.click("#close-conversation")
+        expect(page.locator(".flash")).to_contain_text("Conversation closed.")
+    page.click("#reopen-conversation")
+    expect(page.locator(".flash")).to_contain_text("Conversation reopened.")
+    expect(page.locator("#conversation-status")).to_have_text("Open")
+    assert browser_page.page_errors == []

@@ -1,0 +1,229 @@
+"""The inbox: the tenant's conversations only, with their last message and unread count; replies
+stored and published live; close, reopen and assign change state and tell the agents."""
+
+import asyncio
+
+import pytest
+from asgiref.sync import sync_to_async
+from django_tenants.utils import tenant_context
+
+from dashboard.models import Role
+from tenants.services import site_create
+from tests.support.sockets import Listener, stop_realtime
+from widget import events
+from widget.fanout import hub
+from widget.models import Conversation, Message, Visitor
+from widget.services import message_post
+
+pytestmark = pytest.mark.django_db
+
+
+def conversation_with_messages(tenant, *, room: str, visitor_name: str, texts: list[tuple]):
+    """A visitor's conversation in `tenant` with messages given as (author_kind, text)."""
+    with tenant_context(tenant):
+        visitor = Visitor.objects.create(
+            site_id=1,
+            name=visitor_name,
+            email=f"{visitor_name.lower()}@customer.test",
+            external_id="user-77",
+            page_url="https://shop.example/pricing",
+        )
+        conversation = Conversation.objects.create(room=room, site_id=1, visitor=visitor)
+        for kind, text in texts:
+            message_post(
+                tenant_id=tenant.id,
+                conversation=conversation,
+                text=text,
+                author_kind=kind,
+                author_name=visitor_name if kind == "visitor" else "Ann",
+            )
+        conversation.refresh_from_db()
+        return conversation
+
+
+@pytest.fixture
+def vera(tenant_a) -> Conversation:
+    conversation = conversation_with_messages(
+        tenant_a,
+        room="cv_vera",
+        visitor_name="Vera",
+        texts=[("visitor", "Hello?"), ("agent", "Hi Vera"), ("visitor", "Is shipping free?")],
+    )
+    with tenant_context(tenant_a):
+        first = conversation.messages.order_by("id").first()
+        Conversation.objects.filter(pk=conversation.pk).update(agent_read_up_to=first.id)
+    return conversation
+
+
+def test_the_inbox_lists_this_tenants_conversations_only(
+    tenant_a, tenant_b, agent, vera, tenant_client
+):
+    conversation_with_messages(
+        tenant_b, room="cv_bob", visitor_name="Bob", texts=[("visitor", "Beta secret")]
+    )
+    page = tenant_client(tenant_a, agent).get("/").content.decode()
+    assert "Vera" in page
+    assert "Is shipping free?" in page  # the last message
+    assert 'data-count="1"' in page  # one visitor message after what the agents read
+    assert "Open" in page
+    assert "Unassigned" in page
+    assert "Bob" not in page
+    assert "Beta secret" not in page
+
+
+def test_the_inbox_filters_by_status_assignee_and_site(tenant_a, agent, vera, tenant_client):
+    shop = site_create(tenant=tenant_a, name="Shop", allowed_origins=["https://shop.example"])
+    quiet = conversation_with_messages(
+        tenant_a, room="cv_quiet", visitor_name="Quinn", texts=[("visitor", "bye")]
+    )
+    with tenant_context(tenant_a):
+        Conversation.objects.filter(pk=quiet.pk).update(status="closed", site_id=shop.pk)
+        Conversation.objects.filter(pk=vera.pk).update(assignee=agent)
+    client = tenant_client(tenant_a, agent)
+
+    closed = client.get("/", {"status": "closed"}).content.decode()
+    assert "Quinn" in closed
+    assert "Vera" not in closed
+    mine = client.get("/", {"assignee": "me"}).content.decode()
+    assert "Vera" in mine
+    assert "Quinn" not in mine
+    unassigned = client.get("/", {"assignee": "none"}).content.decode()
+    assert "Quinn" in unassigned
+    assert "Vera" not in unassigned
+    on_shop = client.get("/", {"site": shop.pk}).content.decode()
+    assert "Quinn" in on_shop
+    assert "Vera" not in on_shop
+
+
+def test_a_conversation_shows_its_history_and_visitor_and_marks_it_read(
+    tenant_a, agent, vera, tenant_client
+):
+    client = tenant_client(tenant_a, agent)
+    page = client.get(f"/conversations/{vera.pk}/").content.decode()
+    for text in ("Hello?", "Hi Vera", "Is shipping free?"):
+        assert text in page
+    assert "vera@customer.test" in page
+    assert "Verified user user-77" in page
+    assert "https://shop.example/pricing" in page
+    assert 'id="visitor-details"' in page
+    with tenant_context(tenant_a):
+        last = vera.messages.order_by("-id").first()
+        assert Conversation.objects.get(pk=vera.pk).agent_read_up_to == last.id
+    assert 'data-count="0"' in client.get("/").content.decode()
+
+
+def test_message_text_is_escaped(tenant_a, agent, tenant_client):
+    hostile = conversation_with_messages(
+        tenant_a,
+        room="cv_xss",
+        visitor_name="Mallory",
+        texts=[("visitor", "<script>alert(1)</script><img src=x onerror=alert(2)>")],
+    )
+    client = tenant_client(tenant_a, agent)
+    for page in (client.get("/"), client.get(f"/conversations/{hostile.pk}/")):
+        body = page.content.decode()
+        assert "<script>alert(1)" not in body
+        assert "<img src=x" not in body
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_reply_by_form_is_stored_once_and_published_live(
+    tenant_a, agent, vera, tenant_client
+):
+    visitor_socket, agent_socket = Listener("visitor"), Listener("agent")
+    await hub.join(events.room_group(tenant_a.id, vera.site_id, "cv_vera"), visitor_socket)
+    await hub.join(events.agents_group(tenant_a.id), agent_socket)
+    client = await sync_to_async(tenant_client)(tenant_a, agent)
+    reply = {"text": "  Yes, over $50.  ", "client_id": "6a1e0c1e-0000-4000-8000-000000000001"}
+    try:
+        response = await sync_to_async(client.post)(f"/conversations/{vera.pk}/reply/", reply)
+        again = await sync_to_async(client.post)(f"/conversations/{vera.pk}/reply/", reply)
+        assert response.status_code == again.status_code == 302  # the second: a double submit
+
+        def stored_replies():
+            with tenant_context(tenant_a):
+                stored = Message.objects.filter(conversation=vera, author_kind="agent")
+                return list(stored.order_by("-id").values("text", "author_id", "client_id"))
+
+        stored = await sync_to_async(stored_replies)()
+        assert stored[0] == {
+            "text": "Yes, over $50.",
+            "author_id": str(agent.pk),
+            "client_id": reply["client_id"],
+        }
+        assert [row["client_id"] for row in stored].count(reply["client_id"]) == 1
+
+        to_visitor = await visitor_socket.next_frame("message")
+        assert to_visitor["text"] == "Yes, over $50."
+        assert to_visitor["author"] == {"kind": "agent", "id": str(agent.pk), "name": "agent"}
+        to_agents = await agent_socket.next_frame("message")
+        assert to_agents["conversation"] == "cv_vera"
+        assert to_agents["client_id"] == reply["client_id"]
+        await asyncio.sleep(0.2)
+        assert not [f for f in visitor_socket.frames if f["type"] == "message"]  # once only
+    finally:
+        await stop_realtime()
+
+
+def test_an_empty_reply_is_refused(tenant_a, agent, vera, tenant_client):
+    client = tenant_client(tenant_a, agent)
+    response = client.post(
+        f"/conversations/{vera.pk}/reply/", {"text": "   ", "client_id": "c-1"}, follow=True
+    )
+    assert "Write a reply first." in response.content.decode()
+    with tenant_context(tenant_a):
+        assert vera.messages.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_close_reopen_and_assign_change_state_and_tell_the_agents(
+    tenant_a, agent, make_member, vera, tenant_client
+):
+    colleague = await sync_to_async(make_member)(tenant_a, "colleague@alpha.test", Role.ADMIN)
+    agent_socket = Listener("agent")
+    await hub.join(events.agents_group(tenant_a.id), agent_socket)
+    client = await sync_to_async(tenant_client)(tenant_a, agent)
+    post = sync_to_async(client.post)
+    try:
+        await post(f"/conversations/{vera.pk}/close/")
+        closed = await agent_socket.next_frame("conversation")
+        assert closed["event"] == "closed"
+        assert closed["conversation"]["id"] == "cv_vera"  # named by room, as agent frames are
+        assert closed["conversation"]["status"] == "closed"
+        assert closed["conversation"]["visitor"]["name"] == "Vera"
+
+        await post(f"/conversations/{vera.pk}/reopen/")
+        reopened = await agent_socket.next_frame("conversation")
+        assert (reopened["event"], reopened["conversation"]["status"]) == ("updated", "open")
+
+        await post(f"/conversations/{vera.pk}/assign/", {"assignee": colleague.pk})
+        assigned = await agent_socket.next_frame("conversation")
+        assert assigned["event"] == "updated"
+        assert assigned["conversation"]["assignee"] == colleague.pk
+
+        await post(f"/conversations/{vera.pk}/assign/", {"assignee": ""})
+        unassigned = await agent_socket.next_frame("conversation")
+        assert unassigned["conversation"]["assignee"] is None
+    finally:
+        await stop_realtime()
+
+    def final_state():
+        with tenant_context(tenant_a):
+            final = Conversation.objects.get(pk=vera.pk)
+            return final.status, final.assignee_id
+
+    assert await sync_to_async(final_state)() == ("open", None)
+
+
+def test_a_conversation_of_another_tenant_is_not_found(tenant_a, tenant_b, agent, tenant_client):
+    other = conversation_with_messages(
+        tenant_b, room="cv_other", visitor_name="Olga", texts=[("visitor", "hi")]
+    )
+    client = tenant_client(tenant_a, agent)
+    with tenant_context(tenant_a):
+        assert not Conversation.objects.filter(pk=other.pk).exists()
+    assert client.get(f"/conversations/{other.pk}/").status_code == 404
+    assert client.post(f"/conversations/{other.pk}/close/").status_code == 404
+    with tenant_context(tenant_b):
+        assert Conversation.objects.get(pk=other.pk).status == "open"

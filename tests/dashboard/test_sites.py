@@ -1,0 +1,139 @@
+"""Sites in the dashboard: creation and validation, the embed snippet, key rotation and the
+identity secret shown once."""
+
+import pytest
+
+from dashboard.models import Role
+from tenants.models import Site
+from tenants.selectors import site_current_key
+
+pytestmark = pytest.mark.django_db
+
+GOOD_SITE = {
+    "name": "Shop",
+    "allowed_origins": "https://shop.example\nhttp://localhost:3000\n\nhttps://*.example.org",
+    "color": "#112233",
+    "greeting": "Hello there",
+    "position": "left",
+    "locale": "pt-BR",
+    "public_rooms": "on",
+}
+
+
+@pytest.fixture
+def client(tenant_a, admin, tenant_client):
+    return tenant_client(tenant_a, admin)
+
+
+def test_an_admin_creates_a_site_and_gets_its_snippet(tenant_a, client):
+    response = client.post("/sites/new/", GOOD_SITE)
+    assert response.status_code == 302
+    site = Site.objects.get(tenant=tenant_a)
+    assert response["Location"] == f"/sites/{site.pk}/"
+    assert site.allowed_origins == [
+        "https://shop.example",
+        "http://localhost:3000",
+        "https://*.example.org",
+    ]
+    assert (site.color, site.greeting, site.position, site.locale) == (
+        "#112233",
+        "Hello there",
+        "left",
+        "pt-BR",
+    )
+    assert site.public_rooms is True
+    assert site.require_identity is False
+
+    page = client.get(response["Location"]).content.decode()
+    key = site_current_key(site).key
+    snippet = f'<script src="http://localhost:8000/widget.js" data-site-key="{key}" async></script>'
+    assert snippet.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;") in page
+
+
+def test_bad_origins_are_reported_line_by_line_and_nothing_is_saved(tenant_a, client):
+    response = client.post(
+        "/sites/new/",
+        GOOD_SITE
+        | {
+            "allowed_origins": "https://ok.example\nshop.example\nhttps://x.example/path\nftp://a.b"
+        },
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Line 2: &#x27;shop.example&#x27; must start with http:// or https://" in body
+    assert "Line 3:" in body
+    assert "no path" in body
+    assert "Line 4:" in body
+    assert "Line 1" not in body
+    assert not Site.objects.filter(tenant=tenant_a).exists()
+
+
+def test_a_site_needs_an_origin_and_valid_appearance(tenant_a, client):
+    response = client.post(
+        "/sites/new/", GOOD_SITE | {"allowed_origins": " \n", "color": "blue", "locale": "?"}
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Add at least one origin" in body
+    assert "Use a color like #4f46e5." in body
+    assert "Use a language code like en or pt-BR." in body
+    assert not Site.objects.filter(tenant=tenant_a).exists()
+
+
+def test_editing_a_site_validates_before_saving(tenant_a, client):
+    client.post("/sites/new/", GOOD_SITE)
+    site = Site.objects.get(tenant=tenant_a)
+
+    bad = client.post(f"/sites/{site.pk}/", GOOD_SITE | {"allowed_origins": "https://*.com:x"})
+    assert bad.status_code == 400
+    site.refresh_from_db()
+    assert site.allowed_origins[0] == "https://shop.example"
+
+    edited = GOOD_SITE | {
+        "name": "Shop EU",
+        "allowed_origins": "https://SHOP.example:443/",
+        "require_identity": "on",
+    }
+    edited.pop("public_rooms")
+    assert client.post(f"/sites/{site.pk}/", edited).status_code == 302
+    site.refresh_from_db()
+    assert site.name == "Shop EU"
+    assert site.allowed_origins == ["https://shop.example"]  # normalised
+    assert site.require_identity is True
+    assert site.public_rooms is False
+
+
+def test_rotating_the_key_keeps_the_old_one_for_the_grace_period(tenant_a, client):
+    client.post("/sites/new/", GOOD_SITE)
+    site = Site.objects.get(tenant=tenant_a)
+    old = site_current_key(site)
+
+    response = client.post(f"/sites/{site.pk}/rotate-key/", follow=True)
+    assert "New site key issued" in response.content.decode()
+    new = site_current_key(site)
+    assert new.key != old.key
+    old.refresh_from_db()
+    assert old.expires_at is not None
+    assert old.revoked_at is None
+    page = response.content.decode()
+    assert f'data-site-key="{new.key}"'.replace('"', "&quot;") in page
+
+
+def test_the_identity_secret_is_shown_once_after_generating_it(tenant_a, client):
+    client.post("/sites/new/", GOOD_SITE)
+    site = Site.objects.get(tenant=tenant_a)
+    assert site.identity_secret not in client.get(f"/sites/{site.pk}/").content.decode()
+
+    response = client.post(f"/sites/{site.pk}/identity-secret/")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    site.refresh_from_db()
+    assert len(site.identity_secret) >= 64
+    assert site.identity_secret in response.content.decode()
+
+    assert site.identity_secret not in client.get(f"/sites/{site.pk}/").content.decode()
+
+
+def test_an_owner_manages_sites_too(tenant_a, make_member, tenant_client):
+    owner = make_member(tenant_a, "boss@alpha.test", Role.OWNER)
+    assert tenant_client(tenant_a, owner).post("/sites/new/", GOOD_SITE).status_code == 302
