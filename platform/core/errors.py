@@ -101,3 +101,15 @@ class RateLimited(ParleyError):
     http_status = 429
     close_code = 4429
     default_message = "Too many requests; retry later."
+
+
+class BillingNotConfigured(ParleyError):
+    code = "billing_not_configured"
+    http_status = 503
+    default_message = "Billing is not configured on this Parley installation."
+
+
+class PaymentProviderError(ParleyError):
+    code = "payment_provider_error"
+    http_status = 502
+    default_message = "The payment provider could not be reached; try again later."

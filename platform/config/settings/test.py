@@ -11,3 +11,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Static files come straight from the apps (no collectstatic outside production).
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+# Tests flush message usage themselves; no background flusher thread.
+BILLING_USAGE_FLUSH_SECONDS = 0
