@@ -7,7 +7,10 @@ import time
 
 import pytest
 import stripe
+from django.test import Client
+from django_tenants.utils import tenant_context
 
+from dashboard.models import Role, User
 from tenants.billing.limits import plan_cache_forget
 from tenants.services import public_tenant_ensure
 from tests.support.localstripe_server import LocalStripe
@@ -22,6 +25,23 @@ def localstripe():
     server = LocalStripe().start()
     yield server
     server.stop()
+
+
+def dashboard_client(tenant, role: str) -> Client:
+    """A browser signed in to the tenant's dashboard as a user with this role."""
+    email = f"{role}@{tenant.slug}.test"
+    with tenant_context(tenant):
+        if not User.objects.filter(email=email).exists():
+            User.objects.create_user(email=email, password="billing-test-pw-1", role=role)
+    browser = Client(HTTP_HOST=f"{tenant.slug}.localhost")
+    signed_in = browser.post("/login/", {"username": email, "password": "billing-test-pw-1"})
+    assert signed_in.status_code == 302
+    return browser
+
+
+@pytest.fixture
+def owner(tenant_a) -> Client:
+    return dashboard_client(tenant_a, Role.OWNER)
 
 
 @pytest.fixture(autouse=True)
