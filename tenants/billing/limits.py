@@ -26,25 +26,30 @@ Monthly messages (ChatConsumer, API messages from agents or bots):
 
 Usage summary (dashboard billing page): `usage_summary(tenant)`.
 
-How counting stays cheap, and what it costs in accuracy
-    Messages are counted in process memory under a lock (no database write, no network round trip
-    per message). A background thread started on first use writes each process's counts to the
-    tenant-month row (`MonthlyUsage`) every `BILLING_USAGE_FLUSH_SECONDS` (10 s) as one
+How counting stays cheap, and what it costs in accuracy (counters in `counters.py`)
+    Messages are counted in process memory under a lock: no database write and no network round
+    trip per message. A background thread, started on first use, writes each process's counts to
+    the tenant-month row (`MonthlyUsage`) every `BILLING_USAGE_FLUSH_SECONDS` (10 s) as one
     `INSERT .. ON CONFLICT DO UPDATE SET messages = messages + delta` per active tenant-month, and
     reads back the total that every process has written so far; `flush_usage()` does the same on
     demand (and at exit). Each process checks the limit against that total plus its own unwritten
     count, so with N processes a tenant can overshoot its monthly limit by at most what the other
-    N-1 processes count in one flush interval: cheap and exact enough for a monthly allowance.
-    A crash loses at most one interval of counts (in the tenant's favour).
+    N-1 processes count in one flush interval: cheap, and exact enough for a monthly allowance.
+    A crash loses at most one interval of counts (in the tenant's favour). A shared Redis INCR per
+    message would be exact across processes, at the price of a round trip on every message.
 
-    Concurrent connections are counted in process memory too, which makes the limit per process:
-    with N workers behind a load balancer a tenant may hold up to N times its limit. Connections
-    open at most a few times per second per tenant, so a deployment that needs an exact global
-    limit can afford a shared counter (Redis INCR/DECR with expiry) behind the same interface.
+    Concurrent connections need a global count to mean anything behind a load balancer, and they
+    open a few times per second per tenant at most, so a round trip each is affordable: with
+    `REDIS_URL` set, one atomic Redis script per open or close counts every process's sockets
+    (each process in its own field of the tenant's hash, dropped by the next open once the process
+    stops refreshing its liveness key: a crashed worker's sockets free up within a minute). Without
+    Redis (a single process, development, tests) the count lives in process memory; with several
+    processes and no Redis the limit would apply per process.
 
-All of it is non-blocking except the first `plan_for` or message count of a tenant in a cache
-period, which reads the database; the async variants do that read through
-`database_sync_to_async`, so the event loop never waits on the database.
+From asyncio code (the sockets) use the `a`-prefixed variants: they never block the event loop.
+The in-memory counters are plain memory; the database reads (a tenant's plan or month total,
+once per cache period) go through `database_sync_to_async`, and Redis through redis-py's asyncio
+client. The sync variants are for sync code (views, services, `database_sync_to_async` units).
 """
 
 import atexit
@@ -52,17 +57,22 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import close_old_connections, connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from core.errors import PlanLimit
 from dashboard.models import User
-from tenants.billing.models import BillingAccount, MonthlyUsage
+from tenants.billing.counters import (
+    ConnectionCounter,
+    MessageCounter,
+    RedisConnectionCounter,
+    month_of,
+)
+from tenants.billing.models import BillingAccount
 from tenants.billing.plans import DEFAULT_PLAN, Plan
 from tenants.billing.stripe_api import billing_configured
 from tenants.models import Site, Tenant
@@ -138,43 +148,20 @@ def ensure_can_add_agent(tenant: Tenant, current_count: int) -> None:
 # --- Concurrent visitor connections ---------------------------------------------------------------
 
 
-class ConnectionCounter:
-    """Open visitor sockets per tenant in this process."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._open: dict[int, int] = {}
-
-    def try_open(self, tenant_id: int, limit: int) -> bool:
-        with self._lock:
-            current = self._open.get(tenant_id, 0)
-            if current >= limit:
-                return False
-            self._open[tenant_id] = current + 1
-            return True
-
-    def close(self, tenant_id: int) -> None:
-        with self._lock:
-            remaining = self._open.get(tenant_id, 0) - 1
-            if remaining > 0:
-                self._open[tenant_id] = remaining
-            else:
-                self._open.pop(tenant_id, None)
-
-    def current(self, tenant_id: int) -> int:
-        return self._open.get(tenant_id, 0)
-
-
-_connections = ConnectionCounter()
+_connections: ConnectionCounter | RedisConnectionCounter = (
+    RedisConnectionCounter(settings.REDIS_URL) if settings.REDIS_URL else ConnectionCounter()
+)
 
 
 def try_open_connection(tenant_id: int) -> bool:
+    _background_ensure()
     return _connections.try_open(tenant_id, plan_for(tenant_id).concurrent_connections)
 
 
 async def atry_open_connection(tenant_id: int) -> bool:
+    _background_ensure()
     plan = await aplan_for(tenant_id)
-    return _connections.try_open(tenant_id, plan.concurrent_connections)
+    return await _connections.atry_open(tenant_id, plan.concurrent_connections)
 
 
 def close_connection(tenant_id: int) -> None:
@@ -182,99 +169,10 @@ def close_connection(tenant_id: int) -> None:
 
 
 async def aclose_connection(tenant_id: int) -> None:
-    _connections.close(tenant_id)
+    await _connections.aclose(tenant_id)
 
 
 # --- Monthly messages -----------------------------------------------------------------------------
-
-
-def month_of(moment: datetime) -> date:
-    return moment.astimezone(UTC).date().replace(day=1)
-
-
-UsageKey = tuple[int, date]  # (tenant id, first day of the month)
-
-
-class MessageCounter:
-    """Messages per tenant-month: the total written to the database plus this process's share.
-
-    `written` is the database total read at the last load or flush; `pending` counts what this
-    process has counted since; `flushing` what a flush is writing right now.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._written: dict[UsageKey, int] = {}
-        self._pending: dict[UsageKey, int] = {}
-        self._flushing: dict[UsageKey, int] = {}
-
-    def knows(self, key: UsageKey) -> bool:
-        return key in self._written
-
-    def load(self, key: UsageKey) -> None:
-        """Read the tenant-month total written so far (a read, once per key and flush)."""
-        row = MonthlyUsage.objects.filter(tenant_id=key[0], month=key[1]).first()
-        with self._lock:
-            self._written.setdefault(key, row.messages if row is not None else 0)
-
-    def try_count(self, key: UsageKey, limit: int) -> bool:
-        with self._lock:
-            used = (
-                self._written.get(key, 0) + self._flushing.get(key, 0) + self._pending.get(key, 0)
-            )
-            if used >= limit:
-                return False
-            self._pending[key] = self._pending.get(key, 0) + 1
-            return True
-
-    def used(self, key: UsageKey) -> int:
-        """The count as this process knows it (loading the written total when unknown)."""
-        if not self.knows(key):
-            self.load(key)
-        with self._lock:
-            return (
-                self._written.get(key, 0) + self._flushing.get(key, 0) + self._pending.get(key, 0)
-            )
-
-    def flush(self) -> int:
-        """Add this process's counts to the database; returns how many messages were written."""
-        with self._lock:
-            self._flushing, self._pending = self._pending, {}
-            batch = dict(self._flushing)
-            # Keys with nothing to write are forgotten, so their next use reads the database again
-            # and sees what other processes have written.
-            self._written = {key: value for key, value in self._written.items() if key in batch}
-        written: dict[UsageKey, int] = {}
-        try:
-            for key, delta in batch.items():
-                try:
-                    written[key] = _usage_add(key, delta)
-                except IntegrityError:
-                    logger.warning("Message usage of deleted tenant %s dropped", key[0])
-        except Exception:
-            with self._lock:  # keep the counts for the next flush
-                for key, delta in batch.items():
-                    if key not in written:
-                        self._pending[key] = self._pending.get(key, 0) + delta
-            raise
-        finally:
-            with self._lock:
-                self._written.update(written)
-                self._flushing = {}
-        return sum(batch[key] for key in written)
-
-
-def _usage_add(key: UsageKey, delta: int) -> int:
-    """Add to a tenant-month's count in one statement; returns the new total."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {MonthlyUsage._meta.db_table} (tenant_id, month, messages) "
-            "VALUES (%s, %s, %s) ON CONFLICT (tenant_id, month) "
-            f"DO UPDATE SET messages = {MonthlyUsage._meta.db_table}.messages + EXCLUDED.messages "
-            "RETURNING messages",
-            [key[0], key[1], delta],
-        )
-        return cursor.fetchone()[0]
 
 
 _messages = MessageCounter()
@@ -282,7 +180,7 @@ _messages = MessageCounter()
 
 def try_count_message(tenant_id: int) -> bool:
     """Count one message of the tenant this month; False (not counted) past the plan's limit."""
-    _flusher_ensure()
+    _background_ensure()
     key = (tenant_id, month_of(timezone.now()))
     if not _messages.knows(key):
         _messages.load(key)
@@ -290,7 +188,7 @@ def try_count_message(tenant_id: int) -> bool:
 
 
 async def atry_count_message(tenant_id: int) -> bool:
-    _flusher_ensure()
+    _background_ensure()
     key = (tenant_id, month_of(timezone.now()))
     if not _messages.knows(key):
         await database_sync_to_async(_messages.load)(key)
@@ -303,30 +201,35 @@ def flush_usage() -> int:
     return _messages.flush()
 
 
-_flusher: threading.Thread | None = None
-_flusher_lock = threading.Lock()
+_background: threading.Thread | None = None
+_background_lock = threading.Lock()
 
 
-def _flusher_ensure() -> None:
-    """Start the background flush on first use, when `BILLING_USAGE_FLUSH_SECONDS` > 0."""
-    global _flusher
-    if _flusher is not None or settings.BILLING_USAGE_FLUSH_SECONDS <= 0:
+def _background_ensure() -> None:
+    """On first use, start the thread that flushes message counts and keeps this process's
+    connection counts alive, every `BILLING_USAGE_FLUSH_SECONDS` (none when 0)."""
+    global _background
+    if _background is not None or settings.BILLING_USAGE_FLUSH_SECONDS <= 0:
         return
-    with _flusher_lock:
-        if _flusher is None:
-            _flusher = threading.Thread(
-                target=_flush_forever,
+    with _background_lock:
+        if _background is None:
+            _background = threading.Thread(
+                target=_background_forever,
                 args=(settings.BILLING_USAGE_FLUSH_SECONDS,),
-                name="parley-usage-flush",
+                name="parley-billing-counters",
                 daemon=True,
             )
-            _flusher.start()
+            _background.start()
             atexit.register(_flush_logged)
 
 
-def _flush_forever(interval: float) -> None:
+def _background_forever(interval: float) -> None:
     while True:
         time.sleep(interval)
+        try:
+            _connections.heartbeat()
+        except Exception:
+            logger.exception("Refreshing this process's connection counts failed")
         _flush_logged()
 
 

@@ -13,9 +13,8 @@ from django.utils import timezone
 
 from core.errors import PlanLimit
 from tenants.billing import limits
+from tenants.billing.counters import ConnectionCounter, MessageCounter, month_of
 from tenants.billing.limits import (
-    ConnectionCounter,
-    MessageCounter,
     aclose_connection,
     atry_count_message,
     atry_open_connection,
@@ -23,7 +22,6 @@ from tenants.billing.limits import (
     ensure_can_add_agent,
     ensure_can_add_site,
     flush_usage,
-    month_of,
     plan_for,
     try_count_message,
     try_open_connection,
