@@ -117,9 +117,20 @@ def stripe_webhook_receive(*, payload: bytes, signature: str | None) -> str:
         event = json.loads(payload)
     except (ValueError, stripe.SignatureVerificationError) as error:
         raise BadRequest("The Stripe signature is missing or does not match the body.") from error
-    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+    if not _is_event(event):
         raise BadRequest("The body is not a Stripe event.")
     return stripe_event_process(event=event)
+
+
+def _is_event(event) -> bool:
+    return (
+        isinstance(event, dict)
+        and isinstance(event.get("id"), str)
+        and isinstance(event.get("type"), str)
+        and isinstance(event.get("created"), int)
+        and isinstance(event.get("data"), dict)
+        and isinstance(event["data"].get("object"), dict)
+    )
 
 
 @transaction.atomic
@@ -151,9 +162,13 @@ def _account_for_event(*, customer_id: str | None, tenant_hint: str | None):
 
     Returns None for a customer Parley does not know (an event of another integration)."""
     if customer_id:
-        account = BillingAccount.objects.select_for_update().filter(stripe_customer_id=customer_id)
-        if account.exists():
-            return account.get()
+        account = (
+            BillingAccount.objects.select_for_update()
+            .filter(stripe_customer_id=customer_id)
+            .first()
+        )
+        if account is not None:
+            return account
     if tenant_hint and tenant_hint.isdigit() and Tenant.objects.filter(pk=tenant_hint).exists():
         account = _locked_account(tenant_id=int(tenant_hint))
         if not account.stripe_customer_id and customer_id:

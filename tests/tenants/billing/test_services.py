@@ -237,3 +237,25 @@ def test_without_stripe_every_tenant_is_on_the_free_plan(settings, tenant_a):
     settings.STRIPE_SECRET_KEY = ""
     BillingAccount.objects.create(tenant=tenant_a, plan="business", status="active")
     assert plan_for(tenant_a.pk) == FREE
+
+
+def test_a_signed_body_that_is_no_event_is_refused(deliver, stripe):
+    response = deliver({"id": "evt_1", "type": "invoice.paid", "data": "not an object"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_request"
+
+
+def test_an_event_is_not_lost_while_stripe_is_unreachable(deliver, stripe, settings, tenant_a):
+    subscription_id = subscribe(stripe, stripe_customer_ensure(tenant=tenant_a))
+    created = latest_event(stripe, "customer.subscription.created", subscription_id)
+    reachable = settings.STRIPE_API_BASE
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens on the discard port
+
+    refused = deliver(created)
+    assert refused.status_code == 502
+    assert refused.json()["error"]["code"] == "payment_provider_error"
+    assert not ProcessedStripeEvent.objects.filter(event_id=created["id"]).exists()
+
+    settings.STRIPE_API_BASE = reachable
+    assert deliver(created).json()["outcome"] == "processed"  # Stripe's retry
+    assert account_of(tenant_a).plan == "pro"
