@@ -114,9 +114,11 @@ def stripe_webhook_receive(*, payload: bytes, signature: str | None) -> str:
         raise BillingNotConfigured()
     try:
         stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
-        event = json.loads(payload)
-    except (ValueError, stripe.SignatureVerificationError) as error:
+    except stripe.SignatureVerificationError as error:
         raise BadRequest("The Stripe signature is missing or does not match the body.") from error
+    except ValueError as error:  # signed, but not JSON
+        raise BadRequest("The body is not a Stripe event.") from error
+    event = json.loads(payload)
     if not _is_event(event):
         raise BadRequest("The body is not a Stripe event.")
     return stripe_event_process(event=event)
@@ -180,9 +182,9 @@ def _account_for_event(*, customer_id: str | None, tenant_hint: str | None):
     return None
 
 
-def _retrieve(kind: str, object_id: str) -> dict | None:
-    """The object as Stripe holds it now, or None when Stripe has no such object."""
-    service = getattr(stripe_client().v1, kind)
+def _retrieve(service, object_id: str) -> dict | None:
+    """The object as Stripe holds it now (`service`: a StripeClient service such as
+    `client.v1.subscriptions`), or None when Stripe has no such object."""
     try:
         with stripe_errors():
             return service.retrieve(object_id).to_dict()
@@ -222,7 +224,7 @@ def _subscription_sync(
     """Store the subscription's current state (fetched from Stripe) on the locked account."""
     if account.stripe_state_at is not None and event_time < account.stripe_state_at:
         return  # an older event: the stored state already reflects something newer
-    subscription = _retrieve("subscriptions", subscription_id)
+    subscription = _retrieve(stripe_client().v1.subscriptions, subscription_id)
     status = subscription["status"] if subscription is not None else "canceled"
     tracked = account.stripe_subscription_id
     if tracked and tracked != subscription_id and status not in LIVE_STATUSES:
@@ -295,7 +297,7 @@ def _on_invoice_payment_failed(event: dict) -> None:
     _subscription_sync(account, subscription_id=subscription_id, event_time=event_time)
     if account.stripe_subscription_id != subscription_id or account.payment_failed_at is not None:
         return
-    current = _retrieve("invoices", invoice["id"])
+    current = _retrieve(stripe_client().v1.invoices, invoice["id"])
     if current is not None and current["status"] in ("paid", "void"):
         return  # paid (or voided) since: the failure is over
     account.payment_failed_at = event_time

@@ -239,10 +239,21 @@ def test_without_stripe_every_tenant_is_on_the_free_plan(settings, tenant_a):
     assert plan_for(tenant_a.pk) == FREE
 
 
-def test_a_signed_body_that_is_no_event_is_refused(deliver, stripe):
-    response = deliver({"id": "evt_1", "type": "invoice.paid", "data": "not an object"})
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "bad_request"
+def test_a_signed_body_that_is_no_event_is_refused(deliver, client, stripe):
+    not_an_event = deliver({"id": "evt_1", "type": "invoice.paid", "data": "not an object"})
+    not_json = client.post(
+        "/billing/stripe/webhook",
+        data=b"{not json",
+        content_type="application/json",
+        HTTP_HOST="localhost",
+        HTTP_STRIPE_SIGNATURE=signature_for(b"{not json"),
+    )
+    for response in (not_an_event, not_json):
+        assert response.status_code == 400
+        assert response.json()["error"] == {
+            "code": "bad_request",
+            "message": "The body is not a Stripe event.",
+        }
 
 
 def test_an_event_is_not_lost_while_stripe_is_unreachable(deliver, stripe, settings, tenant_a):
