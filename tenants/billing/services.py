@@ -44,6 +44,7 @@ def _forget_cached_plan(account: BillingAccount) -> None:
 @transaction.atomic
 def stripe_customer_ensure(*, tenant: Tenant) -> str:
     """The tenant's Stripe customer id, creating the customer on first need."""
+    # The row stays locked during Stripe's answer: two first needs at once make one customer.
     account = _locked_account(tenant_id=tenant.pk)
     if account.stripe_customer_id:
         return account.stripe_customer_id

@@ -56,6 +56,7 @@ def billing_page(request):
         "upgrades": [] if subscribed else paid_plans(),
         "invoices": invoices,
         "invoices_error": invoices_error,
+        "checkout_done": request.GET.get("checkout") == "done",
     }
     return render(request, "billing/billing.html", context)
 
