@@ -57,6 +57,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -178,18 +179,19 @@ async def aclose_connection(tenant_id: int) -> None:
 _messages = MessageCounter()
 
 
-def try_count_message(tenant_id: int) -> bool:
-    """Count one message of the tenant this month; False (not counted) past the plan's limit."""
+def try_count_message(tenant_id: int, *, now: datetime | None = None) -> bool:
+    """Count one message of the tenant this month (the month of `now`, UTC); False (not counted)
+    past the plan's limit."""
     _background_ensure()
-    key = (tenant_id, month_of(timezone.now()))
+    key = (tenant_id, month_of(now or timezone.now()))
     if not _messages.knows(key):
         _messages.load(key)
     return _messages.try_count(key, plan_for(tenant_id).messages_per_month)
 
 
-async def atry_count_message(tenant_id: int) -> bool:
+async def atry_count_message(tenant_id: int, *, now: datetime | None = None) -> bool:
     _background_ensure()
-    key = (tenant_id, month_of(timezone.now()))
+    key = (tenant_id, month_of(now or timezone.now()))
     if not _messages.knows(key):
         await database_sync_to_async(_messages.load)(key)
     plan = await aplan_for(tenant_id)

@@ -4,7 +4,7 @@ The API and socket endpoints that call these are built elsewhere; these tests ca
 functions the way those endpoints do.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -119,6 +119,19 @@ def test_message_usage_survives_a_flush(tenant_a):
     assert flush_usage() == 1
     assert restarted.flush() == 1
     assert MonthlyUsage.objects.get(tenant=tenant_a, month=month).messages == 1001
+
+
+@pytest.mark.django_db
+def test_the_monthly_allowance_starts_again_each_month(tenant_a):
+    last_minute = datetime(2026, 11, 30, 23, 59, tzinfo=UTC)
+    for _ in range(FREE.messages_per_month):
+        assert try_count_message(tenant_a.pk, now=last_minute)
+    assert try_count_message(tenant_a.pk, now=last_minute) is False
+
+    assert try_count_message(tenant_a.pk, now=last_minute + timedelta(minutes=1)) is True
+    flush_usage()
+    by_month = dict(MonthlyUsage.objects.filter(tenant=tenant_a).values_list("month", "messages"))
+    assert by_month == {date(2026, 11, 1): 1000, date(2026, 12, 1): 1}
 
 
 @pytest.mark.django_db

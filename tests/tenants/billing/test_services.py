@@ -192,6 +192,12 @@ def test_a_failed_payment_downgrades_after_the_grace_period(deliver, stripe, ten
         "invoice.payment_failed", stripe.v1.invoices.retrieve(invoice.id).to_dict()
     )
     assert deliver(failed).status_code == 200
+    # The first invoice's payment, older than the failure, arrives late: the grace stays.
+    invoices = stripe.v1.invoices.list(params={"customer": customer_id}).data
+    (first_invoice,) = [other.id for other in invoices if other.id != invoice.id]
+    paid_before = latest_event(stripe, "invoice.payment_succeeded", first_invoice)
+    paid_before["created"] = failed["created"] - 60
+    deliver(paid_before)
 
     account = account_of(tenant_a)
     failed_at = datetime.fromtimestamp(failed["created"], tz=UTC)
@@ -270,3 +276,25 @@ def test_an_event_is_not_lost_while_stripe_is_unreachable(deliver, stripe, setti
     settings.STRIPE_API_BASE = reachable
     assert deliver(created).json()["outcome"] == "processed"  # Stripe's retry
     assert account_of(tenant_a).plan == "pro"
+
+
+def test_a_failure_reported_after_the_invoice_was_paid_starts_no_grace(deliver, stripe, tenant_a):
+    subscription_id = subscribed_tenant(deliver, stripe, tenant_a)
+    customer_id = account_of(tenant_a).stripe_customer_id
+    add_card(stripe, customer_id, number="4000000000000341")
+    stripe.v1.invoice_items.create(
+        params={"customer": customer_id, "amount": 2900, "currency": "usd"}
+    )
+    invoice = stripe.v1.invoices.create(
+        params={"customer": customer_id, "subscription": subscription_id}
+    )
+    stripe.v1.invoices.pay(invoice.id)
+    failed = built_event(
+        "invoice.payment_failed", stripe.v1.invoices.retrieve(invoice.id).to_dict()
+    )
+    add_card(stripe, customer_id)
+    stripe.v1.invoices.pay(invoice.id)  # paid before the failure's delivery arrives
+
+    deliver(failed)
+
+    assert account_of(tenant_a).payment_failed_at is None

@@ -75,6 +75,8 @@ def test_upgrading_opens_a_checkout_session_in_subscription_mode(owner, tenant_a
     assert checkout["client_reference_id"] == str(tenant_a.pk)
     assert checkout["success_url"].startswith("http://alpha.localhost/billing/")
     assert BillingAccount.objects.get(tenant=tenant_a).stripe_customer_id == "cus_standin"
+    back = owner.get("/billing/", {"checkout": "done"}).content.decode()
+    assert "Your new plan applies as soon as Stripe confirms the payment" in back
 
 
 def test_manage_opens_the_billing_portal_for_the_existing_customer(owner, tenant_a, standin):
