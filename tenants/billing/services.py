@@ -172,7 +172,11 @@ def _account_for_event(*, customer_id: str | None, tenant_hint: str | None):
         )
         if account is not None:
             return account
-    if tenant_hint and tenant_hint.isdigit() and Tenant.objects.filter(pk=tenant_hint).exists():
+    if (
+        isinstance(tenant_hint, str)
+        and tenant_hint.isdigit()
+        and Tenant.objects.filter(pk=tenant_hint).exists()
+    ):
         account = _locked_account(tenant_id=int(tenant_hint))
         if not account.stripe_customer_id and customer_id:
             account.stripe_customer_id = customer_id
