@@ -24,7 +24,8 @@ Monthly messages (ChatConsumer, API messages from agents or bots):
     current UTC month; False past the plan's monthly limit: answer an `error` frame `plan_limit`
     (or raise `PlanLimit` in HTTP) and do not store the message.
 
-Usage summary (dashboard billing page): `usage_summary(tenant)`.
+Usage summary (dashboard billing page): `usage_summary(tenant)` gives the plan and the usage
+    against each limit; the invoices come from `tenants.billing.selectors.tenant_invoices` (Stripe).
 
 How counting stays cheap, and what it costs in accuracy (counters in `counters.py`)
     Messages are counted in process memory under a lock: no database write and no network round
