@@ -125,11 +125,15 @@ def _tenant_rows_emptied_after_transactional_tests(request, django_db_blocker):
 def _process_caches_cleared():
     """Caches of this process hold rows that a test's rollback or flush removes without the
     signals that would invalidate them: start and end every test with them empty."""
+    from tenants.billing.limits import plan_cache_forget
     from tenants.site_directory import site_cache_clear
     from tenants.webhooks import subscriptions_cache_clear
 
-    site_cache_clear()
-    subscriptions_cache_clear()
+    def clear() -> None:
+        site_cache_clear()
+        subscriptions_cache_clear()
+        plan_cache_forget()
+
+    clear()
     yield
-    site_cache_clear()
-    subscriptions_cache_clear()
+    clear()

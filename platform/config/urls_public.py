@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from dashboard.views.signup import signup
 from tenants.api import site_api
+from tenants.billing.views import stripe_webhook
 from widget.api import widget_api
 
 urlpatterns: list = [
@@ -11,4 +12,5 @@ urlpatterns: list = [
     path("signup/", signup, name="signup"),
     path("api/widget/v1/", widget_api.urls),
     path("api/v1/", site_api.urls),
+    path("billing/stripe/webhook", stripe_webhook, name="stripe-webhook"),
 ]

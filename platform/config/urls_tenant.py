@@ -2,4 +2,7 @@
 
 from django.urls import include, path
 
-urlpatterns = [path("", include("dashboard.urls"))]
+urlpatterns = [
+    path("billing/", include("tenants.billing.urls")),
+    path("", include("dashboard.urls")),
+]

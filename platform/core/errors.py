@@ -127,3 +127,15 @@ class InternalError(ParleyError):
     http_status = 500
     close_code = 1011
     default_message = "Something went wrong on our side; it has been logged."
+
+
+class BillingNotConfigured(ParleyError):
+    code = "billing_not_configured"
+    http_status = 503
+    default_message = "Billing is not configured on this Parley installation."
+
+
+class PaymentProviderError(ParleyError):
+    code = "payment_provider_error"
+    http_status = 502
+    default_message = "The payment provider could not be reached; try again later."

@@ -26,6 +26,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[PLATFORM_HOST, f".{PLATFORM_H
 SHARED_APPS = [
     "django_tenants",
     "tenants",
+    "tenants.billing",
     "core",
     "daphne",
     "django.contrib.contenttypes",
@@ -188,6 +189,22 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# --- Billing: plans and Stripe (tenants/billing/) -------------------------------------------------
+# With no STRIPE_SECRET_KEY every tenant is on the free plan and the billing page says so.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+# Another Stripe API address (tests point it at localstripe); unset in production.
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+# The Stripe price (or legacy plan) id of each paid plan.
+STRIPE_PRICE_PRO = env("STRIPE_PRICE_PRO", default="")
+STRIPE_PRICE_BUSINESS = env("STRIPE_PRICE_BUSINESS", default="")
+# Days a paid plan stays after a failed payment before the free plan applies.
+BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
+# How long a process trusts its cached copy of a tenant's plan (other processes' changes).
+BILLING_PLAN_CACHE_SECONDS = env.float("BILLING_PLAN_CACHE_SECONDS", default=30)
+# How often a process writes its message counts to the database; 0 leaves it to the caller.
+BILLING_USAGE_FLUSH_SECONDS = env.float("BILLING_USAGE_FLUSH_SECONDS", default=10)
 
 # --- Demo tenant (development and tests) ----------------------------------------------------------
 DEMO_CUSTOMER_PAGE_URL = env("PARLEY_DEMO_CUSTOMER_PAGE_URL", default="http://127.0.0.1:8001")

