@@ -133,9 +133,14 @@ def parley_environment(redis_url: str, database_url: str) -> dict[str, str]:
         SECURE_SSL_REDIRECT="false",
         LOG_LEVEL="WARNING",
         PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
-        # The benchmark's members publish far faster than a person types: lift the per-visitor
-        # frame limits for this run only (the limits themselves are tested in the suite).
-        PARLEY_RATE_LIMIT_BENCH="1",
+        # The benchmark's members publish far faster than a person types: lift the per-socket
+        # and per-visitor frame limits for this run only (the limits are tested in the suite).
+        PARLEY_WS_FRAME_RATE="100000",
+        PARLEY_WS_FRAME_BURST="100000",
+        PARLEY_WS_VISITOR_FRAME_RATE="100000",
+        PARLEY_WS_VISITOR_FRAME_BURST="100000",
+        PARLEY_WS_ABUSE_RATE="100000",
+        PARLEY_WS_ABUSE_BURST="100000",
     )
 
 
