@@ -94,6 +94,7 @@ class Command(BaseCommand):
             f"  Platform (widget, APIs):  {demo['platform_url']}/",
             f"  Demo dashboard:           {demo['tenant_url']}/",
             f"  Demo customer page:       {demo['customer_page_url']}",
+            f"  Sign up a new tenant:     {demo['platform_url']}/signup/",
             f"  Dashboard login:          {demo['agent']['email']} / {demo['agent']['password']}",
             f"  Demo site key:            {demo['site_key']}",
             f"  Demo API key (new):       {demo['api_key']}",
