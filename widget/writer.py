@@ -14,6 +14,7 @@ import contextlib
 from collections import deque
 from dataclasses import dataclass
 
+from core import drain, metrics
 from core.errors import ParleyError
 from widget import services
 from widget.models import Message
@@ -36,6 +37,7 @@ class MessageWriter:
         self._queue: deque[_Queued] = deque()
         self._ready: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
+        self._writing = 0  # messages taken off the queue and not answered yet
 
     def _bind(self) -> None:
         loop = asyncio.get_running_loop()
@@ -63,11 +65,13 @@ class MessageWriter:
             while self._queue:
                 count = min(len(self._queue), MAX_BATCH)
                 batch = [self._queue.popleft() for _ in range(count)]
+                self._writing = count
                 by_tenant: dict[tuple[str, int], list[_Queued]] = {}
                 for queued in batch:
                     by_tenant.setdefault((queued.schema_name, queued.tenant_id), []).append(queued)
                 for (schema_name, tenant_id), queued in by_tenant.items():
                     await self._write(schema_name, tenant_id, queued)
+                self._writing = 0
 
     async def _write(self, schema_name: str, tenant_id: int, queued: list[_Queued]) -> None:
         try:
@@ -88,6 +92,7 @@ class MessageWriter:
                 queued[0].answer.set_exception(error)
             return
         except Exception as error:
+            metrics.backend_error(error)
             for item in queued:
                 if not item.answer.done():
                     item.answer.set_exception(error)
@@ -95,6 +100,11 @@ class MessageWriter:
         for item, answer in zip(queued, answers, strict=True):
             if not item.answer.done():
                 item.answer.set_result(answer)
+
+    async def drain(self, close_code: int) -> None:
+        """core.drain: store everything queued so far (its sockets get their `ack`)."""
+        while self._task is not None and not self._task.done() and (self._queue or self._writing):
+            await asyncio.sleep(0.01)
 
     async def aclose(self) -> None:
         if self._task is not None:
@@ -106,3 +116,4 @@ class MessageWriter:
 
 
 writer = MessageWriter()
+drain.register(writer, stage=drain.WRITES)

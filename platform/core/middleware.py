@@ -4,6 +4,8 @@ Load balancers, orchestrators and Prometheus call /healthz, /readyz and /metrics
 an internal host name, which django-tenants would not resolve to a tenant.
 """
 
+import structlog
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
 from core import metrics
@@ -26,3 +28,18 @@ class OperationsMiddleware:
             body, content_type = metrics.render()
             return HttpResponse(body, content_type=content_type)
         return self.get_response(request)
+
+
+class TenantLogContextMiddleware:
+    """After tenant resolution: every log line of a request on a tenant host names the tenant
+    (the request id is bound by core.access_log)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        tenant = getattr(request, "tenant", None)
+        if tenant is None or tenant.schema_name == settings.PUBLIC_SCHEMA_NAME:
+            return self.get_response(request)
+        with structlog.contextvars.bound_contextvars(tenant_id=tenant.id):
+            return self.get_response(request)

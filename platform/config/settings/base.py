@@ -58,6 +58,7 @@ MIDDLEWARE = [
     # Health probes and metrics answer before tenant resolution: probes call them by IP address.
     "core.middleware.OperationsMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
+    "core.middleware.TenantLogContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
