@@ -37,7 +37,9 @@ class MessageWriter:
         self._queue: deque[_Queued] = deque()
         self._ready: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
-        self._writing = 0  # messages taken off the queue and not answered yet
+        # Messages queued and answered since the start: a drain waits for those queued before it.
+        self._queued_total = 0
+        self._answered_total = 0
 
     def _bind(self) -> None:
         loop = asyncio.get_running_loop()
@@ -45,6 +47,7 @@ class MessageWriter:
             return
         self._loop = loop
         self._queue.clear()
+        self._queued_total = self._answered_total = 0
         self._ready = asyncio.Event()
         self._task = loop.create_task(self._write_forever(), name="message-writer")
 
@@ -55,6 +58,7 @@ class MessageWriter:
         self._bind()
         answer = self._loop.create_future()
         self._queue.append(_Queued(schema_name, tenant_id, post, answer))
+        self._queued_total += 1
         self._ready.set()
         return await answer
 
@@ -65,13 +69,12 @@ class MessageWriter:
             while self._queue:
                 count = min(len(self._queue), MAX_BATCH)
                 batch = [self._queue.popleft() for _ in range(count)]
-                self._writing = count
                 by_tenant: dict[tuple[str, int], list[_Queued]] = {}
                 for queued in batch:
                     by_tenant.setdefault((queued.schema_name, queued.tenant_id), []).append(queued)
                 for (schema_name, tenant_id), queued in by_tenant.items():
                     await self._write(schema_name, tenant_id, queued)
-                self._writing = 0
+                self._answered_total += count
 
     async def _write(self, schema_name: str, tenant_id: int, queued: list[_Queued]) -> None:
         try:
@@ -102,8 +105,10 @@ class MessageWriter:
                 item.answer.set_result(answer)
 
     async def drain(self, close_code: int) -> None:
-        """core.drain: store everything queued so far (its sockets get their `ack`)."""
-        while self._task is not None and not self._task.done() and (self._queue or self._writing):
+        """core.drain: store what is queued now (its sockets get their `ack`); messages that
+        keep arriving do not hold the drain: their clients resend them to another worker."""
+        target = self._queued_total
+        while self._answered_total < target and self._task is not None and not self._task.done():
             await asyncio.sleep(0.01)
 
     async def aclose(self) -> None:

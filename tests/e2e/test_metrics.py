@@ -6,10 +6,10 @@ import asyncio
 import httpx
 import pytest
 import websockets
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.clients import ChatMember
 from tests.support.factories import make_site, make_visitor
+from tests.support.metrics import scrape, value
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -21,20 +21,6 @@ SERIES = [
     "parley_fanout_seconds",
     "parley_backend_errors_total",
 ]
-
-
-def scrape(url: str) -> dict[tuple[str, tuple], float]:
-    """Every sample of /metrics by (name, sorted labels)."""
-    text = httpx.get(f"{url}/metrics", timeout=5).text
-    samples = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    return samples
-
-
-def value(samples: dict, name: str, **labels) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
 def test_metrics_expose_the_series_and_move_with_traffic(tenant_a, parley):
