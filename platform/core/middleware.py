@@ -11,6 +11,8 @@ from django.http import HttpResponse, JsonResponse
 from core import metrics
 from core.health import failing_checks
 
+TENANT_SCOPE_KEY = "parley.tenant_id"
+
 
 class OperationsMiddleware:
     def __init__(self, get_response):
@@ -31,8 +33,9 @@ class OperationsMiddleware:
 
 
 class TenantLogContextMiddleware:
-    """After tenant resolution: every log line of a request on a tenant host names the tenant
-    (the request id is bound by core.access_log)."""
+    """After tenant resolution: every log line of a request on a tenant host names the tenant,
+    its access-log line included (core.access_log reads it from the ASGI scope, which outlives
+    this thread's context; the request id is bound there)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -41,5 +44,8 @@ class TenantLogContextMiddleware:
         tenant = getattr(request, "tenant", None)
         if tenant is None or tenant.schema_name == settings.PUBLIC_SCHEMA_NAME:
             return self.get_response(request)
+        scope = getattr(request, "scope", None)
+        if scope is not None:
+            scope[TENANT_SCOPE_KEY] = tenant.id
         with structlog.contextvars.bound_contextvars(tenant_id=tenant.id):
             return self.get_response(request)
