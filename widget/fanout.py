@@ -30,6 +30,7 @@ import redis.asyncio as aredis
 from django.conf import settings
 
 from core import drain, metrics
+from core.redis_config import parse_redis_url
 
 log = logging.getLogger(__name__)
 
@@ -142,13 +143,11 @@ class RedisTransport:
         self._tasks: list[asyncio.Task] = []
 
     def start(self) -> None:
-        pool = aredis.BlockingConnectionPool.from_url(
-            self.url,
+        self._client = parse_redis_url(self.url).async_client(
             max_connections=settings.PARLEY_REDIS_MAX_CONNECTIONS,
             timeout=5,
             socket_connect_timeout=5,
         )
-        self._client = aredis.Redis(connection_pool=pool)
         self._outbox_ready = asyncio.Event()
         self._subscription_lock = asyncio.Lock()
         self._tasks = [
@@ -171,10 +170,9 @@ class RedisTransport:
 
     def redis_sync(self) -> redis.Redis:
         if self._sync_client is None:
-            pool = redis.BlockingConnectionPool.from_url(
-                self.url, max_connections=32, timeout=5, socket_timeout=5
+            self._sync_client = parse_redis_url(self.url).sync_client(
+                max_connections=32, timeout=5, socket_timeout=5
             )
-            self._sync_client = redis.Redis(connection_pool=pool)
         return self._sync_client
 
     async def subscribe(self, group: str) -> None:
