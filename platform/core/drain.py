@@ -19,6 +19,9 @@ from typing import Protocol
 SERVICE_RESTART = 1012
 WRITES = 0
 SOCKETS = 1
+# Even past the deadline (a stuck database), every stage still gets this long: the sockets must
+# be closed with 1012 whatever the writes do.
+MIN_STAGE_SECONDS = 1.0
 logger = logging.getLogger(__name__)
 
 
@@ -42,7 +45,7 @@ def is_draining() -> bool:
 
 
 async def _run(members: list[Drainable], deadline: float) -> None:
-    timeout = max(0.0, deadline - asyncio.get_running_loop().time())
+    timeout = max(MIN_STAGE_SECONDS, deadline - asyncio.get_running_loop().time())
     tasks = [asyncio.ensure_future(member.drain(SERVICE_RESTART)) for member in members]
     done, pending = await asyncio.wait(tasks, timeout=timeout)
     for task in done:
