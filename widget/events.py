@@ -82,7 +82,11 @@ def conversation_payload(conversation) -> dict:
 
 def _send(group: str, frame: dict, *, exclude: str = "", message_id: int = 0) -> None:
     text = orjson.dumps(frame).decode()
-    hub.publish(Envelope(group, FRAME, text, exclude=exclude, message_id=message_id))
+    hub.publish(
+        Envelope(
+            group, FRAME, text, exclude=exclude, message_id=message_id, frame_type=frame["type"]
+        )
+    )
 
 
 def _to_room_and_agents(

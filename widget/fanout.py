@@ -18,16 +18,19 @@ delivery itself always runs on the event loop, in publish order, by one worker t
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
-import sys
+import time
 import uuid
 from collections import defaultdict, deque
-from dataclasses import dataclass
 from typing import Protocol
 
 import redis
 import redis.asyncio as aredis
 from django.conf import settings
+
+from core import drain, metrics
+from core.redis_config import parse_redis_url
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +47,13 @@ class Member(Protocol):
 
     member_id: str
 
-    async def push(self, text: str, message_id: int) -> None:
+    async def push(self, text: str, message_id: int, frame_type: str) -> None:
         """Write a serialized frame to the socket (must not wait on the network)."""
 
     async def close_from_server(self, code: int) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Envelope:
     """One group message: a serialized frame for every member, or an order to close them."""
 
@@ -59,17 +62,35 @@ class Envelope:
     body: str
     exclude: str = ""  # a member id that does not receive it ("to the other members")
     message_id: int = 0  # the stored message it carries, if any (deduplication on resume)
+    frame_type: str = ""  # the frame's `type` (metrics)
+    # When it was published (wall clock, so comparable across processes): parley_fanout_seconds.
+    published_at: float = dataclasses.field(default_factory=time.time)
 
     def encode(self, origin: str) -> bytes:
         header = b"|".join(
-            [origin.encode(), self.kind, self.exclude.encode(), str(self.message_id).encode()]
+            [
+                origin.encode(),
+                self.kind,
+                self.exclude.encode(),
+                str(self.message_id).encode(),
+                self.frame_type.encode(),
+                repr(self.published_at).encode(),
+            ]
         )
         return header + b"|" + self.body.encode()
 
     @classmethod
     def decode(cls, group: str, data: bytes) -> tuple[str, "Envelope"]:
-        origin, kind, exclude, message_id, body = data.split(b"|", 4)
-        envelope = cls(group, kind, body.decode(), exclude.decode(), int(message_id))
+        origin, kind, exclude, message_id, frame_type, published_at, body = data.split(b"|", 6)
+        envelope = cls(
+            group,
+            kind,
+            body.decode(),
+            exclude.decode(),
+            int(message_id),
+            frame_type.decode(),
+            float(published_at),
+        )
         return origin.decode(), envelope
 
 
@@ -122,13 +143,11 @@ class RedisTransport:
         self._tasks: list[asyncio.Task] = []
 
     def start(self) -> None:
-        pool = aredis.BlockingConnectionPool.from_url(
-            self.url,
+        self._client = parse_redis_url(self.url).async_client(
             max_connections=settings.PARLEY_REDIS_MAX_CONNECTIONS,
             timeout=5,
             socket_connect_timeout=5,
         )
-        self._client = aredis.Redis(connection_pool=pool)
         self._outbox_ready = asyncio.Event()
         self._subscription_lock = asyncio.Lock()
         self._tasks = [
@@ -151,10 +170,9 @@ class RedisTransport:
 
     def redis_sync(self) -> redis.Redis:
         if self._sync_client is None:
-            pool = redis.BlockingConnectionPool.from_url(
-                self.url, max_connections=32, timeout=5, socket_timeout=5
+            self._sync_client = parse_redis_url(self.url).sync_client(
+                max_connections=32, timeout=5, socket_timeout=5
             )
-            self._sync_client = redis.Redis(connection_pool=pool)
         return self._sync_client
 
     async def subscribe(self, group: str) -> None:
@@ -195,6 +213,7 @@ class RedisTransport:
                     await pipe.execute()
                 return
             except (redis.RedisError, OSError) as error:
+                metrics.BACKEND_ERRORS.labels("redis").inc()
                 log.warning("fan-out publish failed (attempt %d): %s", attempt + 1, error)
                 await asyncio.sleep(0.1 * 2**attempt)
         log.error(
@@ -221,6 +240,7 @@ class RedisTransport:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                metrics.BACKEND_ERRORS.labels("redis").inc()
                 log.exception("fan-out: lost the Redis subscription")
             finally:
                 self._pubsub = None
@@ -268,25 +288,15 @@ class Hub:
         self._pending_ready = asyncio.Event()
         self._worker = loop.create_task(self._deliver_forever(), name="fanout-deliver")
         self.transport.start()
-        self._drain_on_shutdown()
 
-    def _drain_on_shutdown(self) -> None:
-        """Under daphne, close this worker's sockets with 1012 when it is asked to stop
-        (SIGTERM, a deploy), so their clients reconnect at once to another worker."""
-        reactor = sys.modules.get("twisted.internet.reactor")
-        if reactor is None or not getattr(reactor, "running", False):
+    async def drain(self, close_code: int) -> None:
+        """core.drain, when the worker stops (SIGTERM, a deploy): close this worker's sockets
+        with 1012 so their clients reconnect at once to another worker."""
+        if self._loop is None:
             return
-        from twisted.internet import defer
-
-        async def close_and_flush() -> None:
-            await self.close_all(1012)
-            # Let the close frames reach the network before the reactor stops.
-            await asyncio.sleep(DRAIN_FLUSH_SECONDS)
-
-        def drain():
-            return defer.Deferred.fromFuture(asyncio.ensure_future(close_and_flush()))
-
-        reactor.addSystemEventTrigger("before", "shutdown", drain)
+        await self.close_all(close_code)
+        # Let the close frames reach the network before the reactor stops.
+        await asyncio.sleep(DRAIN_FLUSH_SECONDS)
 
     async def join(self, group: str, member: Member) -> None:
         self._bind()
@@ -341,12 +351,14 @@ class Hub:
                 await self._deliver(self._pending.popleft())
 
     async def _deliver(self, envelope: Envelope) -> None:
+        if envelope.kind == FRAME:
+            metrics.FANOUT_SECONDS.observe(max(0.0, time.time() - envelope.published_at))
         for member in tuple(self._groups.get(envelope.group, ())):
             if member.member_id == envelope.exclude:
                 continue
             try:
                 if envelope.kind == FRAME:
-                    await member.push(envelope.body, envelope.message_id)
+                    await member.push(envelope.body, envelope.message_id, envelope.frame_type)
                 else:
                     await member.close_from_server(int(envelope.body))
             except Exception:
@@ -377,3 +389,4 @@ class Hub:
 
 
 hub = Hub()
+drain.register(hub, stage=drain.SOCKETS)

@@ -26,6 +26,8 @@ from django.contrib.auth import get_user
 from django.http import HttpRequest
 from django_tenants.utils import schema_context
 
+from core import metrics
+from core.drain import is_draining
 from core.errors import UnknownSiteKey
 from tenants.models import Domain
 from tenants.origins import origin_allowed
@@ -57,7 +59,18 @@ class Denier(WebsocketDenier):
     channel_layer_alias = NO_CHANNEL_LAYER
 
 
-deny = Denier.as_asgi()
+_deny = Denier.as_asgi()
+
+
+async def deny(reason: str, scope, receive, send):
+    """Refuse the handshake (HTTP 403), counted by `reason` (parley_handshakes_refused_total)."""
+    metrics.HANDSHAKES_REFUSED.labels(reason).inc()
+    log.debug("handshake refused: %s", reason)
+    return await _deny(scope, receive, send)
+
+
+async def deny_unknown_path(scope, receive, send):
+    return await deny("unknown_path", scope, receive, send)
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -74,14 +87,16 @@ class ChatHandshake:
         self.app = app
 
     async def __call__(self, scope, receive, send):
+        if is_draining():
+            return await deny("draining", scope, receive, send)
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         site_key = query.get("site_key", [None])[0]
         try:
             site = await asite_for_key(site_key)
         except UnknownSiteKey:
-            return await deny(scope, receive, send)
+            return await deny("unknown_site_key", scope, receive, send)
         if not origin_allowed(_header(scope, b"origin"), list(site.allowed_origins)):
-            return await deny(scope, receive, send)
+            return await deny("origin_not_allowed", scope, receive, send)
         tenant = TenantRef(id=site.tenant_id, schema_name=site.schema_name)
         return await self.app(scope | {"site": site, "tenant": tenant}, receive, send)
 
@@ -146,13 +161,19 @@ class AgentHandshake:
         self.app = app
 
     async def __call__(self, scope, receive, send):
+        if is_draining():
+            return await deny("draining", scope, receive, send)
         host = (_header(scope, b"host") or "").lower()
         hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
         tenant = await tenant_for_host(hostname) if hostname else None
+        if tenant is None:
+            return await deny("unknown_host", scope, receive, send)
+        if not _same_origin(_header(scope, b"origin"), host):
+            return await deny("origin_not_allowed", scope, receive, send)
         session_key = _session_key(scope)
-        if tenant is None or not session_key or not _same_origin(_header(scope, b"origin"), host):
-            return await deny(scope, receive, send)
+        if not session_key:
+            return await deny("no_session", scope, receive, send)
         agent = await database_sync_to_async(_session_agent)(tenant.schema_name, session_key)
         if agent is None:
-            return await deny(scope, receive, send)
+            return await deny("not_signed_in", scope, receive, send)
         return await self.app(scope | {"tenant": tenant, "agent": agent}, receive, send)

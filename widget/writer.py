@@ -14,6 +14,7 @@ import contextlib
 from collections import deque
 from dataclasses import dataclass
 
+from core import drain, metrics
 from core.errors import ParleyError
 from widget import services
 from widget.models import Message
@@ -36,6 +37,9 @@ class MessageWriter:
         self._queue: deque[_Queued] = deque()
         self._ready: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
+        # Messages queued and answered since the start: a drain waits for those queued before it.
+        self._queued_total = 0
+        self._answered_total = 0
 
     def _bind(self) -> None:
         loop = asyncio.get_running_loop()
@@ -43,6 +47,7 @@ class MessageWriter:
             return
         self._loop = loop
         self._queue.clear()
+        self._queued_total = self._answered_total = 0
         self._ready = asyncio.Event()
         self._task = loop.create_task(self._write_forever(), name="message-writer")
 
@@ -53,6 +58,7 @@ class MessageWriter:
         self._bind()
         answer = self._loop.create_future()
         self._queue.append(_Queued(schema_name, tenant_id, post, answer))
+        self._queued_total += 1
         self._ready.set()
         return await answer
 
@@ -68,6 +74,7 @@ class MessageWriter:
                     by_tenant.setdefault((queued.schema_name, queued.tenant_id), []).append(queued)
                 for (schema_name, tenant_id), queued in by_tenant.items():
                     await self._write(schema_name, tenant_id, queued)
+                self._answered_total += count
 
     async def _write(self, schema_name: str, tenant_id: int, queued: list[_Queued]) -> None:
         try:
@@ -88,6 +95,7 @@ class MessageWriter:
                 queued[0].answer.set_exception(error)
             return
         except Exception as error:
+            metrics.backend_error(error)
             for item in queued:
                 if not item.answer.done():
                     item.answer.set_exception(error)
@@ -95,6 +103,13 @@ class MessageWriter:
         for item, answer in zip(queued, answers, strict=True):
             if not item.answer.done():
                 item.answer.set_result(answer)
+
+    async def drain(self, close_code: int) -> None:
+        """core.drain: store what is queued now (its sockets get their `ack`); messages that
+        keep arriving do not hold the drain: their clients resend them to another worker."""
+        target = self._queued_total
+        while self._answered_total < target and self._task is not None and not self._task.done():
+            await asyncio.sleep(0.01)
 
     async def aclose(self) -> None:
         if self._task is not None:
@@ -106,3 +121,4 @@ class MessageWriter:
 
 
 writer = MessageWriter()
+drain.register(writer, stage=drain.WRITES)

@@ -13,6 +13,7 @@ import uuid
 import structlog
 
 from core import metrics
+from core.middleware import TENANT_SCOPE_KEY
 
 log = structlog.get_logger("parley.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -50,6 +51,7 @@ class AccessLogMiddleware:
                 if scope["path"] not in ("/healthz", "/readyz", "/metrics"):
                     log.info(
                         "http_request",
+                        tenant_id=scope.get(TENANT_SCOPE_KEY),
                         method=scope["method"],
                         path=scope["path"],
                         host=_header(scope, b"host"),

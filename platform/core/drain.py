@@ -1,18 +1,27 @@
 """Graceful shutdown of a worker: stop taking sockets, hand the open ones to other workers.
 
-On SIGTERM (core/serve.py) the worker enters the draining state: /readyz answers 503 so the load
-balancer stops sending new connections, new handshakes are refused, and every registered socket
-is asked to drain: finish what it is writing, then close with 1012 ("service restart"), on which
-widgets reconnect at once to another worker and resume with `since`. Nothing acknowledged is
-lost because an `ack` is sent only after the message is stored.
+On SIGTERM (core/serve.py, the one shutdown path) the worker stops listening and enters the
+draining state: /readyz answers 503 so the load balancer stops sending new connections, new
+handshakes are refused, and the registered drainables run in stage order:
+
+1. `WRITES`: the message writer stores what it has queued, so every message a client sent
+   before the close is committed and acknowledged (`ack` means stored);
+2. `SOCKETS`: the fan-out hub closes every socket with 1012 ("service restart"), on which
+   widgets reconnect at once to another worker and resume with `since`;
+3. `WRITES` again (`after`): a message that raced the close is committed; its client did not see
+   the `ack` and resends it with the same `client_id`, which is stored once.
 """
 
 import asyncio
 import logging
-import weakref
 from typing import Protocol
 
 SERVICE_RESTART = 1012
+WRITES = 0
+SOCKETS = 1
+# Even past the deadline (a stuck database), every stage still gets this long: the sockets must
+# be closed with 1012 whatever the writes do.
+MIN_STAGE_SECONDS = 1.0
 logger = logging.getLogger(__name__)
 
 
@@ -20,36 +29,41 @@ class Drainable(Protocol):
     async def drain(self, close_code: int) -> None: ...
 
 
-_members: "weakref.WeakSet[Drainable]" = weakref.WeakSet()
+_stages: dict[int, list[Drainable]] = {}
 _draining = False
 
 
-def register(member: Drainable) -> None:
-    _members.add(member)
-
-
-def unregister(member: Drainable) -> None:
-    _members.discard(member)
+def register(member: Drainable, *, stage: int) -> None:
+    """Register a process-wide drainable (the writer, the hub); idempotent."""
+    members = _stages.setdefault(stage, [])
+    if member not in members:
+        members.append(member)
 
 
 def is_draining() -> bool:
     return _draining
 
 
-async def drain_all(*, timeout: float) -> int:
-    """Enter the draining state and close every registered socket; returns how many were open."""
+async def _run(members: list[Drainable], deadline: float) -> None:
+    timeout = max(MIN_STAGE_SECONDS, deadline - asyncio.get_running_loop().time())
+    tasks = [asyncio.ensure_future(member.drain(SERVICE_RESTART)) for member in members]
+    done, pending = await asyncio.wait(tasks, timeout=timeout)
+    for task in done:
+        if task.exception() is not None:
+            logger.warning("draining failed: %r", task.exception())
+    for task in pending:
+        task.cancel()
+    if pending:
+        logger.warning("%d drainables did not finish within the drain time", len(pending))
+
+
+async def drain_all(*, timeout: float) -> None:
+    """Enter the draining state and run every stage, all within `timeout` seconds."""
     global _draining
     _draining = True
-    members = list(_members)
-    logger.info("draining %d sockets", len(members))
-    if members:
-        done, pending = await asyncio.wait(
-            [asyncio.ensure_future(member.drain(SERVICE_RESTART)) for member in members],
-            timeout=timeout,
-        )
-        for task in done:
-            if task.exception() is not None:
-                logger.warning("a socket failed to drain: %r", task.exception())
-        if pending:
-            logger.warning("%d sockets did not drain within %.0f s", len(pending), timeout)
-    return len(members)
+    deadline = asyncio.get_running_loop().time() + timeout
+    order = sorted(_stages)
+    for stage in order:
+        await _run(_stages[stage], deadline)
+    if WRITES in _stages and order[-1] != WRITES:
+        await _run(_stages[WRITES], deadline)

@@ -7,6 +7,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection
 
+from core import metrics
 from core.drain import is_draining
 
 
@@ -30,6 +31,7 @@ def check_channel_layer() -> None:
 
 
 CHECKS = {"database": check_database, "channel_layer": check_channel_layer}
+BACKENDS = {"database": "database", "channel_layer": "redis"}
 
 
 def failing_checks() -> dict[str, str]:
@@ -42,6 +44,7 @@ def failing_checks() -> dict[str, str]:
             check()
         except Exception as error:  # any failure means "not ready"
             failures[name] = f"{type(error).__name__}: {error}".strip()[:300]
+            metrics.BACKEND_ERRORS.labels(BACKENDS[name]).inc()
     if "database" in failures:
         connection.close()  # a broken connection must not be reused once the database is back
     return failures

@@ -3,9 +3,10 @@
     PYTHONPATH=.:platform python -m core.serve [daphne options] config.asgi:application
 
 Plain daphne stops at once on SIGTERM and cancels every open socket (clients see 1006 and wait
-for their backoff). Here the signal first stops the listening ports, drains the open sockets with
-close code 1012 (core/drain.py) within PARLEY_DRAIN_SECONDS, and only then stops the reactor.
-A second signal stops at once.
+for their backoff). Here the signal first stops the listening ports, then drains (core/drain.py:
+/readyz 503, queued messages stored and acknowledged, every socket closed with 1012) within
+PARLEY_DRAIN_SECONDS, and only then stops the reactor. A second signal stops at once. This is the
+only shutdown path that drains: plain `daphne` (and the tests' in-process servers) do not.
 """
 
 import asyncio
@@ -54,8 +55,8 @@ class DrainingServer(Server):
         for port in self.ports:
             port.stopListening()
         try:
-            drained = await drain_all(timeout=DRAIN_SECONDS)
-            logger.info("drained %d sockets; stopping", drained)
+            await drain_all(timeout=DRAIN_SECONDS)
+            logger.info("drained; stopping")
         finally:
             reactor.stop()
 

@@ -15,10 +15,9 @@ import uuid
 import weakref
 from datetime import UTC, date, datetime
 
-import redis
-import redis.asyncio
 from django.db import IntegrityError, connection, transaction
 
+from core.redis_config import parse_redis_url
 from tenants.billing.models import MonthlyUsage
 
 logger = logging.getLogger(__name__)
@@ -100,8 +99,8 @@ class RedisConnectionCounter:
 
     def __init__(self, url: str, *, worker_id: str | None = None) -> None:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._url = url
-        self._client = redis.Redis.from_url(url)
+        self._target = parse_redis_url(url)
+        self._client = self._target.sync_client()
         self._open = self._client.register_script(_OPEN_SCRIPT)
         self._close = self._client.register_script(_CLOSE_SCRIPT)
         # redis-py's asyncio connections belong to the event loop that opened them.
@@ -117,7 +116,7 @@ class RedisConnectionCounter:
         loop = asyncio.get_running_loop()
         scripts = self._async_clients.get(loop)
         if scripts is None:
-            client = redis.asyncio.Redis.from_url(self._url)
+            client = self._target.async_client()
             scripts = (
                 client.register_script(_OPEN_SCRIPT),
                 client.register_script(_CLOSE_SCRIPT),

@@ -49,6 +49,17 @@ def test_compose_runs_postgres_redis_migrations_two_workers_and_nginx():
     assert "migrate_schemas" in services["migrate"]["command"]
 
 
+def test_compose_runs_the_webhooks_worker_and_the_daily_grace_check():
+    services = compose()["services"]
+    assert services["webhooks"]["command"] == ["python", "manage.py", "webhooks_worker"]
+    assert "manage.py billing_expire_grace" in " ".join(services["billing-grace"]["command"])
+    for name in ("webhooks", "billing-grace"):
+        assert set(REQUIRED) <= set(services[name]["environment"]), name
+        assert services[name]["depends_on"]["migrate"]["condition"] == (
+            "service_completed_successfully"
+        )
+
+
 def k8s_documents() -> list[dict]:
     documents = []
     for path in sorted((INFRA / "k8s").glob("*.yaml")):
@@ -60,7 +71,11 @@ def test_kubernetes_workers_have_readiness_a_drain_and_a_disruption_budget():
     by_kind = {}
     for document in k8s_documents():
         by_kind.setdefault(document["kind"], []).append(document)
-    deployment = by_kind["Deployment"][0]
+    (deployment,) = [
+        document
+        for document in by_kind["Deployment"]
+        if document["metadata"]["labels"]["app.kubernetes.io/component"] == "worker"
+    ]
     pod = deployment["spec"]["template"]["spec"]
     container = pod["containers"][0]
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
@@ -81,6 +96,25 @@ def test_kubernetes_environment_provides_every_required_setting():
         if document["kind"] == "Secret":
             provided |= set(document["stringData"])
     assert set(REQUIRED) <= provided
+
+
+def test_kubernetes_runs_the_webhooks_worker_and_a_daily_grace_check():
+    documents = k8s_documents()
+    commands = {}
+    for document in documents:
+        if document["kind"] == "Deployment":
+            pod = document["spec"]["template"]["spec"]
+        elif document["kind"] == "CronJob":
+            assert document["spec"]["schedule"].count(" ") == 4  # daily, cron syntax
+            pod = document["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        else:
+            continue
+        (container,) = pod["containers"]
+        refs = {next(iter(source.values()))["name"] for source in container["envFrom"]}
+        assert refs == {"parley-config", "parley-secrets"}, document["metadata"]["name"]
+        commands[document["kind"], " ".join(container.get("command", []))] = document
+    assert ("Deployment", "python manage.py webhooks_worker") in commands
+    assert ("CronJob", "python manage.py billing_expire_grace") in commands
 
 
 @pytest.mark.parametrize("setting", REQUIRED)

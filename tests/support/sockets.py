@@ -84,7 +84,7 @@ class Listener:
         self.member_id = name
         self.frames: list[dict] = []
 
-    async def push(self, text: str, message_id: int) -> None:
+    async def push(self, text: str, message_id: int, frame_type: str) -> None:
         self.frames.append(orjson.loads(text))
 
     async def close_from_server(self, code: int) -> None:

@@ -38,6 +38,7 @@ def _close(*, tenant_id: int, room: str, site_id: int | None) -> None:
 
 
 class AgentConsumer(SocketConsumer):
+    kind = "agent"
     frame_types = {
         "message": (frames.AgentMessageFrame, "on_message"),
         "typing": (frames.AgentTypingFrame, "on_typing"),

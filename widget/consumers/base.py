@@ -11,11 +11,13 @@ import uuid
 from dataclasses import dataclass
 
 import orjson
+import structlog
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from pydantic import ValidationError
 
+from core import metrics
 from core.errors import BadRequest, ParleyError, RateLimited, UnknownType
 from widget import frames
 from widget.fanout import hub
@@ -87,8 +89,14 @@ def _unsent_bytes(protocol) -> int:
 
 class SocketConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = NO_CHANNEL_LAYER
+    kind = "socket"  # the `kind` label of the metrics: chat or agent
     # frame type -> (its model in widget.frames, the handler method's name)
     frame_types: dict[str, tuple[type[frames.ClientFrame], str]] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.frames_in = metrics.Children(metrics.FRAMES_IN, cls.kind)
+        cls.frames_out = metrics.Children(metrics.FRAMES_OUT, cls.kind)
 
     async def dispatch(self, message):
         # Channels' dispatch first hops to the database thread to close old connections, for
@@ -102,13 +110,15 @@ class SocketConsumer(AsyncWebsocketConsumer):
 
     async def websocket_connect(self, message):
         self.member_id = uuid.uuid4().hex
+        self.open_gauge = metrics.SOCKETS_OPEN.labels(str(self.scope["tenant"].id), self.kind)
+        self.open_gauge.inc()
         self.limits = SocketLimits.current()
         self.loop = asyncio.get_running_loop()
         self.connected_at = self.last_frame_at = self.loop.time()
         self.closing = False
         self.cleaned_up = False
         self.joined: list[str] = []
-        self.backlog: list[tuple[str, int]] | None = None
+        self.backlog: list[tuple[str, int, str]] | None = None
         self.watermark = 0
         self.frame_bucket = TokenBucket(rate=self.limits.frame_rate, burst=self.limits.frame_burst)
         self.abuse_bucket = TokenBucket(rate=self.limits.abuse_rate, burst=self.limits.abuse_burst)
@@ -116,6 +126,9 @@ class SocketConsumer(AsyncWebsocketConsumer):
         self.watchdog: asyncio.Task | None = None
         self.daphne = _daphne_protocol(self.base_send)
         await self.accept()
+        structlog.contextvars.bind_contextvars(
+            tenant_id=self.scope["tenant"].id, connection_id=self.member_id
+        )
         try:
             await self.on_connect()
         except SocketClose as close:
@@ -143,6 +156,7 @@ class SocketConsumer(AsyncWebsocketConsumer):
         if getattr(self, "cleaned_up", True):
             return
         self.cleaned_up = True
+        self.open_gauge.dec()
         if self.watchdog is not None and self.watchdog is not asyncio.current_task():
             self.watchdog.cancel()
         for group in self.joined:
@@ -208,7 +222,8 @@ class SocketConsumer(AsyncWebsocketConsumer):
         except SocketClose as close:
             log.info("closing socket %s: %s", self.member_id, close)
             await self.close_with(close.code)
-        except Exception:
+        except Exception as error:
+            metrics.backend_error(error)
             log.exception("socket frame failed")
             await self.close_with(1011)
 
@@ -219,8 +234,10 @@ class SocketConsumer(AsyncWebsocketConsumer):
             raise BadRequest("A frame needs a string `type`.")
         entry = self.frame_types.get(frame_type)
         if entry is None:
+            self.frames_in["unknown"].inc()
             raise UnknownType(f"Unknown frame type {frame_type[:40]!r}.")
         model, method = entry
+        self.frames_in[frame_type].inc()
         try:
             frame = model.model_validate(payload)
         except ValidationError as error:
@@ -246,16 +263,18 @@ class SocketConsumer(AsyncWebsocketConsumer):
     # --- frames out -------------------------------------------------------------------------
 
     async def send_frame(self, frame: dict) -> None:
+        self.frames_out[frame["type"]].inc()
         await self.send(text_data=orjson.dumps(frame).decode())
 
-    async def push(self, text: str, message_id: int) -> None:
+    async def push(self, text: str, message_id: int, frame_type: str) -> None:
         """A fanned-out frame for this socket (widget.fanout.Member)."""
         if self.backlog is not None:
             # Joined, but `ready` is not sent yet: keep the order ready -> live frames.
-            self.backlog.append((text, message_id))
+            self.backlog.append((text, message_id, frame_type))
             return
         if message_id and message_id <= self.watermark:
             return  # already sent in `ready`
+        self.frames_out[frame_type].inc()
         await self.base_send({"type": "websocket.send", "text": text})
         if self.daphne is not None and _unsent_bytes(self.daphne) > self.limits.send_buffer_limit:
             # The client reads slower than its room talks. Rather than buffer without bound (or
@@ -267,8 +286,8 @@ class SocketConsumer(AsyncWebsocketConsumer):
 
     async def flush_backlog(self) -> None:
         backlog, self.backlog = self.backlog or [], None
-        for text, message_id in backlog:
-            await self.push(text, message_id)
+        for text, message_id, frame_type in backlog:
+            await self.push(text, message_id, frame_type)
 
     async def close_from_server(self, code: int) -> None:
         await self.close_with(code)

@@ -51,6 +51,7 @@ def _open_room(
 
 
 class ChatConsumer(SocketConsumer):
+    kind = "chat"
     frame_types = {
         "auth": (frames.AuthFrame, "on_auth_again"),
         "message": (frames.MessageFrame, "on_message"),
@@ -79,6 +80,7 @@ class ChatConsumer(SocketConsumer):
             return await super().handle_frame(payload)
         if payload.get("type") != "auth":
             raise SocketClose(4400, "the first frame must be auth")
+        self.frames_in["auth"].inc()
         await self.authenticate(payload)
 
     async def authenticate(self, payload: dict) -> None:

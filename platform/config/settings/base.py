@@ -6,6 +6,7 @@ from urllib.parse import unquote
 import environ
 
 from core.logging import configure_logging
+from core.redis_config import parse_redis_url
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 env = environ.Env()
@@ -58,6 +59,7 @@ MIDDLEWARE = [
     # Health probes and metrics answer before tenant resolution: probes call them by IP address.
     "core.middleware.OperationsMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
+    "core.middleware.TenantLogContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -109,7 +111,10 @@ DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Real time: fan-out across processes, channel layer -----------------------------------------
+# One server, a comma list of servers (the channel layer shards over them; everything else uses
+# the first) or `redis+sentinel://s1:26379,s2:26379/<master>[/<db>]`: core/redis_config.py.
 REDIS_URL = env("REDIS_URL", default="")
+REDIS_TARGET = parse_redis_url(REDIS_URL)
 # Sockets fan out through widget.fanout: `redis` (one pub/sub publish per group message, each
 # process delivering to its own sockets) or `local` (a single process). See docs/REALTIME.md.
 PARLEY_FANOUT = env("PARLEY_FANOUT", default="redis" if REDIS_URL else "local")
@@ -123,7 +128,9 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "max_connections": 1000}],
+                "hosts": [
+                    host | {"max_connections": 1000} for host in REDIS_TARGET.channel_layer_hosts()
+                ],
                 "capacity": env.int("PARLEY_CHANNEL_CAPACITY", default=1000),
                 "expiry": 30,
             },
@@ -224,7 +231,16 @@ SITE_CACHE_SECONDS = env.float("PARLEY_SITE_CACHE_SECONDS", default=10.0)
 # so every worker shares them, else memory
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # A list: Django would split a string on commas (a Sentinel URL has some).
+            "LOCATION": [REDIS_URL] if REDIS_TARGET.is_sentinel else [REDIS_TARGET.urls[0]],
+            "OPTIONS": (
+                {"pool_class": "core.redis_config.SentinelCachePool"}
+                if REDIS_TARGET.is_sentinel
+                else {}
+            ),
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,0 +1,71 @@
+"""/metrics of a real worker exposes Parley's series, and they move when clients connect, write
+and get refused."""
+
+import asyncio
+
+import httpx
+import pytest
+import websockets
+
+from tests.support.clients import ChatMember
+from tests.support.factories import make_site, make_visitor
+from tests.support.metrics import scrape, value
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SERIES = [
+    "parley_sockets_open",
+    "parley_frames_in_total",
+    "parley_frames_out_total",
+    "parley_handshakes_refused_total",
+    "parley_fanout_seconds",
+    "parley_backend_errors_total",
+]
+
+
+def test_metrics_expose_the_series_and_move_with_traffic(tenant_a, parley):
+    site = make_site(tenant_a)
+    visitor = make_visitor(site, name="Grace")
+    tenant = str(tenant_a.id)
+    before = scrape(parley.url)
+
+    async def session():
+        grace = ChatMember("visitor", site, visitor)
+        await grace.connect(parley.port)
+        during = await asyncio.to_thread(scrape, parley.url)
+        for n in range(3):
+            await grace.send_message(f"m{n}", f"hello {n}")
+        await grace.wait_acked()
+        await grace.wait_seen(grace.acks.values())
+        url = f"ws://127.0.0.1:{parley.port}/ws/chat/lobby/?site_key={site.key}"
+        with pytest.raises(websockets.InvalidStatus):
+            await websockets.connect(url, origin="https://evil.example")
+        await grace.close()
+        return during
+
+    during = asyncio.run(asyncio.wait_for(session(), timeout=30))
+    after = scrape(parley.url)
+    text = httpx.get(f"{parley.url}/metrics", timeout=5).text
+    for series in SERIES:
+        assert f"# TYPE {series} " in text, series
+    assert value(after, "parley_backend_errors_total", backend="database") == 0
+    assert value(after, "parley_backend_errors_total", backend="redis") == 0
+
+    assert value(during, "parley_sockets_open", tenant=tenant, kind="chat") == 1
+    assert value(after, "parley_sockets_open", tenant=tenant, kind="chat") == 0
+    moved = {
+        ("parley_frames_in_total", (("kind", "chat"), ("type", "auth"))): 1,
+        ("parley_frames_in_total", (("kind", "chat"), ("type", "message"))): 3,
+        ("parley_frames_out_total", (("kind", "chat"), ("type", "ready"))): 1,
+        ("parley_frames_out_total", (("kind", "chat"), ("type", "ack"))): 3,
+        ("parley_frames_out_total", (("kind", "chat"), ("type", "message"))): 3,
+        ("parley_handshakes_refused_total", (("reason", "origin_not_allowed"),)): 1,
+    }
+    for key, delta in moved.items():
+        assert after.get(key, 0) - before.get(key, 0) == delta, key
+    # One observation per delivered group message (the room's and the agents' groups).
+    fanned_out = value(after, "parley_fanout_seconds_count") - value(
+        before, "parley_fanout_seconds_count"
+    )
+    assert fanned_out >= 3
+    assert value(after, "parley_fanout_seconds_bucket", le="+Inf") >= fanned_out
