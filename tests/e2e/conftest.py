@@ -10,7 +10,7 @@ from django.db import connection
 
 from config.embedded import database_url
 from tenants.services import public_tenant_ensure
-from tests.support.browser import browser, browser_page, module_browser  # noqa: F401 (fixtures)
+from tests.support.browser import browser_page, module_browser  # noqa: F401 (fixtures)
 from tests.support.processes import Daphne, free_port, parley_environment
 
 

@@ -1,11 +1,9 @@
 """Debian's chromium driven by Playwright, for end-to-end tests of the widget in a real browser.
 
 `make test` installs chromium (`infra/dev/system-deps.sh`); Playwright's own browser downloads
-(`playwright install`) are never used. Fixtures: `browser` (one chromium per test) with
-`browser_page`, a page that records its console, its uncaught errors and every Content-Security-
-Policy violation; `module_browser` (one chromium per module) with `recorded_page(browser)` for such
-pages. Playwright's sync API runs an event loop on the test's thread, so a test using `browser`
-does its database work before it asks for it (`module_browser` says how it deals with that).
+(`playwright install`) are never used. Fixtures: `module_browser`, one chromium for a test module,
+and `browser_page`, a page in a fresh context of it that records its console, its uncaught errors
+and every Content-Security-Policy violation (`recorded_page(browser)` makes more such pages).
 """
 
 import os
@@ -89,18 +87,6 @@ def recorded_page(browser: Browser) -> Iterator[RecordedPage]:
         context.close()
 
 
-@pytest.fixture
-def browser():
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def browser_page(browser: Browser):
-    with recorded_page(browser) as recorded:
-        yield recorded
-
-
 @pytest.fixture(scope="module")
 def module_browser():
     """One chromium for every test of a module (each test takes fresh contexts from it).
@@ -119,3 +105,10 @@ def module_browser():
             del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def browser_page(module_browser: Browser):
+    """A recorded page in a fresh context of the module's chromium."""
+    with recorded_page(module_browser) as recorded:
+        yield recorded
