@@ -94,5 +94,5 @@ def test_signup_to_a_first_conversation(parley, customer_site, new_tenant_droppe
         expect(widget.locator("li.agent", has_text="Yes, 5 dollars a day.")).to_be_visible()
         expect(widget.locator("li")).to_have_count(2)
         for recorded in (owner, visitor):
-            assert recorded.page_errors == []
+            assert recorded.errors() == []
             assert recorded.csp_violations() == []

@@ -140,7 +140,7 @@ def test_a_visitor_and_an_agent_talk_live_across_origins(
         )
         expect(panel.locator("li.agent", has_text="Yes: the Ridge 2.")).to_be_visible()
         expect(panel.locator("li")).to_have_count(2)
-        assert visitor.page_errors == []
+        assert visitor.errors() == []
     assert len(agent.messages_with("Do you have 2-person tents?")) == 1
 
 
@@ -162,7 +162,7 @@ def test_a_reload_keeps_the_conversation(parley, shop_for, api_reply, module_bro
         expect(panel.locator("li")).to_have_count(2)
         assert panel.locator("li").all_inner_texts() == shown
         assert room_of(page, shop.site) == room
-        assert visitor.page_errors == []
+        assert visitor.errors() == []
 
 
 def test_a_message_sent_while_parley_restarts_is_delivered_once(
@@ -216,7 +216,7 @@ def test_markup_in_a_message_is_shown_as_text_and_runs_nothing(
         assert page.locator("parley-widget img").count() == 0
         page.wait_for_timeout(300)  # an image error handler would have fired by now
         assert dialogs == []
-        assert visitor.page_errors == []
+        assert visitor.errors() == []
 
 
 def test_the_widget_works_under_a_strict_content_security_policy(
@@ -234,7 +234,7 @@ def test_the_widget_works_under_a_strict_content_security_policy(
         launcher = page.locator("parley-widget .launcher")
         assert launcher.evaluate("b => getComputedStyle(b).backgroundColor") != "rgba(0, 0, 0, 0)"
         assert visitor.csp_violations() == []
-        assert visitor.page_errors == []
+        assert visitor.errors() == []
 
 
 def test_a_page_on_an_origin_not_allowed_gets_no_widget_and_keeps_working(
@@ -291,7 +291,7 @@ def test_screenshot_of_the_open_widget_on_the_demo_customer_page(
             expect(page.get_by_role("heading", name="Tents, packs and good advice")).to_be_visible()
             path = visitor.screenshot("widget-demo-open.png")
             assert path.stat().st_size > 10_000
-            assert visitor.page_errors == []
+            assert visitor.errors() == []
     finally:
         server.shutdown()
         server.server_close()

@@ -46,6 +46,16 @@ class RecordedPage:
     def console_texts(self, kind: str | None = None) -> list[str]:
         return [m.text for m in self.console if kind is None or m.type == kind]
 
+    def errors(self) -> list[str]:
+        """Uncaught errors and console errors, but for the browser's own favicon request (the
+        test pages have none)."""
+        logged = [
+            m.text
+            for m in self.console
+            if m.type == "error" and not m.location.get("url", "").endswith("/favicon.ico")
+        ]
+        return self.page_errors + logged
+
     def csp_violations(self) -> list[str]:
         reported = self.page.evaluate("window.__cspViolations || []")
         logged = [t for t in self.console_texts() if "Content Security Policy" in t]
