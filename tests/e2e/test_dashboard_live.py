@@ -86,7 +86,13 @@ def test_signup_to_a_first_conversation(parley, customer_site, new_tenant_droppe
         row.locator("a").click()
         page.wait_for_url(re.compile(r".*/conversations/\d+/$"))
         expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+        # The agent has the conversation open: the visitor sees it read, the agent sees typing.
+        expect(widget.locator("li.mine .meta")).to_contain_text("Seen")
+        textarea.fill("And tents?")
+        expect(page.locator("#typing")).to_be_visible()
+        textarea.fill("")
         page.fill("#id_text", "Yes, 5 dollars a day.")
+        expect(widget.locator(".typing")).to_contain_text("typing")
         page.keyboard.press("Enter")
         reply = page.locator("#messages li.author-agent").last
         expect(reply).to_have_attribute("data-id", re.compile(r"^\d+$"))
