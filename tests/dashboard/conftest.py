@@ -8,7 +8,7 @@ from django_tenants.utils import tenant_context
 from dashboard.models import Role, User
 from tenants.models import Tenant
 from tenants.services import public_tenant_ensure
-from tests.support.browser import browser, browser_page  # noqa: F401 (chromium fixtures)
+from tests.support.browser import browser_page, module_browser  # noqa: F401 (chromium fixtures)
 
 PASSWORD = "a-long-enough-passphrase-42"
 

@@ -1,10 +1,11 @@
 """The dashboard in a real browser (Debian's chromium), served by daphne on the test database.
 
-Signup lands the new owner signed in on their own host, and a site gets its snippet. The inbox
-and a conversation are live: the agent socket `ws/agent/` is not on this branch yet, so a stand-in
-inside the browser (Playwright's WebSocket routes) plays the server's side of PROTOCOL.md's Agent
-socket; nothing in Parley's code knows about it. Pages must run under the dashboard's CSP with no
-violation and no script error. Screenshots go to artifacts/.
+The inbox and a conversation are live. Signup, the site form and a first conversation against the
+real agent socket are in tests/e2e/test_dashboard_live.py; here a stand-in inside the browser
+(Playwright's WebSocket routes) plays the server's side of PROTOCOL.md's Agent socket, so typing,
+read marks, closing and the socket's absence can be driven at will; nothing in Parley's code
+knows about it. Pages must run under the dashboard's CSP with no violation and no script error.
+Screenshots go to artifacts/.
 """
 
 import json
@@ -24,10 +25,10 @@ from tests.support.processes import Daphne, free_port, parley_environment
 from widget.models import Conversation, Visitor
 from widget.services import message_post
 
-pytestmark = pytest.mark.e2e
+# django_db: run alone, this module would otherwise not get the test database set up at all.
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
 SLUG = "gamma-e2e"
-SIGNUP_SLUG = "signup-e2e"
 OWNER_EMAIL = "owner@gamma.test"
 OWNER_PASSWORD = "a-long-enough-passphrase-42"
 ROOM = "cv_greta"
@@ -35,7 +36,7 @@ GRETA = {"kind": "visitor", "id": "v-greta", "name": "Greta"}
 
 
 def _drop_tenants() -> None:
-    for tenant in Tenant.objects.filter(slug__in=[SLUG, SIGNUP_SLUG]):
+    for tenant in Tenant.objects.filter(slug=SLUG):
         tenant.delete(force_drop=True)
 
 
@@ -149,41 +150,6 @@ def log_in(page: Page, tenant_url: str) -> None:
     page.wait_for_url(f"{tenant_url}/")
 
 
-def test_signup_lands_on_the_new_dashboard_and_a_site_gets_its_snippet(server, browser_page):
-    page = browser_page.page
-    page.goto(f"{server.platform_url}/signup/")
-    page.fill("#id_name", "Signup Co")
-    page.fill("#id_slug", SIGNUP_SLUG)
-    page.fill("#id_email", "founder@signup.test")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("#signup-submit")
-
-    dashboard = f"http://{SIGNUP_SLUG}.localhost:{server.port}"
-    page.wait_for_url(f"{dashboard}/sites/")
-    expect(page.locator(".flash")).to_contain_text("Welcome to Parley")
-
-    page.click("#new-site")
-    page.fill("#id_name", "Demo customer page")
-    page.fill("#id_allowed_origins", "http://127.0.0.1:8001\nwww.example.com")
-    page.click("#site-save")
-    expect(page.locator(".field.has-error .error")).to_contain_text(
-        "Line 2: 'www.example.com' must start with http:// or https://"
-    )
-    page.fill("#id_allowed_origins", "http://127.0.0.1:8001")
-    page.click("#site-save")
-
-    snippet = page.locator("#embed-snippet")
-    expect(snippet).to_have_value(
-        re.compile(
-            rf'^<script src="{server.platform_url}/widget\.js" '
-            r'data-site-key="pk_[A-Za-z0-9_-]{24,}" async></script>$'
-        )
-    )
-    browser_page.screenshot("dashboard-site.png", full_page=True)
-    assert browser_page.csp_violations() == []
-    assert browser_page.page_errors == []
-
-
 def test_the_inbox_is_live_over_the_agent_socket(server, browser_page):
     page = browser_page.page
     socket = StubAgentSocket(site_id=server.site_id).install(page)
@@ -232,6 +198,25 @@ def test_the_inbox_is_live_over_the_agent_socket(server, browser_page):
     browser_page.screenshot("dashboard-conversation.png", full_page=True)
     assert browser_page.csp_violations() == []
     assert browser_page.page_errors == []
+
+
+def test_an_idle_inbox_pings_its_socket_every_25_seconds(server, browser_page):
+    """The server closes an agent socket that sends nothing for 75 s (4408)."""
+    page = browser_page.page
+    page.clock.install()
+    socket = StubAgentSocket(site_id=server.site_id).install(page)
+    log_in(page, server.tenant_url)
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    page.clock.run_for("00:24")
+    page.evaluate("0")  # a round trip: frames sent by now have reached the stand-in
+    assert socket.sent("ping") == []
+    page.clock.run_for("00:52")  # 76 s after the socket opened
+    for _ in range(20):
+        if len(socket.sent("ping")) == 3:
+            break
+        page.wait_for_timeout(50)
+    assert socket.sent("ping") == [{"type": "ping"}] * 3
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
 
 
 def test_without_the_socket_replies_and_closing_post_the_forms(server, browser_page):

@@ -10,20 +10,23 @@ from django.db import connection
 
 from config.embedded import database_url
 from tenants.services import public_tenant_ensure
-from tests.support.browser import browser, browser_page  # noqa: F401 (fixtures)
+from tests.support.browser import browser_page, module_browser  # noqa: F401 (fixtures)
 from tests.support.processes import Daphne, free_port, parley_environment
 
 
 @pytest.fixture(scope="module")
 def parley(django_db_setup, django_db_blocker) -> Iterator[Daphne]:
-    """One daphne on the test database, reached as http://localhost:<port> (the platform host)."""
+    """One daphne on the test database, reached as http://localhost:<port> (the platform host,
+    which the URLs it gives out, such as the session's `ws_url`, name too)."""
     with django_db_blocker.unblock():
         public_tenant_ensure()  # committed: the platform host resolves to the public schema
         url = database_url(connection.settings_dict)
-    environment = parley_environment(DATABASE_URL=url)
+    port = free_port()
+    platform_url = f"http://localhost:{port}"
+    environment = parley_environment(DATABASE_URL=url, PARLEY_PLATFORM_URL=platform_url)
     environment.pop("REDIS_URL", None)
-    with Daphne(environment=environment) as daphne:
-        daphne.platform_url = f"http://localhost:{daphne.port}"
+    with Daphne(environment=environment, port=port) as daphne:
+        daphne.platform_url = platform_url
         yield daphne
 
 

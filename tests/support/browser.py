@@ -1,13 +1,14 @@
 """Debian's chromium driven by Playwright, for end-to-end tests of the widget in a real browser.
 
 `make test` installs chromium (`infra/dev/system-deps.sh`); Playwright's own browser downloads
-(`playwright install`) are never used. Fixtures: `browser` (one chromium per test) and
-`browser_page`, a page that records its console, its uncaught errors and every Content-Security-
-Policy violation. Playwright's sync API runs an event loop on the test's thread, so a test does
-its database work before it asks for these fixtures.
+(`playwright install`) are never used. Fixtures: `module_browser`, one chromium for a test module,
+and `browser_page`, a page in a fresh context of it that records its console, its uncaught errors
+and every Content-Security-Policy violation (`recorded_page(browser)` makes more such pages).
 """
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,16 @@ class RecordedPage:
     def console_texts(self, kind: str | None = None) -> list[str]:
         return [m.text for m in self.console if kind is None or m.type == kind]
 
+    def errors(self) -> list[str]:
+        """Uncaught errors and console errors, but for the browser's own favicon request (the
+        test pages have none)."""
+        logged = [
+            m.text
+            for m in self.console
+            if m.type == "error" and not m.location.get("url", "").endswith("/favicon.ico")
+        ]
+        return self.page_errors + logged
+
     def csp_violations(self) -> list[str]:
         reported = self.page.evaluate("window.__cspViolations || []")
         logged = [t for t in self.console_texts() if "Content Security Policy" in t]
@@ -57,22 +68,23 @@ class RecordedPage:
         return path
 
 
-@pytest.fixture
-def browser():
+@contextmanager
+def chromium() -> Iterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: run `make system-deps` (apt-get install chromium)")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
+        launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
         )
         try:
-            yield chromium
+            yield launched
         finally:
-            chromium.close()
+            launched.close()
 
 
-@pytest.fixture
-def browser_page(browser: Browser):
+@contextmanager
+def recorded_page(browser: Browser) -> Iterator[RecordedPage]:
+    """A page in a fresh context (its own cookies and localStorage), recording what it reports."""
     context = browser.new_context(viewport={"width": 1024, "height": 720})
     page = context.new_page()
     recorded = RecordedPage(page=page)
@@ -83,3 +95,30 @@ def browser_page(browser: Browser):
         yield recorded
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def module_browser():
+    """One chromium for every test of a module (each test takes fresh contexts from it).
+
+    Playwright's sync API keeps its event loop registered as this thread's running loop for as
+    long as it is started, so Django's async-safety check would refuse every query of the tests
+    and fixtures in between. No Django code ever runs on that loop (Parley runs in daphne, the
+    test's own queries run between Playwright calls), so the check is lifted while it lives."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with chromium() as launched:
+            yield launched
+    finally:
+        if previous is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def browser_page(module_browser: Browser):
+    """A recorded page in a fresh context of the module's chromium."""
+    with recorded_page(module_browser) as recorded:
+        yield recorded

@@ -50,11 +50,13 @@ class AgentFixture:
     host: str
 
 
-def make_site(tenant: Tenant, *, public_rooms: bool = False, name: str = "Shop") -> SiteFixture:
+def make_site(
+    tenant: Tenant, *, public_rooms: bool = False, name: str = "Shop", origin: str = ORIGIN
+) -> SiteFixture:
     site = site_create(
-        tenant=tenant, name=name, allowed_origins=[ORIGIN], public_rooms=public_rooms
+        tenant=tenant, name=name, allowed_origins=[origin], public_rooms=public_rooms
     )
-    return SiteFixture(tenant=tenant, site=site, key=site_current_key(site).key)
+    return SiteFixture(tenant=tenant, site=site, key=site_current_key(site).key, origin=origin)
 
 
 def make_visitor(site: SiteFixture, *, name: str = "", room: str | None = None) -> VisitorFixture:

@@ -27,10 +27,13 @@
   const TYPING_IDLE_MS = 3000;
   const TYPING_SHOWN_MS = 6000;
   const CLOSE_FALLBACK_MS = 3000;
+  // The server closes a socket that sends nothing for 75 s (4408): ping, as the widget does.
+  const PING_INTERVAL_MS = 25000;
 
   let socket = null;
   let attempt = 0;
   let stopped = false;
+  let pingTimer = null;
   const pending = new Map(); // client_id -> the frame sent, until the server echoes it
 
   // ---- connection ------------------------------------------------------------------------------
@@ -48,6 +51,8 @@
     socket.addEventListener("open", () => {
       attempt = 0;
       showState("live", "Live");
+      clearInterval(pingTimer);
+      pingTimer = setInterval(() => send({ type: "ping" }), PING_INTERVAL_MS);
       for (const frame of pending.values()) send(frame); // same client_id: stored once
       readUpToLatest();
     });
@@ -63,6 +68,7 @@
     });
     socket.addEventListener("close", (event) => {
       socket = null;
+      clearInterval(pingTimer);
       if (stopped) return;
       if (event.code === 1000 || event.code === 4401 || event.code === 4403) {
         // Closed on purpose, or the session ended: reconnecting would be refused again.

@@ -1,0 +1,297 @@
+"""The widget against the real backend: a real daphne on the test database, a customer page on a
+second origin (http://127.0.0.1:<port>) embedding the widget from the platform host
+(http://localhost:<port>), Debian's chromium, and a real agent on `ws/agent/` or the site-key API.
+Nothing of Parley is stubbed.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from django_tenants.utils import schema_context
+from playwright.sync_api import Page, expect
+
+from core.customer_page import render_customer_page, serve_customer_page
+from tenants.services import api_key_create
+from tests.e2e.conftest import strict_csp
+from tests.support.agent_socket import AgentSocket
+from tests.support.browser import recorded_page
+from tests.support.factories import SiteFixture, make_agent, make_site
+from tests.support.processes import free_port
+from widget.models import Conversation, Message
+
+# transaction=True: the rows a test makes are committed, so daphne (another process) sees them.
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SITE_NAME = "Acme Outdoor"
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def customer_page(platform_url: str, site_key: str) -> str:
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{SITE_NAME}</title></head>
+<body>
+  <h1>{SITE_NAME}</h1>
+  <details><summary>Opening hours</summary><p id="hours">Mon to Fri, 9 to 17</p></details>
+  <label>Search <input id="search"></label>
+  <a id="about" href="/about.html">About us</a>
+  <script src="{platform_url}/widget.js" data-site-key="{site_key}" async></script>
+</body></html>"""
+
+
+@dataclass
+class Shop:
+    """A customer's page (`url`) embedding the widget for `site`."""
+
+    site: SiteFixture
+    url: str
+
+
+@pytest.fixture
+def shop_for(parley, tenant_a, customer_site):
+    """A customer page on its own origin, with a site of tenant_a allowing `allowed` (by default
+    the page's own origin) and the page's response headers."""
+
+    def make(*, headers: dict[str, str] | None = None, allowed: str | None = None) -> Shop:
+        pages: dict[str, str] = {
+            "/about.html": "<!doctype html><title>About</title><h1>About Acme</h1>"
+        }
+        origin = customer_site(pages, headers or {})
+        site = make_site(tenant_a, name=SITE_NAME, origin=allowed or origin)
+        pages["/"] = customer_page(parley.platform_url, site.key)
+        return Shop(site=site, url=f"{origin}/")
+
+    return make
+
+
+@pytest.fixture
+def api_reply(parley, tenant_a):
+    """Send as an agent through the site-key API: POST /api/v1/conversations/{id}/messages."""
+    _, key = api_key_create(tenant=tenant_a, name="e2e")
+
+    def send(room: str, text: str) -> dict:
+        with schema_context(tenant_a.schema_name):
+            conversation_id = Conversation.objects.get(room=room).id
+        response = httpx.post(
+            f"{parley.platform_url}/api/v1/conversations/{conversation_id}/messages",
+            headers={"Authorization": f"Bearer {key}"},
+            json={"text": text, "author": {"kind": "agent", "name": "Anna"}},
+        )
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    return send
+
+
+def open_widget(page: Page, url: str):
+    page.goto(url)
+    page.get_by_role("button", name=re.compile(r"^Open chat")).click()
+    panel = page.get_by_role("dialog", name=SITE_NAME)
+    expect(panel).to_be_visible()
+    return panel
+
+
+def send(page: Page, text: str) -> None:
+    textarea = page.get_by_label("Your message")
+    textarea.fill(text)
+    textarea.press("Enter")
+
+
+def stored(panel, text: str):
+    """The message with this text, shown as stored (not pending)."""
+    return panel.locator("li:not(.pending)", has_text=text)
+
+
+def room_of(page: Page, site: SiteFixture) -> str:
+    session = page.evaluate(f"localStorage.getItem('parley:{site.key}:session')")
+    return json.loads(session)["conversation"]
+
+
+def stored_texts(site: SiteFixture, room: str, text: str) -> list[tuple[str, str]]:
+    with schema_context(site.tenant.schema_name):
+        rows = Message.objects.filter(conversation__room=room, text=text)
+        return list(rows.values_list("client_id", "author_kind"))
+
+
+def test_a_visitor_and_an_agent_talk_live_across_origins(
+    parley, tenant_a, shop_for, module_browser
+):
+    shop = shop_for()
+    with (
+        AgentSocket(make_agent(tenant_a), parley.port) as agent,
+        recorded_page(module_browser) as visitor,
+    ):
+        page = visitor.page
+        panel = open_widget(page, shop.url)
+        send(page, "Do you have 2-person tents?")
+        expect(stored(panel, "Do you have 2-person tents?")).to_be_visible()
+
+        room = room_of(page, shop.site)
+        agent.wait_until(lambda: agent.messages_with("Do you have 2-person tents?"))
+        agent.send(
+            {
+                "type": "message",
+                "conversation": room,
+                "client_id": "a-1",
+                "text": "Yes: the Ridge 2.",
+            }
+        )
+        expect(panel.locator("li.agent", has_text="Yes: the Ridge 2.")).to_be_visible()
+        expect(panel.locator("li")).to_have_count(2)
+        assert visitor.errors() == []
+    assert len(agent.messages_with("Do you have 2-person tents?")) == 1
+
+
+def test_a_reload_keeps_the_conversation(parley, shop_for, api_reply, module_browser):
+    shop = shop_for()
+    with recorded_page(module_browser) as visitor:
+        page = visitor.page
+        panel = open_widget(page, shop.url)
+        send(page, "Is the Ridge 2 waterproof?")
+        expect(stored(panel, "Is the Ridge 2 waterproof?")).to_be_visible()
+        room = room_of(page, shop.site)
+        api_reply(room, "Yes, 3000 mm.")
+        expect(panel.locator("li.agent", has_text="Yes, 3000 mm.")).to_be_visible()
+        shown = panel.locator("li").all_inner_texts()
+
+        page.reload()
+        panel = page.get_by_role("dialog", name=SITE_NAME)
+        expect(panel).to_be_visible()  # it was open before the reload
+        expect(panel.locator("li")).to_have_count(2)
+        assert panel.locator("li").all_inner_texts() == shown
+        assert room_of(page, shop.site) == room
+        assert visitor.errors() == []
+
+
+def test_a_message_sent_while_parley_restarts_is_delivered_once(
+    parley, tenant_a, shop_for, module_browser
+):
+    shop = shop_for()
+    text = "Typed while Parley was down"
+    with recorded_page(module_browser) as visitor:
+        page = visitor.page
+        panel = open_widget(page, shop.url)
+        send(page, "Before the restart")
+        expect(stored(panel, "Before the restart")).to_be_visible()
+        room = room_of(page, shop.site)
+
+        with AgentSocket(make_agent(tenant_a), parley.port, watch=(room,)) as agent:
+            parley.stop()
+            expect(panel.get_by_text("You are offline. Reconnecting…")).to_be_visible()
+            send(page, text)
+            expect(panel.locator("li.pending", has_text=text)).to_be_visible()
+            parley.start()
+
+            expect(stored(panel, text)).to_be_visible(timeout=20_000)
+            expect(panel.get_by_text("You are offline. Reconnecting…")).to_be_hidden()
+            expect(panel.locator("li")).to_have_count(2)
+            agent.wait_until(lambda: agent.messages_with(text))
+            assert agent.connections == 2  # the restart cut the agent off too
+            [message_id] = agent.messages_with(text)
+            assert agent.live[message_id] <= 1
+
+        [(client_id, author_kind)] = stored_texts(shop.site, room, text)
+        assert client_id
+        assert author_kind == "visitor"
+        assert visitor.page_errors == []
+
+
+def test_markup_in_a_message_is_shown_as_text_and_runs_nothing(
+    parley, shop_for, api_reply, module_browser
+):
+    shop = shop_for()
+    with recorded_page(module_browser) as visitor:
+        page = visitor.page
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        panel = open_widget(page, shop.url)
+        send(page, HOSTILE)
+        expect(stored(panel, HOSTILE)).to_be_visible()
+        api_reply(room_of(page, shop.site), HOSTILE)
+        expect(panel.locator("li.agent", has_text=HOSTILE)).to_be_visible()
+
+        assert panel.locator("li .bubble").all_inner_texts() == [HOSTILE, HOSTILE]
+        assert page.locator("parley-widget img").count() == 0
+        page.wait_for_timeout(300)  # an image error handler would have fired by now
+        assert dialogs == []
+        assert visitor.errors() == []
+
+
+def test_the_widget_works_under_a_strict_content_security_policy(
+    parley, shop_for, api_reply, module_browser
+):
+    shop = shop_for(headers={"Content-Security-Policy": strict_csp(parley.platform_url)})
+    with recorded_page(module_browser) as visitor:
+        page = visitor.page
+        panel = open_widget(page, shop.url)
+        send(page, "Hello under CSP")
+        expect(stored(panel, "Hello under CSP")).to_be_visible()
+        api_reply(room_of(page, shop.site), "Hello back")
+        expect(panel.locator("li.agent", has_text="Hello back")).to_be_visible()
+        # The site's color reached the shadow root (a constructed stylesheet, not inline style).
+        launcher = page.locator("parley-widget .launcher")
+        assert launcher.evaluate("b => getComputedStyle(b).backgroundColor") != "rgba(0, 0, 0, 0)"
+        assert visitor.csp_violations() == []
+        assert visitor.errors() == []
+
+
+def test_a_page_on_an_origin_not_allowed_gets_no_widget_and_keeps_working(
+    parley, shop_for, module_browser
+):
+    shop = shop_for(allowed="https://elsewhere.example")
+    with recorded_page(module_browser) as visitor:
+        page = visitor.page
+        page.goto(shop.url)
+        page.wait_for_function("() => window.Parley && window.Parley.loaded === true")
+        page.wait_for_timeout(500)
+
+        errors = [t for t in visitor.console_texts("error") if t.startswith("Parley:")]
+        assert len(errors) == 1, visitor.console_texts()
+        origin = shop.url.rstrip("/")
+        assert f"origin {origin} is not allowed" in errors[0]
+        assert shop.site.key in errors[0]
+        assert page.locator("parley-widget").count() == 0
+        assert visitor.page_errors == []
+
+        page.get_by_text("Opening hours").click()
+        expect(page.locator("#hours")).to_be_visible()
+        page.locator("#search").fill("tent")
+        expect(page.locator("#search")).to_have_value("tent")
+        page.locator("#about").click()
+        expect(page.get_by_role("heading", name="About Acme")).to_be_visible()
+
+
+def test_screenshot_of_the_open_widget_on_the_demo_customer_page(
+    parley, tenant_a, api_reply, module_browser
+):
+    """The page `make run` serves, with a conversation in the open widget: artifacts/."""
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    site = make_site(tenant_a, name=SITE_NAME, origin=origin)
+    html = render_customer_page(
+        platform_url=parley.platform_url,
+        tenant_url=f"http://{tenant_a.slug}.localhost:{parley.port}",
+        site_key=site.key,
+        origin=origin,
+    )
+    server = serve_customer_page(host="127.0.0.1", port=port, html=html)
+    try:
+        with recorded_page(module_browser) as visitor:
+            page = visitor.page
+            panel = open_widget(page, f"{origin}/")
+            send(page, "Hi! Which tent for two people on a windy ridge?")
+            expect(stored(panel, "windy ridge")).to_be_visible()
+            api_reply(
+                room_of(page, site),
+                "Hello! The Ridge 2 is our sturdiest two-person tent: see https://example.com/ridge-2",
+            )
+            expect(panel.locator("li.agent a")).to_have_text("https://example.com/ridge-2")
+            expect(page.get_by_role("heading", name="Tents, packs and good advice")).to_be_visible()
+            path = visitor.screenshot("widget-demo-open.png")
+            assert path.stat().st_size > 10_000
+            assert visitor.errors() == []
+    finally:
+        server.shutdown()
+        server.server_close()
