@@ -6,6 +6,7 @@ import hmac
 from dataclasses import dataclass
 
 from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
 from django_tenants.utils import schema_context, tenant_context
 
 from dashboard.models import Role, User
@@ -96,3 +97,43 @@ def signed_in(tenant: Tenant, member: User, **options) -> Client:
 def identity_hash(secret: str, user_id: str) -> str:
     """What a tenant's server computes: hex(HMAC-SHA256(identity_secret, user.id))."""
     return hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+# --- Every URL of a tenant host -----------------------------------------------------------
+
+# The object an `<int:pk>` names, by URL name prefix.
+DASHBOARD_IDS = {
+    "conversation": lambda w: w.conversation.pk,
+    "site": lambda w: w.site.pk,
+    "team": lambda w: w.owner.pk,
+    "api_key": lambda w: w.api_key_id,
+}
+# Ids kept in the public schema, unique across tenants: another tenant's must be 404.
+PUBLIC_SCHEMA_IDS = {"site", "api_key"}
+
+
+def dashboard_patterns(resolver=None, prefix="") -> list[tuple[str, str]]:
+    """(route with converters, URL name) of every tenant-host URL."""
+    resolver = resolver or get_resolver("config.urls_tenant")
+    found = []
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            found += dashboard_patterns(entry, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            found.append((prefix + str(entry.pattern), entry.name))
+    return found
+
+
+def kind_of(name: str) -> str | None:
+    return next((kind for kind in DASHBOARD_IDS if name.startswith(kind)), None)
+
+
+def dashboard_url(route: str, name: str, world) -> str:
+    kind = kind_of(name)
+    if "<int:pk>" in route:
+        assert kind, f"{name}: add the object its pk names to DASHBOARD_IDS"
+        route = route.replace("<int:pk>", str(DASHBOARD_IDS[kind](world)))
+    for converter in ("<str:token>", "<uidb64>", "<token>"):
+        route = route.replace(converter, "MTIz")
+    assert "<" not in route, f"{name}: fill {route}"
+    return "/" + route

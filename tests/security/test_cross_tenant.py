@@ -12,12 +12,20 @@ from dataclasses import replace
 import pytest
 from channels.db import database_sync_to_async
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 from django_tenants.utils import schema_context
 
 from tenants.models import ApiKey, Site, Webhook
 from tenants.site_directory import site_cache_clear
-from tests.security.support import ORIGIN, host_of, signed_in, world_of
+from tests.security.support import (
+    ORIGIN,
+    PUBLIC_SCHEMA_IDS,
+    dashboard_patterns,
+    dashboard_url,
+    host_of,
+    kind_of,
+    signed_in,
+    world_of,
+)
 from tests.support.api_clients import PlatformClient, error_code, site_api_client
 from tests.support.factories import make_agent, make_site, make_visitor
 from tests.support.sockets import agent_socket, chat_socket, stop_realtime
@@ -243,42 +251,6 @@ PUBLIC_DASHBOARD_URLS = {
     "password_reset_confirm",
     "password_reset_complete",
 }
-# The object an `<int:pk>` names, by URL name prefix.
-DASHBOARD_IDS = {
-    "conversation": lambda w: w.conversation.pk,
-    "site": lambda w: w.site.pk,
-    "team": lambda w: w.owner.pk,
-    "api_key": lambda w: w.api_key_id,
-}
-# Ids kept in the public schema, unique across tenants: another tenant's must be 404.
-PUBLIC_SCHEMA_IDS = {"site", "api_key"}
-
-
-def dashboard_patterns(resolver=None, prefix="") -> list[tuple[str, str]]:
-    """(route with converters, URL name) of every tenant-host URL."""
-    resolver = resolver or get_resolver("config.urls_tenant")
-    found = []
-    for entry in resolver.url_patterns:
-        if isinstance(entry, URLResolver):
-            found += dashboard_patterns(entry, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            found.append((prefix + str(entry.pattern), entry.name))
-    return found
-
-
-def kind_of(name: str) -> str | None:
-    return next((kind for kind in DASHBOARD_IDS if name.startswith(kind)), None)
-
-
-def dashboard_url(route: str, name: str, world) -> str:
-    kind = kind_of(name)
-    if "<int:pk>" in route:
-        assert kind, f"{name}: add the object its pk names to DASHBOARD_IDS"
-        route = route.replace("<int:pk>", str(DASHBOARD_IDS[kind](world)))
-    for converter in ("<str:token>", "<uidb64>", "<token>"):
-        route = route.replace(converter, "MTIz")
-    assert "<" not in route, f"{name}: fill {route}"
-    return "/" + route
 
 
 @pytest.mark.django_db
