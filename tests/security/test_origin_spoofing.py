@@ -1,6 +1,7 @@
 """A page of another origin pretending to be an allowed one, against the session endpoint (403
-`origin_not_allowed`, no `Access-Control-Allow-Origin`) and the chat socket's handshake (HTTP 403
-before accept). The site allows `https://shop.example.com` and the subdomains of `example.org`.
+`origin_not_allowed`, no `Access-Control-Allow-Origin`), the chat socket's handshake (HTTP 403
+before accept) and the agent socket's same-origin check. The site allows
+`https://shop.example.com` and the subdomains of `example.org`.
 
 `Origin` only protects against browsers, which set it and never let a page change it: a script
 outside a browser can send any value, which is why the site key grants no more than what a
@@ -8,12 +9,13 @@ visitor of an allowed page may do anyway (docs/SECURITY.md).
 """
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from tenants.site_directory import site_cache_clear
 from tests.support.api_clients import PlatformClient, error_code
-from tests.support.factories import make_site
-from tests.support.sockets import application, stop_realtime
+from tests.support.factories import make_agent, make_site
+from tests.support.sockets import agent_socket, application, stop_realtime
 from widget.handshake import tenant_cache_clear
 
 ALLOWED = ["https://shop.example.com", "https://*.example.org"]
@@ -106,3 +108,40 @@ async def test_the_socket_handshake_refuses_every_spoofed_origin(site, fresh_soc
         assert await handshake(site.key, origin) is False, origin
     for origin in SAME_ORIGIN:
         assert await handshake(site.key, origin) is True, origin
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_agent_socket_accepts_only_its_own_dashboard_origin(tenant_a, fresh_sockets):
+    """A page elsewhere opening the agent socket would ride on the agent's cookie (cross-site
+    WebSocket hijacking): only the tenant host's own origin is admitted."""
+    agent = await database_sync_to_async(make_agent)(tenant_a)
+    spoofed = [
+        "null",
+        "",
+        "http://evil.net",
+        "http://beta.localhost",  # a sibling tenant's dashboard
+        "http://alpha.localhost.evil.net",
+        "http://evil.net@alpha.localhost",
+        "http://alpha.localhost@evil.net",
+        "ftp://alpha.localhost",
+        "http://alpha.localhost:8080",
+        "http://localhost",  # the platform host
+    ]
+    for origin in spoofed:
+        socket = agent_socket(agent, origin=origin) if origin else no_origin(agent)
+        assert (await socket.connect())[0] is False, origin
+    for origin in ("http://alpha.localhost", "https://alpha.localhost", "http://ALPHA.localhost"):
+        socket = agent_socket(agent, origin=origin)
+        assert (await socket.connect())[0] is True, origin
+        await socket.disconnect()
+
+
+def no_origin(agent):
+    return WebsocketCommunicator(
+        application,
+        "/ws/agent/",
+        headers=[
+            (b"host", agent.host.encode()),
+            (b"cookie", f"sessionid={agent.session_key}".encode()),
+        ],
+    )
