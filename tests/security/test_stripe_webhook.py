@@ -18,7 +18,6 @@ from tenants.billing.services import stripe_customer_ensure
 from tests.tenants.billing.conftest import (  # noqa: F401 (fixtures)
     WEBHOOK_SECRET,
     latest_event,
-    localstripe,
     stripe_settings,
     stripe_test_client,
     subscribe,
@@ -34,7 +33,7 @@ def signed_at(payload: bytes, timestamp: int, secret: str = WEBHOOK_SECRET) -> s
 
 
 @pytest.fixture
-def event(stripe_settings, localstripe, tenant_a) -> dict:  # noqa: F811
+def event(stripe_settings, localstripe, tenant_a) -> dict:  # noqa: F811 (stripe_settings)
     """A genuine `customer.subscription.created` of tenant A, not yet delivered."""
     client = stripe_test_client(localstripe)
     subscription_id = subscribe(client, stripe_customer_ensure(tenant=tenant_a))
