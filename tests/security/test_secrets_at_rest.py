@@ -8,11 +8,13 @@ Each check reads the table with plain SQL, as someone holding a copy of the data
 
 import hashlib
 import importlib
+import io
 import logging
 
 import pytest
 import structlog
 from django.apps import apps
+from django.core.management import call_command
 from django.db import connection
 
 from tenants.models import Site, Webhook
@@ -95,13 +97,26 @@ def test_existing_plaintext_rows_are_encrypted_by_the_migration(tenant_a):
     assert stored("tenants_site", "identity_secret", site.pk) == "old-plain"
 
 
-def test_secrets_survive_a_secret_key_rotation_through_the_fallbacks(tenant_a, settings):
+def test_secrets_survive_a_secret_key_rotation(tenant_a, settings):
     site = site_create(tenant=tenant_a, name="Shop", allowed_origins=["https://shop.example"])
-    secret = site.identity_secret
+    webhook = webhook_create(tenant=tenant_a, url="https://a.example/hook", events=[])
     old_key = settings.SECRET_KEY
     settings.SECRET_KEY = "a-brand-new-secret-key-for-the-rotation-test"
     settings.SECRET_KEY_FALLBACKS = [old_key]
-    assert Site.objects.get(pk=site.pk).identity_secret == secret
+    # Readable through the fallback meanwhile...
+    assert Site.objects.get(pk=site.pk).identity_secret == site.identity_secret
+    # ...and re-encrypted with the new key by the rotation's last step, so the old key can go.
+    out = io.StringIO()
+    call_command("secrets_reencrypt", stdout=out)
+    assert "re-encrypted 2 secrets" in out.getvalue()
+    settings.SECRET_KEY_FALLBACKS = []
+    assert Site.objects.get(pk=site.pk).identity_secret == site.identity_secret
+    assert Webhook.objects.get(pk=webhook.pk).secret == webhook.secret
+
+
+def test_a_secret_no_key_decrypts_is_an_error_not_garbage(tenant_a, settings):
+    site = site_create(tenant=tenant_a, name="Shop", allowed_origins=["https://shop.example"])
+    settings.SECRET_KEY = "a-brand-new-secret-key-for-the-rotation-test"
     settings.SECRET_KEY_FALLBACKS = []
     with pytest.raises(SecretUnreadable):
         Site.objects.get(pk=site.pk)
