@@ -4,6 +4,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
+from tenants.secrets_at_rest import EncryptedTextField
+
 
 class Tenant(TenantMixin):
     """A company using Parley. Its conversations live in its own PostgreSQL schema."""
@@ -36,7 +38,8 @@ class Site(models.Model):
     allowed_origins = ArrayField(models.CharField(max_length=300), default=list)
     public_rooms = models.BooleanField(default=False)
     require_identity = models.BooleanField(default=False)
-    identity_secret = models.CharField(max_length=128, blank=True)
+    # Parley signs with it, so it is kept (encrypted), not hashed: tenants/secrets_at_rest.py
+    identity_secret = EncryptedTextField(blank=True)
     color = models.CharField(max_length=7, default="#4f46e5")
     greeting = models.CharField(max_length=300, default="Hi! How can we help?")
     position = models.CharField(max_length=5, choices=Position.choices, default=Position.RIGHT)
@@ -91,7 +94,8 @@ class Webhook(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="webhooks")
     url = models.URLField(max_length=2000)
     events = ArrayField(models.CharField(max_length=40, choices=Event.choices))
-    secret = models.CharField(max_length=100)  # signs deliveries, so it is kept, not hashed
+    # Signs deliveries, so it is kept (encrypted), not hashed: tenants/secrets_at_rest.py
+    secret = EncryptedTextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

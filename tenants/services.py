@@ -282,3 +282,16 @@ def api_key_revoke(*, api_key: ApiKey) -> None:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+
+
+@transaction.atomic
+def secrets_reencrypt() -> int:
+    """Write every stored identity and webhook secret again, encrypted with the current
+    SECRET_KEY (reading accepts SECRET_KEY_FALLBACKS). Run after a SECRET_KEY rotation, before
+    the old key leaves the fallbacks. Returns how many secrets were written."""
+    written = 0
+    for model, field in ((Site, "identity_secret"), (Webhook, "secret")):
+        for pk, secret in model.objects.exclude(**{field: ""}).values_list("pk", field):
+            model.objects.filter(pk=pk).update(**{field: secret})
+            written += 1
+    return written

@@ -14,8 +14,12 @@ from tenants.services import public_tenant_ensure, schema_name_for, tenant_creat
 
 FIXTURE_TENANT_SLUGS = ("alpha", "beta")
 
-# Fixtures: a real Redis and the HTTP API clients (`platform`, `api_a`, `api_b`).
-pytest_plugins = ["tests.support.redis", "tests.support.api_clients"]
+# Fixtures: a real Redis, the HTTP API clients (`platform`, `api_a`, `api_b`), localstripe.
+pytest_plugins = [
+    "tests.support.redis",
+    "tests.support.api_clients",
+    "tests.support.localstripe_server",
+]
 
 
 @pytest.fixture(scope="session")

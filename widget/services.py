@@ -265,7 +265,8 @@ def identity_verified(*, site: SiteInfo, identity: VisitorIdentity | None) -> bo
             raise IdentityRequired()
         return False
     expected = hmac.new(site.identity_secret.encode(), identity.user_id.encode(), sha256)
-    if not hmac.compare_digest(expected.hexdigest(), identity.hash.lower()):
+    # Bytes, not str: compare_digest raises TypeError on a str with non-ASCII characters.
+    if not hmac.compare_digest(expected.hexdigest().encode(), identity.hash.lower().encode()):
         raise IdentityInvalid()
     return True
 

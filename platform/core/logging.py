@@ -3,8 +3,8 @@
 Two safeguards, because one forgotten call site must not leak a credential:
 - fields whose name says "secret" (token, key, password, cookie, authorization, hash...) are
   replaced by "[redacted]" whatever their value;
-- every string value is scrubbed of anything shaped like a Parley key (`pk_…`, `sk_…`), a signed
-  visitor token, or a bearer credential.
+- every string value is scrubbed of anything shaped like a Parley key or secret (`pk_…`, `sk_…`,
+  `whsec_…`), a signed visitor token, or a bearer credential.
 Access logs record paths without their query string (`?site_key=…`, `?cursor=…`).
 """
 
@@ -19,7 +19,7 @@ SENSITIVE_FIELDS = re.compile(
     re.IGNORECASE,
 )
 SENSITIVE_VALUES = [
-    re.compile(r"\b(pk|sk)_[A-Za-z0-9_-]{8,}"),
+    re.compile(r"\b(pk|sk|whsec)_[A-Za-z0-9_-]{8,}"),
     re.compile(r"(?i)\bbearer\s+\S+"),
     # django.core.signing output: base64 payload, timestamp and signature joined by colons.
     re.compile(r"\b[A-Za-z0-9_-]{20,}:[A-Za-z0-9_-]{4,}:[A-Za-z0-9_-]{20,}\b"),

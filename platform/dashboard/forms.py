@@ -8,7 +8,7 @@ from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 
 from dashboard.models import Role, User
-from dashboard.throttle import login_throttle, wait_phrase
+from dashboard.throttle import login_address_throttle, login_throttle, wait_phrase
 from tenants.models import Site
 from tenants.origins import InvalidOrigin, normalize_allowed_origin
 from tenants.services import SITE_COLOR_PATTERN, SITE_LOCALE_PATTERN
@@ -37,7 +37,8 @@ class SignupForm(forms.Form):
 
 
 class LoginForm(auth_forms.AuthenticationForm):
-    """Email and password, with failed attempts throttled per (client address, email)."""
+    """Email and password, with failed attempts throttled per (client address, email), and per
+    client address over all emails (one address trying a common password on many accounts)."""
 
     username = auth_forms.UsernameField(
         label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
@@ -50,20 +51,29 @@ class LoginForm(auth_forms.AuthenticationForm):
     def clean(self):
         email = (self.cleaned_data.get("username") or "").strip().lower()
         self.cleaned_data["username"] = email
-        throttle, key = login_throttle(), f"{self.client_address}|{email}"
-        wait = throttle.retry_after(key)
-        if wait:
+        per_email, email_key = login_throttle(), f"{self.client_address}|{email}"
+        per_address = login_address_throttle()
+        if wait := per_email.retry_after(email_key):
             raise ValidationError(
                 "Too many failed sign-in attempts for this email. "
                 f"Try again in {wait_phrase(wait)}, or reset your password.",
                 code="throttled",
             )
+        if wait := per_address.retry_after(self.client_address):
+            raise ValidationError(
+                "Too many failed sign-in attempts from your network. "
+                f"Try again in {wait_phrase(wait)}.",
+                code="throttled",
+            )
         try:
             cleaned = super().clean()
         except ValidationError:
-            throttle.hit(key)
+            per_email.hit(email_key)
+            per_address.hit(self.client_address)
             raise
-        throttle.reset(key)
+        # Only the email's count: a sign-in to one's own account must not wipe the failures
+        # the same address piled up against other accounts.
+        per_email.reset(email_key)
         return cleaned
 
 

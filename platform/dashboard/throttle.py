@@ -54,6 +54,11 @@ def login_throttle() -> Throttle:
     return Throttle("login", limit, window)
 
 
+def login_address_throttle() -> Throttle:
+    limit, window = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+    return Throttle("login-address", limit, window)
+
+
 def signup_throttle() -> Throttle:
     limit, window = settings.SIGNUP_RATE_LIMIT
     return Throttle("signup", limit, window)

@@ -13,6 +13,7 @@ import asyncio
 import threading
 
 import httpx
+import pytest
 from aiohttp import web
 from localstripe import server as localstripe_server
 from localstripe import webhooks as localstripe_webhooks
@@ -70,3 +71,11 @@ class LocalStripe:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
+
+
+@pytest.fixture(scope="session")
+def localstripe():
+    """One localstripe for the whole run (its aiohttp app can only ever serve one event loop)."""
+    server = LocalStripe().start()
+    yield server
+    server.stop()

@@ -175,6 +175,8 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.Ema
 # --- Dashboard: throttling (attempts, window in seconds) and the client address behind proxies ----
 # Failed logins per (client address, email) before that pair must wait for the window to pass.
 LOGIN_FAILURE_LIMIT = (env.int("PARLEY_LOGIN_FAILURES", default=5), 15 * 60)
+# Failed logins per client address over all emails (password spraying), same window.
+LOGIN_ADDRESS_FAILURE_LIMIT = (env.int("PARLEY_LOGIN_FAILURES_PER_ADDRESS", default=50), 15 * 60)
 # Signup submissions per client address: each successful one creates a schema.
 SIGNUP_RATE_LIMIT = (env.int("PARLEY_SIGNUPS_PER_HOUR", default=10), 3600)
 # Password reset requests per client address.

@@ -13,18 +13,10 @@ from django_tenants.utils import tenant_context
 from dashboard.models import Role, User
 from tenants.billing.limits import plan_cache_forget
 from tenants.services import public_tenant_ensure
-from tests.support.localstripe_server import LocalStripe
 
 WEBHOOK_SECRET = "whsec_parley_tests"
 PRO_PLAN_ID = "parley-pro-monthly"
 BUSINESS_PLAN_ID = "parley-business-monthly"
-
-
-@pytest.fixture(scope="session")
-def localstripe():
-    server = LocalStripe().start()
-    yield server
-    server.stop()
 
 
 def dashboard_client(tenant, role: str) -> Client:

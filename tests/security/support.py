@@ -1,0 +1,139 @@
+"""What the security tests share: a tenant's world of data with recognisable words in it, and
+dashboard browsers signed in on a tenant's host."""
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django_tenants.utils import schema_context, tenant_context
+
+from dashboard.models import Role, User
+from tenants.models import Site, Tenant, Webhook
+from tenants.selectors import site_current_key
+from tenants.services import api_key_create, site_create, webhook_create
+from widget.models import Conversation, Message, Visitor
+
+ORIGIN = "https://shop.example.com"
+PASSWORD = "a-long-enough-passphrase-42"
+
+
+@dataclass(frozen=True)
+class World:
+    """One tenant's data. Every string in `words` is something only this tenant may ever see."""
+
+    tenant: Tenant
+    site: Site
+    site_key: str
+    api_key: str
+    api_key_id: int
+    visitor: Visitor
+    conversation: Conversation
+    message: Message
+    webhook: Webhook
+    owner: User
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return (
+            self.site.name,
+            self.site_key,
+            self.visitor.name,
+            self.message.text,
+            self.webhook.url,
+            self.owner.email,
+            self.conversation.room,
+        )
+
+
+def world_of(tenant: Tenant, *, conversation_pk: int | None = None) -> World:
+    slug = tenant.slug
+    site = site_create(tenant=tenant, name=f"{slug} private site", allowed_origins=[ORIGIN])
+    row, api_key = api_key_create(tenant=tenant, name=f"{slug} server")
+    webhook = webhook_create(
+        tenant=tenant, url=f"https://{slug}.example.net/private-hook", events=["message.created"]
+    )
+    with schema_context(tenant.schema_name):
+        visitor = Visitor.objects.create(site_id=site.id, name=f"{slug} visitor Quentin")
+        conversation = Conversation.objects.create(
+            pk=conversation_pk, room=f"cv_{slug}_private_room", site_id=site.id, visitor=visitor
+        )
+        message = Message.objects.create(
+            conversation=conversation,
+            author_kind="visitor",
+            author_id=str(visitor.id),
+            text=f"{slug} private words",
+        )
+        owner = User.objects.create_user(
+            email=f"owner@{slug}.test", password=PASSWORD, role=Role.OWNER
+        )
+    return World(
+        tenant=tenant,
+        site=site,
+        site_key=site_current_key(site).key,
+        api_key=api_key,
+        api_key_id=row.pk,
+        visitor=visitor,
+        conversation=conversation,
+        message=message,
+        webhook=webhook,
+        owner=owner,
+    )
+
+
+def host_of(tenant: Tenant) -> str:
+    return f"{tenant.slug}.localhost"
+
+
+def signed_in(tenant: Tenant, member: User, **options) -> Client:
+    """A browser on the tenant's host with a dashboard session of `member`."""
+    client = Client(HTTP_HOST=host_of(tenant), **options)
+    with tenant_context(tenant):
+        client.force_login(member)
+    return client
+
+
+def identity_hash(secret: str, user_id: str) -> str:
+    """What a tenant's server computes: hex(HMAC-SHA256(identity_secret, user.id))."""
+    return hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+# --- Every URL of a tenant host -----------------------------------------------------------
+
+# The object an `<int:pk>` names, by URL name prefix.
+DASHBOARD_IDS = {
+    "conversation": lambda w: w.conversation.pk,
+    "site": lambda w: w.site.pk,
+    "team": lambda w: w.owner.pk,
+    "api_key": lambda w: w.api_key_id,
+}
+# Ids kept in the public schema, unique across tenants: another tenant's must be 404.
+PUBLIC_SCHEMA_IDS = {"site", "api_key"}
+
+
+def dashboard_patterns(resolver=None, prefix="") -> list[tuple[str, str]]:
+    """(route with converters, URL name) of every tenant-host URL."""
+    resolver = resolver or get_resolver("config.urls_tenant")
+    found = []
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            found += dashboard_patterns(entry, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            found.append((prefix + str(entry.pattern), entry.name))
+    return found
+
+
+def kind_of(name: str) -> str | None:
+    return next((kind for kind in DASHBOARD_IDS if name.startswith(kind)), None)
+
+
+def dashboard_url(route: str, name: str, world) -> str:
+    kind = kind_of(name)
+    if "<int:pk>" in route:
+        assert kind, f"{name}: add the object its pk names to DASHBOARD_IDS"
+        route = route.replace("<int:pk>", str(DASHBOARD_IDS[kind](world)))
+    for converter in ("<str:token>", "<uidb64>", "<token>"):
+        route = route.replace(converter, "MTIz")
+    assert "<" not in route, f"{name}: fill {route}"
+    return "/" + route
