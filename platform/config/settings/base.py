@@ -224,7 +224,12 @@ SITE_CACHE_SECONDS = env.float("PARLEY_SITE_CACHE_SECONDS", default=10.0)
 # so every worker shares them, else memory
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that is down answers nothing: fail fast (rate limits then let requests by).
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
