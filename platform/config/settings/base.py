@@ -103,6 +103,9 @@ DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 # one unit on the shared database thread, and opening a PostgreSQL connection for each costs more
 # than the work itself (about 10 ms against 1-3 ms). A `conn_max_age` in DATABASE_URL wins.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+# A kept connection is dead after a database restart or failover: check it (SELECT 1) before a
+# unit of work reuses it and reconnect, rather than fail that unit (a socket closed with 1011).
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
 
