@@ -1,7 +1,8 @@
 """A soak: hundreds of real WebSocket clients chat for a minute with two daphne workers on the
-Redis fan-out (`tests/support/soak.py` behaves like the widget: auth, ack, resume and resend after
-a reconnect). Every message must be acknowledged, stored once and shown exactly once to every
-member of its room. `make soak` runs the same for 10 minutes (parameters: PARLEY_SOAK_*)."""
+Redis fan-out, watched by an agent on each worker (`tests/support/soak.py` behaves like the
+widget: auth, ack, resume and resend after a reconnect). Every message must be acknowledged,
+stored once and shown exactly once to every member of its room and to every agent. `make soak`
+runs the same for 10 minutes (parameters: PARLEY_SOAK_*)."""
 
 import asyncio
 
@@ -9,9 +10,10 @@ import pytest
 from django.db import connection
 
 from config.embedded import database_url
-from tests.support.factories import make_site
+from tests.support.factories import make_agent, make_site
 from tests.support.processes import Daphne, parley_environment
 from tests.support.soak import (
+    SoakAgent,
     SoakConfig,
     SoakStats,
     check,
@@ -39,12 +41,17 @@ def test_hundreds_of_sockets_chatting_for_a_minute_lose_and_repeat_nothing(tenan
         for _ in range(2):
             workers.append(Daphne(environment=environment).start())
         clients = make_clients(site, [worker.port for worker in workers], config, stats)
-        seconds = asyncio.run(soak(clients, config, stats))
+        # An agent on each worker: the tenant's every message, over Redis for half of them.
+        agents = [
+            SoakAgent(f"agent{n}", worker.port, make_agent(tenant_a), stats)
+            for n, worker in enumerate(workers)
+        ]
+        seconds = asyncio.run(soak(clients, config, stats, agents))
     finally:
         for worker in workers:
             worker.stop()
     stored = stored_message_ids(site, {client.room for client in clients})
-    result = check(clients, stored, stats, seconds)
+    result = check(clients, stored, stats, seconds, agents)
     print(result.summary())
 
     assert seconds >= config.seconds

@@ -28,7 +28,7 @@ import websockets
 from django_tenants.utils import schema_context
 
 from tenants.tokens import token_issue
-from tests.support.factories import SiteFixture
+from tests.support.factories import AgentFixture, SiteFixture
 from widget.models import Conversation, Message, Visitor
 
 
@@ -238,6 +238,60 @@ class SoakClient:
             await self.socket.close()
 
 
+class SoakAgent:
+    """An agent's dashboard socket: it is shown every message of every room of the tenant, and
+    pings every 20 s as the dashboard does (an agent socket that sends nothing is idle)."""
+
+    def __init__(self, name: str, port: int, agent: AgentFixture, stats: SoakStats):
+        self.name = name
+        self.port = port
+        self.agent = agent
+        self.stats = stats
+        self.seen: Counter[int] = Counter()
+        self.ready = asyncio.Event()
+        self.socket = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        host = f"{self.agent.host}:{self.port}"
+        self.socket = await websockets.connect(
+            f"ws://{host}/ws/agent/",
+            host="127.0.0.1",
+            port=self.port,
+            origin=f"http://{host}",
+            additional_headers={"Cookie": f"sessionid={self.agent.session_key}"},
+            open_timeout=30,
+            ping_interval=None,
+        )
+        ready = json.loads(await asyncio.wait_for(self.socket.recv(), timeout=30))
+        if ready.get("type") != "ready":
+            raise RuntimeError(f"{self.name}: expected ready, got {ready}")
+        self.ready.set()
+        pinging = asyncio.create_task(self._ping(stop))
+        try:
+            async for raw in self.socket:
+                frame = json.loads(raw)
+                if frame["type"] == "message":
+                    self.seen[frame["id"]] += 1
+                elif frame["type"] == "error":
+                    self.stats.errors[frame["code"]] += 1
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            pinging.cancel()
+            if not stop.is_set():
+                self.stats.closes[self.socket.close_code] += 1
+
+    async def _ping(self, stop: asyncio.Event) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            while not stop.is_set():
+                await asyncio.sleep(20)
+                await self.socket.send('{"type": "ping"}')
+
+    async def close(self) -> None:
+        if self.socket is not None:
+            await self.socket.close()
+
+
 @dataclass
 class SoakResult:
     seconds: float
@@ -285,14 +339,21 @@ def make_clients(
     return clients
 
 
-async def soak(clients: list[SoakClient], config: SoakConfig, stats: SoakStats) -> float:
+async def soak(
+    clients: list[SoakClient],
+    config: SoakConfig,
+    stats: SoakStats,
+    agents: list[SoakAgent] = (),
+) -> float:
     """Connect everyone, chat for `config.seconds`, then wait until every message is
-    acknowledged and shown to every member of its room (or 60 s). Returns the chatting time."""
+    acknowledged and shown to every member of its room and every agent (or 60 s). Returns the
+    chatting time."""
     talking, stop = asyncio.Event(), asyncio.Event()
     runs = [asyncio.create_task(client.run(talking, stop, config.interval)) for client in clients]
+    runs += [asyncio.create_task(agent.run(stop)) for agent in agents]
     try:
         async with asyncio.timeout(120):
-            await asyncio.gather(*(client.ready.wait() for client in clients))
+            await asyncio.gather(*(member.ready.wait() for member in [*clients, *agents]))
         started = time.monotonic()
         talking.set()
         await asyncio.sleep(config.seconds)
@@ -309,7 +370,8 @@ async def soak(clients: list[SoakClient], config: SoakConfig, stats: SoakStats) 
                 acked = {i for member in room_members for i in member.acks.values()}
                 if any(not acked <= set(member.seen) for member in room_members):
                     return False
-            return True
+            everything = {i for client in clients for i in client.acks.values()}
+            return all(everything <= set(agent.seen) for agent in agents)
 
         deadline = time.monotonic() + 60
         while not settled() and time.monotonic() < deadline:
@@ -317,12 +379,18 @@ async def soak(clients: list[SoakClient], config: SoakConfig, stats: SoakStats) 
         return elapsed
     finally:
         stop.set()
+        for agent in agents:
+            await agent.close()
         await asyncio.gather(*runs, return_exceptions=True)
         await asyncio.gather(*(client.close() for client in clients), return_exceptions=True)
 
 
 def check(
-    clients: list[SoakClient], stored: dict[str, list[int]], stats: SoakStats, seconds: float
+    clients: list[SoakClient],
+    stored: dict[str, list[int]],
+    stats: SoakStats,
+    seconds: float,
+    agents: list[SoakAgent] = (),
 ) -> SoakResult:
     """Compare what every client sent, was acknowledged and was shown with what is stored."""
     lost, duplicated = [], []
@@ -345,13 +413,19 @@ def check(
             duplicated += [
                 f"{member.name} shown {i} {n} times" for i, n in member.seen.items() if n > 1
             ]
+    everything = {i for client in clients for i in client.acks.values()}
+    for agent in agents:
+        expected += len(everything)
+        if everything - set(agent.seen):
+            lost.append(f"{agent.name} never shown {len(everything - set(agent.seen))} messages")
+        duplicated += [f"{agent.name} shown {i} {n} times" for i, n in agent.seen.items() if n > 1]
     return SoakResult(
         seconds=seconds,
         sockets=len(clients),
         messages=sum(client.sent for client in clients),
         acked=sum(len(client.acks) for client in clients),
         stored=sum(len(rows) for rows in stored.values()),
-        deliveries=sum(sum(client.seen.values()) for client in clients),
+        deliveries=sum(sum(member.seen.values()) for member in [*clients, *agents]),
         expected_deliveries=expected,
         lost=lost,
         duplicated=duplicated,
