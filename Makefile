@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint format bench clean widget widget-test system-deps
+.PHONY: install run test lint format bench soak clean widget widget-test system-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ test: install system-deps widget-test
 # Parley side by side with the seed tutorial app (../shared/bench/seed_app); see docs/PERFORMANCE.md.
 bench: install
 	$(BIN)/python bench/run.py --json artifacts/bench.json
+
+# A long soak: the test of tests/e2e/test_soak.py (1 minute in `make test`) for 10 minutes.
+# Parameters: PARLEY_SOAK_SECONDS, _SOCKETS, _INTERVAL, _PUBLIC_ROOMS, _PUBLIC_MEMBERS.
+PARLEY_SOAK_SECONDS ?= 600
+soak: install
+	PARLEY_SOAK_SECONDS=$(PARLEY_SOAK_SECONDS) $(BIN)/python -m pytest tests/e2e/test_soak.py \
+		-s -o timeout=$$(( $(PARLEY_SOAK_SECONDS) + 600 ))
 
 lint: install
 	$(BIN)/ruff check .

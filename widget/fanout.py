@@ -40,6 +40,13 @@ REDIS_PREFIX = "parley:fanout:"
 PUBLISH_BATCH = 500
 PUBLISH_ATTEMPTS = 4
 DRAIN_FLUSH_SECONDS = 0.5
+# How long a socket joining a group waits for this process's Redis subscription (after a loss,
+# until Redis is back): past it the socket is closed with 1011 and its client tries again.
+SUBSCRIPTION_WAIT_SECONDS = 5
+
+
+class FanoutUnavailable(Exception):
+    """This process has no live Redis subscription: a new member would miss frames."""
 
 
 class Member(Protocol):
@@ -109,6 +116,9 @@ class LocalTransport:
     async def unsubscribe(self, group: str) -> None:
         pass
 
+    async def wait_live(self) -> None:
+        pass
+
     def publish(self, envelope: Envelope) -> None:
         pass
 
@@ -140,6 +150,7 @@ class RedisTransport:
         self._outbox: deque[tuple[str, bytes]] = deque()
         self._outbox_ready: asyncio.Event | None = None
         self._subscription_lock: asyncio.Lock | None = None
+        self._live: asyncio.Event | None = None  # set while the subscription is established
         self._tasks: list[asyncio.Task] = []
 
     def start(self) -> None:
@@ -150,6 +161,7 @@ class RedisTransport:
         )
         self._outbox_ready = asyncio.Event()
         self._subscription_lock = asyncio.Lock()
+        self._live = asyncio.Event()
         self._tasks = [
             asyncio.create_task(self._publish_forever(), name="fanout-publish"),
             asyncio.create_task(self._read_forever(), name="fanout-read"),
@@ -186,6 +198,15 @@ class RedisTransport:
             self._wanted.discard(group)
             if self._pubsub is not None:
                 await self._pubsub.unsubscribe(REDIS_PREFIX + group)
+
+    async def wait_live(self) -> None:
+        """Return once this process is subscribed (at once, normally). A member that joined
+        without a subscription would read the room and then miss what other workers publish
+        until the subscription is back, with nothing to tell its client to resume."""
+        try:
+            await asyncio.wait_for(self._live.wait(), timeout=SUBSCRIPTION_WAIT_SECONDS)
+        except TimeoutError:
+            raise FanoutUnavailable("no Redis subscription") from None
 
     def publish(self, envelope: Envelope) -> None:
         self._outbox.append((REDIS_PREFIX + envelope.group, envelope.encode(self.hub.origin)))
@@ -233,6 +254,7 @@ class RedisTransport:
                     channels = [REDIS_PREFIX + group for group in self._wanted]
                     # The process channel keeps the subscription alive when no group is wanted.
                     await pubsub.subscribe(own_channel, *channels)
+                    self._live.set()
                 backoff = 0.5
                 async for item in pubsub.listen():
                     channel = item["channel"].decode()
@@ -243,6 +265,7 @@ class RedisTransport:
                 metrics.BACKEND_ERRORS.labels("redis").inc()
                 log.exception("fan-out: lost the Redis subscription")
             finally:
+                self._live.clear()
                 self._pubsub = None
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
@@ -304,6 +327,9 @@ class Hub:
         members.add(member)
         if len(members) == 1:
             await self.transport.subscribe(group)
+        # Even for a group already subscribed: after a loss of Redis, every member waits for the
+        # subscription to be back before it reads the room (raises FanoutUnavailable past a bound).
+        await self.transport.wait_live()
 
     async def leave(self, group: str, member: Member) -> None:
         members = self._groups.get(group)

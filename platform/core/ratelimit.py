@@ -4,16 +4,23 @@ A fixed window per (scope, who): the first hit of a window creates its counter, 
 increments it atomically (`cache.incr` is atomic in Redis and in the local-memory cache), so
 concurrent workers never lose a count the way a read-modify-write history would. Over the limit,
 `RateLimited` says how many seconds remain in the window.
+
+When the cache cannot be reached (Redis restarting), requests are let through and a warning is
+logged: a limit that cannot be counted must not turn every request into a 500.
 """
 
+import logging
 import math
 import time
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
 from core.errors import RateLimited
+
+log = logging.getLogger(__name__)
 
 
 def rate_limit_hit(*, scope: str, who: str, limit: int, window_seconds: int) -> None:
@@ -21,12 +28,16 @@ def rate_limit_hit(*, scope: str, who: str, limit: int, window_seconds: int) -> 
     now = time.time()
     window = int(now // window_seconds)
     key = f"ratelimit:{scope}:{who}:{window}"
-    cache.add(key, 0, timeout=window_seconds + 1)
     try:
-        count = cache.incr(key)
-    except ValueError:  # the counter expired between add and incr: this hit starts a new one
-        cache.add(key, 1, timeout=window_seconds + 1)
-        count = 1
+        cache.add(key, 0, timeout=window_seconds + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the counter expired between add and incr: this hit starts a new one
+            cache.add(key, 1, timeout=window_seconds + 1)
+            count = 1
+    except (redis.RedisError, OSError) as error:
+        log.warning("rate limit %s not counted, the cache is unreachable: %s", scope, error)
+        return
     if count > limit:
         retry_after = max(1, math.ceil((window + 1) * window_seconds - now))
         raise RateLimited(retry_after=retry_after)

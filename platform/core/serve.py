@@ -7,6 +7,14 @@ for their backoff). Here the signal first stops the listening ports, then drains
 /readyz 503, queued messages stored and acknowledged, every socket closed with 1012) within
 PARLEY_DRAIN_SECONDS, and only then stops the reactor. A second signal stops at once. This is the
 only shutdown path that drains: plain `daphne` (and the tests' in-process servers) do not.
+
+Slow or stalled clients are cut off: an HTTP request (a WebSocket upgrade included) must arrive
+whole within PARLEY_HTTP_REQUEST_TIMEOUT seconds of its first byte, and a new connection must
+start one within that time (Twisted alone only times out 60 s of silence, which a client sending
+a byte now and then never reaches: a slow-loris). Once upgraded, daphne's
+`--websocket_connect_timeout` bounds the handshake and its pings find dead peers; the sockets'
+own watchdog closes one that does not authenticate (4401) or goes idle (4408). `DEFAULT_OPTIONS`
+are daphne's options for all of this, used unless the command line gives its own.
 """
 
 import asyncio
@@ -17,12 +25,68 @@ import signal
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
 from twisted.internet import reactor
+from twisted.web import http
 
 logger = logging.getLogger("parley.serve")
 DRAIN_SECONDS = float(os.environ.get("PARLEY_DRAIN_SECONDS", "20"))
+REQUEST_TIMEOUT = float(os.environ.get("PARLEY_HTTP_REQUEST_TIMEOUT", "10"))
+DEFAULT_OPTIONS = [
+    "--websocket_connect_timeout", "10",  # upgrade received -> accepted or refused
+    "--ping-interval", "20",  # a ping on every socket silent for 20 s ...
+    "--ping-timeout", "30",  # ... and the socket closed if no pong comes within 30 s
+    "--application-close-timeout", "20",
+]  # fmt: skip
+
+
+class DeadlineChannel(http.HTTPChannel):
+    """An HTTP connection whose request must arrive whole within REQUEST_TIMEOUT seconds of its
+    first byte (of the connection, for the first request); else it is aborted."""
+
+    def connectionMade(self):
+        super().connectionMade()
+        self._deadline = reactor.callLater(REQUEST_TIMEOUT, self._too_slow)
+
+    def dataReceived(self, data):
+        if self._deadline is None and not self._handlingRequest:
+            self._deadline = reactor.callLater(REQUEST_TIMEOUT, self._too_slow)
+        super().dataReceived(data)
+
+    def allContentReceived(self):
+        self._cancel_deadline()
+        super().allContentReceived()
+
+    def connectionLost(self, reason):
+        self._cancel_deadline()
+        super().connectionLost(reason)
+
+    def _cancel_deadline(self):
+        if self._deadline is not None and self._deadline.active():
+            self._deadline.cancel()
+        self._deadline = None
+
+    def _too_slow(self):
+        self._deadline = None
+        logger.info("closing an HTTP connection whose request took over %s s", REQUEST_TIMEOUT)
+        self.transport.abortConnection()
+
+
+def _deadline_protocol():
+    # What twisted.web's HTTPFactory builds by default (a wrapper that can switch to HTTP/2),
+    # around our channel.
+    return http._GenericHTTPChannelProtocol(DeadlineChannel())
 
 
 class DrainingServer(Server):
+    @property
+    def http_factory(self):
+        return self._http_factory
+
+    @http_factory.setter
+    def http_factory(self, factory):
+        # daphne's run() makes its HTTP factory and listens at once: give it our channel here.
+        factory.protocol = _deadline_protocol
+        self._http_factory = factory
+
     def __init__(self, *args, **kwargs):
         kwargs["signal_handlers"] = False
         super().__init__(*args, **kwargs)
@@ -63,6 +127,10 @@ class DrainingServer(Server):
 
 class ParleyCommandLine(CommandLineInterface):
     server_class = DrainingServer
+
+    def run(self, args):
+        # Options given later win: the command line overrides the defaults.
+        super().run([*DEFAULT_OPTIONS, *args])
 
 
 def _plain_autobahn_debug_strings() -> None:

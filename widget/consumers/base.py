@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from core import metrics
 from core.errors import BadRequest, ParleyError, RateLimited, UnknownType
 from widget import frames
-from widget.fanout import hub
+from widget.fanout import FanoutUnavailable, hub
 from widget.handshake import NO_CHANNEL_LAYER
 from widget.ratelimit import TokenBucket, VisitorShare, retry_after_seconds
 
@@ -222,6 +222,10 @@ class SocketConsumer(AsyncWebsocketConsumer):
         except SocketClose as close:
             log.info("closing socket %s: %s", self.member_id, close)
             await self.close_with(close.code)
+        except FanoutUnavailable:
+            # Redis is away (the fan-out logged it once): the client retries with backoff.
+            log.warning("closing socket %s: no Redis subscription to join", self.member_id)
+            await self.close_with(1011)
         except Exception as error:
             metrics.backend_error(error)
             log.exception("socket frame failed")

@@ -105,6 +105,9 @@ DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 # one unit on the shared database thread, and opening a PostgreSQL connection for each costs more
 # than the work itself (about 10 ms against 1-3 ms). A `conn_max_age` in DATABASE_URL wins.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+# A kept connection is dead after a database restart or failover: check it (SELECT 1) before a
+# unit of work reuses it and reconnect, rather than fail that unit (a socket closed with 1011).
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
 
@@ -237,11 +240,16 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             # A list: Django would split a string on commas (a Sentinel URL has some).
             "LOCATION": [REDIS_URL] if REDIS_TARGET.is_sentinel else [REDIS_TARGET.urls[0]],
-            "OPTIONS": (
-                {"pool_class": "core.redis_config.SentinelCachePool"}
-                if REDIS_TARGET.is_sentinel
-                else {}
-            ),
+            # A Redis that is down answers nothing: fail fast (rate limits then let requests by).
+            "OPTIONS": {
+                "socket_connect_timeout": 2,
+                "socket_timeout": 2,
+                **(
+                    {"pool_class": "core.redis_config.SentinelCachePool"}
+                    if REDIS_TARGET.is_sentinel
+                    else {}
+                ),
+            },
         }
     }
 else:

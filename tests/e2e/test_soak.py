@@ -1,0 +1,62 @@
+"""A soak: hundreds of real WebSocket clients chat for a minute with two daphne workers on the
+Redis fan-out, watched by an agent on each worker (`tests/support/soak.py` behaves like the
+widget: auth, ack, resume and resend after a reconnect). Every message must be acknowledged,
+stored once and shown exactly once to every member of its room and to every agent. `make soak`
+runs the same for 10 minutes (parameters: PARLEY_SOAK_*)."""
+
+import asyncio
+
+import pytest
+from django.db import connection
+
+from config.embedded import database_url
+from tests.support.factories import make_agent, make_site
+from tests.support.processes import Daphne, parley_environment
+from tests.support.soak import (
+    SoakAgent,
+    SoakConfig,
+    SoakStats,
+    check,
+    make_clients,
+    raise_open_files_limit,
+    soak,
+    stored_message_ids,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_hundreds_of_sockets_chatting_for_a_minute_lose_and_repeat_nothing(tenant_a, redis_url):
+    config = SoakConfig.from_environment()
+    raise_open_files_limit(4 * config.sockets + 256)
+    site = make_site(tenant_a, public_rooms=True)
+    environment = parley_environment(
+        REDIS_URL=redis_url,
+        PARLEY_FANOUT="redis",
+        DATABASE_URL=database_url(connection.settings_dict),
+    )
+    stats = SoakStats()
+    workers = []
+    try:
+        for _ in range(2):
+            workers.append(Daphne(environment=environment).start())
+        clients = make_clients(site, [worker.port for worker in workers], config, stats)
+        # An agent on each worker: the tenant's every message, over Redis for half of them.
+        agents = [
+            SoakAgent(f"agent{n}", worker.port, make_agent(tenant_a), stats)
+            for n, worker in enumerate(workers)
+        ]
+        seconds = asyncio.run(soak(clients, config, stats, agents))
+    finally:
+        for worker in workers:
+            worker.stop()
+    stored = stored_message_ids(site, {client.room for client in clients})
+    result = check(clients, stored, stats, seconds, agents)
+    print(result.summary())
+
+    assert seconds >= config.seconds
+    assert result.lost == []
+    assert result.duplicated == []
+    assert result.messages == result.acked == result.stored > 0
+    assert result.deliveries == result.expected_deliveries
+    assert result.errors == {}
