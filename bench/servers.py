@@ -136,6 +136,8 @@ def parley_environment(redis_url: str, database_url: str) -> dict[str, str]:
         # The benchmark's members publish far faster than a person types: lift the per-visitor
         # frame limits for this run only (the limits themselves are tested in the suite).
         PARLEY_RATE_LIMIT_BENCH="1",
+        # Billing configured, so that the bench tenant's plan (parley_setup.py) applies.
+        STRIPE_SECRET_KEY="sk_test_bench_never_called",
     )
 
 

@@ -179,12 +179,18 @@ class MessageCounter:
     def _used(self, key: UsageKey) -> int:
         return self._written.get(key, 0) + self._flushing.get(key, 0) + self._pending.get(key, 0)
 
-    def try_count(self, key: UsageKey, limit: int) -> bool:
+    def try_count(self, key: UsageKey, limit: int, count: int = 1) -> bool:
+        """Count `count` messages when they all fit under `limit`; else count none."""
         with self._lock:
-            if self._used(key) >= limit:
+            if self._used(key) + count > limit:
                 return False
-            self._pending[key] = self._pending.get(key, 0) + 1
+            self._pending[key] = self._pending.get(key, 0) + count
             return True
+
+    def give_back(self, key: UsageKey, count: int) -> None:
+        """Uncount messages counted by `try_count` that were not stored after all."""
+        with self._lock:
+            self._pending[key] = self._pending.get(key, 0) - count
 
     def used(self, key: UsageKey) -> int:
         """The count as this process knows it (loading the written total when unknown)."""

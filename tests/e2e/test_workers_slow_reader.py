@@ -20,10 +20,12 @@ DROPPED = "too slow to follow its room"
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_client_too_slow_to_follow_its_room_is_cut_off(tenant_a, redis_url):
+def test_a_client_too_slow_to_follow_its_room_is_cut_off(tenant_a, redis_url, on_plan, settings):
+    on_plan(tenant_a, "business")  # up to 2,000 messages: past the free plan's month
     site = make_site(tenant_a, public_rooms=True)
     slow, talker, listener = (make_visitor(site, room="busy") for _ in range(3))
     environment = parley_environment(
+        STRIPE_SECRET_KEY=settings.STRIPE_SECRET_KEY,
         REDIS_URL=redis_url,
         PARLEY_FANOUT="redis",
         DATABASE_URL=database_url(connection.settings_dict),

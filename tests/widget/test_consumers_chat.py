@@ -160,7 +160,8 @@ async def test_a_bad_token_closes_4401(site, visitor, token):
     assert await closed_with(socket) == 4401
 
 
-async def test_a_token_of_another_site_closes_4401(site, tenant_a):
+async def test_a_token_of_another_site_closes_4401(site, tenant_a, on_plan):
+    await database_sync_to_async(on_plan)(tenant_a, "pro")  # room for a second site
     other_site = await database_sync_to_async(make_site)(tenant_a, name="Blog")
     stranger = await database_sync_to_async(make_visitor)(other_site)
     socket = chat_socket(site, "lobby")
@@ -177,7 +178,8 @@ async def test_a_token_for_another_conversation_closes_4403(site, visitor):
     assert await closed_with(socket) == 4403
 
 
-async def test_public_rooms_only_where_the_site_allows_them(site, tenant_a):
+async def test_public_rooms_only_where_the_site_allows_them(site, tenant_a, on_plan):
+    await database_sync_to_async(on_plan)(tenant_a, "pro")  # room for a second site
     socket = await joined(site, await database_sync_to_async(make_visitor)(site, room="lobby"))
     assert socket.ready["room"] == "lobby"
     await socket.disconnect()
