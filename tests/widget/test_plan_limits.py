@@ -151,7 +151,7 @@ async def test_every_way_a_socket_ends_gives_its_place_back(site, tenant_a, monk
 
 async def test_a_message_past_the_month_is_refused_not_stored_and_the_socket_stays(site, tenant_a):
     await month_used_up_but(tenant_a, left=1)
-    visitor, watcher = await visitors(site, 2)
+    visitor = (await visitors(site, 1))[0]
     socket = await joined(site, visitor)
     agent = await agent_joined(await database_sync_to_async(make_agent)(tenant_a))
 
