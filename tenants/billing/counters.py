@@ -88,6 +88,10 @@ return left
 """
 
 
+ASYNC_POOL_CONNECTIONS = 50
+ASYNC_POOL_WAIT_SECONDS = 10
+
+
 class RedisConnectionCounter:
     """Open visitor sockets per tenant across every process sharing one Redis.
 
@@ -117,7 +121,12 @@ class RedisConnectionCounter:
         loop = asyncio.get_running_loop()
         scripts = self._async_clients.get(loop)
         if scripts is None:
-            client = redis.asyncio.Redis.from_url(self._url)
+            # A burst of sockets opening at once waits for a free connection of a bounded pool
+            # rather than failing (redis-py's plain pool raises past max_connections).
+            pool = redis.asyncio.BlockingConnectionPool.from_url(
+                self._url, max_connections=ASYNC_POOL_CONNECTIONS, timeout=ASYNC_POOL_WAIT_SECONDS
+            )
+            client = redis.asyncio.Redis(connection_pool=pool)
             scripts = (
                 client.register_script(_OPEN_SCRIPT),
                 client.register_script(_CLOSE_SCRIPT),

@@ -9,20 +9,19 @@ Plan lookup
 
 Sites and agents (HTTP API, dashboard): call inside the transaction that creates the object.
     `ensure_can_add_site(tenant)` raises `core.errors.PlanLimit` (402 `plan_limit`) when the tenant
-    already has as many sites as its plan allows; inside an atomic block it locks the tenant row
-    first, so two concurrent creations cannot both take the last place.
-    `ensure_can_add_agent(tenant, current_count)` does the same for dashboard users (owner, admins
-    and agents); the caller counts them, since they live in the tenant's schema.
+    already has as many sites as its plan allows; `ensure_can_add_agent(tenant)` does the same for
+    dashboard users (owner, admins, agents and pending invitations). Inside an atomic block both
+    lock the tenant row first, so two concurrent creations cannot both take the last place.
 
 Concurrent visitor sockets (ChatConsumer):
-    `try_open_connection(tenant_id) -> bool` on connect (async: `atry_open_connection`); when
+    `try_open_connection(tenant_id) -> bool` on auth (async: `atry_open_connection`); when
     False, close the socket with `PlanLimit.close_code` (4402). Call `close_connection(tenant_id)`
-    (async: `aclose_connection`) exactly once for each successful open, on disconnect.
+    (async: `aclose_connection`) exactly once for each successful open, on cleanup.
 
-Monthly messages (ChatConsumer, API messages from agents or bots):
-    `try_count_message(tenant_id) -> bool` (async: `atry_count_message`) counts one message of the
-    current UTC month; False past the plan's monthly limit: answer an `error` frame `plan_limit`
-    (or raise `PlanLimit` in HTTP) and do not store the message.
+Monthly messages (`widget.services.message_post_many`, whoever writes):
+    `MessageQuota(tenant_id).take(n)` counts the n new messages of a transaction, raising
+    `PlanLimit` (counting none) past the plan's monthly limit; `give_back()` when the transaction
+    does not commit. `try_count_message(tenant_id)` is the same check for one message.
 
 Usage summary (dashboard billing page): `usage_summary(tenant)` gives the plan and the usage
     against each limit; the invoices come from `tenants.billing.selectors.tenant_invoices` (Stripe).
