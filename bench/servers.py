@@ -141,6 +141,8 @@ def parley_environment(redis_url: str, database_url: str) -> dict[str, str]:
         PARLEY_WS_VISITOR_FRAME_BURST="100000",
         PARLEY_WS_ABUSE_RATE="100000",
         PARLEY_WS_ABUSE_BURST="100000",
+        # Billing configured, so that the bench tenant's plan (parley_setup.py) applies.
+        STRIPE_SECRET_KEY="sk_test_bench_never_called",
     )
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_exists, tenant_context
 
 from core.errors import BadRequest
+from tenants.billing.limits import ensure_can_add_site
 from tenants.keys import api_key_digest, new_api_key, new_identity_secret, new_site_key
 from tenants.models import ApiKey, Domain, Site, SiteKey, Tenant, Webhook
 from tenants.origins import normalize_allowed_origin
@@ -163,7 +164,8 @@ def site_create(
     locale: str | None = None,
 ) -> Site:
     """Create a site with a fresh site key and identity secret. Origins are validated here.
-    Appearance left as None takes the model's default."""
+    Appearance left as None takes the model's default. Past the plan's sites: `PlanLimit`."""
+    ensure_can_add_site(tenant)  # locks the tenant row until this transaction ends
     appearance = {"color": color, "greeting": greeting, "position": position, "locale": locale}
     site = Site.objects.create(
         tenant=tenant,

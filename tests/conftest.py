@@ -141,3 +141,31 @@ def _process_caches_cleared():
     clear()
     yield
     clear()
+
+
+@pytest.fixture(autouse=True)
+def _billing_counters_fresh(monkeypatch):
+    """Each test starts with the plan-limit counters of a freshly started process (in memory:
+    the tests that need Redis's counter build their own), so counts never leak between tests."""
+    from tenants.billing import limits
+    from tenants.billing.counters import ConnectionCounter, MessageCounter
+
+    monkeypatch.setattr(limits, "_connections", ConnectionCounter())
+    monkeypatch.setattr(limits, "_messages", MessageCounter())
+
+
+@pytest.fixture
+def on_plan(settings):
+    """Put a tenant on a plan: `on_plan(tenant, "pro")`, as a live Stripe subscription does
+    (billing configured; looking a plan up never calls Stripe)."""
+    from tenants.billing.limits import plan_cache_forget
+    from tenants.billing.models import BillingAccount
+
+    def put(tenant: Tenant, plan: str) -> None:
+        settings.STRIPE_SECRET_KEY = settings.STRIPE_SECRET_KEY or "sk_test_not_called"
+        BillingAccount.objects.update_or_create(
+            tenant=tenant, defaults={"plan": plan, "status": "active"}
+        )
+        plan_cache_forget(tenant.pk)
+
+    return put

@@ -10,6 +10,7 @@ published by `widget.events` after the transaction commits, and so is every outb
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from hashlib import sha256
 
 from django.db import IntegrityError, connection, transaction
@@ -19,6 +20,7 @@ from django_tenants.utils import schema_context
 
 from core.errors import BadRequest, Forbidden, IdentityInvalid, IdentityRequired, InvalidToken
 from tenants import webhooks
+from tenants.billing import limits
 from tenants.site_directory import SiteInfo
 from tenants.tokens import VisitorToken, token_issue, token_verify
 from widget import events
@@ -68,20 +70,30 @@ def message_post_many(*, tenant_id: int, posts: list[MessagePost]) -> list[tuple
     batches cannot deadlock), so message ids are committed in increasing order within a room:
     a client resuming `since` an id it has seen cannot miss an older message committed later.
     Under the lock, the `client_id`s already stored are visible, so a resend is never inserted.
+
+    Every new message counts toward the tenant's monthly allowance, whoever wrote it (visitor,
+    agent, the API); a resend does not. Past the allowance: `PlanLimit`, and nothing is stored.
     """
+    quota = limits.MessageQuota(tenant_id)
     try:
         with transaction.atomic():
-            return _store(tenant_id, posts)
+            return _store(tenant_id, posts, quota)
     except IntegrityError:
+        quota.give_back()  # not stored: not counted
         if len(posts) > 1:
             # A writer that does not take the room lock raced in: settle the posts one by one.
             return [message_post_many(tenant_id=tenant_id, posts=[post])[0] for post in posts]
         post = posts[0]
         stored = Message.objects.get(conversation=post.conversation, client_id=post.client_id)
         return [(stored, False)]
+    except BaseException:
+        quota.give_back()
+        raise
 
 
-def _store(tenant_id: int, posts: list[MessagePost]) -> list[tuple[Message, bool]]:
+def _store(
+    tenant_id: int, posts: list[MessagePost], quota: limits.MessageQuota
+) -> list[tuple[Message, bool]]:
     room_ids = sorted({post.conversation.pk for post in posts})
     rooms = {
         room.pk: room
@@ -120,6 +132,7 @@ def _store(tenant_id: int, posts: list[MessagePost]) -> list[tuple[Message, bool
         answers.append((message, True))
     if not fresh:
         return answers
+    quota.take(len(fresh))
     Message.objects.bulk_create(fresh)  # ids in list order: increasing within each room
 
     room_events = []
@@ -396,3 +409,21 @@ def conversation_assign(*, tenant_id: int, conversation: Conversation, assignee)
         raise BadRequest("Only an active member of the team can be assigned.")
     Conversation.objects.filter(pk=conversation.pk).update(assignee=assignee)
     return _publish_after_commit(tenant_id, conversation, "updated")
+
+
+PRUNE_BATCH = 5000
+
+
+def messages_prune(*, before: datetime) -> int:
+    """Delete the messages written before `before`, in batches (short transactions, short locks);
+    returns how many. Conversations stay, with their visitor and state."""
+    deleted = 0
+    while True:
+        batch = list(
+            Message.objects.filter(created_at__lt=before)
+            .order_by("id")
+            .values_list("id", flat=True)[:PRUNE_BATCH]
+        )
+        if not batch:
+            return deleted
+        deleted += Message.objects.filter(id__in=batch).delete()[0]

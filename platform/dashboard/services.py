@@ -14,6 +14,7 @@ from django.utils.http import urlsafe_base64_encode
 from core.errors import BadRequest, Forbidden
 from dashboard.models import Role, User
 from dashboard.permissions import assignable_roles, may_manage_member
+from tenants.billing.limits import ensure_can_add_agent
 from tenants.models import Site, Tenant
 from tenants.services import site_create, site_update
 
@@ -41,7 +42,7 @@ def member_invite(
     """Invite someone by email: an inactive member until they accept and choose a password.
 
     Inviting the email of a pending invitation sends a fresh link; an active member's email is
-    refused.
+    refused. A new invitation takes a seat of the plan's agents (`PlanLimit` when none is left).
     """
     email = email.strip().lower()
     if role not in assignable_roles(inviter):
@@ -50,6 +51,7 @@ def member_invite(
     if member is not None and member.is_active:
         raise BadRequest(f"{email} is already a member of the team.")
     if member is None:
+        ensure_can_add_agent(tenant)  # a new seat: within the plan (locks the tenant row)
         member = User(email=email, username=email, role=role, is_active=False)
         member.set_unusable_password()
         member.save()

@@ -28,6 +28,8 @@ from widget.events import message_frame
 router = Router(tags=["conversations"])
 ConversationId = Annotated[int, Path(ge=1, le=MAX_ID)]
 ERRORS = error_responses(400, 401, 404, 413, 429)
+# 402: the plan's monthly messages are used up.
+SEND_ERRORS = error_responses(400, 401, 402, 404, 413, 429)
 
 
 def _message_out(message) -> MessageOut:
@@ -60,11 +62,12 @@ def messages_list(request: HttpRequest, conversation_id: ConversationId, params:
 
 @router.post(
     "/conversations/{conversation_id}/messages",
-    response={200: MessageOut, 201: MessageOut, **ERRORS},
+    response={200: MessageOut, 201: MessageOut, **SEND_ERRORS},
 )
 def messages_send(request: HttpRequest, conversation_id: ConversationId, body: MessageIn):
     """Send as an agent or a bot (`author.kind` "agent", or "system" for automated notices).
-    The same `client_id` twice stores one message (200 the second time)."""
+    The same `client_id` twice stores one message (200 the second time). Counts toward the
+    plan's monthly messages: past them, 402 `plan_limit` and nothing is stored."""
     tenant = request.auth.tenant
     author = body.author.model_dump() if body.author else {"kind": "agent", "id": "", "name": ""}
     with schema_context(tenant.schema_name):

@@ -22,6 +22,7 @@ from tenants.api.schemas import (
 router = Router(tags=["sites"])
 SiteId = Annotated[int, Path(ge=1, le=MAX_ID)]
 ERRORS = error_responses(400, 401, 404, 413, 429)
+CREATE_ERRORS = error_responses(400, 401, 402, 404, 413, 429)  # 402: the plan's sites
 
 
 def site_out(site, schema=SiteOut, **extra):
@@ -46,7 +47,7 @@ def sites_list(request: HttpRequest, params: PageParams):
     return {"data": [site_out(site) for site in sites], "next": next_cursor}
 
 
-@router.post("/sites", response={201: SiteCreatedOut, **ERRORS})
+@router.post("/sites", response={201: SiteCreatedOut, **CREATE_ERRORS})
 def sites_create(request: HttpRequest, body: SiteIn):
     site = services.site_create(tenant=request.auth.tenant, **body.model_dump(exclude_none=True))
     site = selectors.site_get(tenant=request.auth.tenant, site_id=site.id)

@@ -87,6 +87,10 @@ return left
 """
 
 
+ASYNC_POOL_CONNECTIONS = 50
+ASYNC_POOL_WAIT_SECONDS = 10
+
+
 class RedisConnectionCounter:
     """Open visitor sockets per tenant across every process sharing one Redis.
 
@@ -116,7 +120,11 @@ class RedisConnectionCounter:
         loop = asyncio.get_running_loop()
         scripts = self._async_clients.get(loop)
         if scripts is None:
-            client = self._target.async_client()
+            # A burst of sockets opening at once waits for a free connection of a bounded pool
+            # rather than failing (redis-py's plain pool raises past max_connections).
+            client = self._target.async_client(
+                max_connections=ASYNC_POOL_CONNECTIONS, timeout=ASYNC_POOL_WAIT_SECONDS
+            )
             scripts = (
                 client.register_script(_OPEN_SCRIPT),
                 client.register_script(_CLOSE_SCRIPT),
@@ -178,12 +186,18 @@ class MessageCounter:
     def _used(self, key: UsageKey) -> int:
         return self._written.get(key, 0) + self._flushing.get(key, 0) + self._pending.get(key, 0)
 
-    def try_count(self, key: UsageKey, limit: int) -> bool:
+    def try_count(self, key: UsageKey, limit: int, count: int = 1) -> bool:
+        """Count `count` messages when they all fit under `limit`; else count none."""
         with self._lock:
-            if self._used(key) >= limit:
+            if self._used(key) + count > limit:
                 return False
-            self._pending[key] = self._pending.get(key, 0) + 1
+            self._pending[key] = self._pending.get(key, 0) + count
             return True
+
+    def give_back(self, key: UsageKey, count: int) -> None:
+        """Uncount messages counted by `try_count` that were not stored after all."""
+        with self._lock:
+            self._pending[key] = self._pending.get(key, 0) - count
 
     def used(self, key: UsageKey) -> int:
         """The count as this process knows it (loading the written total when unknown)."""

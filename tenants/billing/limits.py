@@ -9,20 +9,19 @@ Plan lookup
 
 Sites and agents (HTTP API, dashboard): call inside the transaction that creates the object.
     `ensure_can_add_site(tenant)` raises `core.errors.PlanLimit` (402 `plan_limit`) when the tenant
-    already has as many sites as its plan allows; inside an atomic block it locks the tenant row
-    first, so two concurrent creations cannot both take the last place.
-    `ensure_can_add_agent(tenant, current_count)` does the same for dashboard users (owner, admins
-    and agents); the caller counts them, since they live in the tenant's schema.
+    already has as many sites as its plan allows; `ensure_can_add_agent(tenant)` does the same for
+    dashboard users (owner, admins, agents and pending invitations). Inside an atomic block both
+    lock the tenant row first, so two concurrent creations cannot both take the last place.
 
 Concurrent visitor sockets (ChatConsumer):
-    `try_open_connection(tenant_id) -> bool` on connect (async: `atry_open_connection`); when
+    `try_open_connection(tenant_id) -> bool` on auth (async: `atry_open_connection`); when
     False, close the socket with `PlanLimit.close_code` (4402). Call `close_connection(tenant_id)`
-    (async: `aclose_connection`) exactly once for each successful open, on disconnect.
+    (async: `aclose_connection`) exactly once for each successful open, on cleanup.
 
-Monthly messages (ChatConsumer, API messages from agents or bots):
-    `try_count_message(tenant_id) -> bool` (async: `atry_count_message`) counts one message of the
-    current UTC month; False past the plan's monthly limit: answer an `error` frame `plan_limit`
-    (or raise `PlanLimit` in HTTP) and do not store the message.
+Monthly messages (`widget.services.message_post_many`, whoever writes):
+    `MessageQuota(tenant_id).take(n)` counts the n new messages of a transaction, raising
+    `PlanLimit` (counting none) past the plan's monthly limit; `give_back()` when the transaction
+    does not commit. `try_count_message(tenant_id)` is the same check for one message.
 
 Usage summary (dashboard billing page): `usage_summary(tenant)` gives the plan and the usage
     against each limit; the invoices come from `tenants.billing.selectors.tenant_invoices` (Stripe).
@@ -64,7 +63,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
-from django_tenants.utils import tenant_context
+from django_tenants.utils import schema_context
 
 from core.errors import PlanLimit
 from dashboard.models import User
@@ -130,20 +129,33 @@ def _plan_from_database(tenant_id: int) -> tuple[Plan, float]:
 # --- Sites and agents -----------------------------------------------------------------------------
 
 
+def _lock_tenant(tenant: Tenant) -> None:
+    """Inside an atomic block, serialize this tenant's creations until the transaction ends, so
+    two concurrent ones cannot both take the last place."""
+    if connection.in_atomic_block:
+        Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+
+
 def ensure_can_add_site(tenant: Tenant) -> None:
     """Raise `PlanLimit` when the tenant's plan allows no more sites."""
-    if connection.in_atomic_block:
-        # Serialize concurrent creations for this tenant until the caller's transaction ends.
-        Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+    _lock_tenant(tenant)
     plan = plan_for(tenant.pk)
     if Site.objects.filter(tenant=tenant).count() >= plan.sites:
         raise PlanLimit(f"The {plan.name} plan allows {plan.sites} site(s); upgrade for more.")
 
 
-def ensure_can_add_agent(tenant: Tenant, current_count: int) -> None:
-    """Raise `PlanLimit` when the tenant already has as many dashboard users as its plan allows."""
+def _members(tenant: Tenant) -> int:
+    """The tenant's dashboard users, pending invitations included."""
+    with schema_context(tenant.schema_name):
+        return User.objects.count()
+
+
+def ensure_can_add_agent(tenant: Tenant) -> None:
+    """Raise `PlanLimit` when the tenant already has as many dashboard users as its plan allows.
+    A pending invitation holds its place: it becomes a member when accepted."""
+    _lock_tenant(tenant)
     plan = plan_for(tenant.pk)
-    if current_count >= plan.agents:
+    if _members(tenant) >= plan.agents:
         raise PlanLimit(f"The {plan.name} plan allows {plan.agents} agent(s); upgrade for more.")
 
 
@@ -180,23 +192,39 @@ async def aclose_connection(tenant_id: int) -> None:
 _messages = MessageCounter()
 
 
-def try_count_message(tenant_id: int, *, now: datetime | None = None) -> bool:
-    """Count one message of the tenant this month (the month of `now`, UTC); False (not counted)
-    past the plan's limit."""
+def try_count_message(tenant_id: int, *, count: int = 1, now: datetime | None = None) -> bool:
+    """Count `count` messages of the tenant this month (the month of `now`, UTC); False (none
+    counted) when they do not all fit in the plan's monthly allowance."""
     _background_ensure()
     key = (tenant_id, month_of(now or timezone.now()))
     if not _messages.knows(key):
         _messages.load(key)
-    return _messages.try_count(key, plan_for(tenant_id).messages_per_month)
+    return _messages.try_count(key, plan_for(tenant_id).messages_per_month, count)
 
 
-async def atry_count_message(tenant_id: int, *, now: datetime | None = None) -> bool:
-    _background_ensure()
-    key = (tenant_id, month_of(now or timezone.now()))
-    if not _messages.knows(key):
-        await database_sync_to_async(_messages.load)(key)
-    plan = await aplan_for(tenant_id)
-    return _messages.try_count(key, plan.messages_per_month)
+class MessageQuota:
+    """The messages one transaction counts: `take(n)` before storing n messages (raises
+    `PlanLimit`, counting none, past the monthly allowance), `give_back()` when the transaction
+    does not commit, so a refused or failed write is not counted."""
+
+    def __init__(self, tenant_id: int) -> None:
+        self.tenant_id = tenant_id
+        self.now = timezone.now()
+        self.taken = 0
+
+    def take(self, count: int) -> None:
+        if not try_count_message(self.tenant_id, count=count, now=self.now):
+            plan = plan_for(self.tenant_id)
+            raise PlanLimit(
+                f"The {plan.name} plan allows {plan.messages_per_month:,} messages a month; "
+                "upgrade for more."
+            )
+        self.taken += count
+
+    def give_back(self) -> None:
+        if self.taken:
+            _messages.give_back((self.tenant_id, month_of(self.now)), self.taken)
+            self.taken = 0
 
 
 def flush_usage() -> int:
@@ -269,13 +297,11 @@ class UsageSummary:
 def usage_summary(tenant: Tenant) -> UsageSummary:
     """The plan that applies and the tenant's usage against each of its limits."""
     plan = plan_for(tenant.pk)
-    with tenant_context(tenant):
-        agents = User.objects.filter(is_active=True).count()
     return UsageSummary(
         plan=plan,
         usage=[
             Usage("Sites", Site.objects.filter(tenant=tenant).count(), plan.sites),
-            Usage("Agents", agents, plan.agents),
+            Usage("Agents (invitations included)", _members(tenant), plan.agents),
             Usage(
                 "Visitors connected now",
                 _connections.current(tenant.pk),

@@ -55,11 +55,13 @@ def visitors_with_tokens(site, count: int) -> list[tuple[str, str]]:
     ]
 
 
-def test_500_visitors_connecting_at_once_are_all_accepted(tenant_a, redis_url):
+def test_500_visitors_connecting_at_once_are_all_accepted(tenant_a, redis_url, on_plan, settings):
     raise_open_files_limit(4 * CLIENTS + 256)  # this process and the worker it starts
+    on_plan(tenant_a, "business")  # 5,000 concurrent visitors
     site = make_site(tenant_a)
     members = visitors_with_tokens(site, CLIENTS)
     environment = parley_environment(
+        STRIPE_SECRET_KEY=settings.STRIPE_SECRET_KEY,
         REDIS_URL=redis_url,
         PARLEY_FANOUT="redis",
         DATABASE_URL=database_url(connection.settings_dict),

@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import json
 import socket
+import time
 
 import pytest
 import websockets
 from django.db import connection
 
 from config.embedded import database_url
+from tenants.billing.counters import RedisConnectionCounter
 from tests.support.factories import make_site, make_visitor
 from tests.support.processes import Daphne, parley_environment
 
@@ -20,10 +22,12 @@ DROPPED = "too slow to follow its room"
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_client_too_slow_to_follow_its_room_is_cut_off(tenant_a, redis_url):
+def test_a_client_too_slow_to_follow_its_room_is_cut_off(tenant_a, redis_url, on_plan, settings):
+    on_plan(tenant_a, "business")  # up to 2,000 messages: past the free plan's month
     site = make_site(tenant_a, public_rooms=True)
     slow, talker, listener = (make_visitor(site, room="busy") for _ in range(3))
     environment = parley_environment(
+        STRIPE_SECRET_KEY=settings.STRIPE_SECRET_KEY,
         REDIS_URL=redis_url,
         PARLEY_FANOUT="redis",
         DATABASE_URL=database_url(connection.settings_dict),
@@ -53,6 +57,7 @@ def test_a_client_too_slow_to_follow_its_room_is_cut_off(tenant_a, redis_url):
         stalled = await join(port, slow, receive_buffer=4096)
         speaker = await join(port, talker)
         follower = await join(port, listener)
+        assert places.current(tenant_a.pk) == 3  # the plan's concurrent visitors, in Redis
 
         async def follow() -> int:
             count = 0
@@ -93,6 +98,12 @@ def test_a_client_too_slow_to_follow_its_room_is_cut_off(tenant_a, redis_url):
                     break
         await speaker.close()
 
+    places = RedisConnectionCounter(redis_url)
     with Daphne(environment=environment) as worker:
         asyncio.run(scenario(worker))
+        # Cut off or closed, each socket gave back its place of the plan, once.
+        deadline = time.monotonic() + 5
+        while places.current(tenant_a.pk) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert places.current(tenant_a.pk) == 0
     assert DROPPED in worker.log_path.read_text()

@@ -54,7 +54,8 @@ def test_conversations_are_listed_newest_first_page_by_page(api_a, tenant_a, sit
     assert (listed["site_id"], listed["kind"], listed["status"]) == (site.id, "private", "open")
 
 
-def test_conversations_are_filtered_by_status_and_site(api_a, tenant_a, site):
+def test_conversations_are_filtered_by_status_and_site(api_a, tenant_a, site, on_plan):
+    on_plan(tenant_a, "pro")  # room for a second site
     other_site = site_create(tenant=tenant_a, name="Blog", allowed_origins=[])
     make_conversation(tenant_a, site.id, room="cv_open")
     make_conversation(tenant_a, site.id, room="cv_closed", status="closed")

@@ -118,7 +118,8 @@ def test_defaults_apply_when_appearance_is_not_given(api_a):
     assert (created["public_rooms"], created["require_identity"]) == (False, False)
 
 
-def test_sites_are_listed_page_by_page(api_a, api_b):
+def test_sites_are_listed_page_by_page(api_a, api_b, tenant_a, on_plan):
+    on_plan(tenant_a, "pro")  # room for three sites
     ids = [create_site(api_a, name=f"Site {n}")["id"] for n in range(3)]
     create_site(api_b, name="Not A's")
     first = api_a.get("/api/v1/sites", {"limit": 2}).json()

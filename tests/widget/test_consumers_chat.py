@@ -11,7 +11,6 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from core.errors import PlanLimit
 from tenants.services import site_revoke_keys, site_rotate_key
 from tenants.site_directory import site_cache_clear
 from tests.support.factories import ORIGIN, make_site, make_visitor
@@ -160,7 +159,8 @@ async def test_a_bad_token_closes_4401(site, visitor, token):
     assert await closed_with(socket) == 4401
 
 
-async def test_a_token_of_another_site_closes_4401(site, tenant_a):
+async def test_a_token_of_another_site_closes_4401(site, tenant_a, on_plan):
+    await database_sync_to_async(on_plan)(tenant_a, "pro")  # room for a second site
     other_site = await database_sync_to_async(make_site)(tenant_a, name="Blog")
     stranger = await database_sync_to_async(make_visitor)(other_site)
     socket = chat_socket(site, "lobby")
@@ -177,7 +177,8 @@ async def test_a_token_for_another_conversation_closes_4403(site, visitor):
     assert await closed_with(socket) == 4403
 
 
-async def test_public_rooms_only_where_the_site_allows_them(site, tenant_a):
+async def test_public_rooms_only_where_the_site_allows_them(site, tenant_a, on_plan):
+    await database_sync_to_async(on_plan)(tenant_a, "pro")  # room for a second site
     socket = await joined(site, await database_sync_to_async(make_visitor)(site, room="lobby"))
     assert socket.ready["room"] == "lobby"
     await socket.disconnect()
@@ -309,38 +310,6 @@ async def test_a_binary_frame_closes_4400(site, visitor):
     socket = await joined(site, visitor)
     await socket.send_to(bytes_data=b'{"type": "ping"}')
     assert await closed_with(socket) == 4400
-
-
-async def test_a_plan_limit_refuses_the_message_and_keeps_the_socket(site, visitor, monkeypatch):
-    # Billing limits are not wired yet (tenants/billing); stand in for a refusal they raise.
-    def refuse(**kwargs):
-        raise PlanLimit("The plan's monthly messages are used up.")
-
-    monkeypatch.setattr(services, "message_post_many", refuse)
-    socket = await joined(site, visitor)
-    await socket.send_json_to({"type": "message", "client_id": "c-9", "text": "hi"})
-    error = await socket.receive_json_from(timeout=5)
-    assert error == {
-        "type": "error",
-        "code": "plan_limit",
-        "message": "The plan's monthly messages are used up.",
-        "client_id": "c-9",
-    }
-    await socket.send_json_to({"type": "ping"})
-    assert await socket.receive_json_from(timeout=5) == {"type": "pong"}
-    await socket.disconnect()
-
-
-async def test_a_plan_limit_at_auth_closes_4402(site, visitor, monkeypatch):
-    # Stand-in for the connection limit of tenants/billing (not wired yet).
-    def refuse(**kwargs):
-        raise PlanLimit()
-
-    monkeypatch.setattr(services, "chat_join", refuse)
-    socket = chat_socket(site, visitor.room)
-    await socket.connect()
-    await socket.send_json_to({"type": "auth", "token": visitor.token})
-    assert await closed_with(socket) == 4402
 
 
 async def test_a_server_error_closes_1011(site, visitor, monkeypatch):
@@ -518,25 +487,3 @@ async def test_concurrent_senders_in_a_room_each_see_every_message_once(site):
         assert await socket.receive_nothing(timeout=0.2)
     for socket in sockets:
         await socket.disconnect()
-
-
-async def test_a_refused_message_does_not_fail_the_others_stored_with_it(site, monkeypatch):
-    # A stand-in for a billing refusal of one message (tenants/billing is not wired yet).
-    store = services.message_post_many
-
-    def refuse_some(*, tenant_id, posts):
-        if any(post.text == "over the limit" for post in posts):
-            raise PlanLimit()
-        return store(tenant_id=tenant_id, posts=posts)
-
-    monkeypatch.setattr(services, "message_post_many", refuse_some)
-    refused = await joined(site, await database_sync_to_async(make_visitor)(site))
-    accepted = await joined(site, await database_sync_to_async(make_visitor)(site))
-    await asyncio.gather(
-        refused.send_json_to({"type": "message", "client_id": "r", "text": "over the limit"}),
-        accepted.send_json_to({"type": "message", "client_id": "a", "text": "fine"}),
-    )
-    assert (await expect(refused, lambda f: f["type"] == "error"))["code"] == "plan_limit"
-    assert (await expect(accepted, lambda f: f["type"] == "ack"))["client_id"] == "a"
-    await refused.disconnect()
-    await accepted.disconnect()

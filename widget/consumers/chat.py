@@ -9,7 +9,15 @@ room's frames. The socket also watches its site key: revoked (a close order from
 
 from django.utils import timezone
 
-from core.errors import BadRequest, InvalidToken, ParleyError, TooLarge, UnknownSiteKey
+from core.errors import (
+    BadRequest,
+    InvalidToken,
+    ParleyError,
+    PlanLimit,
+    TooLarge,
+    UnknownSiteKey,
+)
+from tenants.billing import limits
 from tenants.site_directory import asite_for_key
 from tenants.tokens import token_verify
 from widget import events, frames, selectors, services
@@ -67,6 +75,7 @@ class ChatConsumer(SocketConsumer):
         self.room = self.scope["url_route"]["kwargs"]["room"]
         self.authenticated = False
         self.visitor_key: tuple[int, str] | None = None
+        self.holds_plan_connection = False
         self.next_key_check = self.connected_at + self.limits.key_recheck
         self.key_expires_at = self._loop_time_of(self.site.key_expires_at)
 
@@ -74,6 +83,11 @@ class ChatConsumer(SocketConsumer):
         if self.visitor_key is not None:
             visitors.leave(self.visitor_key)
             self.visitor_key = None
+        if self.holds_plan_connection:
+            # Every path that ends the socket (client close, server close, error, drain, a slow
+            # reader cut off) comes through cleanup once: one close per successful open.
+            self.holds_plan_connection = False
+            await limits.aclose_connection(self.tenant.id)
 
     async def handle_frame(self, payload: dict) -> None:
         if self.authenticated:
@@ -100,6 +114,13 @@ class ChatConsumer(SocketConsumer):
         visitor_key = (token.tenant_id, token.visitor_id)
         if visitors.connections(visitor_key) >= self.limits.visitor_connections:
             raise SocketClose(4429, "too many sockets for this visitor")
+        # Counted from auth: a socket that never authenticates holds no place of the plan.
+        if not await limits.atry_open_connection(self.tenant.id):
+            raise SocketClose(PlanLimit.close_code, "the plan's concurrent visitors are connected")
+        if self.cleaned_up:  # closed (auth deadline) while the place was being taken
+            await limits.aclose_connection(self.tenant.id)
+            return
+        self.holds_plan_connection = True
         self.visitor_key = visitor_key
         self.shared = visitors.enter(
             visitor_key,

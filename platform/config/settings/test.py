@@ -17,5 +17,6 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
 WIDGET_SESSION_RATE_PER_IP = 100_000
 WIDGET_SESSION_RATE_PER_SITE = 100_000
 SITE_API_RATE_PER_KEY = 100_000
-# Tests flush message usage themselves; no background flusher thread.
-BILLING_USAGE_FLUSH_SECONDS = 0
+# In-process tests flush message usage themselves (no background flusher thread); a test of a
+# real worker may turn the flusher on through the environment.
+BILLING_USAGE_FLUSH_SECONDS = env.float("BILLING_USAGE_FLUSH_SECONDS", default=0)  # noqa: F405

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.errors import PlanLimit
 from dashboard.forms import SiteForm
 from dashboard.permissions import Capability, requires
 from dashboard.services import site_add
@@ -63,6 +64,8 @@ def site_new(request):
             site = site_add(tenant=request.tenant, **form.cleaned_data)
         except (InvalidOrigin, ValidationError) as error:
             _save_errors(form, error)
+        except PlanLimit as error:
+            form.add_error(None, error.message)
         else:
             messages.success(request, f"Site “{site.name}” created. Paste the snippet below.")
             return redirect("site", pk=site.pk)

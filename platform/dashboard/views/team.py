@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.errors import ParleyError
+from core.errors import ParleyError, PlanLimit
 from dashboard.forms import ApiKeyForm, InviteForm, RoleForm
 from dashboard.models import User
 from dashboard.permissions import Capability, assignable_roles, may_manage_member, requires
@@ -46,7 +46,8 @@ def team_invite(request):
             **form.cleaned_data,
         )
     except ParleyError as error:
-        form.add_error("email", error.message)
+        # The plan's limit is about the team, not about this email.
+        form.add_error(None if isinstance(error, PlanLimit) else "email", error.message)
         return _team_page(request, form, status=400)
     messages.success(request, f"Invitation sent to {member.email}.")
     return redirect("team")
