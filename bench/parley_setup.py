@@ -34,7 +34,7 @@ def main() -> None:
     # The biggest plan, its month's usage reset: the benchmark measures speed, not plan limits
     # (the servers run with a STRIPE_SECRET_KEY so that the plan applies; Stripe is never called).
     BillingAccount.objects.update_or_create(
-        tenant=tenant, defaults={"plan": "business", "status": "active"}
+        tenant=tenant, defaults={"plan": "enterprise", "status": "active"}
     )
     MonthlyUsage.objects.filter(tenant=tenant).delete()
     site = tenant.sites.filter(name="bench").first() or site_create(

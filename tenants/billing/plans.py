@@ -65,7 +65,21 @@ BUSINESS = Plan(
     price_setting="STRIPE_PRICE_BUSINESS",
 )
 
-PLANS: dict[str, Plan] = {plan.code: plan for plan in (FREE, PRO, BUSINESS)}
+# Sold by contract: a tenant is put on it by its billing account (or by a Stripe price when
+# STRIPE_PRICE_ENTERPRISE names one). The benchmark runs its tenant on it.
+ENTERPRISE = Plan(
+    code="enterprise",
+    name="Enterprise",
+    monthly_price_usd=0,
+    sites=1_000,
+    agents=1_000,
+    concurrent_connections=100_000,
+    messages_per_month=100_000_000,
+    history_days=7 * 365,
+    price_setting="STRIPE_PRICE_ENTERPRISE",
+)
+
+PLANS: dict[str, Plan] = {plan.code: plan for plan in (FREE, PRO, BUSINESS, ENTERPRISE)}
 DEFAULT_PLAN = FREE
 
 

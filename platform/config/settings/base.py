@@ -211,6 +211,7 @@ STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 # The Stripe price (or legacy plan) id of each paid plan.
 STRIPE_PRICE_PRO = env("STRIPE_PRICE_PRO", default="")
 STRIPE_PRICE_BUSINESS = env("STRIPE_PRICE_BUSINESS", default="")
+STRIPE_PRICE_ENTERPRISE = env("STRIPE_PRICE_ENTERPRISE", default="")
 # Days a paid plan stays after a failed payment before the free plan applies.
 BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
 # How long a process trusts its cached copy of a tenant's plan (other processes' changes).
