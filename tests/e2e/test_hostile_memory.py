@@ -25,12 +25,14 @@ TEXT = "€" * 4000  # 4000 characters, 12 KB of UTF-8 in every frame
 MB = 1024 * 1024
 
 
-def test_stalled_readers_do_not_grow_the_workers_memory(tenant_a):
+def test_stalled_readers_do_not_grow_the_workers_memory(tenant_a, on_plan, settings):
+    on_plan(tenant_a, "pro")  # more concurrent visitors than the free plan's 20
     site = make_site(tenant_a, public_rooms=True)
     stalled = [make_visitor(site, room="hall") for _ in range(STALLED)]
     talker = make_visitor(site, room="hall")
     environment = parley_environment(
         DATABASE_URL=database_url(connection.settings_dict),
+        STRIPE_SECRET_KEY=settings.STRIPE_SECRET_KEY,  # billing on: the tenant's plan applies
         PARLEY_WS_SEND_BUFFER_LIMIT=str(256 * 1024),
         PARLEY_WS_FRAME_RATE="100000",
         PARLEY_WS_FRAME_BURST="100000",

@@ -71,10 +71,12 @@ def sockets_on(worker: Daphne, tenant_id: int) -> float:
 
 
 @pytest.fixture
-def stack(redis_url, tmp_path):
+def stack(redis_url, tmp_path, tenant_a, on_plan, settings):
     """Two workers and nginx; the workers' ports stay fixed so one can be restarted."""
     raise_open_files_limit(8 * CLIENTS + 512)
+    on_plan(tenant_a, "business")  # 5,000 concurrent visitors
     environment = parley_environment(
+        STRIPE_SECRET_KEY=settings.STRIPE_SECRET_KEY,  # billing on: the tenant's plan applies
         REDIS_URL=redis_url,
         PARLEY_FANOUT="redis",
         DATABASE_URL=database_url(connection.settings_dict),

@@ -26,14 +26,18 @@ from tests.support.soak import (
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_hundreds_of_sockets_chatting_for_a_minute_lose_and_repeat_nothing(tenant_a, redis_url):
+def test_hundreds_of_sockets_chatting_for_a_minute_lose_and_repeat_nothing(
+    tenant_a, redis_url, on_plan, settings
+):
     config = SoakConfig.from_environment()
+    on_plan(tenant_a, "enterprise")  # hundreds of concurrent visitors
     raise_open_files_limit(4 * config.sockets + 256)
     site = make_site(tenant_a, public_rooms=True)
     environment = parley_environment(
         REDIS_URL=redis_url,
         PARLEY_FANOUT="redis",
         DATABASE_URL=database_url(connection.settings_dict),
+        STRIPE_SECRET_KEY=settings.STRIPE_SECRET_KEY,  # billing on: the tenant's plan applies
     )
     stats = SoakStats()
     workers = []
