@@ -32,6 +32,14 @@ from tests.support.sockets import agent_socket, chat_socket, stop_realtime
 from widget.handshake import tenant_cache_clear
 from widget.models import Conversation, Message, Visitor
 
+
+@pytest.fixture(autouse=True)
+def _tenants_on_a_plan_with_several_sites(tenant_a, tenant_b, on_plan):
+    """These tests give a tenant several sites: more than the free plan allows."""
+    on_plan(tenant_a, "pro")
+    on_plan(tenant_b, "pro")
+
+
 # --- The site-key API: every operation, tenant B's key, tenant A's ids ---------------------------
 
 # The id each path (or query) parameter takes: tenant A's object of that kind.

@@ -22,6 +22,14 @@ from tests.support.factories import make_site, make_visitor
 from tests.support.sockets import chat_socket, closed_with, stop_realtime
 from widget.handshake import tenant_cache_clear
 
+
+@pytest.fixture(autouse=True)
+def _tenants_on_a_plan_with_several_sites(tenant_a, tenant_b, on_plan):
+    """These tests give a tenant several sites: more than the free plan allows."""
+    on_plan(tenant_a, "pro")
+    on_plan(tenant_b, "pro")
+
+
 URL = "/api/widget/v1/session"
 
 
