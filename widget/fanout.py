@@ -223,7 +223,16 @@ class RedisTransport:
             while self._outbox:
                 count = min(len(self._outbox), PUBLISH_BATCH)
                 batch = [self._outbox.popleft() for _ in range(count)]
-                await self._publish_batch(batch)
+                self._publishing = True
+                try:
+                    await self._publish_batch(batch)
+                finally:
+                    self._publishing = False
+
+    async def flush(self) -> None:
+        """Wait until every group message handed to `publish` has gone to Redis (a drain)."""
+        while self._outbox or getattr(self, "_publishing", False):
+            await asyncio.sleep(0.01)
 
     async def _publish_batch(self, batch: list[tuple[str, bytes]]) -> None:
         for attempt in range(PUBLISH_ATTEMPTS):
@@ -317,6 +326,11 @@ class Hub:
         with 1012 so their clients reconnect at once to another worker."""
         if self._loop is None:
             return
+        # First deliver what is waiting here, the writes just flushed among them: a client
+        # resumes from the highest id it saw, so a lower id held back past the close would be
+        # skipped by its resume.
+        while self._pending:
+            await asyncio.sleep(0.005)
         await self.close_all(close_code)
         # Let the close frames reach the network before the reactor stops.
         await asyncio.sleep(DRAIN_FLUSH_SECONDS)
@@ -415,4 +429,20 @@ class Hub:
 
 
 hub = Hub()
+
+
+class _Publications:
+    """core.drain's last stage: the group messages of the last writes reach Redis before the
+    process stops, or sockets of other workers would never see them (they do not resume)."""
+
+    def __init__(self, hub: "Hub"):
+        self.hub = hub
+
+    async def drain(self, close_code: int) -> None:
+        transport = self.hub._transport
+        if self.hub._loop is not None and isinstance(transport, RedisTransport):
+            await transport.flush()
+
+
 drain.register(hub, stage=drain.SOCKETS)
+drain.register(_Publications(hub), stage=drain.PUBLICATIONS)

@@ -9,7 +9,9 @@ handshakes are refused, and the registered drainables run in stage order:
 2. `SOCKETS`: the fan-out hub closes every socket with 1012 ("service restart"), on which
    widgets reconnect at once to another worker and resume with `since`;
 3. `WRITES` again (`after`): a message that raced the close is committed; its client did not see
-   the `ack` and resends it with the same `client_id`, which is stored once.
+   the `ack` and resends it with the same `client_id`, which is stored once;
+4. `PUBLICATIONS`: the fan-out sends what those last writes published to Redis, so the sockets of
+   other workers (which do not resume) see them live.
 """
 
 import asyncio
@@ -19,6 +21,7 @@ from typing import Protocol
 SERVICE_RESTART = 1012
 WRITES = 0
 SOCKETS = 1
+PUBLICATIONS = 2
 # Even past the deadline (a stuck database), every stage still gets this long: the sockets must
 # be closed with 1012 whatever the writes do.
 MIN_STAGE_SECONDS = 1.0
@@ -62,8 +65,6 @@ async def drain_all(*, timeout: float) -> None:
     global _draining
     _draining = True
     deadline = asyncio.get_running_loop().time() + timeout
-    order = sorted(_stages)
-    for stage in order:
-        await _run(_stages[stage], deadline)
-    if WRITES in _stages and order[-1] != WRITES:
-        await _run(_stages[WRITES], deadline)
+    for stage in (WRITES, SOCKETS, WRITES, PUBLICATIONS):
+        if stage in _stages:
+            await _run(_stages[stage], deadline)

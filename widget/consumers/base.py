@@ -119,7 +119,8 @@ class SocketConsumer(AsyncWebsocketConsumer):
         self.cleaned_up = False
         self.joined: list[str] = []
         self.backlog: list[tuple[str, int, str]] | None = None
-        self.watermark = 0
+        # Ids of the messages sent in `ready`: a live copy of one of them is not sent again.
+        self.sent_in_ready: frozenset[int] = frozenset()
         self.frame_bucket = TokenBucket(rate=self.limits.frame_rate, burst=self.limits.frame_burst)
         self.abuse_bucket = TokenBucket(rate=self.limits.abuse_rate, burst=self.limits.abuse_burst)
         self.shared: VisitorShare | None = None
@@ -276,8 +277,10 @@ class SocketConsumer(AsyncWebsocketConsumer):
             # Joined, but `ready` is not sent yet: keep the order ready -> live frames.
             self.backlog.append((text, message_id, frame_type))
             return
-        if message_id and message_id <= self.watermark:
-            return  # already sent in `ready`
+        if message_id and message_id in self.sent_in_ready:
+            # Already sent in `ready`. Only those: frames of a room can arrive out of id order
+            # (two workers publish), so a lower id than the newest one sent is not a copy.
+            return
         self.frames_out[frame_type].inc()
         await self.base_send({"type": "websocket.send", "text": text})
         if self.daphne is not None and _unsent_bytes(self.daphne) > self.limits.send_buffer_limit:

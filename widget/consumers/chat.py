@@ -151,7 +151,7 @@ class ChatConsumer(SocketConsumer):
         self.author: frames.Author = {"kind": "visitor", "id": token.visitor_id, "name": name}
         self.authenticated = True
         self.rearm_watchdog()
-        self.watermark = max([frame.since or 0] + [message["id"] for message in messages])
+        self.sent_in_ready = frozenset(message["id"] for message in messages)
         await self.send_frame(
             frames.ready(
                 room=self.room, visitor_id=token.visitor_id, messages=messages, has_more=has_more
