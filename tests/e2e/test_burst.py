@@ -5,18 +5,14 @@ import asyncio
 import json
 import resource
 import time
-import uuid
 
 import pytest
 import websockets
 from django.db import connection
-from django_tenants.utils import schema_context
 
 from config.embedded import database_url
-from tenants.tokens import token_issue
-from tests.support.factories import make_site
+from tests.support.factories import make_site, visitors_with_tokens
 from tests.support.processes import Daphne, parley_environment
-from widget.models import Conversation, Visitor
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -27,32 +23,6 @@ def raise_open_files_limit(needed: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < needed:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, hard), hard))
-
-
-def visitors_with_tokens(site, count: int) -> list[tuple[str, str]]:
-    """(room, token) of `count` visitors, each with a private conversation."""
-    with schema_context(site.tenant.schema_name):
-        visitors = Visitor.objects.bulk_create(
-            [Visitor(site_id=site.site.id) for _ in range(count)]
-        )
-        conversations = Conversation.objects.bulk_create(
-            [
-                Conversation(room=f"cv_{uuid.uuid4().hex[:20]}", site_id=site.site.id, visitor=v)
-                for v in visitors
-            ]
-        )
-    return [
-        (
-            conversation.room,
-            token_issue(
-                tenant_id=site.tenant.id,
-                site_id=site.site.id,
-                visitor_id=str(conversation.visitor_id),
-                conversation=conversation.room,
-            )[0],
-        )
-        for conversation in conversations
-    ]
 
 
 def test_500_visitors_connecting_at_once_are_all_accepted(tenant_a, redis_url, on_plan, settings):

@@ -89,3 +89,29 @@ def make_agent(tenant: Tenant, *, email: str | None = None) -> AgentFixture:
         session.save()
     host = tenant.domains.get(is_primary=True).domain
     return AgentFixture(user_id=user.pk, email=email, session_key=session.session_key, host=host)
+
+
+def visitors_with_tokens(site: SiteFixture, count: int) -> list[tuple[str, str]]:
+    """(private room, token) of `count` new visitors of the site (bulk inserts, committed)."""
+    with schema_context(site.tenant.schema_name):
+        visitors = Visitor.objects.bulk_create(
+            [Visitor(site_id=site.site.id) for _ in range(count)]
+        )
+        conversations = Conversation.objects.bulk_create(
+            [
+                Conversation(room=f"cv_{uuid.uuid4().hex[:20]}", site_id=site.site.id, visitor=v)
+                for v in visitors
+            ]
+        )
+    return [
+        (
+            conversation.room,
+            token_issue(
+                tenant_id=site.tenant.id,
+                site_id=site.site.id,
+                visitor_id=str(conversation.visitor_id),
+                conversation=conversation.room,
+            )[0],
+        )
+        for conversation in conversations
+    ]

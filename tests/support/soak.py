@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 import websockets
 from django_tenants.utils import schema_context
 
-from tenants.tokens import token_issue
-from tests.support.factories import AgentFixture, SiteFixture
-from widget.models import Conversation, Message, Visitor
+from tests.support.factories import AgentFixture, SiteFixture, visitors_with_tokens
+from widget.models import Message
 
 
 @dataclass(frozen=True)
@@ -54,32 +53,6 @@ def raise_open_files_limit(needed: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < needed:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, hard), hard))
-
-
-def visitors_with_tokens(site: SiteFixture, count: int) -> list[tuple[str, str]]:
-    """(private room, token) of `count` new visitors of the site (bulk inserts, committed)."""
-    with schema_context(site.tenant.schema_name):
-        visitors = Visitor.objects.bulk_create(
-            [Visitor(site_id=site.site.id) for _ in range(count)]
-        )
-        conversations = Conversation.objects.bulk_create(
-            [
-                Conversation(room=f"cv_{uuid.uuid4().hex[:20]}", site_id=site.site.id, visitor=v)
-                for v in visitors
-            ]
-        )
-    return [
-        (
-            conversation.room,
-            token_issue(
-                tenant_id=site.tenant.id,
-                site_id=site.site.id,
-                visitor_id=str(conversation.visitor_id),
-                conversation=conversation.room,
-            )[0],
-        )
-        for conversation in conversations
-    ]
 
 
 def stored_message_ids(site: SiteFixture, rooms) -> dict[str, list[int]]:
