@@ -286,6 +286,32 @@ test("a message whose ack was lost is recognised in the resumed messages and not
   assert.equal(ctx.widget.state.messages.length, 1);
 });
 
+test("a resume that repeats messages shows each once, in id order, and announces only the new", async () => {
+  const ctx = setup();
+  const received = [];
+  ctx.widget.on("message", (m) => received.push(m.text));
+  await ctx.widget.start();
+  ctx.ready([agent(3, "three")]);
+  ctx.last().receive(agent(5, "five")); // 4 is still on its way from another worker
+  ctx.last().drop(1012, "restart");
+  await ctx.clock.tick(0);
+  ctx.last().accept();
+  assert.deepEqual(ctx.last().sent[0], { type: "auth", token: "tok-1", since: 5 });
+  // The server repeats the seconds before `since`: 3 and 5 again, and 4, missed.
+  ctx.last().receive({
+    type: "ready",
+    room: "conv1",
+    visitor_id: "v1",
+    messages: [agent(3, "three"), agent(4, "four"), agent(5, "five")],
+    has_more: false,
+  });
+  assert.deepEqual(
+    ctx.widget.state.messages.map((m) => m.text),
+    ["three", "four", "five"],
+  );
+  assert.deepEqual(received, ["five", "four"]);
+});
+
 test("a reload keeps a typed but unacknowledged message and resends it", async () => {
   const storage = new MemoryStorage();
   const first = setup({ storage });

@@ -1,5 +1,6 @@
-"""Test-only stand-ins, inside the browser, for the session endpoint and the chat socket, which
-are not on this branch yet. They follow docs/PROTOCOL.md as far as the widget's tests need:
+"""Test-only stand-ins, inside the browser, for the session endpoint and the chat socket, for
+widget tests that need to script the server's frames exactly (drops, refusals, a withheld ack).
+They follow docs/PROTOCOL.md as far as those tests need:
 messages are stored with increasing ids, a `client_id` is stored once per room, `auth` with
 `since` resumes. Installed with Playwright's routes; nothing in Parley's code knows about them.
 """

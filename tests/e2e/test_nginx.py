@@ -105,12 +105,6 @@ def stack(redis_url, tmp_path, tenant_a, on_plan, settings):
             worker.stop()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known race: frames of one room published by two workers can arrive out of id order, "
-    "and a client that resumes `since` the highest id it saw can skip a lower one still in "
-    "flight during the drain (docs/REALTIME.md, Known limits)",
-)
 def test_200_clients_through_nginx_survive_a_drained_and_a_killed_worker(tenant_a, stack):
     workers, base_url = stack
     site = make_site(tenant_a, public_rooms=True)

@@ -2,7 +2,7 @@
 through a load balancer: it reconnects after a server close (1012 from a draining worker, 1006
 from a dead one), resumes with `since`, and resends every unacknowledged message with its
 original `client_id`. It counts every message id it is shown, so a test can check each was seen
-exactly once.
+exactly once; like the widget, it skips the ids a resume repeats from just before `since`.
 """
 
 import asyncio
@@ -11,6 +11,8 @@ import json
 from collections import Counter
 
 import websockets
+
+from tests.support.clients import unseen_in_ready
 
 RECONNECT_DELAYS = (0.0, 0.1, 0.25, 0.5, 1.0)  # the widget's backoff, shortened for tests
 
@@ -64,7 +66,7 @@ class ChatClient:
         if ready.get("type") != "ready":
             raise AssertionError(f"{self.name}: expected ready, got {ready}")
         self.connections += 1
-        for message in ready["messages"]:
+        for message in unseen_in_ready(ready, self.seen, auth.get("since")):
             self._record(message)
         self._socket = socket
         self.ready.set()

@@ -14,6 +14,17 @@ import websockets
 from tests.support.factories import AgentFixture, SiteFixture, VisitorFixture
 
 
+def unseen_in_ready(ready: dict, seen: Counter, since: int | None) -> list[dict]:
+    """The messages of a `ready` to count. A resume repeats the seconds up to `since` (PROTOCOL.md,
+    Decisions); like the widget, a client skips those it was shown. Any other repeat still counts,
+    so a message the server sends twice is caught."""
+    return [
+        message
+        for message in ready["messages"]
+        if not (since and message["id"] <= since and message["id"] in seen)
+    ]
+
+
 class Member:
     def __init__(self, name: str):
         self.name = name
@@ -83,7 +94,7 @@ class ChatMember(Member):
         await self.socket.send(json.dumps(auth))
         ready = json.loads(await asyncio.wait_for(self.socket.recv(), timeout=20))
         assert ready["type"] == "ready", ready
-        for message in ready["messages"]:
+        for message in unseen_in_ready(ready, self.seen, auth.get("since")):
             self.record(message)
         self.reader = asyncio.create_task(self._read())
         for frame in list(self.unacked.values()):

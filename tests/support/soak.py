@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import websockets
 from django_tenants.utils import schema_context
 
+from tests.support.clients import unseen_in_ready
 from tests.support.factories import AgentFixture, SiteFixture, visitors_with_tokens
 from widget.models import Message
 
@@ -115,7 +116,7 @@ class SoakClient:
         ready = json.loads(await asyncio.wait_for(self.socket.recv(), timeout=30))
         if ready.get("type") != "ready":
             raise RuntimeError(f"{self.name}: expected ready, got {ready}")
-        for message in ready["messages"]:
+        for message in unseen_in_ready(ready, self.seen, auth.get("since")):
             self.record(message)
         for frame in list(self.unacked.values()):
             await self.socket.send(json.dumps(frame))

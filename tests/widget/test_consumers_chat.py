@@ -217,8 +217,29 @@ async def test_ready_carries_the_latest_messages_or_everything_after_since(
     assert socket.ready["messages"][0]["author"] == {"kind": "agent", "id": "1", "name": "Ada"}
     await socket.disconnect()
 
+    ws_settings(RESUME_OVERLAP=0)
     socket = await joined(site, visitor, since=ids[0])
     assert [m["text"] for m in socket.ready["messages"]] == ["m1", "m2"]
+    assert socket.ready["has_more"] is False
+    await socket.disconnect()
+
+
+async def test_a_resume_repeats_the_messages_stored_just_before_since(site, visitor):
+    """A lower id can still be on its way when a higher one arrives (two workers publish
+    independently): the resume repeats what was stored in the seconds up to `since`, and nothing
+    older (PARLEY_WS_RESUME_OVERLAP, 10 s)."""
+    ids = [await database_sync_to_async(post)(site, visitor.room, f"m{n}") for n in range(4)]
+
+    def age(message_id: int, seconds: int) -> None:
+        with schema_context(site.tenant.schema_name):
+            Message.objects.filter(id=message_id).update(
+                created_at=timezone.now() - timedelta(seconds=seconds)
+            )
+
+    await database_sync_to_async(age)(ids[0], 3600)
+
+    socket = await joined(site, visitor, since=ids[2])
+    assert [m["text"] for m in socket.ready["messages"]] == ["m1", "m2", "m3"]
     assert socket.ready["has_more"] is False
     await socket.disconnect()
 

@@ -54,6 +54,7 @@ class SocketLimits:
     visitor_connections: int
     ready_messages: int
     resume_limit: int
+    resume_overlap: float
     send_buffer_limit: int
 
     @classmethod

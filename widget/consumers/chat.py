@@ -37,6 +37,7 @@ def _open_room(
     since: int | None,
     ready_messages: int,
     resume_limit: int,
+    resume_overlap: float,
 ):
     """One unit: join the room and read what `ready` carries."""
     conversation, visitor = services.chat_join(
@@ -52,7 +53,7 @@ def _open_room(
         )
     else:
         messages, has_more = selectors.messages_after(
-            conversation=conversation, after_id=since, limit=resume_limit
+            conversation=conversation, after_id=since, limit=resume_limit, overlap=resume_overlap
         )
     name = visitor.display_name if visitor else f"Visitor {visitor_id[:6]}"
     return conversation, name, [events.message_frame(message) for message in messages], has_more
@@ -144,6 +145,7 @@ class ChatConsumer(SocketConsumer):
                 since=frame.since,
                 ready_messages=self.limits.ready_messages,
                 resume_limit=self.limits.resume_limit,
+                resume_overlap=self.limits.resume_overlap,
             )
         except ParleyError as error:
             raise SocketClose(error.close_code, error.code) from None

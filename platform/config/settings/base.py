@@ -156,6 +156,8 @@ PARLEY_WS = {
     "VISITOR_CONNECTIONS": env.int("PARLEY_WS_VISITOR_CONNECTIONS", default=10),
     "READY_MESSAGES": env.int("PARLEY_WS_READY_MESSAGES", default=50),
     "RESUME_LIMIT": env.int("PARLEY_WS_RESUME_LIMIT", default=1000),
+    # A resume also repeats the messages stored this many seconds before `since` (selectors).
+    "RESUME_OVERLAP": env.float("PARLEY_WS_RESUME_OVERLAP", default=10.0),
     # Bytes a socket may have waiting to be written before it counts as too slow to follow.
     "SEND_BUFFER_LIMIT": env.int("PARLEY_WS_SEND_BUFFER_LIMIT", default=1024 * 1024),
 }
