@@ -8,13 +8,14 @@ import asyncio
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import transaction
 from django_tenants.utils import schema_context
 
 from tenants.site_directory import site_cache_clear
 from tests.support.factories import make_site, make_visitor
 from tests.support.sockets import chat_socket, closed_with, expect, joined, stop_realtime
 from widget.handshake import tenant_cache_clear
-from widget.models import Message
+from widget.models import Conversation, Message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -105,3 +106,25 @@ async def test_a_token_of_one_tenant_is_refused_in_the_others_room(tenant_a, ten
     assert (await socket.connect())[0]
     await socket.send_json_to({"type": "auth", "token": visitor_a.token})
     assert await closed_with(socket) == 4403
+
+
+def test_a_rolled_back_transaction_leaves_no_other_tenants_schema_behind(tenant_a, tenant_b):
+    """`TENANT_LIMIT_SET_CALLS`: the schema is set once per switch. PostgreSQL reverts a `SET
+    search_path` issued inside a transaction that rolls back, here to tenant b's schema, set by
+    the unit before; the next query of the unit (the message writer retries this way after an
+    IntegrityError) must still read tenant a's rows."""
+    for tenant in (tenant_a, tenant_b):
+        with schema_context(tenant.schema_name):
+            Conversation.objects.create(site_id=1, room=f"only-{tenant.slug}")
+    with schema_context(tenant_b.schema_name):
+        assert Conversation.objects.filter(room="only-beta").exists()  # b's path is set
+
+    def read_then_roll_back() -> None:
+        with transaction.atomic():
+            assert Conversation.objects.filter(room="only-alpha").exists()  # a's path, in it
+            raise RuntimeError("rolled back")
+
+    with schema_context(tenant_a.schema_name):
+        with pytest.raises(RuntimeError):
+            read_then_roll_back()
+        assert list(Conversation.objects.values_list("room", flat=True)) == ["only-alpha"]

@@ -53,6 +53,10 @@ PUBLIC_SCHEMA_NAME = "public"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# Issue `SET search_path` once per schema switch, not before every query. django-tenants forgets
+# the path it set when a transaction or savepoint rolls back (PostgreSQL reverts a SET with it);
+# tests/widget/test_isolation.py rolls one back and checks the next query's schema.
+TENANT_LIMIT_SET_CALLS = True
 AUTH_USER_MODEL = "dashboard.User"
 
 MIDDLEWARE = [
