@@ -1,13 +1,60 @@
 """Running database work for a tenant from async code (consumers, the message writer).
 
 django-tenants keeps the schema on the thread's database connection, and every consumer's DB
-work runs on one shared thread (`database_sync_to_async`). So async code never sets a tenant: it
-hands one sync unit of work to `in_tenant`, which runs it inside `schema_context(schema)`; the
-context puts back the schema the thread had before, so no tenant is left for the next unit.
+work runs on one shared thread. So async code never sets a tenant: it hands one sync unit of work
+to `in_tenant`, which runs it inside `schema_context(schema)`; the context puts back the schema the
+thread had before, so no tenant is left for the next unit.
+
+The units run through `TenantUnit` rather than Channels' `database_sync_to_async`, which runs
+Django's `close_old_connections()` around every call; with `CONN_HEALTH_CHECKS` that is one
+`SELECT 1` round trip before each unit, as many as the unit itself for a socket's `auth`. Here a
+kept connection is checked without a round trip: a PostgreSQL server that restarted or dropped the
+connection has sent its last error and closed its socket, which then reads as ready while the
+connection is idle. Such a connection is closed, and the unit opens a new one.
+Django's other rules (`CONN_MAX_AGE`, a connection left broken by an error) apply as before.
 """
 
-from channels.db import database_sync_to_async
+import select
+
+from asgiref.sync import SyncToAsync
+from django.db import close_old_connections, connections
 from django_tenants.utils import schema_context
+from psycopg import OperationalError
+from psycopg.pq import ConnStatus
+
+
+def _server_closed(raw) -> bool:
+    """Whether the server has closed this idle psycopg connection, asked of its socket: an idle
+    connection has nothing to read unless the server is going (its last error, then the end of
+    file). A rare message that is no farewell (a notice) costs a reconnect, nothing more."""
+    pgconn = raw.pgconn
+    if pgconn.status != ConnStatus.OK:
+        return True
+    try:
+        readable, _, _ = select.select([pgconn.socket], [], [], 0)
+    except (OperationalError, OSError):
+        return True
+    return bool(readable)
+
+
+def _replace_closed_connections() -> None:
+    """Before a unit: the socket check above, in place of Django's `SELECT 1`."""
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is None or connection.in_atomic_block:
+            continue
+        if _server_closed(connection.connection):
+            connection.close()
+        else:
+            connection.health_check_done = True
+
+
+class TenantUnit(SyncToAsync):
+    def thread_handler(self, loop, *args, **kwargs):
+        _replace_closed_connections()
+        try:
+            return super().thread_handler(loop, *args, **kwargs)
+        finally:
+            close_old_connections()  # Django's rules: CONN_MAX_AGE, broken after an error
 
 
 def _in_schema(schema_name: str, function, kwargs: dict):
@@ -15,7 +62,7 @@ def _in_schema(schema_name: str, function, kwargs: dict):
         return function(**kwargs)
 
 
-_run_in_schema = database_sync_to_async(_in_schema)
+_run_in_schema = TenantUnit(_in_schema, thread_sensitive=True)
 
 
 async def in_tenant(schema_name: str, function, **kwargs):
