@@ -3,8 +3,6 @@
 Like the services, these run inside the tenant's schema (`schema_context`).
 """
 
-from datetime import timedelta
-
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 
 from core.errors import NotFound
@@ -18,46 +16,6 @@ def messages_latest(*, conversation: Conversation, limit: int) -> tuple[list[Mes
         Message.objects.filter(conversation=conversation).order_by("-id")[: limit + 1]
     )
     return newest_first[:limit][::-1], len(newest_first) > limit
-
-
-def messages_after(
-    *, conversation: Conversation, after_id: int, limit: int, overlap: float = 0.0
-) -> tuple[list[Message], bool]:
-    """Messages after `after_id`, oldest first (a resume), at most `limit`; and whether more
-    follow (the client then resumes again from the last one it got).
-
-    With `overlap` (seconds), the answer starts with the messages at or before `after_id` that
-    were stored within `overlap` seconds before it (at most `limit` of them). Ids are committed in
-    order within a room, but two workers publish them independently, so a client can see id 110
-    live before id 104 reaches it; if its socket drops in between, it resumes `since` 110. 104 was
-    stored before 110, and no more than one delivery delay before it: the overlap gives it back.
-    Clients skip the ids they already have (PROTOCOL.md, Decisions).
-    """
-    rows = list(
-        Message.objects.filter(conversation=conversation, id__gt=after_id).order_by("id")[
-            : limit + 1
-        ]
-    )
-    return _recent_up_to(conversation, after_id, overlap, limit) + rows[:limit], len(rows) > limit
-
-
-def _recent_up_to(
-    conversation: Conversation, last_id: int, seconds: float, limit: int
-) -> list[Message]:
-    """The messages up to `last_id` stored within `seconds` before it, oldest first. The scan is
-    bounded by `limit` rows of the room's (conversation, id) index, however old the room."""
-    if seconds <= 0:
-        return []
-    recent = list(
-        Message.objects.filter(conversation=conversation, id__lte=last_id)
-        .order_by("-id")
-        .values_list("id", "created_at")[:limit]
-    )
-    if not recent:
-        return []
-    since = recent[0][1] - timedelta(seconds=seconds)
-    ids = [message_id for message_id, created_at in recent if created_at >= since]
-    return list(Message.objects.filter(id__in=ids).order_by("id"))
 
 
 def messages_before(

@@ -23,7 +23,7 @@ from tenants import webhooks
 from tenants.billing import limits
 from tenants.site_directory import SiteInfo
 from tenants.tokens import VisitorToken, token_issue, token_verify
-from widget import events
+from widget import events, socket_reads
 from widget.events import PRIVATE_ROOM_PREFIX
 from widget.frames import Author
 from widget.models import Conversation, Message, Visitor
@@ -176,24 +176,22 @@ def chat_join(*, site_id: int, room: str, visitor_id: str, token_room: str, publ
     A private room (`cv_…`) must be the token's own conversation; any other name is a public
     room, joined (and created on first use) only where the site allows public rooms.
     """
-    if events.is_private_room(room):
-        if room != token_room:
-            raise Forbidden("This token may not join this conversation.")
-        conversation = (
-            Conversation.objects.select_related("visitor")
-            .filter(site_id=site_id, room=room, visitor_id=visitor_id)
-            .first()
-        )
-        if conversation is None:
-            raise InvalidToken("This conversation no longer exists; start a new session.")
-        return conversation, conversation.visitor
-    if not public_rooms:
+    private = events.is_private_room(room)
+    if private and room != token_room:
+        raise Forbidden("This token may not join this conversation.")
+    if not private and not public_rooms:
         raise Forbidden("This site has no public rooms.")
-    visitor = Visitor.objects.filter(pk=visitor_id, site_id=site_id).first()
+    conversation, visitor = socket_reads.room_with_visitor(
+        site_id=site_id, room=room, visitor_id=visitor_id, private=private
+    )
+    if conversation is not None:
+        return conversation, visitor
+    if private:
+        raise InvalidToken("This conversation no longer exists; start a new session.")
     conversation, _ = Conversation.objects.get_or_create(
         site_id=site_id, room=room, defaults={"kind": Conversation.Kind.PUBLIC}
     )
-    return conversation, visitor
+    return conversation, Visitor.objects.filter(pk=visitor_id, site_id=site_id).first()
 
 
 def conversation_mark_read(

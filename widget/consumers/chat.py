@@ -20,7 +20,7 @@ from core.errors import (
 from tenants.billing import limits
 from tenants.site_directory import asite_for_key
 from tenants.tokens import token_verify
-from widget import events, frames, selectors, services
+from widget import events, frames, selectors, services, socket_reads
 from widget.consumers.base import SocketClose, SocketConsumer
 from widget.ratelimit import visitors
 from widget.tenancy import in_tenant
@@ -48,15 +48,18 @@ def _open_room(
         public_rooms=public_rooms,
     )
     if since is None:
-        messages, has_more = selectors.messages_latest(
-            conversation=conversation, limit=ready_messages
+        messages, has_more = socket_reads.frames_latest(
+            conversation_id=conversation.pk, limit=ready_messages
         )
     else:
-        messages, has_more = selectors.messages_after(
-            conversation=conversation, after_id=since, limit=resume_limit, overlap=resume_overlap
+        messages, has_more = socket_reads.frames_after(
+            conversation_id=conversation.pk,
+            after_id=since,
+            limit=resume_limit,
+            overlap=resume_overlap,
         )
     name = visitor.display_name if visitor else f"Visitor {visitor_id[:6]}"
-    return conversation, name, [events.message_frame(message) for message in messages], has_more
+    return conversation, name, messages, has_more
 
 
 class ChatConsumer(SocketConsumer):

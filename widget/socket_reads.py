@@ -1,0 +1,131 @@
+"""The reads behind a chat socket's `ready`, in plain SQL.
+
+Every socket that authenticates runs them once, on the one database thread all sockets share, so
+their cost caps how fast a worker accepts visitors. Built with the ORM they took about 1.3 ms of
+Python per `auth` (three querysets compiled each time); as the two statements below, with the
+`message` frames made straight from the rows, about 0.3 ms (docs/PERFORMANCE.md). Table and column
+names come from the models; `tests/widget/test_socket_reads.py` checks the answers against the
+models.
+
+Like the rest of the tenant's reads, these run inside the tenant's schema (`in_tenant`).
+"""
+
+from django.db import connection
+
+from widget import frames
+from widget.models import Conversation, Message, Visitor
+
+
+def _columns(model, alias: str) -> tuple[list[str], str]:
+    names = [field.attname for field in model._meta.concrete_fields]
+    columns = ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+    return names, columns
+
+
+_ROOM_FIELDS, _ROOM_COLUMNS = _columns(Conversation, "c")
+_VISITOR_FIELDS, _VISITOR_COLUMNS = _columns(Visitor, "v")
+_ROOMS = Conversation._meta.db_table
+_VISITORS = Visitor._meta.db_table
+_MESSAGES = Message._meta.db_table
+
+# A private room joins its own visitor; a public room looks up the visitor who joins it.
+_PRIVATE_ROOM = (
+    f"SELECT {_ROOM_COLUMNS}, {_VISITOR_COLUMNS} FROM {_ROOMS} c "
+    f'JOIN {_VISITORS} v ON v."id" = c."visitor_id" '
+    f'WHERE c."site_id" = %s AND c."room" = %s AND c."visitor_id" = %s'
+)
+_PUBLIC_ROOM = (
+    f"SELECT {_ROOM_COLUMNS}, {_VISITOR_COLUMNS} FROM {_ROOMS} c "
+    f'LEFT JOIN {_VISITORS} v ON v."id" = %s AND v."site_id" = c."site_id" '
+    f'WHERE c."site_id" = %s AND c."room" = %s'
+)
+_MESSAGE_COLUMNS = (
+    '"id", "client_id", "text", "created_at", "author_kind", "author_id", "author_name"'
+)
+_NEWEST = (
+    f"SELECT {_MESSAGE_COLUMNS} FROM {_MESSAGES} "
+    f'WHERE "conversation_id" = %s ORDER BY "id" DESC LIMIT %s'
+)
+_AFTER = (
+    f"SELECT {_MESSAGE_COLUMNS} FROM {_MESSAGES} "
+    f'WHERE "conversation_id" = %s AND "id" > %s ORDER BY "id" LIMIT %s'
+)
+# A resume's overlap: of the newest `limit` messages up to `since` (a bounded scan of the room's
+# (conversation, id) index, however old the room), those stored within `overlap` seconds of it.
+_UP_TO = (
+    f"SELECT * FROM (SELECT {_MESSAGE_COLUMNS} FROM {_MESSAGES} "
+    f'WHERE "conversation_id" = %s AND "id" <= %s ORDER BY "id" DESC LIMIT %s) recent '
+    f'WHERE recent."created_at" >= (SELECT "created_at" FROM {_MESSAGES} '
+    f'WHERE "conversation_id" = %s AND "id" <= %s ORDER BY "id" DESC LIMIT 1) '
+    f"- make_interval(secs => %s) "
+    f'ORDER BY recent."id"'
+)
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def room_with_visitor(
+    *, site_id: int, room: str, visitor_id: str, private: bool
+) -> tuple[Conversation | None, Visitor | None]:
+    """The room (None if it does not exist) and the visitor (None if erased). A private room is
+    found only with its own visitor."""
+    if private:
+        rows = _fetch(_PRIVATE_ROOM, [site_id, room, visitor_id])
+    else:
+        rows = _fetch(_PUBLIC_ROOM, [visitor_id, site_id, room])
+    if not rows:
+        return None, None
+    row = rows[0]
+    split = len(_ROOM_FIELDS)
+    conversation = Conversation.from_db(connection.alias, _ROOM_FIELDS, row[:split])
+    visitor = None
+    if row[split] is not None:
+        visitor = Visitor.from_db(connection.alias, _VISITOR_FIELDS, row[split:])
+    if private:
+        conversation.visitor = visitor
+    return conversation, visitor
+
+
+def _frame(row: tuple) -> frames.MessageOut:
+    """events.message_frame, from a row."""
+    message_id, client_id, text, created_at, author_kind, author_id, author_name = row
+    return {
+        "type": "message",
+        "id": message_id,
+        "client_id": client_id,
+        "text": text,
+        "ts": created_at.isoformat(),
+        "author": {"kind": author_kind, "id": author_id, "name": author_name},
+    }
+
+
+def frames_latest(*, conversation_id: int, limit: int) -> tuple[list[frames.MessageOut], bool]:
+    """selectors.messages_latest, as frames: the `limit` newest, oldest first, and whether older
+    ones exist."""
+    rows = _fetch(_NEWEST, [conversation_id, limit + 1])
+    return [_frame(row) for row in reversed(rows[:limit])], len(rows) > limit
+
+
+def frames_after(
+    *, conversation_id: int, after_id: int, limit: int, overlap: float
+) -> tuple[list[frames.MessageOut], bool]:
+    """A resume, as frames: every message after `after_id`, at most `limit`, oldest first, and
+    whether more follow (the client then resumes again from the last one it got).
+
+    With `overlap` (seconds), the answer starts with the messages up to `after_id` stored within
+    `overlap` seconds before it. Ids are committed in order within a room, but two workers
+    publish them independently, so a client can see id 110 live before id 104 reaches it; if its
+    socket drops in between, it resumes `since` 110. 104 was stored before 110, and no more than
+    one delivery delay before it: the overlap gives it back. Clients skip the ids they already
+    have (PROTOCOL.md, Decisions).
+    """
+    rows = _fetch(_AFTER, [conversation_id, after_id, limit + 1])
+    recent = []
+    if overlap > 0:
+        window = [conversation_id, after_id, limit, conversation_id, after_id, overlap]
+        recent = _fetch(_UP_TO, window)
+    return [_frame(row) for row in (*recent, *rows[:limit])], len(rows) > limit
