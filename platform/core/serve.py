@@ -23,7 +23,9 @@ import os
 import pprint
 import signal
 
+import daphne.cli
 from daphne.cli import CommandLineInterface
+from daphne.endpoints import build_endpoint_description_strings
 from daphne.server import Server
 from twisted.internet import reactor
 from twisted.web import http
@@ -31,6 +33,8 @@ from twisted.web import http
 logger = logging.getLogger("parley.serve")
 DRAIN_SECONDS = float(os.environ.get("PARLEY_DRAIN_SECONDS", "20"))
 REQUEST_TIMEOUT = float(os.environ.get("PARLEY_HTTP_REQUEST_TIMEOUT", "10"))
+# Connections the kernel queues for accept(); it caps this at net.core.somaxconn.
+LISTEN_BACKLOG = int(os.environ.get("PARLEY_LISTEN_BACKLOG", "2048"))
 DEFAULT_OPTIONS = [
     "--websocket_connect_timeout", "10",  # upgrade received -> accepted or refused
     "--ping-interval", "20",  # a ping on every socket silent for 20 s ...
@@ -124,6 +128,19 @@ class DrainingServer(Server):
             logger.info("drained; stopping")
         finally:
             reactor.stop()
+
+
+def _endpoints_with_backlog(*args, **kwargs) -> list[str]:
+    """daphne's listening endpoints (from `-b`/`-p`/`-u`), with a listen backlog of
+    LISTEN_BACKLOG. Twisted's default is 50: when a thousand widgets reconnect at once (a worker
+    drained, a network blip), the kernel drops the connections past it and each client waits a
+    second or more for its SYN to be retried."""
+    endpoints = build_endpoint_description_strings(*args, **kwargs)
+    listening = ("tcp:", "unix:")
+    return [f"{e}:backlog={LISTEN_BACKLOG}" if e.startswith(listening) else e for e in endpoints]
+
+
+daphne.cli.build_endpoint_description_strings = _endpoints_with_backlog
 
 
 class ParleyCommandLine(CommandLineInterface):

@@ -4,6 +4,8 @@ accepted and authenticated (the seed setup answered HTTP 500 past about 110)."""
 import asyncio
 import json
 import resource
+import signal
+import socket
 import time
 
 import pytest
@@ -85,3 +87,27 @@ def test_500_visitors_connecting_at_once_are_all_accepted(tenant_a, redis_url, o
     assert all(json.loads(pong) == {"type": "pong"} for pong in pongs)
     assert elapsed < 15, f"{CLIENTS} sockets took {elapsed:.1f} s to be ready"
     print(f"{CLIENTS} sockets accepted and authenticated in {elapsed:.2f} s")
+
+
+def test_connections_arriving_while_the_worker_is_busy_wait_in_its_queue(tenant_a):
+    """core.serve listens with a backlog of 2,048 (PARLEY_LISTEN_BACKLOG), not Twisted's 50: a
+    crowd arriving while the worker is busy (here: stopped with SIGSTOP) is queued by the kernel
+    and served, not dropped to retry its SYN a second or more later."""
+    crowd = 300
+    raise_open_files_limit(2 * crowd + 256)
+    with Daphne(environment=parley_environment()) as worker:
+        worker.process.send_signal(signal.SIGSTOP)
+        try:
+            connected = []
+            for _ in range(crowd):
+                # A handshake the kernel completes on the worker's behalf: queued for accept().
+                connected.append(socket.create_connection(("127.0.0.1", worker.port), timeout=0.5))
+        finally:
+            worker.process.send_signal(signal.SIGCONT)
+        for client in connected:
+            client.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        answers = [client.makefile("rb").readline() for client in connected]
+        for client in connected:
+            client.close()
+    assert len(connected) == crowd
+    assert set(answers) == {b"HTTP/1.1 200 OK\r\n"}
