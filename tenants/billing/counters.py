@@ -61,6 +61,8 @@ class ConnectionCounter:
 
 # Each process counts its own sockets in one field of the tenant's hash; a process that dies
 # without closing them stops refreshing its liveness key, and the next open drops its field.
+# ARGV[5] sockets ask to open at once: as many as fit under the limit are counted, and that
+# number is returned.
 _OPEN_SCRIPT = """
 local total = 0
 local fields = redis.call('HGETALL', KEYS[1])
@@ -72,14 +74,16 @@ for i = 1, #fields, 2 do
     redis.call('HDEL', KEYS[1], fields[i])
   end
 end
-if total >= tonumber(ARGV[2]) then
+local granted = math.min(tonumber(ARGV[5]), tonumber(ARGV[2]) - total)
+if granted <= 0 then
   return 0
 end
-redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
-return 1
+redis.call('HINCRBY', KEYS[1], ARGV[1], granted)
+return granted
 """
+# ARGV[2] sockets closed.
 _CLOSE_SCRIPT = """
-local left = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
+local left = redis.call('HINCRBY', KEYS[1], ARGV[1], -tonumber(ARGV[2]))
 if left <= 0 then
   redis.call('HDEL', KEYS[1], ARGV[1])
 end
@@ -91,11 +95,38 @@ ASYNC_POOL_CONNECTIONS = 50
 ASYNC_POOL_WAIT_SECONDS = 10
 
 
+class _Waiting:
+    """The opens (or closes) of one tenant waiting for the call in flight to finish."""
+
+    def __init__(self) -> None:
+        self.futures: list[asyncio.Future] = []
+        self.sending = False
+
+
+class _LoopState:
+    """redis-py's asyncio connections belong to the event loop that opened them; so do the
+    waiting lists."""
+
+    def __init__(self, target) -> None:
+        # A burst of sockets opening at once waits for a free connection of a bounded pool
+        # rather than failing (redis-py's plain pool raises past max_connections).
+        client = target.async_client(
+            max_connections=ASYNC_POOL_CONNECTIONS, timeout=ASYNC_POOL_WAIT_SECONDS
+        )
+        self.open_script = client.register_script(_OPEN_SCRIPT)
+        self.close_script = client.register_script(_CLOSE_SCRIPT)
+        self.opening: dict[int, _Waiting] = {}
+        self.closing: dict[int, _Waiting] = {}
+
+
 class RedisConnectionCounter:
     """Open visitor sockets per tenant across every process sharing one Redis.
 
-    One atomic script per open or close (a round trip of well under a millisecond); the async
-    methods use redis-py's asyncio client, so the event loop never waits on the network.
+    One atomic script per open or close (a round trip of well under a millisecond). The async
+    methods use redis-py's asyncio client, so the event loop never waits on the network, and they
+    coalesce: while one call for a tenant is in flight, the tenant's next opens (or closes) wait
+    and then go as one call. A quiet tenant's socket makes its own call; a thousand widgets
+    reconnecting at once make a few dozen, with the same answers as one call each.
     """
 
     PREFIX = "parley:billing:"
@@ -107,44 +138,86 @@ class RedisConnectionCounter:
         self._client = self._target.sync_client()
         self._open = self._client.register_script(_OPEN_SCRIPT)
         self._close = self._client.register_script(_CLOSE_SCRIPT)
-        # redis-py's asyncio connections belong to the event loop that opened them.
-        self._async_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._loops: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def _key(self, tenant_id: int) -> str:
         return f"{self.PREFIX}connections:{tenant_id}"
 
-    def _open_args(self, limit: int) -> list:
-        return [self.worker_id, limit, f"{self.PREFIX}worker:", self.WORKER_TTL_SECONDS]
+    def _open_args(self, limit: int, count: int = 1) -> list:
+        return [self.worker_id, limit, f"{self.PREFIX}worker:", self.WORKER_TTL_SECONDS, count]
 
-    def _async_scripts(self):
+    def _loop_state(self) -> _LoopState:
         loop = asyncio.get_running_loop()
-        scripts = self._async_clients.get(loop)
-        if scripts is None:
-            # A burst of sockets opening at once waits for a free connection of a bounded pool
-            # rather than failing (redis-py's plain pool raises past max_connections).
-            client = self._target.async_client(
-                max_connections=ASYNC_POOL_CONNECTIONS, timeout=ASYNC_POOL_WAIT_SECONDS
-            )
-            scripts = (
-                client.register_script(_OPEN_SCRIPT),
-                client.register_script(_CLOSE_SCRIPT),
-            )
-            self._async_clients[loop] = scripts
-        return scripts
+        state = self._loops.get(loop)
+        if state is None:
+            state = self._loops[loop] = _LoopState(self._target)
+        return state
 
     def try_open(self, tenant_id: int, limit: int) -> bool:
         return bool(self._open(keys=[self._key(tenant_id)], args=self._open_args(limit)))
 
     async def atry_open(self, tenant_id: int, limit: int) -> bool:
-        open_script, _ = self._async_scripts()
-        return bool(await open_script(keys=[self._key(tenant_id)], args=self._open_args(limit)))
+        state = self._loop_state()
+        return await self._wait_turn(
+            state.opening, tenant_id, lambda count: self._send_opens(state, tenant_id, limit, count)
+        )
 
     def close(self, tenant_id: int) -> None:
-        self._close(keys=[self._key(tenant_id)], args=[self.worker_id])
+        self._close(keys=[self._key(tenant_id)], args=[self.worker_id, 1])
 
     async def aclose(self, tenant_id: int) -> None:
-        _, close_script = self._async_scripts()
-        await close_script(keys=[self._key(tenant_id)], args=[self.worker_id])
+        state = self._loop_state()
+        await self._wait_turn(
+            state.closing, tenant_id, lambda count: self._send_closes(state, tenant_id, count)
+        )
+
+    async def _send_opens(self, state: _LoopState, tenant_id: int, limit: int, count: int):
+        key = [self._key(tenant_id)]
+        granted = int(await state.open_script(keys=key, args=self._open_args(limit, count)))
+        return [index < granted for index in range(count)]
+
+    async def _send_closes(self, state: _LoopState, tenant_id: int, count: int):
+        await state.close_script(keys=[self._key(tenant_id)], args=[self.worker_id, count])
+        return [None] * count
+
+    async def _wait_turn(self, waiting: dict[int, _Waiting], tenant_id: int, send):
+        """Join the tenant's waiting list; the first to join sends for everyone until the list
+        is empty (callers cancelled meanwhile still count: the answer holds for them too)."""
+        entry = waiting.setdefault(tenant_id, _Waiting())
+        future = asyncio.get_running_loop().create_future()
+        entry.futures.append(future)
+        if not entry.sending:
+            entry.sending = True
+            asyncio.get_running_loop().create_task(self._send_all(waiting, tenant_id, entry, send))
+        return await future
+
+    async def _send_all(self, waiting: dict[int, _Waiting], tenant_id: int, entry: _Waiting, send):
+        try:
+            while entry.futures:
+                batch, entry.futures = entry.futures, []
+                try:
+                    answers = await send(len(batch))
+                except Exception as error:  # every caller of the batch gets the error
+                    for future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                    continue
+                given_back = 0
+                for future, answer in zip(batch, answers, strict=True):
+                    if not future.done():
+                        future.set_result(answer)
+                    elif answer is True:
+                        given_back += 1  # opened for a caller that left: close it again
+                if given_back:
+                    await self.aclose_many(tenant_id, given_back)
+        finally:
+            entry.sending = False
+            if waiting.get(tenant_id) is entry and not entry.futures:
+                del waiting[tenant_id]
+
+    async def aclose_many(self, tenant_id: int, count: int) -> None:
+        state = self._loop_state()
+        await state.close_script(keys=[self._key(tenant_id)], args=[self.worker_id, count])
 
     def current(self, tenant_id: int) -> int:
         return sum(int(count) for count in self._client.hvals(self._key(tenant_id)))

