@@ -203,6 +203,8 @@ class RedisTransport:
         """Return once this process is subscribed (at once, normally). A member that joined
         without a subscription would read the room and then miss what other workers publish
         until the subscription is back, with nothing to tell its client to resume."""
+        if self._live.is_set():
+            return
         try:
             await asyncio.wait_for(self._live.wait(), timeout=SUBSCRIPTION_WAIT_SECONDS)
         except TimeoutError:

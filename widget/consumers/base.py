@@ -142,7 +142,13 @@ class SocketConsumer(AsyncWebsocketConsumer):
         """(Re)start the watchdog: after a change of the deadlines it enforces."""
         if self.watchdog is not None:
             self.watchdog.cancel()
+        self.watch_at = float("-inf")  # it looks at once
         self.watchdog = self.loop.create_task(self._watch())
+
+    def watch_by(self, moment: float | None) -> None:
+        """A deadline appeared: restart the watchdog if it would look later than `moment`."""
+        if moment is not None and moment < self.watch_at:
+            self.rearm_watchdog()
 
     async def websocket_disconnect(self, message):
         await self.cleanup()
@@ -309,6 +315,7 @@ class SocketConsumer(AsyncWebsocketConsumer):
                 wake_at = await self.watch(now)
                 if wake_at is None:
                     return
+                self.watch_at = wake_at
                 await asyncio.sleep(max(0.0, wake_at - now))
         except asyncio.CancelledError:
             raise

@@ -155,7 +155,8 @@ class ChatConsumer(SocketConsumer):
         self.visitor_id = token.visitor_id
         self.author: frames.Author = {"kind": "visitor", "id": token.visitor_id, "name": name}
         self.authenticated = True
-        self.rearm_watchdog()
+        # Deadlines of an authenticated socket: the key's re-check and expiry (idle was watched).
+        self.watch_by(min(self.next_key_check, self.key_expires_at or self.next_key_check))
         self.sent_in_ready = frozenset(message["id"] for message in messages)
         await self.send_frame(
             frames.ready(
