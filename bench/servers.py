@@ -159,23 +159,19 @@ def setup_parley(env: dict[str, str], rooms: dict[str, int]) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def start_parley(processes: Processes, env: dict[str, str]) -> tuple[int, int]:
+def start_parley(
+    processes: Processes, env: dict[str, str], server: str = "daphne"
+) -> tuple[int, int]:
+    """Parley on a free port: `core.serve` (daphne with the graceful drain, the production
+    command), or uvicorn for the comparison in docs/PERFORMANCE.md (no drain: daphne only)."""
     port = free_port()
+    if server == "uvicorn":
+        # uvicorn's fastest stack: uvloop, httptools and the `websockets` protocol.
+        command = ["uvicorn", "--host", "127.0.0.1", "--port", str(port), "--log-level"]
+        command += ["warning", "--no-access-log", "--loop", "uvloop", "--ws", "websockets"]
+    else:
+        command = ["core.serve", "-v", "0", "-b", "127.0.0.1", "-p", str(port)]
     process = processes.start(
-        [
-            sys.executable,
-            "-m",
-            "core.serve",  # production shape: daphne with a graceful drain
-            "-v",
-            "0",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "config.asgi:application",
-        ],
-        port=port,
-        env=env,
-        cwd=ROOT,
+        [sys.executable, "-m", *command, "config.asgi:application"], port=port, env=env, cwd=ROOT
     )
     return port, process.pid
