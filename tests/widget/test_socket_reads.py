@@ -45,7 +45,8 @@ def test_a_private_room_comes_with_its_own_visitor_only(rooms):
         "private",
         "open",
     )
-    assert visitor == grace and visitor.display_name == "Grace"
+    assert visitor == grace
+    assert visitor.display_name == "Grace"
     assert found.visitor == grace
 
     assert socket_reads.room_with_visitor(
