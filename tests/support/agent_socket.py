@@ -27,6 +27,7 @@ class AgentSocket:
         self.live: Counter[int] = Counter()  # message id -> times received live
         self.texts: dict[int, str] = {}  # message id -> text, live or from history
         self.connections = 0
+        self.endings: list[str] = []  # how each connection that reached `ready` ended
         self._socket: ClientConnection | None = None
         self._lock = threading.Lock()
         self._stopped = threading.Event()
@@ -65,8 +66,12 @@ class AgentSocket:
                     self.connections += 1
                 for raw in ws:
                     self._record(json.loads(raw))
-            except (ConnectionClosed, TimeoutError, OSError):
-                pass
+            except ConnectionClosed as closed:
+                if self._socket is not None:
+                    self.endings.append(f"closed {closed.rcvd.code if closed.rcvd else 1006}")
+            except (TimeoutError, OSError) as error:
+                if self._socket is not None:
+                    self.endings.append(repr(error))
             finally:
                 self._socket = None
                 ws.close()
