@@ -23,7 +23,7 @@ from tenants import webhooks
 from tenants.billing import limits
 from tenants.site_directory import SiteInfo
 from tenants.tokens import VisitorToken, token_issue, token_verify
-from widget import events, socket_reads
+from widget import events, hot_sql
 from widget.events import PRIVATE_ROOM_PREFIX
 from widget.frames import Author
 from widget.models import Conversation, Message, Visitor
@@ -94,23 +94,19 @@ def message_post_many(*, tenant_id: int, posts: list[MessagePost]) -> list[tuple
 def _store(
     tenant_id: int, posts: list[MessagePost], quota: limits.MessageQuota
 ) -> list[tuple[Message, bool]]:
+    # Plain SQL for the reads (widget.hot_sql): every message of every socket goes through
+    # here, on the one database thread; built with the ORM they were most of its CPU.
     room_ids = sorted({post.conversation.pk for post in posts})
-    rooms = {
-        room.pk: room
-        for room in Conversation.objects.select_for_update(of=("self",))
-        .select_related("visitor")
-        .filter(pk__in=room_ids)
-        .order_by("pk")
-    }
+    rooms = hot_sql.rooms_locked(room_ids)
     if len(rooms) < len(room_ids):
         raise BadRequest("This conversation no longer exists.")
-    client_ids = {post.client_id for post in posts if post.client_id is not None}
-    known = {
-        (message.conversation_id, message.client_id): message
-        for message in Message.objects.filter(
-            conversation_id__in=room_ids, client_id__in=client_ids
-        )
-    }
+    client_ids = sorted({post.client_id for post in posts if post.client_id is not None})
+    known = {}
+    if client_ids:
+        known = {
+            (message.conversation_id, message.client_id): message
+            for message in hot_sql.messages_with_client_ids(room_ids, client_ids)
+        }
     answers: list[tuple[Message, bool]] = []
     fresh: list[Message] = []
     for post in posts:
@@ -143,9 +139,7 @@ def _store(
             continue
         event = "created" if room.last_message_at is None else "updated"
         room.last_message_at, room.status = newest[-1].created_at, Conversation.Status.OPEN
-        Conversation.objects.filter(pk=room_id).update(
-            last_message_at=room.last_message_at, status=room.status
-        )
+        hot_sql.room_touch(room)
         room_events.append((room, event))
     for post in posts:
         room = rooms[post.conversation.pk]
@@ -181,7 +175,7 @@ def chat_join(*, site_id: int, room: str, visitor_id: str, token_room: str, publ
         raise Forbidden("This token may not join this conversation.")
     if not private and not public_rooms:
         raise Forbidden("This site has no public rooms.")
-    conversation, visitor = socket_reads.room_with_visitor(
+    conversation, visitor = hot_sql.room_with_visitor(
         site_id=site_id, room=room, visitor_id=visitor_id, private=private
     )
     if conversation is not None:

@@ -20,7 +20,7 @@ from core.errors import (
 from tenants.billing import limits
 from tenants.site_directory import asite_for_key
 from tenants.tokens import token_verify
-from widget import events, frames, selectors, services, socket_reads
+from widget import events, frames, hot_sql, selectors, services
 from widget.consumers.base import SocketClose, SocketConsumer
 from widget.ratelimit import visitors
 from widget.tenancy import in_tenant
@@ -48,11 +48,11 @@ def _open_room(
         public_rooms=public_rooms,
     )
     if since is None:
-        messages, has_more = socket_reads.frames_latest(
+        messages, has_more = hot_sql.frames_latest(
             conversation_id=conversation.pk, limit=ready_messages
         )
     else:
-        messages, has_more = socket_reads.frames_after(
+        messages, has_more = hot_sql.frames_after(
             conversation_id=conversation.pk,
             after_id=since,
             limit=resume_limit,

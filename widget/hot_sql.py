@@ -1,13 +1,14 @@
-"""The reads behind a chat socket's `ready`, in plain SQL.
+"""The statements on the sockets' hot paths, in plain SQL.
 
-Every socket that authenticates runs them once, on the one database thread all sockets share, so
-their cost caps how fast a worker accepts visitors. Built with the ORM they took about 1.3 ms of
-Python per `auth` (three querysets compiled each time); as the two statements below, with the
-`message` frames made straight from the rows, about 0.3 ms (docs/PERFORMANCE.md). Table and column
-names come from the models; `tests/widget/test_socket_reads.py` checks the answers against the
-models.
+All of a worker's sockets share one database thread, so the Python each statement costs there
+caps the worker: how fast it accepts visitors (the reads behind `ready`) and how many messages it
+stores (the reads and the update under `services.message_post_many`'s lock). Built with the ORM,
+an `auth` took about 1.3 ms of that thread's CPU and a one-message write 2.0 ms, most of it
+compiling querysets; with these statements, and `message` frames made straight from the rows,
+0.25 ms and 0.9 ms (docs/PERFORMANCE.md). The insert stays `bulk_create`. Table and column names
+come from the models; `tests/widget/test_hot_sql.py` checks the answers against the models.
 
-Like the rest of the tenant's reads, these run inside the tenant's schema (`in_tenant`).
+Like the rest of the tenant's data, these run inside the tenant's schema (`in_tenant`).
 """
 
 from django.db import connection
@@ -62,6 +63,23 @@ _UP_TO = (
 )
 
 
+# The message writer (services.message_post_many), under its transaction: lock the rooms in id
+# order with their visitors, and find the client_ids already stored.
+_LOCK_ROOMS = (
+    f"SELECT {_ROOM_COLUMNS}, {_VISITOR_COLUMNS} FROM {_ROOMS} c "
+    f'LEFT JOIN {_VISITORS} v ON v."id" = c."visitor_id" '
+    f'WHERE c."id" = ANY(%s) ORDER BY c."id" FOR UPDATE OF c'
+)
+_MESSAGE_FIELDS, _MESSAGE_ALL_COLUMNS = _columns(Message, "m")
+_KNOWN = (
+    f"SELECT {_MESSAGE_ALL_COLUMNS} FROM {_MESSAGES} m "
+    f'WHERE m."conversation_id" = ANY(%s) AND m."client_id" = ANY(%s)'
+)
+
+
+_TOUCH_ROOM = f'UPDATE {_ROOMS} SET "last_message_at" = %s, "status" = %s WHERE "id" = %s'
+
+
 def _fetch(sql: str, params: list) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -88,6 +106,34 @@ def room_with_visitor(
     if private:
         conversation.visitor = visitor
     return conversation, visitor
+
+
+def _room_of(row: tuple) -> Conversation:
+    split = len(_ROOM_FIELDS)
+    conversation = Conversation.from_db(connection.alias, _ROOM_FIELDS, row[:split])
+    visitor = None
+    if row[split] is not None:
+        visitor = Visitor.from_db(connection.alias, _VISITOR_FIELDS, row[split:])
+    conversation.visitor = visitor
+    return conversation
+
+
+def rooms_locked(room_ids: list[int]) -> dict[int, Conversation]:
+    """The rooms, each with its visitor loaded, row-locked (`FOR UPDATE`) in id order until the
+    transaction ends. Call inside `transaction.atomic()`."""
+    return {room.pk: room for room in map(_room_of, _fetch(_LOCK_ROOMS, [room_ids]))}
+
+
+def messages_with_client_ids(room_ids: list[int], client_ids: list[str]) -> list[Message]:
+    """The messages of these rooms stored with one of these `client_id`s."""
+    rows = _fetch(_KNOWN, [room_ids, client_ids])
+    return [Message.from_db(connection.alias, _MESSAGE_FIELDS, row) for row in rows]
+
+
+def room_touch(room: Conversation) -> None:
+    """Store the room's `last_message_at` and `status` (an UPDATE of those two columns)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TOUCH_ROOM, [room.last_message_at, room.status, room.pk])
 
 
 def _frame(row: tuple) -> frames.MessageOut:
