@@ -14,11 +14,13 @@ from tenants.services import public_tenant_ensure, schema_name_for, tenant_creat
 
 FIXTURE_TENANT_SLUGS = ("alpha", "beta")
 
-# Fixtures: a real Redis, the HTTP API clients (`platform`, `api_a`, `api_b`), localstripe.
+# Fixtures: a real Redis, the HTTP API clients (`platform`, `api_a`, `api_b`), localstripe, and
+# `fresh_sockets` (the in-process socket machinery stopped after a test).
 pytest_plugins = [
     "tests.support.redis",
     "tests.support.api_clients",
     "tests.support.localstripe_server",
+    "tests.support.sockets",
 ]
 
 
@@ -132,9 +134,11 @@ def _process_caches_cleared():
     from tenants.billing.limits import plan_cache_forget
     from tenants.site_directory import site_cache_clear
     from tenants.webhooks import subscriptions_cache_clear
+    from widget.handshake import tenant_cache_clear
 
     def clear() -> None:
         site_cache_clear()
+        tenant_cache_clear()
         subscriptions_cache_clear()
         plan_cache_forget()
 

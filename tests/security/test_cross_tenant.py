@@ -15,7 +15,6 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from tenants.models import ApiKey, Site, Webhook
-from tenants.site_directory import site_cache_clear
 from tests.security.support import (
     ORIGIN,
     PUBLIC_SCHEMA_IDS,
@@ -28,8 +27,7 @@ from tests.security.support import (
 )
 from tests.support.api_clients import PlatformClient, error_code, site_api_client
 from tests.support.factories import make_agent, make_site, make_visitor
-from tests.support.sockets import agent_socket, chat_socket, stop_realtime
-from widget.handshake import tenant_cache_clear
+from tests.support.sockets import agent_socket, chat_socket
 from widget.models import Conversation, Message, Visitor
 
 
@@ -171,14 +169,6 @@ def test_a_token_replayed_on_another_site_or_tenant_never_resumes_the_visitor(wo
 
 
 # --- Sockets ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def fresh_sockets():
-    site_cache_clear()
-    tenant_cache_clear()
-    yield
-    await stop_realtime()
 
 
 async def auth_close_code(site, room: str, token: str) -> int:

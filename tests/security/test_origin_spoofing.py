@@ -15,8 +15,7 @@ from channels.testing import WebsocketCommunicator
 from tenants.site_directory import site_cache_clear
 from tests.support.api_clients import PlatformClient, error_code
 from tests.support.factories import make_agent, make_site
-from tests.support.sockets import agent_socket, application, stop_realtime
-from widget.handshake import tenant_cache_clear
+from tests.support.sockets import agent_socket, application
 
 ALLOWED = ["https://shop.example.com", "https://*.example.org"]
 
@@ -83,14 +82,6 @@ def test_spellings_of_an_allowed_origin_get_a_session(site, origin):
     response = session(site.key, origin)
     assert response.status_code == 200
     assert response["Access-Control-Allow-Origin"] == origin
-
-
-@pytest.fixture
-async def fresh_sockets():
-    site_cache_clear()
-    tenant_cache_clear()
-    yield
-    await stop_realtime()
 
 
 async def handshake(site_key: str, origin: str | None) -> bool:

@@ -19,8 +19,7 @@ from tenants.tokens import token_issue
 from tests.security.support import ORIGIN, identity_hash
 from tests.support.api_clients import PlatformClient, error_code
 from tests.support.factories import make_site, make_visitor
-from tests.support.sockets import chat_socket, closed_with, stop_realtime
-from widget.handshake import tenant_cache_clear
+from tests.support.sockets import chat_socket, closed_with
 
 
 @pytest.fixture(autouse=True)
@@ -63,14 +62,6 @@ def expired_token(claims: dict) -> str:
     with mock.patch("time.time", return_value=time.time() - 25 * 3600):
         token, _ = token_issue(**{k: v for k, v in claims.items() if k != "issued_at"})
     return token
-
-
-@pytest.fixture
-async def fresh_sockets():
-    site_cache_clear()
-    tenant_cache_clear()
-    yield
-    await stop_realtime()
 
 
 @pytest.mark.django_db(transaction=True)

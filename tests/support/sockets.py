@@ -3,6 +3,7 @@
 import asyncio
 
 import orjson
+import pytest
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
@@ -98,6 +99,13 @@ class Listener:
                     if of_type is None or frame["type"] == of_type:
                         return self.frames.pop(index)
                 await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def fresh_sockets():
+    """Stop this process's fan-out and message writer after the test (`stop_realtime`)."""
+    yield
+    await stop_realtime()
 
 
 async def stop_realtime() -> None:

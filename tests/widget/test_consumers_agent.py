@@ -7,22 +7,12 @@ import pytest
 from channels.db import database_sync_to_async
 from django_tenants.utils import schema_context
 
-from tenants.site_directory import site_cache_clear
 from tests.support.factories import make_agent, make_site, make_visitor
-from tests.support.sockets import agent_joined, agent_socket, expect, joined, stop_realtime
-from widget.handshake import tenant_cache_clear
+from tests.support.sockets import agent_joined, agent_socket, expect, joined
 from widget.models import Conversation
 from widget.presence import agents_online
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-async def _fresh_process_state():
-    site_cache_clear()
-    tenant_cache_clear()
-    yield
-    await stop_realtime()
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_sockets")]
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from tenants.services import site_revoke_keys, site_rotate_key
-from tenants.site_directory import site_cache_clear
 from tests.support.factories import ORIGIN, make_site, make_visitor
 from tests.support.sockets import (
     application,
@@ -20,22 +19,12 @@ from tests.support.sockets import (
     closed_with,
     expect,
     joined,
-    stop_realtime,
 )
 from widget import services
 from widget.fanout import hub
-from widget.handshake import tenant_cache_clear
 from widget.models import Conversation, Message
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-async def _fresh_process_state():
-    site_cache_clear()
-    tenant_cache_clear()
-    yield
-    await stop_realtime()
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_sockets")]
 
 
 @pytest.fixture

@@ -7,15 +7,13 @@ import asyncio
 import pytest
 from channels.db import database_sync_to_async
 
-from tenants.site_directory import site_cache_clear
 from tests.support.factories import make_agent, make_site, make_visitor
 from tests.support.redis import RedisServer
-from tests.support.sockets import agent_joined, closed_with, expect, joined, stop_realtime
+from tests.support.sockets import agent_joined, closed_with, expect, joined
 from widget import events, presence
 from widget.fanout import FRAME, REDIS_PREFIX, Envelope, Hub
-from widget.handshake import tenant_cache_clear
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_sockets")]
 
 
 @pytest.fixture
@@ -26,14 +24,6 @@ def redis_fanout(settings):
     settings.REDIS_URL = server.url
     yield server
     server.stop()
-
-
-@pytest.fixture(autouse=True)
-async def _fresh_process_state():
-    site_cache_clear()
-    tenant_cache_clear()
-    yield
-    await stop_realtime()
 
 
 @pytest.fixture

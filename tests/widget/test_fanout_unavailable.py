@@ -3,21 +3,11 @@
 
 import pytest
 
-from tenants.site_directory import site_cache_clear
 from tests.support.factories import make_site, make_visitor
-from tests.support.sockets import chat_socket, closed_with, stop_realtime
+from tests.support.sockets import chat_socket, closed_with
 from widget.fanout import FanoutUnavailable, LocalTransport
-from widget.handshake import tenant_cache_clear
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-async def _fresh_process_state():
-    site_cache_clear()
-    tenant_cache_clear()
-    yield
-    await stop_realtime()
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_sockets")]
 
 
 @pytest.fixture

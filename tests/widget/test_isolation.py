@@ -11,23 +11,13 @@ from channels.db import database_sync_to_async
 from django.db import transaction
 from django_tenants.utils import schema_context
 
-from tenants.site_directory import site_cache_clear
 from tests.support.factories import make_site, make_visitor
-from tests.support.sockets import chat_socket, closed_with, expect, joined, stop_realtime
-from widget.handshake import tenant_cache_clear
+from tests.support.sockets import chat_socket, closed_with, expect, joined
 from widget.models import Conversation, Message
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_sockets")]
 
 ROOM = "lobby"
-
-
-@pytest.fixture(autouse=True)
-async def _fresh_process_state():
-    site_cache_clear()
-    tenant_cache_clear()
-    yield
-    await stop_realtime()
 
 
 def texts_in(tenant, room: str) -> list[str]:

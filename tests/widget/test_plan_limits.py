@@ -23,21 +23,12 @@ from tests.support.sockets import (
     closed_with,
     expect,
     joined,
-    stop_realtime,
 )
 from widget import services
 from widget.fanout import hub
-from widget.handshake import tenant_cache_clear
 from widget.models import Message
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-async def _fresh_process_state():
-    tenant_cache_clear()  # tenants are made afresh (new ids) in each transactional test
-    yield
-    await stop_realtime()
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_sockets")]
 
 
 @pytest.fixture

@@ -7,19 +7,13 @@ from channels.db import database_sync_to_async
 from django.db import transaction
 from django_tenants.utils import schema_context
 
-from tests.support.sockets import Listener, stop_realtime
+from tests.support.sockets import Listener
 from widget import events
 from widget.fanout import hub
 from widget.models import Conversation, Message
 from widget.services import conversation_created, message_post
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-async def _stop_hub():
-    yield
-    await stop_realtime()
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_sockets")]
 
 
 async def test_a_message_reaches_the_room_and_the_agents_once(tenant_a):
