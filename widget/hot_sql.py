@@ -75,8 +75,6 @@ _KNOWN = (
     f"SELECT {_MESSAGE_ALL_COLUMNS} FROM {_MESSAGES} m "
     f'WHERE m."conversation_id" = ANY(%s) AND m."client_id" = ANY(%s)'
 )
-
-
 _TOUCH_ROOM = f'UPDATE {_ROOMS} SET "last_message_at" = %s, "status" = %s WHERE "id" = %s'
 
 
@@ -97,23 +95,23 @@ def room_with_visitor(
         rows = _fetch(_PUBLIC_ROOM, [visitor_id, site_id, room])
     if not rows:
         return None, None
-    row = rows[0]
-    split = len(_ROOM_FIELDS)
-    conversation = Conversation.from_db(connection.alias, _ROOM_FIELDS, row[:split])
-    visitor = None
-    if row[split] is not None:
-        visitor = Visitor.from_db(connection.alias, _VISITOR_FIELDS, row[split:])
+    conversation, visitor = _room_and_visitor(rows[0])
     if private:
-        conversation.visitor = visitor
+        conversation.visitor = visitor  # its own visitor; a public room's is the one joining
     return conversation, visitor
 
 
-def _room_of(row: tuple) -> Conversation:
+def _room_and_visitor(row: tuple) -> tuple[Conversation, Visitor | None]:
+    """The models of a row of a room's columns followed by a visitor's (all NULL: None)."""
     split = len(_ROOM_FIELDS)
     conversation = Conversation.from_db(connection.alias, _ROOM_FIELDS, row[:split])
-    visitor = None
-    if row[split] is not None:
-        visitor = Visitor.from_db(connection.alias, _VISITOR_FIELDS, row[split:])
+    if row[split] is None:
+        return conversation, None
+    return conversation, Visitor.from_db(connection.alias, _VISITOR_FIELDS, row[split:])
+
+
+def _room_with_its_visitor(row: tuple) -> Conversation:
+    conversation, visitor = _room_and_visitor(row)
     conversation.visitor = visitor
     return conversation
 
@@ -121,7 +119,7 @@ def _room_of(row: tuple) -> Conversation:
 def rooms_locked(room_ids: list[int]) -> dict[int, Conversation]:
     """The rooms, each with its visitor loaded, row-locked (`FOR UPDATE`) in id order until the
     transaction ends. Call inside `transaction.atomic()`."""
-    return {room.pk: room for room in map(_room_of, _fetch(_LOCK_ROOMS, [room_ids]))}
+    return {room.pk: room for room in map(_room_with_its_visitor, _fetch(_LOCK_ROOMS, [room_ids]))}
 
 
 def messages_with_client_ids(room_ids: list[int], client_ids: list[str]) -> list[Message]:
