@@ -159,7 +159,7 @@ class RedisConnectionCounter:
     async def atry_open(self, tenant_id: int, limit: int) -> bool:
         state = self._loop_state()
         return await self._wait_turn(
-            state.opening, tenant_id, lambda count: self._send_opens(state, tenant_id, limit, count)
+            state.opening, tenant_id, lambda batch: self._send_opens(state, tenant_id, limit, batch)
         )
 
     def close(self, tenant_id: int) -> None:
@@ -168,21 +168,33 @@ class RedisConnectionCounter:
     async def aclose(self, tenant_id: int) -> None:
         state = self._loop_state()
         await self._wait_turn(
-            state.closing, tenant_id, lambda count: self._send_closes(state, tenant_id, count)
+            state.closing, tenant_id, lambda batch: self._send_closes(state, tenant_id, batch)
         )
 
-    async def _send_opens(self, state: _LoopState, tenant_id: int, limit: int, count: int):
+    async def _send_opens(self, state: _LoopState, tenant_id: int, limit: int, batch) -> None:
         key = [self._key(tenant_id)]
-        granted = int(await state.open_script(keys=key, args=self._open_args(limit, count)))
-        return [index < granted for index in range(count)]
+        granted = int(await state.open_script(keys=key, args=self._open_args(limit, len(batch))))
+        left = 0
+        for index, future in enumerate(batch):
+            if future.done():
+                left += index < granted  # opened for a caller that left: its place goes back
+            else:
+                future.set_result(index < granted)
+        if left:
+            await self._close_many(state, tenant_id, left)
 
-    async def _send_closes(self, state: _LoopState, tenant_id: int, count: int):
+    async def _send_closes(self, state: _LoopState, tenant_id: int, batch) -> None:
+        await self._close_many(state, tenant_id, len(batch))
+        for future in batch:
+            if not future.done():
+                future.set_result(None)
+
+    async def _close_many(self, state: _LoopState, tenant_id: int, count: int) -> None:
         await state.close_script(keys=[self._key(tenant_id)], args=[self.worker_id, count])
-        return [None] * count
 
     async def _wait_turn(self, waiting: dict[int, _Waiting], tenant_id: int, send):
         """Join the tenant's waiting list; the first to join sends for everyone until the list
-        is empty (callers cancelled meanwhile still count: the answer holds for them too)."""
+        is empty. `send(batch)` makes one call for the batch and answers its futures."""
         entry = waiting.setdefault(tenant_id, _Waiting())
         future = asyncio.get_running_loop().create_future()
         entry.futures.append(future)
@@ -196,28 +208,15 @@ class RedisConnectionCounter:
             while entry.futures:
                 batch, entry.futures = entry.futures, []
                 try:
-                    answers = await send(len(batch))
+                    await send(batch)
                 except Exception as error:  # every caller of the batch gets the error
                     for future in batch:
                         if not future.done():
                             future.set_exception(error)
-                    continue
-                given_back = 0
-                for future, answer in zip(batch, answers, strict=True):
-                    if not future.done():
-                        future.set_result(answer)
-                    elif answer is True:
-                        given_back += 1  # opened for a caller that left: close it again
-                if given_back:
-                    await self.aclose_many(tenant_id, given_back)
         finally:
             entry.sending = False
             if waiting.get(tenant_id) is entry and not entry.futures:
                 del waiting[tenant_id]
-
-    async def aclose_many(self, tenant_id: int, count: int) -> None:
-        state = self._loop_state()
-        await state.close_script(keys=[self._key(tenant_id)], args=[self.worker_id, count])
 
     def current(self, tenant_id: int) -> int:
         return sum(int(count) for count in self._client.hvals(self._key(tenant_id)))
