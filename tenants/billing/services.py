@@ -277,14 +277,24 @@ def _on_checkout_completed(event: dict) -> None:
         )
 
 
-def _on_invoice_paid(event: dict) -> None:
+def _invoice_subscription_synced(event: dict):
+    """An invoice event's account, with its subscription synced from Stripe first; None when the
+    invoice belongs to no account of ours or to no subscription."""
     invoice = _event_object(event)
     account = _account_for_event(customer_id=invoice.get("customer"), tenant_hint=None)
     subscription_id = _invoice_subscription_id(invoice)
     if account is None or not subscription_id:
-        return
+        return None
     event_time = _event_time(event)
     _subscription_sync(account, subscription_id=subscription_id, event_time=event_time)
+    return invoice, account, subscription_id, event_time
+
+
+def _on_invoice_paid(event: dict) -> None:
+    synced = _invoice_subscription_synced(event)
+    if synced is None:
+        return
+    _, account, _, event_time = synced
     # A payment newer than the failure ends the grace period; an older one (late) does not.
     if account.payment_failed_at is not None and event_time >= account.payment_failed_at:
         account.payment_failed_at = None
@@ -293,13 +303,10 @@ def _on_invoice_paid(event: dict) -> None:
 
 
 def _on_invoice_payment_failed(event: dict) -> None:
-    invoice = _event_object(event)
-    account = _account_for_event(customer_id=invoice.get("customer"), tenant_hint=None)
-    subscription_id = _invoice_subscription_id(invoice)
-    if account is None or not subscription_id:
+    synced = _invoice_subscription_synced(event)
+    if synced is None:
         return
-    event_time = _event_time(event)
-    _subscription_sync(account, subscription_id=subscription_id, event_time=event_time)
+    invoice, account, subscription_id, event_time = synced
     if account.stripe_subscription_id != subscription_id or account.payment_failed_at is not None:
         return
     current = _retrieve(stripe_client().v1.invoices, invoice["id"])
