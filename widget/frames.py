@@ -11,6 +11,8 @@ from typing import Annotated, Literal, NotRequired, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
+from core.errors import BadRequest, TooLarge
+
 MAX_FRAME_BYTES = 16 * 1024
 MAX_TEXT_CHARS = 4000
 MAX_HISTORY_LIMIT = 100
@@ -37,9 +39,18 @@ class AuthFrame(ClientFrame):
 class MessageFrame(ClientFrame):
     type: Literal["message"]
     client_id: ClientId
-    # Trimming and the 1..4000 bound are checked by the consumer, which answers `too_large`
+    # Trimming and the 1..4000 bound are checked by `stored_text`, which answers `too_large`
     # rather than `bad_request` for a long text.
     text: StrictStr
+
+    def stored_text(self) -> str:
+        """The text as it is stored: trimmed, then 1..MAX_TEXT_CHARS characters."""
+        text = self.text.strip()
+        if not text:
+            raise BadRequest("text: must not be empty")
+        if len(text) > MAX_TEXT_CHARS:
+            raise TooLarge(f"text: at most {MAX_TEXT_CHARS} characters")
+        return text
 
 
 class TypingFrame(ClientFrame):

@@ -5,7 +5,7 @@ session cookie. The socket receives every frame of every conversation of the ten
 `conversation` field) and `conversation` events; it sends frames naming their conversation.
 """
 
-from core.errors import BadRequest, TooLarge
+from core.errors import BadRequest
 from widget import events, frames, presence, selectors, services
 from widget.consumers.base import SocketConsumer
 from widget.tenancy import in_tenant
@@ -67,11 +67,7 @@ class AgentConsumer(SocketConsumer):
         return {"room": frame.conversation, "site_id": frame.site_id}
 
     async def on_message(self, frame: frames.AgentMessageFrame) -> None:
-        text = frame.text.strip()
-        if not text:
-            raise BadRequest("text: must not be empty")
-        if len(text) > frames.MAX_TEXT_CHARS:
-            raise TooLarge(f"text: at most {frames.MAX_TEXT_CHARS} characters")
+        text = frame.stored_text()
         post = services.MessagePost(
             conversation=await self._conversation(frame),
             text=text,

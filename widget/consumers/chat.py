@@ -14,7 +14,6 @@ from core.errors import (
     InvalidToken,
     ParleyError,
     PlanLimit,
-    TooLarge,
     UnknownSiteKey,
 )
 from tenants.billing import limits
@@ -169,11 +168,7 @@ class ChatConsumer(SocketConsumer):
         raise BadRequest("This socket is already authenticated.")
 
     async def on_message(self, frame: frames.MessageFrame) -> None:
-        text = frame.text.strip()
-        if not text:
-            raise BadRequest("text: must not be empty")
-        if len(text) > frames.MAX_TEXT_CHARS:
-            raise TooLarge(f"text: at most {frames.MAX_TEXT_CHARS} characters")
+        text = frame.stored_text()
         post = services.MessagePost(
             conversation=self.conversation,
             text=text,
