@@ -6,18 +6,9 @@ from channels.testing import HttpCommunicator
 # Imported at collection: building the ASGI application sets Django up again, which reconfigures
 # logging (and would replace the handler that `log_output` listens to).
 from config.asgi import application
+from tests.support.metrics import ALL_SERIES
 
 pytestmark = pytest.mark.django_db
-
-SERIES = [
-    "parley_sockets_open",
-    "parley_frames_in_total",
-    "parley_frames_out_total",
-    "parley_handshakes_refused_total",
-    "parley_fanout_seconds",
-    "parley_backend_errors_total",
-    "parley_http_requests_total",
-]
 
 
 def test_metrics_lists_every_parley_series(client):
@@ -25,7 +16,7 @@ def test_metrics_lists_every_parley_series(client):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     body = response.content.decode()
-    for series in SERIES:
+    for series in ALL_SERIES:
         assert f"# TYPE {series.removesuffix('_total')}" in body
 
 

@@ -9,18 +9,9 @@ import websockets
 
 from tests.support.clients import ChatMember
 from tests.support.factories import make_site, make_visitor
-from tests.support.metrics import scrape, value
+from tests.support.metrics import SOCKET_SERIES, scrape, value
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-SERIES = [
-    "parley_sockets_open",
-    "parley_frames_in_total",
-    "parley_frames_out_total",
-    "parley_handshakes_refused_total",
-    "parley_fanout_seconds",
-    "parley_backend_errors_total",
-]
 
 
 def test_metrics_expose_the_series_and_move_with_traffic(tenant_a, parley):
@@ -46,7 +37,7 @@ def test_metrics_expose_the_series_and_move_with_traffic(tenant_a, parley):
     during = asyncio.run(asyncio.wait_for(session(), timeout=30))
     after = scrape(parley.url)
     text = httpx.get(f"{parley.url}/metrics", timeout=5).text
-    for series in SERIES:
+    for series in SOCKET_SERIES:
         assert f"# TYPE {series} " in text, series
     assert value(after, "parley_backend_errors_total", backend="database") == 0
     assert value(after, "parley_backend_errors_total", backend="redis") == 0
