@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cachetools import TTLCache
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from core.db_thread import in_public
 from core.errors import UnknownSiteKey
 from tenants.models import SiteKey
 
@@ -107,7 +107,7 @@ async def asite_for_key(key: object) -> SiteInfo:
         found, info = _cached(key)
         if found:
             return _live_or_raise(info)
-    return await database_sync_to_async(site_for_key)(key)
+    return await in_public(site_for_key, key=key)
 
 
 def site_cache_forget(*, site_id: int | None = None, key: str | None = None) -> None:

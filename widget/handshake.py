@@ -19,14 +19,13 @@ from importlib import import_module
 from urllib.parse import parse_qs, urlsplit
 
 from cachetools import TTLCache
-from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.http import HttpRequest
-from django_tenants.utils import schema_context
 
 from core import metrics
+from core.db_thread import in_public, in_tenant
 from core.drain import is_draining
 from core.errors import UnknownSiteKey
 from tenants.models import Domain
@@ -105,8 +104,7 @@ _tenants: TTLCache = TTLCache(maxsize=10_000, ttl=TENANT_CACHE_SECONDS)
 
 
 def _tenant_for_host(hostname: str) -> TenantRef | None:
-    with schema_context(settings.PUBLIC_SCHEMA_NAME):
-        domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
+    domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
     if domain is None or domain.tenant.schema_name == settings.PUBLIC_SCHEMA_NAME:
         return None
     return TenantRef(id=domain.tenant_id, schema_name=domain.tenant.schema_name)
@@ -119,20 +117,19 @@ def tenant_cache_clear() -> None:
 async def tenant_for_host(hostname: str) -> TenantRef | None:
     if hostname in _tenants:
         return _tenants[hostname]
-    tenant = await database_sync_to_async(_tenant_for_host)(hostname)
+    tenant = await in_public(_tenant_for_host, hostname=hostname)
     _tenants[hostname] = tenant
     return tenant
 
 
-def _session_agent(schema_name: str, session_key: str) -> AgentRef | None:
-    """The active user a dashboard session names, read in the tenant's schema in one unit."""
-    with schema_context(schema_name):
-        request = HttpRequest()
-        request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-        user = get_user(request)
-        if not user.is_authenticated or not user.is_active:
-            return None
-        return AgentRef(id=str(user.pk), name=user.public_name)
+def _session_agent(session_key: str) -> AgentRef | None:
+    """The active user a dashboard session names (run in the tenant's schema, one unit)."""
+    request = HttpRequest()
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    user = get_user(request)
+    if not user.is_authenticated or not user.is_active:
+        return None
+    return AgentRef(id=str(user.pk), name=user.public_name)
 
 
 def _same_origin(origin: str | None, host: str) -> bool:
@@ -173,7 +170,7 @@ class AgentHandshake:
         session_key = _session_key(scope)
         if not session_key:
             return await deny("no_session", scope, receive, send)
-        agent = await database_sync_to_async(_session_agent)(tenant.schema_name, session_key)
+        agent = await in_tenant(tenant.schema_name, _session_agent, session_key=session_key)
         if agent is None:
             return await deny("not_signed_in", scope, receive, send)
         return await self.app(scope | {"tenant": tenant, "agent": agent}, receive, send)

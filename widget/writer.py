@@ -15,10 +15,10 @@ from collections import deque
 from dataclasses import dataclass
 
 from core import drain, metrics
+from core.db_thread import in_tenant
 from core.errors import ParleyError
 from widget import services
 from widget.models import Message
-from widget.tenancy import in_tenant
 
 MAX_BATCH = 200
 

@@ -50,8 +50,8 @@ How counting stays cheap, and what it costs in accuracy (counters in `counters.p
 
 From asyncio code (the sockets) use the `a`-prefixed variants: they never block the event loop.
 The in-memory counters are plain memory; the database reads (a tenant's plan or month total,
-once per cache period) go through `database_sync_to_async`, and Redis through redis-py's asyncio
-client. The sync variants are for sync code (views, services, `database_sync_to_async` units).
+once per cache period) run on the sockets' database thread (`core.db_thread`), and Redis through
+redis-py's asyncio client. The sync variants are for sync code (views, services, database units).
 """
 
 import atexit
@@ -61,12 +61,12 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from core.db_thread import in_public
 from core.errors import PlanLimit
 from dashboard.models import User
 from tenants.billing.counters import (
@@ -101,7 +101,7 @@ async def aplan_for(tenant_id: int) -> Plan:
     cached = _plan_cache.get(tenant_id)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
-    return await database_sync_to_async(plan_for)(tenant_id)
+    return await in_public(plan_for, tenant_id=tenant_id)
 
 
 def plan_cache_forget(tenant_id: int | None = None) -> None:

@@ -5,10 +5,10 @@ session cookie. The socket receives every frame of every conversation of the ten
 `conversation` field) and `conversation` events; it sends frames naming their conversation.
 """
 
+from core.db_thread import in_tenant
 from core.errors import BadRequest
 from widget import events, frames, presence, selectors, services
 from widget.consumers.base import SocketConsumer
-from widget.tenancy import in_tenant
 from widget.writer import writer
 
 

@@ -101,7 +101,7 @@ class SocketConsumer(AsyncWebsocketConsumer):
 
     async def dispatch(self, message):
         # Channels' dispatch first hops to the database thread to close old connections, for
-        # every frame; the DB work here goes through database_sync_to_async, which does that.
+        # every frame; the DB work here goes through core.db_thread, which checks them itself.
         handler = getattr(self, message["type"].replace(".", "_"), None)
         if handler is None:
             raise ValueError(f"no handler for {message['type']}")

@@ -9,6 +9,7 @@ room's frames. The socket also watches its site key: revoked (a close order from
 
 from django.utils import timezone
 
+from core.db_thread import in_tenant
 from core.errors import (
     BadRequest,
     InvalidToken,
@@ -22,7 +23,6 @@ from tenants.tokens import token_verify
 from widget import events, frames, hot_sql, selectors, services
 from widget.consumers.base import SocketClose, SocketConsumer
 from widget.ratelimit import visitors
-from widget.tenancy import in_tenant
 from widget.writer import writer
 
 

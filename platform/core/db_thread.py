@@ -1,18 +1,19 @@
-"""Running database work for a tenant from async code (consumers, the message writer).
+"""The database thread of a worker's sockets: every unit of DB work that async code needs (the
+consumers, the message writer, the socket handshakes, the site and plan lookups behind them).
 
-django-tenants keeps the schema on the thread's database connection, and every consumer's DB
-work runs on one shared thread. So async code never sets a tenant: it hands one sync unit of work
-to `in_tenant`, which runs it inside `schema_context(schema)`; the context puts back the schema the
+django-tenants keeps the schema on the thread's database connection. So async code never sets a
+tenant: it hands one sync unit of work to `in_tenant` (or `in_public` for the public schema),
+which runs it inside `schema_context(schema)` on this thread; the context puts back the schema the
 thread had before, so no tenant is left for the next unit.
 
 The units run on a thread of their own rather than through Channels' `database_sync_to_async`
-(asgiref's machinery costs about 90 µs of the event loop's time per call, and it runs
-Django's `close_old_connections()` around every call; with `CONN_HEALTH_CHECKS` that is one
-`SELECT 1` round trip before each unit, as many as the unit itself for a socket's `auth`. Here a
-kept connection is checked without a round trip: a PostgreSQL server that restarted or dropped the
+(asgiref's machinery costs about 90 µs of the event loop's time per call, and it runs Django's
+`close_old_connections()` around every call; with `CONN_HEALTH_CHECKS` that is one `SELECT 1`
+round trip before each unit, as many as the unit itself for a socket's `auth`). Here a kept
+connection is checked without a round trip: a PostgreSQL server that restarted or dropped the
 connection has sent its last error and closed its socket, which then reads as ready while the
-connection is idle. Such a connection is closed, and the unit opens a new one.
-Django's other rules (`CONN_MAX_AGE`, a connection left broken by an error) apply as before.
+connection is idle. Such a connection is closed, and the unit opens a new one. Django's other
+rules (`CONN_MAX_AGE`, a connection left broken by an error) apply as before.
 """
 
 import asyncio
@@ -21,7 +22,7 @@ import select
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import close_old_connections, connections
-from django_tenants.utils import schema_context
+from django_tenants.utils import get_public_schema_name, schema_context
 from psycopg import OperationalError
 from psycopg.pq import ConnStatus
 
@@ -65,6 +66,11 @@ def _unit(schema_name: str, function, kwargs: dict):
             return function(**kwargs)
     finally:
         close_old_connections()  # Django's rules: CONN_MAX_AGE, broken after an error
+
+
+async def in_public(function, **kwargs):
+    """Run `function(**kwargs)` in the public schema on the database thread."""
+    return await in_tenant(get_public_schema_name(), function, **kwargs)
 
 
 async def in_tenant(schema_name: str, function, **kwargs):

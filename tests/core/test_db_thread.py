@@ -1,4 +1,4 @@
-"""The database thread's check of a kept connection (widget.tenancy): no round trip, yet a
+"""The database thread's check of a kept connection (core.db_thread): no round trip, yet a
 connection the server has closed is found and replaced, whatever its file descriptor."""
 
 import os
@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from config.embedded import database_url
-from widget.tenancy import _server_closed
+from core.db_thread import _server_closed
 
 pytestmark = pytest.mark.django_db
 
