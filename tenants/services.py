@@ -6,21 +6,18 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
-from django_tenants.utils import schema_exists, tenant_context
+from django_tenants.utils import schema_exists
 
+from core import events
 from core.errors import BadRequest
 from tenants.billing.limits import ensure_can_add_site
 from tenants.keys import api_key_digest, new_api_key, new_identity_secret, new_site_key
 from tenants.models import ApiKey, Domain, Site, SiteKey, Tenant, Webhook
 from tenants.origins import normalize_allowed_origin
 from tenants.webhooks import new_webhook_secret
-from widget import events
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 SITE_EDITABLE = (
@@ -103,45 +100,6 @@ def tenant_slug_problem(slug: str) -> str | None:
     return None
 
 
-def tenant_signup(*, name: str, slug: str, email: str, password: str):
-    """A new tenant: its schema (migrated), its host `<slug>.<platform host>` and its owner.
-
-    Raises ValidationError naming the field at fault (`slug`, `email`, `password`, `name`). If the
-    owner cannot be created, the tenant and its schema are removed again. Returns (tenant, owner).
-    """
-    from dashboard.models import Role  # the tenant-schema app; tenants must not need it to load
-
-    name, slug, email = name.strip(), slug.strip().lower(), email.strip().lower()
-    User = get_user_model()
-    problems: dict[str, list[str]] = {}
-    if not name:
-        problems["name"] = ["Enter your company's name."]
-    if slug_problem := tenant_slug_problem(slug):
-        problems["slug"] = [slug_problem]
-    try:
-        validate_email(email)
-    except ValidationError as error:
-        problems["email"] = error.messages
-    try:
-        validate_password(password, user=User(email=email))
-    except ValidationError as error:
-        problems["password"] = error.messages
-    if problems:
-        raise ValidationError(problems)
-    try:
-        tenant = tenant_create(name=name, slug=slug)
-    except IntegrityError:  # the same slug signed up a moment ago
-        taken = f"“{slug}” is already taken. Please choose another."
-        raise ValidationError({"slug": [taken]}) from None
-    try:
-        with tenant_context(tenant):
-            owner = User.objects.create_user(email=email, password=password, role=Role.OWNER)
-    except BaseException:
-        tenant.delete(force_drop=True)
-        raise
-    return tenant, owner
-
-
 def tenant_get_or_create(*, name: str, slug: str) -> tuple[Tenant, bool]:
     """The tenant with this slug, created (with its schema) when it does not exist yet."""
     existing = Tenant.objects.filter(slug=slug).first()
@@ -163,18 +121,23 @@ def site_create(
     position: str | None = None,
     locale: str | None = None,
 ) -> Site:
-    """Create a site with a fresh site key and identity secret. Origins are validated here.
-    Appearance left as None takes the model's default. Past the plan's sites: `PlanLimit`."""
-    ensure_can_add_site(tenant)  # locks the tenant row until this transaction ends
+    """Create a site with a fresh site key and identity secret: the one way a site is made (the
+    dashboard, the site-key API and the demo call it). Origins are validated here (InvalidOrigin),
+    the appearance too (ValidationError naming the field); appearance left as None takes the
+    model's default. Past the plan's sites: `PlanLimit`."""
     appearance = {"color": color, "greeting": greeting, "position": position, "locale": locale}
+    appearance = {field: value for field, value in appearance.items() if value is not None}
+    origins = _allowed_origins(allowed_origins)
+    _raise_site_problems(appearance)
+    ensure_can_add_site(tenant)  # locks the tenant row until this transaction ends
     site = Site.objects.create(
         tenant=tenant,
         name=name,
-        allowed_origins=_allowed_origins(allowed_origins),
+        allowed_origins=origins,
         public_rooms=public_rooms,
         require_identity=require_identity,
         identity_secret=new_identity_secret(),
-        **{field: value for field, value in appearance.items() if value is not None},
+        **appearance,
     )
     SiteKey.objects.create(site=site, key=new_site_key())
     return site
@@ -189,15 +152,8 @@ SITE_COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
 SITE_LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
-@transaction.atomic
-def site_update(*, site: Site, **changes) -> Site:
-    """Change a site's settings. Origins are validated and normalised (InvalidOrigin); any other
-    bad value raises ValidationError naming its field."""
-    unknown = set(changes) - set(SITE_EDITABLE)
-    if unknown:
-        raise TypeError(f"site_update() got unknown fields: {sorted(unknown)}")
-    if "allowed_origins" in changes:
-        changes["allowed_origins"] = _allowed_origins(changes["allowed_origins"])
+def _raise_site_problems(changes: dict) -> None:
+    """ValidationError naming each appearance field whose value the widget could not use."""
     problems = {}
     if "color" in changes and not SITE_COLOR_PATTERN.match(changes["color"]):
         problems["color"] = ["Use a color like #4f46e5."]
@@ -207,6 +163,18 @@ def site_update(*, site: Site, **changes) -> Site:
         problems["locale"] = ["Use a language code like en or pt-BR."]
     if problems:
         raise ValidationError(problems)
+
+
+@transaction.atomic
+def site_update(*, site: Site, **changes) -> Site:
+    """Change a site's settings. Origins are validated and normalised (InvalidOrigin); any other
+    bad value raises ValidationError naming its field."""
+    unknown = set(changes) - set(SITE_EDITABLE)
+    if unknown:
+        raise TypeError(f"site_update() got unknown fields: {sorted(unknown)}")
+    if "allowed_origins" in changes:
+        changes["allowed_origins"] = _allowed_origins(changes["allowed_origins"])
+    _raise_site_problems(changes)
     for field, value in changes.items():
         setattr(site, field, value)
     site.full_clean(exclude=["tenant"])
@@ -214,10 +182,14 @@ def site_update(*, site: Site, **changes) -> Site:
     return site
 
 
+@transaction.atomic
 def site_delete(*, site: Site) -> None:
-    """Delete a site; its keys stop working at once. Its conversations stay in the tenant's
-    schema (they are the tenant's history) until the tenant erases their visitors."""
+    """Delete a site; its keys stop working at once and its open sockets close (4403) when the
+    transaction commits. Its conversations stay in the tenant's schema (they are the tenant's
+    history) until the tenant erases their visitors."""
+    tenant_id, site_id = site.tenant_id, site.id
     site.delete()
+    events.send_after_commit(events.site_deleted, tenant_id=tenant_id, site_id=site_id)
 
 
 @transaction.atomic
@@ -239,7 +211,7 @@ def site_revoke_keys(*, site: Site) -> None:
     for key in site.keys.filter(revoked_at__isnull=True):
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
-    events.publish_site_keys_revoked(site.tenant_id, site.id)
+    events.send_after_commit(events.site_keys_revoked, tenant_id=site.tenant_id, site_id=site.id)
 
 
 def site_new_identity_secret(*, site: Site) -> str:

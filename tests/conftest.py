@@ -119,7 +119,7 @@ def _tenant_rows_emptied_after_transactional_tests(request, django_db_blocker):
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT schemaname, tablename FROM pg_tables WHERE schemaname LIKE 't\\_%%' "
-            "AND (tablename LIKE 'widget\\_%%' OR tablename LIKE 'dashboard\\_%%' "
+            "AND (tablename LIKE 'widget\\_%%' OR tablename LIKE 'accounts\\_%%' "
             "OR tablename = 'django_session')"
         )
         tables = [f'"{schema}"."{table}"' for schema, table in cursor.fetchall()]

@@ -13,7 +13,6 @@ could still be rolled back. See docs/REALTIME.md.
 import re
 
 import orjson
-from django.db import transaction
 
 from widget import frames
 from widget.fanout import CLOSE, FRAME, Envelope, hub
@@ -138,11 +137,10 @@ def publish_conversation(tenant_id: int, conversation, event: str) -> None:
     _send(agents_group(tenant_id), frame)
 
 
-def publish_site_keys_revoked(tenant_id: int, site_id: int) -> None:
-    """After the transaction commits, close every socket of the site with 4403.
+def close_site_sockets(tenant_id: int, site_id: int) -> None:
+    """Close every socket of the site with 4403 (its keys were revoked, or it was deleted).
 
-    Call it from the service that revokes a site's keys. Sockets of a key that expires after a
+    Called by `widget.receivers` after the change commits. Sockets of a key that expires after a
     rotation close on their own at the expiry (the consumer watches it).
     """
-    envelope = Envelope(site_group(tenant_id, site_id), CLOSE, "4403")
-    transaction.on_commit(lambda: hub.publish(envelope))
+    hub.publish(Envelope(site_group(tenant_id, site_id), CLOSE, "4403"))

@@ -2,14 +2,13 @@
 
 from django.urls import include, path
 
-from dashboard.views.signup import signup
 from tenants.api import site_api
 from tenants.billing.views import stripe_webhook
 from widget.api import widget_api
 
 urlpatterns: list = [
     path("", include("widget.urls")),
-    path("signup/", signup, name="signup"),
+    path("", include("dashboard.urls_public")),
     path("api/widget/v1/", widget_api.urls),
     path("api/v1/", site_api.urls),
     path("billing/stripe/webhook", stripe_webhook, name="stripe-webhook"),

@@ -3,6 +3,5 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("billing/", include("tenants.billing.urls")),
     path("", include("dashboard.urls")),
 ]

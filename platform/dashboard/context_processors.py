@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-from dashboard.permissions import Capability, user_can
+from accounts.roles import Capability, user_can
 
 # The navigation entry a page belongs to, by the first segment of its path.
 _SECTIONS = {

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 
-from dashboard.models import Role, User
+from accounts.models import Role, User
 from dashboard.throttle import login_address_throttle, login_throttle, wait_phrase
 from tenants.models import Site
 from tenants.origins import InvalidOrigin, normalize_allowed_origin

@@ -1,39 +1,14 @@
-"""Who may do what in the dashboard. Every view names the capability it needs.
+"""Every dashboard view names the capability it needs (`accounts.roles` says which role has it).
 
-agents: the inbox only; admins: the inbox, sites, the team (not its owners) and API keys;
-owners: everything, billing included. A page refused for lack of a role answers 403.
+A page refused for lack of a role answers 403; a visitor who is not signed in goes to the login.
 """
 
-from enum import StrEnum
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-from dashboard.models import Role
-
-
-class Capability(StrEnum):
-    INBOX = "inbox"
-    SITES = "sites"
-    TEAM = "team"
-    API_KEYS = "api_keys"
-    BILLING = "billing"
-
-
-ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
-    Role.AGENT: frozenset({Capability.INBOX}),
-    Role.ADMIN: frozenset(
-        {Capability.INBOX, Capability.SITES, Capability.TEAM, Capability.API_KEYS}
-    ),
-    Role.OWNER: frozenset(Capability),
-}
-
-
-def user_can(user, capability: Capability) -> bool:
-    if not (user.is_authenticated and user.is_active):
-        return False
-    return capability in ROLE_CAPABILITIES.get(user.role, frozenset())
+from accounts.roles import Capability, user_can
 
 
 def requires(capability: Capability):
@@ -50,17 +25,3 @@ def requires(capability: Capability):
         return guarded
 
     return decorator
-
-
-def may_manage_member(actor, member) -> bool:
-    """Whether `actor` may change the role of or remove `member`: only owners touch owners."""
-    if not user_can(actor, Capability.TEAM):
-        return False
-    return actor.role == Role.OWNER or member.role != Role.OWNER
-
-
-def assignable_roles(actor) -> list[str]:
-    """The roles `actor` may give: admins make agents and admins, owners also owners."""
-    if actor.role == Role.OWNER:
-        return [Role.OWNER, Role.ADMIN, Role.AGENT]
-    return [Role.ADMIN, Role.AGENT]

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard.views import auth, inbox, sites, team
+from dashboard.views import auth, billing, inbox, sites, team
 
 urlpatterns = [
     path("", inbox.inbox, name="inbox"),
@@ -35,6 +35,9 @@ urlpatterns = [
     path("team/<int:pk>/remove/", team.team_remove, name="team_remove"),
     path("api-keys/", team.api_keys, name="api_keys"),
     path("api-keys/<int:pk>/revoke/", team.api_key_revoke_view, name="api_key_revoke"),
+    path("billing/", billing.billing_page, name="billing"),
+    path("billing/upgrade", billing.billing_upgrade, name="billing-upgrade"),
+    path("billing/manage", billing.billing_manage, name="billing-manage"),
     path("login/", auth.LoginView.as_view(), name="login"),
     path("login/link/<str:token>/", auth.login_link, name="login_link"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -66,9 +66,9 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from accounts.models import User
 from core.db_thread import in_public
 from core.errors import PlanLimit
-from dashboard.models import User
 from tenants.billing.counters import (
     ConnectionCounter,
     MessageCounter,

@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from dashboard.models import Role, User
+from accounts.models import Role, User
 from tenants.models import Tenant
 from tenants.services import public_tenant_ensure
 from tests.support.browser import browser_page, module_browser  # noqa: F401 (chromium fixtures)

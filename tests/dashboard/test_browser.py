@@ -17,8 +17,8 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 from playwright.sync_api import Page, WebSocketRoute, expect
 
+from accounts.models import Role, User
 from config.embedded import database_url
-from dashboard.models import Role, User
 from tenants.models import Tenant
 from tenants.services import public_tenant_ensure, site_create, tenant_create
 from tests.support.processes import Daphne, free_port, parley_environment

@@ -7,7 +7,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django_tenants.utils import tenant_context
 
-from dashboard.models import Role
+from accounts.models import Role
 from tenants.services import site_create
 from tests.support.sockets import Listener, stop_realtime
 from widget import events

@@ -9,8 +9,9 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django_tenants.utils import tenant_context
 
-from dashboard.models import Role, User
-from dashboard.permissions import Capability, requires, user_can
+from accounts.models import Role, User
+from accounts.roles import Capability, user_can
+from dashboard.permissions import requires
 from tenants.models import ApiKey, Site
 from tenants.services import api_key_create, site_create
 

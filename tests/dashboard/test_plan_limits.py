@@ -5,7 +5,7 @@ dashboard users, pending invitations included)."""
 import pytest
 from django_tenants.utils import tenant_context
 
-from dashboard.models import User
+from accounts.models import User
 from tenants.models import Site
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ identity secret shown once."""
 
 import pytest
 
-from dashboard.models import Role
+from accounts.models import Role
 from tenants.models import Site
 from tenants.selectors import site_current_key
 

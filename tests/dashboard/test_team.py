@@ -7,7 +7,7 @@ from django.core import mail
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from dashboard.models import Role, User
+from accounts.models import Role, User
 from tenants.keys import api_key_digest
 from tenants.models import ApiKey
 from tests.dashboard.conftest import host_of

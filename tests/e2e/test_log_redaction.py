@@ -14,8 +14,8 @@ import websockets
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from accounts.models import Role, User
 from config.embedded import database_url
-from dashboard.models import Role, User
 from tenants.services import api_key_create
 from tests.support.factories import ORIGIN, make_site
 from tests.support.processes import Daphne, parley_environment

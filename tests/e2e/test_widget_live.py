@@ -13,7 +13,7 @@ import pytest
 from django_tenants.utils import schema_context
 from playwright.sync_api import Page, expect
 
-from core.customer_page import render_customer_page, serve_customer_page
+from demo.customer_page import render_customer_page, serve_customer_page
 from tenants.services import api_key_create
 from tests.e2e.conftest import strict_csp
 from tests.support.agent_socket import AgentSocket

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django_tenants.utils import schema_context, tenant_context
 
-from dashboard.models import Role, User
+from accounts.models import Role, User
 from tenants.models import Site, Tenant, Webhook
 from tenants.selectors import site_current_key
 from tenants.services import api_key_create, site_create, webhook_create

@@ -27,7 +27,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
-from dashboard.login_links import login_link, login_link_user
+from accounts.login_links import login_link, login_link_user
 from tenants.billing.services import stripe_webhook_receive
 from tenants.keys import api_key_digest
 from tenants.services import api_key_create

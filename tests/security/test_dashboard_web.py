@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django_tenants.utils import tenant_context
 
-from dashboard.models import Role, User
+from accounts.models import Role, User
 from tenants.models import Site
 from tenants.services import public_tenant_ensure
 from tests.security.support import dashboard_patterns, dashboard_url, signed_in, world_of

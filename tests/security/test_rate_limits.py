@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from dashboard.models import Role, User
+from accounts.models import Role, User
 from tests.security.support import ORIGIN, PASSWORD, host_of
 from tests.support.api_clients import PlatformClient, error_code
 from tests.support.factories import make_site

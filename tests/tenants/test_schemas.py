@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from dashboard.models import User
+from accounts.models import User
 from tenants.services import tenant_create
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ def schema_tables(schema: str) -> set[str]:
 
 def test_a_new_tenant_gets_a_migrated_schema_and_a_host(tenant_a):
     assert tenant_a.schema_name == "t_alpha"
-    assert {"dashboard_user", "django_session"} <= schema_tables("t_alpha")
+    assert {"accounts_user", "django_session"} <= schema_tables("t_alpha")
     assert "tenants_tenant" not in schema_tables("t_alpha")
     assert tenant_a.domains.get().domain == "alpha.localhost"
 

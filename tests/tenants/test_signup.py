@@ -6,9 +6,10 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django_tenants.utils import schema_exists, tenant_context
 
-from dashboard.models import Role, User
+from accounts.models import Role, User
+from accounts.services import tenant_signup
 from tenants.models import Domain, Tenant
-from tenants.services import public_tenant_ensure, tenant_signup
+from tenants.services import public_tenant_ensure
 
 pytestmark = pytest.mark.django_db
 

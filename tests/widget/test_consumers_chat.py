@@ -11,7 +11,7 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from tenants.services import site_revoke_keys, site_rotate_key
+from tenants.services import site_delete, site_revoke_keys, site_rotate_key
 from tests.support.factories import ORIGIN, make_site, make_visitor
 from tests.support.sockets import (
     application,
@@ -452,6 +452,13 @@ async def test_an_idle_socket_closes_4408_and_pings_keep_it_open(site, visitor, 
 async def test_revoking_the_site_keys_closes_its_sockets_4403(site, visitor):
     socket = await joined(site, visitor)
     await database_sync_to_async(site_revoke_keys)(site=site.site)
+    assert await closed_with(socket) == 4403
+
+
+async def test_deleting_the_site_closes_its_sockets_4403_at_once(site, visitor, ws_settings):
+    ws_settings(KEY_RECHECK=600.0)  # the socket's own key re-check cannot be what closes it
+    socket = await joined(site, visitor)
+    await database_sync_to_async(site_delete)(site=site.site)
     assert await closed_with(socket) == 4403
 
 

@@ -2,8 +2,8 @@
 
 The handshake (widget.handshake) has already checked the site key and the Origin and put the site
 in the scope. Here: `auth` first (token of this site, allowed in this room), then `ready`, then the
-room's frames. The socket also watches its site key: revoked (a close order from
-`events.publish_site_keys_revoked`) or past its rotation grace (checked every
+room's frames. The socket also watches its site key: revoked or its site deleted (a close order
+from `events.close_site_sockets`) or past its rotation grace (checked every
 `KEY_RECHECK` seconds, and at the expiry itself) closes it with 4403.
 """
 

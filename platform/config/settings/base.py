@@ -37,13 +37,15 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "channels",
+    "demo",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
-    "dashboard",
+    "accounts",
     "widget",
+    "dashboard",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -57,7 +59,7 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 # the path it set when a transaction or savepoint rolls back (PostgreSQL reverts a SET with it);
 # tests/widget/test_isolation.py rolls one back and checks the next query's schema.
 TENANT_LIMIT_SET_CALLS = True
-AUTH_USER_MODEL = "dashboard.User"
+AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     # Health probes and metrics answer before tenant resolution: probes call them by IP address.

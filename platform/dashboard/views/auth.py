@@ -9,10 +9,10 @@ from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.login_links import login_link_user
+from accounts.models import User
+from accounts.services import invitation_accept, invitation_tokens
 from dashboard.forms import AcceptInvitationForm, LoginForm
-from dashboard.login_links import login_link_user
-from dashboard.models import User
-from dashboard.services import invitation_accept, invitation_tokens
 from dashboard.throttle import client_address, password_reset_throttle, wait_phrase
 
 

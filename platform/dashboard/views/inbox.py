@@ -9,10 +9,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.models import User
+from accounts.roles import Capability
 from core.errors import ParleyError
 from dashboard.forms import AssignForm, InboxFilterForm, ReplyForm
-from dashboard.models import User
-from dashboard.permissions import Capability, requires
+from dashboard.permissions import requires
 from tenants.models import Site
 from widget.models import Conversation, Message
 from widget.selectors import inbox_conversation, inbox_conversations, messages_latest

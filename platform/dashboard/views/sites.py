@@ -6,14 +6,14 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.roles import Capability
 from core.errors import PlanLimit
 from dashboard.forms import SiteForm
-from dashboard.permissions import Capability, requires
-from dashboard.services import site_add
+from dashboard.permissions import requires
 from tenants.models import Site
 from tenants.origins import InvalidOrigin
 from tenants.selectors import site_current_key
-from tenants.services import site_new_identity_secret, site_rotate_key, site_update
+from tenants.services import site_create, site_new_identity_secret, site_rotate_key, site_update
 
 
 def _site_or_404(request, pk: int) -> Site:
@@ -61,7 +61,7 @@ def site_new(request):
     form = SiteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            site = site_add(tenant=request.tenant, **form.cleaned_data)
+            site = site_create(tenant=request.tenant, **form.cleaned_data)
         except (InvalidOrigin, ValidationError) as error:
             _save_errors(form, error)
         except PlanLimit as error:

@@ -4,11 +4,12 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.models import User
+from accounts.roles import Capability, assignable_roles, may_manage_member
+from accounts.services import member_change_role, member_invite, member_remove
 from core.errors import ParleyError, PlanLimit
 from dashboard.forms import ApiKeyForm, InviteForm, RoleForm
-from dashboard.models import User
-from dashboard.permissions import Capability, assignable_roles, may_manage_member, requires
-from dashboard.services import member_change_role, member_invite, member_remove
+from dashboard.permissions import requires
 from tenants.models import ApiKey
 from tenants.services import api_key_create, api_key_revoke
 

@@ -10,7 +10,7 @@ import stripe
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from dashboard.models import Role, User
+from accounts.models import Role, User
 from tenants.billing.limits import plan_cache_forget
 from tenants.services import public_tenant_ensure
 

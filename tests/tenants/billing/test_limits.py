@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from accounts.models import User
 from core.errors import PlanLimit
-from dashboard.models import User
 from tenants.billing import limits
 from tenants.billing.counters import ConnectionCounter, MessageCounter, month_of
 from tenants.billing.limits import (

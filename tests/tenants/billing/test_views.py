@@ -8,7 +8,7 @@ stand-in that records them and answers as Stripe does (`stripe_standin.py`).
 import pytest
 from django.test import Client
 
-from dashboard.models import Role
+from accounts.models import Role
 from tenants.billing.models import BillingAccount
 from tenants.services import site_create
 from tests.tenants.billing.conftest import dashboard_client, stripe_test_client, subscribe

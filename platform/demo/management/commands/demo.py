@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from tenants.demo import demo_description, demo_ensure
+from demo.services import demo_description, demo_ensure
 
 
 class Command(BaseCommand):

@@ -1,22 +1,62 @@
-"""Services of the dashboard: the tenant's team (invitations, roles, removal) and its sites.
+"""Services of a tenant's people: signup (a tenant with its owner), invitations, roles, removal.
 
-They run in the tenant's schema (a request on the tenant's host). Refusals are typed errors
-(`core.errors`) whose message the dashboard shows as is.
+Team services run in the tenant's schema (a request on the tenant's host). Refusals are typed
+errors (`core.errors`) whose message the dashboard shows as is.
 """
 
+from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_tenants.utils import tenant_context
 
+from accounts.models import Role, User
+from accounts.roles import assignable_roles, may_manage_member
 from core.errors import BadRequest, Forbidden
-from dashboard.models import Role, User
-from dashboard.permissions import assignable_roles, may_manage_member
 from tenants.billing.limits import ensure_can_add_agent
-from tenants.models import Site, Tenant
-from tenants.services import site_create, site_update
+from tenants.models import Tenant
+from tenants.services import tenant_create, tenant_slug_problem
+
+
+def tenant_signup(*, name: str, slug: str, email: str, password: str) -> tuple[Tenant, User]:
+    """A new tenant: its schema (migrated), its host `<slug>.<platform host>` and its owner.
+
+    Raises ValidationError naming the field at fault (`slug`, `email`, `password`, `name`). If the
+    owner cannot be created, the tenant and its schema are removed again. Returns (tenant, owner).
+    """
+    name, slug, email = name.strip(), slug.strip().lower(), email.strip().lower()
+    problems: dict[str, list[str]] = {}
+    if not name:
+        problems["name"] = ["Enter your company's name."]
+    if slug_problem := tenant_slug_problem(slug):
+        problems["slug"] = [slug_problem]
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        problems["email"] = error.messages
+    try:
+        validate_password(password, user=User(email=email))
+    except ValidationError as error:
+        problems["password"] = error.messages
+    if problems:
+        raise ValidationError(problems)
+    try:
+        tenant = tenant_create(name=name, slug=slug)
+    except IntegrityError:  # the same slug signed up a moment ago
+        taken = f"“{slug}” is already taken. Please choose another."
+        raise ValidationError({"slug": [taken]}) from None
+    try:
+        with tenant_context(tenant):
+            owner = User.objects.create_user(email=email, password=password, role=Role.OWNER)
+    except BaseException:
+        tenant.delete(force_drop=True)
+        raise
+    return tenant, owner
 
 
 class InvitationTokenGenerator(PasswordResetTokenGenerator):
@@ -113,25 +153,3 @@ def member_remove(*, actor: User, member: User) -> None:
     if member.role == Role.OWNER and not _owners_left_without(member):
         raise BadRequest("The team needs at least one owner: the last owner cannot be removed.")
     member.delete()
-
-
-@transaction.atomic
-def site_add(
-    *,
-    tenant: Tenant,
-    name: str,
-    allowed_origins: list[str],
-    public_rooms: bool = False,
-    require_identity: bool = False,
-    **appearance,
-) -> Site:
-    """A new site with its first key, its allow-list and its widget's appearance (color,
-    greeting, position, locale)."""
-    site = site_create(
-        tenant=tenant,
-        name=name,
-        allowed_origins=allowed_origins,
-        public_rooms=public_rooms,
-        require_identity=require_identity,
-    )
-    return site_update(site=site, **appearance)

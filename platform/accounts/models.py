@@ -1,4 +1,4 @@
-"""Tenant-schema models of the dashboard: the tenant's people (owner, admins, agents).
+"""A tenant's people (owner, admins, agents): the user model and its roles (tenant schema).
 
 Users live in the tenant's own schema, so a login exists only on its own tenant's host.
 """

@@ -19,7 +19,7 @@ PAGE_CSS = (
 
 def render_customer_page(*, platform_url: str, tenant_url: str, site_key: str, origin: str) -> str:
     return render_to_string(
-        "core/customer_page.html",
+        "demo/customer_page.html",
         {
             "platform_url": platform_url.rstrip("/"),
             "tenant_url": tenant_url.rstrip("/"),

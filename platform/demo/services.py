@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django_tenants.utils import tenant_context
 
+from accounts.models import Role, User
 from tenants.models import Site, Tenant
 from tenants.origins import normalize_allowed_origin
 from tenants.selectors import site_current_key
@@ -42,8 +43,6 @@ def demo_ensure() -> Demo:
     public_tenant_ensure()
     tenant, _ = tenant_get_or_create(name="Demo Co", slug=DEMO_SLUG)
     with tenant_context(tenant):
-        from dashboard.models import Role, User
-
         if not User.objects.filter(email=DEMO_AGENT_EMAIL).exists():
             User.objects.create_user(
                 email=DEMO_AGENT_EMAIL,

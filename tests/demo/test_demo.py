@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django_tenants.utils import tenant_context
 
-from dashboard.models import User
+from accounts.models import User
 from tenants.keys import api_key_digest
 from tenants.models import ApiKey, SiteKey, Tenant
 

@@ -18,8 +18,8 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 
 from config.embedded import database_url
-from core.customer_page import render_customer_page, serve_customer_page
-from tenants.demo import demo_description, demo_ensure
+from demo.customer_page import render_customer_page, serve_customer_page
+from demo.services import demo_description, demo_ensure
 
 
 class Command(BaseCommand):

@@ -1,0 +1,24 @@
+"""Events: how a change made in a lower layer reaches the code above it without importing it.
+
+Dependencies point one way (docs/ARCHITECTURE.md): the public-schema code (`tenants`, billing)
+knows nothing of the chat, yet some of its changes must reach open sockets at once. The service
+that makes such a change sends one of the events below with `send_after_commit`; the chat
+(`widget.receivers`) subscribes to them when its app loads. Receivers run only once the
+transaction that made the change has committed, so none acts on a change that is rolled back.
+
+Each event is a Django signal; its keyword arguments are named beside it. Add an event here, not
+an import of a higher layer, when a new change must travel up.
+"""
+
+from django.db import transaction
+from django.dispatch import Signal
+
+# Every key of a site refused at once (a leaked key): tenant_id, site_id.
+site_keys_revoked = Signal()
+# A site was deleted, with its keys: tenant_id, site_id.
+site_deleted = Signal()
+
+
+def send_after_commit(event: Signal, **fields) -> None:
+    """Send `event` with `fields` once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: event.send(sender=None, **fields))
