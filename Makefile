@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint format bench soak clean widget widget-test system-deps
+.PHONY: install run test lint imports format bench soak clean widget widget-test system-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ install: $(STAMP)
 run: install widget
 	$(BIN)/python manage.py runstack
 
-test: install system-deps widget-test
+test: install system-deps widget-test imports
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -32,9 +32,13 @@ soak: install
 	PARLEY_SOAK_SECONDS=$(PARLEY_SOAK_SECONDS) $(BIN)/python -m pytest tests/e2e/test_soak.py \
 		-s -o timeout=$$(( $(PARLEY_SOAK_SECONDS) + 600 ))
 
-lint: install
+lint: install imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Dependencies point one way (docs/ARCHITECTURE.md): the contracts in pyproject.toml.
+imports: install
+	PYTHONPATH=.:platform $(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -121,47 +121,6 @@ def webhook_event_enqueue(
     return len(webhook_ids)
 
 
-# The payloads use the site-key API's shapes. Imported when first needed: `tenants.api` imports
-# the services, which import this module.
-
-
-def _conversation_data(conversation) -> dict:
-    from tenants.api.schemas import ConversationOut
-
-    return ConversationOut.from_orm(conversation).model_dump(mode="json")
-
-
-def on_message_created(tenant_id: int, conversation, message) -> None:
-    """Hook for `widget.services.message_post`: call it after the message is committed."""
-    from tenants.api.schemas import MessageOut
-    from widget.events import message_frame
-
-    webhook_event_enqueue(
-        tenant_id=tenant_id,
-        event_type=Webhook.Event.MESSAGE_CREATED,
-        build_data=lambda: {
-            "conversation": _conversation_data(conversation),
-            "message": MessageOut.model_validate(message_frame(message)).model_dump(mode="json"),
-        },
-    )
-
-
-def on_conversation_created(tenant_id: int, conversation) -> None:
-    webhook_event_enqueue(
-        tenant_id=tenant_id,
-        event_type=Webhook.Event.CONVERSATION_CREATED,
-        build_data=lambda: {"conversation": _conversation_data(conversation)},
-    )
-
-
-def on_conversation_closed(tenant_id: int, conversation) -> None:
-    webhook_event_enqueue(
-        tenant_id=tenant_id,
-        event_type=Webhook.Event.CONVERSATION_CLOSED,
-        build_data=lambda: {"conversation": _conversation_data(conversation)},
-    )
-
-
 # --- Delivering ---------------------------------------------------------------------------
 
 

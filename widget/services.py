@@ -19,11 +19,10 @@ from django.db.models.functions import Greatest
 from django_tenants.utils import schema_context
 
 from core.errors import BadRequest, Forbidden, IdentityInvalid, IdentityRequired, InvalidToken
-from tenants import webhooks
 from tenants.billing import limits
 from tenants.site_directory import SiteInfo
 from tenants.tokens import VisitorToken, token_issue, token_verify
-from widget import events, hot_sql
+from widget import events, hot_sql, webhook_events
 from widget.events import PRIVATE_ROOM_PREFIX
 from widget.frames import Author
 from widget.models import Conversation, Message, Visitor
@@ -156,7 +155,7 @@ def _store(
 
     def queue_webhooks() -> None:
         for message in fresh:
-            webhooks.on_message_created(tenant_id, message.conversation, message)
+            webhook_events.on_message_created(tenant_id, message.conversation, message)
 
     transaction.on_commit(publish)
     # robust: a failure to queue a webhook is logged and never fails the message's sender.
@@ -214,7 +213,9 @@ def conversation_close(*, tenant_id: int, conversation: Conversation) -> bool:
     conversation.status = Conversation.Status.CLOSED
     snapshot = _snapshot(conversation)
     transaction.on_commit(lambda: events.publish_conversation(tenant_id, snapshot, "closed"))
-    transaction.on_commit(lambda: webhooks.on_conversation_closed(tenant_id, snapshot), robust=True)
+    transaction.on_commit(
+        lambda: webhook_events.on_conversation_closed(tenant_id, snapshot), robust=True
+    )
     return True
 
 
@@ -348,7 +349,7 @@ def visitor_session_start(
         if created:
             conversation_created(tenant_id=site.tenant_id, conversation=conversation)
             transaction.on_commit(
-                lambda: webhooks.on_conversation_created(site.tenant_id, conversation),
+                lambda: webhook_events.on_conversation_created(site.tenant_id, conversation),
                 robust=True,
             )
     token, claims = token_issue(

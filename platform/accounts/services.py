@@ -17,6 +17,7 @@ from django_tenants.utils import tenant_context
 
 from accounts.models import Role, User
 from accounts.roles import assignable_roles, may_manage_member
+from accounts.selectors import member_count
 from core.errors import BadRequest, Forbidden
 from tenants.billing.limits import ensure_can_add_agent
 from tenants.models import Tenant
@@ -91,7 +92,8 @@ def member_invite(
     if member is not None and member.is_active:
         raise BadRequest(f"{email} is already a member of the team.")
     if member is None:
-        ensure_can_add_agent(tenant)  # a new seat: within the plan (locks the tenant row)
+        # A new seat: within the plan (the count is taken once the tenant row is locked).
+        ensure_can_add_agent(tenant, count_members=lambda: member_count(tenant))
         member = User(email=email, username=email, role=role, is_active=False)
         member.set_unusable_password()
         member.save()

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from tenants.api import site_api
+from config.site_api import site_api
 from tenants.billing.views import stripe_webhook
 from widget.api import widget_api
 

@@ -1,24 +1,2 @@
-"""The site-key API (`/api/v1/`): a tenant's server manages sites, reads and sends messages,
-and subscribes webhooks, authenticated by `Authorization: Bearer sk_...`.
-
-OpenAPI document: `/api/v1/openapi.json`. Errors follow the contract (core/api.py).
-"""
-
-from django.conf import settings
-
-from core.api import ParleyAPI
-from tenants.api import conversations, sites, webhooks
-from tenants.api.auth import ApiKeyAuth
-
-site_api = ParleyAPI(
-    title="Parley site-key API",
-    version="1",
-    description="Manage sites, read and send messages, subscribe webhooks. "
-    "Authenticate with `Authorization: Bearer sk_...`.",
-    urls_namespace="site_api",
-    auth=ApiKeyAuth(),
-    max_body_bytes=settings.SITE_API_MAX_BODY_BYTES,
-)
-site_api.add_router("", sites.router)
-site_api.add_router("", conversations.router)
-site_api.add_router("", webhooks.router)
+"""The public-schema part of the site-key API: sites and their keys, webhooks, the API-key auth
+and pagination that every part uses. `config.site_api` mounts these routers with the chat's."""

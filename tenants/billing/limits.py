@@ -9,9 +9,10 @@ Plan lookup
 
 Sites and agents (HTTP API, dashboard): call inside the transaction that creates the object.
     `ensure_can_add_site(tenant)` raises `core.errors.PlanLimit` (402 `plan_limit`) when the tenant
-    already has as many sites as its plan allows; `ensure_can_add_agent(tenant)` does the same for
-    dashboard users (owner, admins, agents and pending invitations). Inside an atomic block both
-    lock the tenant row first, so two concurrent creations cannot both take the last place.
+    already has as many sites as its plan allows; `ensure_can_add_agent(tenant, count_members=...)`
+    does the same for dashboard users (owner, admins, agents and pending invitations). Inside an
+    atomic block both lock the tenant row first, so two concurrent creations cannot both take the
+    last place.
 
 Concurrent visitor sockets (ChatConsumer):
     `try_open_connection(tenant_id) -> bool` on auth (async: `atry_open_connection`); when
@@ -23,8 +24,8 @@ Monthly messages (`widget.services.message_post_many`, whoever writes):
     `PlanLimit` (counting none) past the plan's monthly limit; `give_back()` when the transaction
     does not commit. `try_count_message(tenant_id)` is the same check for one message.
 
-Usage summary (dashboard billing page): `usage_summary(tenant)` gives the plan and the usage
-    against each limit; the invoices come from `tenants.billing.selectors.tenant_invoices` (Stripe).
+Usage summary (dashboard billing page): `usage_summary(tenant, members=...)` gives the plan and
+    the usage against each limit; the invoices come from `tenants.billing.selectors.tenant_invoices` (Stripe).
 
 How counting stays cheap, and what it costs in accuracy (counters in `counters.py`)
     Messages are counted in process memory under a lock: no database write and no network round
@@ -58,15 +59,14 @@ import atexit
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
-from accounts.models import User
 from core.db_thread import in_public
 from core.errors import PlanLimit
 from tenants.billing.counters import (
@@ -146,18 +146,15 @@ def ensure_can_add_site(tenant: Tenant) -> None:
         raise PlanLimit(f"The {plan.name} plan allows {plan.sites} site(s); upgrade for more.")
 
 
-def _members(tenant: Tenant) -> int:
-    """The tenant's dashboard users, pending invitations included."""
-    with schema_context(tenant.schema_name):
-        return User.objects.count()
-
-
-def ensure_can_add_agent(tenant: Tenant) -> None:
+def ensure_can_add_agent(tenant: Tenant, *, count_members: Callable[[], int]) -> None:
     """Raise `PlanLimit` when the tenant already has as many dashboard users as its plan allows.
-    A pending invitation holds its place: it becomes a member when accepted."""
+
+    `count_members` counts them (pending invitations included: one holds its place until it is
+    accepted); it is called once the tenant row is locked, so the count cannot be stale. The
+    caller owns the people (`accounts`); billing knows only the number."""
     _lock_tenant(tenant)
     plan = plan_for(tenant.pk)
-    if _members(tenant) >= plan.agents:
+    if count_members() >= plan.agents:
         raise PlanLimit(f"The {plan.name} plan allows {plan.agents} agent(s); upgrade for more.")
 
 
@@ -296,14 +293,15 @@ class UsageSummary:
     history_days: int
 
 
-def usage_summary(tenant: Tenant) -> UsageSummary:
-    """The plan that applies and the tenant's usage against each of its limits."""
+def usage_summary(tenant: Tenant, *, members: int) -> UsageSummary:
+    """The plan that applies and the tenant's usage against each of its limits; `members` is
+    the tenant's dashboard users, invitations included (`accounts.selectors.member_count`)."""
     plan = plan_for(tenant.pk)
     return UsageSummary(
         plan=plan,
         usage=[
             Usage("Sites", Site.objects.filter(tenant=tenant).count(), plan.sites),
-            Usage("Agents (invitations included)", _members(tenant), plan.agents),
+            Usage("Agents (invitations included)", members, plan.agents),
             Usage(
                 "Visitors connected now",
                 _connections.current(tenant.pk),

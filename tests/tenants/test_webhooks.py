@@ -21,11 +21,12 @@ from config.embedded import database_url
 from tenants.models import Webhook, WebhookDelivery
 from tenants.selectors import site_current_key
 from tenants.services import site_create
-from tenants.webhooks import on_message_created, webhooks_deliver_due
+from tenants.webhooks import webhooks_deliver_due
 from tests.support.api_clients import PlatformClient, error_code
 from tests.support.processes import ROOT, free_port, parley_environment
 from widget.models import Conversation
 from widget.services import conversation_close
+from widget.webhook_events import on_message_created
 
 pytestmark = pytest.mark.django_db
 

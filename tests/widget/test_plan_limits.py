@@ -44,7 +44,7 @@ def visitors(site, count: int):
 @database_sync_to_async
 def connected_now(tenant) -> int:
     """What the billing page shows as the tenant's visitors connected now."""
-    usage = {entry.name: entry.used for entry in usage_summary(tenant).usage}
+    usage = {entry.name: entry.used for entry in usage_summary(tenant, members=0).usage}
     return usage["Visitors connected now"]
 
 

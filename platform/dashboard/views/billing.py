@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Capability
+from accounts.selectors import member_count
 from core.errors import ParleyError
 from dashboard.middleware import dashboard_csp
 from dashboard.permissions import requires
@@ -33,7 +34,7 @@ def billing_page(request):
     subscribed = account is not None and account.status in LIVE_STATUSES
     context = {
         "configured": billing_configured(),
-        "summary": usage_summary(tenant),
+        "summary": usage_summary(tenant, members=member_count(tenant)),
         "account": account,
         "subscribed": subscribed,
         "upgrades": [] if subscribed else paid_plans(),

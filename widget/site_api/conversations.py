@@ -13,17 +13,17 @@ from ninja import Path, Query, Router, Status
 
 from core.api import error_responses
 from tenants.api.pagination import PageParams, page
-from tenants.api.schemas import (
-    MAX_ID,
+from tenants.api.schemas import MAX_ID
+from tenants.selectors import site_get
+from widget import selectors, services
+from widget.events import message_frame
+from widget.site_api.schemas import (
     ConversationListOut,
     ConversationOut,
     MessageIn,
     MessageListOut,
     MessageOut,
 )
-from tenants.selectors import site_get
-from widget import selectors, services
-from widget.events import message_frame
 
 router = Router(tags=["conversations"])
 ConversationId = Annotated[int, Path(ge=1, le=MAX_ID)]
