@@ -25,7 +25,8 @@ Monthly messages (`widget.services.message_post_many`, whoever writes):
     does not commit. `try_count_message(tenant_id)` is the same check for one message.
 
 Usage summary (dashboard billing page): `usage_summary(tenant, members=...)` gives the plan and
-    the usage against each limit; the invoices come from `tenants.billing.selectors.tenant_invoices` (Stripe).
+    the usage against each limit; the invoices come from Stripe
+    (`tenants.billing.selectors.tenant_invoices`).
 
 How counting stays cheap, and what it costs in accuracy (counters in `counters.py`)
     Messages are counted in process memory under a lock: no database write and no network round
