@@ -13,6 +13,12 @@ sys.path.insert(1, str(ROOT / "platform"))
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    if os.environ["DJANGO_SETTINGS_MODULE"] != "config.settings.production":
+        # Development with no DATABASE_URL: the embedded PostgreSQL, started before Django reads
+        # the settings (they start nothing); the commands' child processes inherit its URL.
+        from config.embedded import database_url_ensure
+
+        database_url_ensure()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -15,6 +15,10 @@ import time
 
 import django
 
+from config.embedded import database_url_ensure
+
+# The test settings need a DATABASE_URL: the embedded PostgreSQL's when none is given.
+database_url_ensure()
 django.setup()
 
 from channels_redis.core import RedisChannelLayer  # noqa: E402

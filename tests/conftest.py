@@ -1,8 +1,9 @@
 """Fixtures shared by the whole suite.
 
 The suite runs on a real PostgreSQL: DATABASE_URL when set, otherwise the embedded server that the
-settings start. Tenants have real schemas. A tenant's schema outlives a test that flushes the
-public tables (transactional tests), so tenant fixtures reuse a schema that already exists.
+`tests.support.embedded_database` plugin starts (pyproject.toml's addopts). Tenants have real
+schemas. A tenant's schema outlives a test that flushes the public tables (transactional tests),
+so tenant fixtures reuse a schema that already exists.
 """
 
 import pytest

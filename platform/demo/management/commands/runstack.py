@@ -17,7 +17,6 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from config.embedded import database_url
 from demo.customer_page import render_customer_page, serve_customer_page
 from demo.services import demo_description, demo_ensure
 
@@ -79,9 +78,9 @@ class Command(BaseCommand):
             connection.close()
 
     def _child_environment(self) -> dict[str, str]:
+        # DATABASE_URL included: the one this process was given, or the embedded server's that
+        # manage.py started (config/embedded.py), so the children reach the same database.
         environment = dict(os.environ)
-        # The child reaches the same database this process started or was given.
-        environment["DATABASE_URL"] = database_url(settings.DATABASES["default"])
         platform_dir = str(Path(settings.BASE_DIR) / "platform")
         paths = [str(settings.BASE_DIR), platform_dir, environment.get("PYTHONPATH", "")]
         environment["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
