@@ -15,6 +15,7 @@ attached to it exits.
 
 import logging
 import os
+import sys
 import warnings
 from pathlib import Path
 from urllib.parse import quote
@@ -34,7 +35,10 @@ def database_url_ensure() -> None:
     if os.environ.get("DATABASE_URL"):
         return
     data_dir = Path(os.environ.get("PARLEY_DATA_DIR") or ROOT / ".data")
-    os.environ["DATABASE_URL"] = database_url(embedded_postgres_settings(data_dir / "postgres"))
+    fields = embedded_postgres_settings(data_dir / "postgres")
+    if _outdated_databases_dropped(fields):
+        fields = embedded_postgres_settings(data_dir / "postgres")  # made again, empty
+    os.environ["DATABASE_URL"] = database_url(fields)
 
 
 def embedded_postgres_settings(data_dir: Path) -> dict[str, str]:
@@ -83,3 +87,38 @@ def _ensure_database(server, name: str) -> None:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _outdated_databases_dropped(fields: dict) -> bool:
+    """Drop the embedded `parley` and `test_parley` databases if an older layout of Parley made
+    them: the people of a tenant were the dashboard app's then (`dashboard.User`), and are the
+    `accounts` app's now. Such a history cannot be migrated forward, and the embedded server
+    holds development data only (`make run` makes the demo again). Returns whether any was."""
+    import psycopg
+    from psycopg import sql
+
+    server = {"host": fields["HOST"], "port": fields["PORT"], "user": fields["USER"]}
+    dropped = False
+    with psycopg.connect(**server, dbname="postgres", autocommit=True) as conn:
+        names = [DATABASE_NAME, f"test_{DATABASE_NAME}"]
+        rows = conn.execute("SELECT datname FROM pg_database WHERE datname = ANY(%s)", [names])
+        for (name,) in rows.fetchall():
+            if _made_by_an_older_layout(server | {"dbname": name}):
+                print(
+                    f"The embedded database {name!r} was made by an older layout of Parley "
+                    "(users in the dashboard app): rebuilding it.",
+                    file=sys.stderr,
+                )
+                conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+                dropped = True
+    return dropped
+
+
+def _made_by_an_older_layout(connection_fields: dict) -> bool:
+    import psycopg
+
+    with psycopg.connect(**connection_fields) as conn:
+        if conn.execute("SELECT to_regclass('public.django_migrations')").fetchone()[0] is None:
+            return False
+        apps = {app for (app,) in conn.execute("SELECT DISTINCT app FROM public.django_migrations")}
+    return "dashboard" in apps and "accounts" not in apps

