@@ -9,11 +9,12 @@ from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.ratelimit import client_address
 from dashboard.forms import AcceptInvitationForm, LoginForm
 from dashboard.login_links import login_link_user
 from dashboard.models import User
 from dashboard.services import invitation_accept, invitation_tokens
-from dashboard.throttle import client_address, password_reset_throttle, wait_phrase
+from dashboard.throttle import password_reset_throttle, wait_phrase
 
 
 class LoginView(auth_views.LoginView):

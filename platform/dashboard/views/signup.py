@@ -4,10 +4,11 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from core.ratelimit import client_address
 from dashboard.forms import SignupForm
 from dashboard.login_links import login_link
 from dashboard.middleware import dashboard_csp, tenant_hosts_source
-from dashboard.throttle import client_address, signup_throttle, wait_phrase
+from dashboard.throttle import signup_throttle, wait_phrase
 from tenants.services import tenant_signup
 
 
