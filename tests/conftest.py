@@ -131,15 +131,11 @@ def _tenant_rows_emptied_after_transactional_tests(request, django_db_blocker):
 def _process_caches_cleared():
     """Caches of this process hold rows that a test's rollback or flush removes without the
     signals that would invalidate them: start and end every test with them empty."""
+    from core.caches import clear_all
     from tenants.billing.limits import plan_cache_forget
-    from tenants.site_directory import site_cache_clear
-    from tenants.webhooks import subscriptions_cache_clear
-    from widget.handshake import tenant_cache_clear
 
     def clear() -> None:
-        site_cache_clear()
-        tenant_cache_clear()
-        subscriptions_cache_clear()
+        clear_all()
         plan_cache_forget()
 
     clear()
