@@ -14,8 +14,8 @@ from django_tenants.utils import tenant_context
 
 from core.errors import PlanLimit
 from dashboard.models import User
-from tenants.billing import limits
-from tenants.billing.counters import ConnectionCounter, MessageCounter, month_of
+from tenants.billing import limits, process_counters
+from tenants.billing.connection_counter import ConnectionCounter
 from tenants.billing.limits import (
     aclose_connection,
     atry_open_connection,
@@ -29,6 +29,7 @@ from tenants.billing.limits import (
 )
 from tenants.billing.models import BillingAccount, MonthlyUsage
 from tenants.billing.plans import FREE, PRO
+from tenants.billing.usage import MessageCounter, month_of
 from tenants.services import site_create
 
 
@@ -36,8 +37,8 @@ from tenants.services import site_create
 def fresh_counters(monkeypatch, settings):
     """Counters of a freshly started process; Stripe configured (no call is made)."""
     settings.STRIPE_SECRET_KEY = "sk_test_not_called"
-    monkeypatch.setattr(limits, "_connections", ConnectionCounter())
-    monkeypatch.setattr(limits, "_messages", MessageCounter())
+    monkeypatch.setattr(process_counters, "connections", ConnectionCounter())
+    monkeypatch.setattr(process_counters, "messages", MessageCounter())
 
 
 def subscribe_to_pro(tenant, **fields) -> None:
