@@ -7,15 +7,14 @@ of this process when the transaction commits; other processes see it within the 
 Rotation needs no invalidation: a rotated key's expiry is part of the cached answer.
 """
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 
-from cachetools import TTLCache
 from django.conf import settings
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from core.caches import MISSING, ProcessCache
 from core.db_thread import in_public
 from core.errors import UnknownSiteKey
 from tenants.models import SiteKey
@@ -44,8 +43,10 @@ class SiteInfo:
         return self.key_expires_at is None or self.key_expires_at > (now or timezone.now())
 
 
-_lock = threading.Lock()
-_cache: TTLCache = TTLCache(maxsize=50_000, ttl=settings.SITE_CACHE_SECONDS)
+# site key -> its site, or None for a key that names none
+_sites: ProcessCache[str, SiteInfo | None] = ProcessCache(
+    "sites", maxsize=50_000, ttl=settings.SITE_CACHE_SECONDS
+)
 
 
 def _load(key: str) -> SiteInfo | None:
@@ -76,13 +77,6 @@ def _load(key: str) -> SiteInfo | None:
     )
 
 
-def _cached(key: str) -> tuple[bool, SiteInfo | None]:
-    with _lock:
-        if key in _cache:
-            return True, _cache[key]
-    return False, None
-
-
 def _live_or_raise(info: SiteInfo | None) -> SiteInfo:
     if info is None or not info.key_live():
         raise UnknownSiteKey()
@@ -93,35 +87,24 @@ def site_for_key(key: object) -> SiteInfo:
     """The live site named by `key`, or UnknownSiteKey (unknown, revoked or past its grace)."""
     if not isinstance(key, str) or not key.startswith("pk_") or len(key) > 64:
         raise UnknownSiteKey()
-    found, info = _cached(key)
-    if not found:
-        info = _load(key)
-        with _lock:
-            _cache[key] = info
-    return _live_or_raise(info)
+    return _live_or_raise(_sites.get_or_load(key, lambda: _load(key)))
 
 
 async def asite_for_key(key: object) -> SiteInfo:
     """`site_for_key` for async code: a cache hit costs no thread hop."""
     if isinstance(key, str):
-        found, info = _cached(key)
-        if found:
+        info = _sites.get(key, MISSING)
+        if info is not MISSING:
             return _live_or_raise(info)
     return await in_public(site_for_key, key=key)
 
 
 def site_cache_forget(*, site_id: int | None = None, key: str | None = None) -> None:
     """Drop this process's cached answers for a site (all its keys) or for one key."""
-    with _lock:
-        stale = [
-            cached_key
-            for cached_key, info in _cache.items()
-            if cached_key == key or (info is not None and info.site_id == site_id)
-        ]
-        for cached_key in stale:
-            _cache.pop(cached_key, None)
+    _sites.pop_where(
+        lambda cached_key, info: cached_key == key or (info is not None and info.site_id == site_id)
+    )
 
 
 def site_cache_clear() -> None:
-    with _lock:
-        _cache.clear()
+    _sites.clear()

@@ -17,7 +17,6 @@ import ipaddress
 import logging
 import secrets
 import socket
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,13 +26,13 @@ from urllib.parse import urlsplit
 
 import httpx
 import orjson
-from cachetools import TTLCache
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from core.caches import ProcessCache
 from tenants.models import Webhook, WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -44,8 +43,9 @@ SECRET_PREFIX = "whsec_"
 CLAIM_SECONDS = 120
 
 # tenant id -> ((webhook id, events), ...): the socket path asks on every message.
-_subscriptions: TTLCache = TTLCache(maxsize=10_000, ttl=settings.SITE_CACHE_SECONDS)
-_subscriptions_lock = threading.Lock()
+_subscriptions: ProcessCache[int, tuple[tuple[int, tuple[str, ...]], ...]] = ProcessCache(
+    "webhook-subscriptions", maxsize=10_000, ttl=settings.SITE_CACHE_SECONDS
+)
 
 
 def new_webhook_secret() -> str:
@@ -62,34 +62,23 @@ def webhook_signature(*, secret: str, timestamp: int, body: bytes) -> str:
 
 
 def _subscribers(tenant_id: int, event_type: str) -> list[int]:
-    with _subscriptions_lock:
-        subscriptions = _subscriptions.get(tenant_id)
-    if subscriptions is None:
-        subscriptions = tuple(
+    subscriptions = _subscriptions.get_or_load(
+        tenant_id,
+        lambda: tuple(
             (webhook_id, tuple(events))
             for webhook_id, events in Webhook.objects.filter(tenant_id=tenant_id).values_list(
                 "id", "events"
             )
-        )
-        with _subscriptions_lock:
-            _subscriptions[tenant_id] = subscriptions
+        ),
+    )
     return [webhook_id for webhook_id, events in subscriptions if event_type in events]
-
-
-def subscriptions_cache_clear() -> None:
-    with _subscriptions_lock:
-        _subscriptions.clear()
 
 
 @receiver([post_save, post_delete], sender=Webhook)
 def _webhooks_changed(sender, instance: Webhook, **kwargs) -> None:
     tenant_id = instance.tenant_id
 
-    def forget() -> None:
-        with _subscriptions_lock:
-            _subscriptions.pop(tenant_id, None)
-
-    transaction.on_commit(forget)
+    transaction.on_commit(lambda: _subscriptions.pop(tenant_id))
 
 
 def webhook_event_enqueue(

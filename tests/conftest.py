@@ -132,31 +132,23 @@ def _tenant_rows_emptied_after_transactional_tests(request, django_db_blocker):
 def _process_caches_cleared():
     """Caches of this process hold rows that a test's rollback or flush removes without the
     signals that would invalidate them: start and end every test with them empty."""
-    from tenants.billing.limits import plan_cache_forget
-    from tenants.site_directory import site_cache_clear
-    from tenants.webhooks import subscriptions_cache_clear
-    from widget.handshake import tenant_cache_clear
+    from core.caches import clear_all
 
-    def clear() -> None:
-        site_cache_clear()
-        tenant_cache_clear()
-        subscriptions_cache_clear()
-        plan_cache_forget()
-
-    clear()
+    clear_all()
     yield
-    clear()
+    clear_all()
 
 
 @pytest.fixture(autouse=True)
 def _billing_counters_fresh(monkeypatch):
     """Each test starts with the plan-limit counters of a freshly started process (in memory:
     the tests that need Redis's counter build their own), so counts never leak between tests."""
-    from tenants.billing import limits
-    from tenants.billing.counters import ConnectionCounter, MessageCounter
+    from tenants.billing import process_counters
+    from tenants.billing.connection_counter import ConnectionCounter
+    from tenants.billing.usage import MessageCounter
 
-    monkeypatch.setattr(limits, "_connections", ConnectionCounter())
-    monkeypatch.setattr(limits, "_messages", MessageCounter())
+    monkeypatch.setattr(process_counters, "connections", ConnectionCounter())
+    monkeypatch.setattr(process_counters, "messages", MessageCounter())
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pydantic import AfterValidator, StringConstraints
 
 from core.api import NoNul, ParleyAPI, StrictInput, error_responses
 from core.errors import OriginNotAllowed
-from core.ratelimit import client_ip, rate_limit_hit
+from core.ratelimit import CacheWindow, client_address
 from tenants.origins import origin_allowed
 from tenants.site_directory import SiteInfo, site_for_key
 from widget.cors import cors_allow
@@ -82,18 +82,8 @@ def chat_socket_url(*, room: str, site_key: str) -> str:
 
 
 def _check_rate(request: HttpRequest, site: SiteInfo) -> None:
-    rate_limit_hit(
-        scope="session-ip",
-        who=client_ip(request),
-        limit=settings.WIDGET_SESSION_RATE_PER_IP,
-        window_seconds=60,
-    )
-    rate_limit_hit(
-        scope="session-site",
-        who=str(site.site_id),
-        limit=settings.WIDGET_SESSION_RATE_PER_SITE,
-        window_seconds=60,
-    )
+    CacheWindow("session-ip", settings.WIDGET_SESSION_RATE_PER_IP, 60).take(client_address(request))
+    CacheWindow("session-site", settings.WIDGET_SESSION_RATE_PER_SITE, 60).take(str(site.site_id))
 
 
 @widget_api.post(

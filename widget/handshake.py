@@ -18,13 +18,13 @@ from http.cookies import CookieError, SimpleCookie
 from importlib import import_module
 from urllib.parse import parse_qs, urlsplit
 
-from cachetools import TTLCache
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.http import HttpRequest
 
 from core import metrics
+from core.caches import MISSING, ProcessCache
 from core.db_thread import in_public, in_tenant
 from core.drain import is_draining
 from core.errors import UnknownSiteKey
@@ -100,7 +100,10 @@ class ChatHandshake:
         return await self.app(scope | {"site": site, "tenant": tenant}, receive, send)
 
 
-_tenants: TTLCache = TTLCache(maxsize=10_000, ttl=TENANT_CACHE_SECONDS)
+# host name -> its tenant, or None for a host that names none
+_tenants: ProcessCache[str, TenantRef | None] = ProcessCache(
+    "tenants-by-host", maxsize=10_000, ttl=TENANT_CACHE_SECONDS
+)
 
 
 def _tenant_for_host(hostname: str) -> TenantRef | None:
@@ -115,10 +118,10 @@ def tenant_cache_clear() -> None:
 
 
 async def tenant_for_host(hostname: str) -> TenantRef | None:
-    if hostname in _tenants:
-        return _tenants[hostname]
-    tenant = await in_public(_tenant_for_host, hostname=hostname)
-    _tenants[hostname] = tenant
+    tenant = _tenants.get(hostname, MISSING)
+    if tenant is MISSING:
+        tenant = await in_public(_tenant_for_host, hostname=hostname)
+        _tenants.set(hostname, tenant)
     return tenant
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from ninja.security import HttpBearer
 
 from core.errors import InvalidToken
-from core.ratelimit import rate_limit_hit
+from core.ratelimit import CacheWindow
 from tenants.keys import API_KEY_PREFIX, api_key_digest
 from tenants.models import ApiKey
 
@@ -30,12 +30,7 @@ class ApiKeyAuth(HttpBearer):
         )
         if api_key is None:
             raise InvalidToken("The API key is unknown or revoked.")
-        rate_limit_hit(
-            scope="api-key",
-            who=str(api_key.pk),
-            limit=settings.SITE_API_RATE_PER_KEY,
-            window_seconds=60,
-        )
+        CacheWindow("api-key", settings.SITE_API_RATE_PER_KEY, 60).take(str(api_key.pk))
         now = timezone.now()
         if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_PRECISION:
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)

@@ -4,7 +4,7 @@ import pytest
 from django.test import override_settings
 
 from core.errors import RateLimited
-from core.ratelimit import rate_limit_hit
+from core.ratelimit import CacheWindow
 
 UNREACHABLE = {
     "default": {
@@ -16,14 +16,19 @@ UNREACHABLE = {
 
 @override_settings(CACHES=UNREACHABLE)
 def test_an_unreachable_cache_lets_requests_through_and_says_so(caplog):
+    window = CacheWindow("test", limit=1, window_seconds=60)
     with caplog.at_level("WARNING", logger="core.ratelimit"):
         for _ in range(3):  # over the limit of 1, were it counted
-            rate_limit_hit(scope="test", who="someone", limit=1, window_seconds=60)
+            window.take("someone")
+        assert window.retry_after("someone") == 0
+        window.reset("someone")
     assert "rate limit test not counted, the cache is unreachable" in caplog.text
 
 
 def test_a_reachable_cache_still_counts():
+    window = CacheWindow("test", limit=2, window_seconds=60)
     for _ in range(2):
-        rate_limit_hit(scope="test", who="counted", limit=2, window_seconds=60)
-    with pytest.raises(RateLimited):
-        rate_limit_hit(scope="test", who="counted", limit=2, window_seconds=60)
+        window.take("counted")
+    with pytest.raises(RateLimited) as refused:
+        window.take("counted")
+    assert 1 <= refused.value.retry_after <= 60

@@ -13,7 +13,7 @@ import websockets
 from django.db import connection
 
 from config.embedded import database_url
-from tenants.billing.counters import RedisConnectionCounter
+from tenants.billing.connection_counter import RedisConnectionCounter
 from tests.support.factories import make_site, make_visitor
 from tests.support.processes import Daphne, parley_environment
 

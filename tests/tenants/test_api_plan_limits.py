@@ -6,10 +6,10 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from tenants.billing.counters import month_of
 from tenants.billing.limits import flush_usage
 from tenants.billing.models import MonthlyUsage
 from tenants.billing.plans import FREE
+from tenants.billing.usage import month_of
 from tenants.models import Site
 from tests.support.api_clients import error_code
 from widget.models import Conversation, Message, Visitor

@@ -12,10 +12,10 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from tenants.billing.counters import month_of
 from tenants.billing.limits import flush_usage, usage_summary
 from tenants.billing.models import MonthlyUsage
 from tenants.billing.plans import FREE
+from tenants.billing.usage import month_of
 from tests.support.factories import make_agent, make_site, make_visitor
 from tests.support.sockets import (
     agent_joined,

@@ -19,10 +19,10 @@ from pydantic import ValidationError
 
 from core import metrics
 from core.errors import BadRequest, ParleyError, RateLimited, UnknownType
+from core.ratelimit import SharedBucket, TokenBucket, retry_after_seconds
 from widget import frames
 from widget.fanout import FanoutUnavailable, hub
 from widget.handshake import NO_CHANNEL_LAYER
-from widget.ratelimit import TokenBucket, VisitorShare, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class SocketConsumer(AsyncWebsocketConsumer):
         self.sent_in_ready: frozenset[int] = frozenset()
         self.frame_bucket = TokenBucket(rate=self.limits.frame_rate, burst=self.limits.frame_burst)
         self.abuse_bucket = TokenBucket(rate=self.limits.abuse_rate, burst=self.limits.abuse_burst)
-        self.shared: VisitorShare | None = None
+        self.shared: SharedBucket | None = None
         self.watchdog: asyncio.Task | None = None
         self.daphne = _daphne_protocol(self.base_send)
         await self.accept()

@@ -17,13 +17,17 @@ from core.errors import (
     PlanLimit,
     UnknownSiteKey,
 )
+from core.ratelimit import SharedBuckets
 from tenants.billing import limits
 from tenants.site_directory import asite_for_key
 from tenants.tokens import token_verify
 from widget import events, frames, hot_sql, selectors, services
 from widget.consumers.base import SocketClose, SocketConsumer
-from widget.ratelimit import visitors
 from widget.writer import writer
+
+# The frame buckets that all sockets of one visitor in this process share (several tabs count
+# together), by (tenant id, visitor id).
+visitors = SharedBuckets()
 
 
 def _open_room(

@@ -186,7 +186,7 @@ CSRF_FAILURE_VIEW = "dashboard.views.auth.csrf_failure"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"Parley <no-reply@{PLATFORM_HOST}>")
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 
-# --- Dashboard: throttling (attempts, window in seconds) and the client address behind proxies ----
+# --- Dashboard: throttling (attempts, window in seconds) per client address -------------------
 # Failed logins per (client address, email) before that pair must wait for the window to pass.
 LOGIN_FAILURE_LIMIT = (env.int("PARLEY_LOGIN_FAILURES", default=5), 15 * 60)
 # Failed logins per client address over all emails (password spraying), same window.
@@ -195,9 +195,6 @@ LOGIN_ADDRESS_FAILURE_LIMIT = (env.int("PARLEY_LOGIN_FAILURES_PER_ADDRESS", defa
 SIGNUP_RATE_LIMIT = (env.int("PARLEY_SIGNUPS_PER_HOUR", default=10), 3600)
 # Password reset requests per client address.
 PASSWORD_RESET_RATE_LIMIT = (env.int("PARLEY_PASSWORD_RESETS_PER_HOUR", default=10), 3600)
-# How many reverse proxies (nginx, a load balancer) append to X-Forwarded-For in front of Parley;
-# 0 trusts no header and uses the socket's address.
-TRUSTED_PROXY_COUNT = env.int("PARLEY_TRUSTED_PROXY_COUNT", default=0)
 # How long the one-time link that signs a new owner in on their dashboard host stays valid.
 SIGNUP_LOGIN_LINK_SECONDS = 300
 
@@ -267,8 +264,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# How many reverse proxies (nginx, a load balancer) append to X-Forwarded-For before Parley:
-# the client address for rate limits is read that far from the right. 0: REMOTE_ADDR.
+# How many reverse proxies (nginx, a load balancer) append to X-Forwarded-For before Parley: the
+# client address of every per-address limit (core.ratelimit.client_address) is read that far from
+# the right. 0 trusts no header and uses the socket's address.
 TRUSTED_PROXY_COUNT = env.int("PARLEY_TRUSTED_PROXY_COUNT", default=0)
 
 # --- Widget HTTP API (/api/widget/v1/) ------------------------------------------------------

@@ -12,8 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.login_links import login_link_user
 from accounts.models import User
 from accounts.services import invitation_accept, invitation_tokens
+from core.ratelimit import client_address
 from dashboard.forms import AcceptInvitationForm, LoginForm
-from dashboard.throttle import client_address, password_reset_throttle, wait_phrase
+from dashboard.throttle import password_reset_throttle, wait_phrase
 
 
 class LoginView(auth_views.LoginView):

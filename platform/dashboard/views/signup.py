@@ -6,9 +6,10 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.login_links import login_link
 from accounts.services import tenant_signup
+from core.ratelimit import client_address
 from dashboard.forms import SignupForm
 from dashboard.middleware import dashboard_csp, tenant_hosts_source
-from dashboard.throttle import client_address, signup_throttle, wait_phrase
+from dashboard.throttle import signup_throttle, wait_phrase
 
 
 # The post is answered with a redirect to the new tenant's host (a one-time sign-in link).

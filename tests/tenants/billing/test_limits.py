@@ -15,8 +15,8 @@ from django_tenants.utils import tenant_context
 from accounts.models import User
 from accounts.selectors import member_count
 from core.errors import PlanLimit
-from tenants.billing import limits
-from tenants.billing.counters import ConnectionCounter, MessageCounter, month_of
+from tenants.billing import limits, process_counters
+from tenants.billing.connection_counter import ConnectionCounter
 from tenants.billing.limits import (
     aclose_connection,
     atry_open_connection,
@@ -30,6 +30,7 @@ from tenants.billing.limits import (
 )
 from tenants.billing.models import BillingAccount, MonthlyUsage
 from tenants.billing.plans import FREE, PRO
+from tenants.billing.usage import MessageCounter, month_of
 from tenants.services import site_create
 
 
@@ -37,8 +38,8 @@ from tenants.services import site_create
 def fresh_counters(monkeypatch, settings):
     """Counters of a freshly started process; Stripe configured (no call is made)."""
     settings.STRIPE_SECRET_KEY = "sk_test_not_called"
-    monkeypatch.setattr(limits, "_connections", ConnectionCounter())
-    monkeypatch.setattr(limits, "_messages", MessageCounter())
+    monkeypatch.setattr(process_counters, "connections", ConnectionCounter())
+    monkeypatch.setattr(process_counters, "messages", MessageCounter())
 
 
 def subscribe_to_pro(tenant, **fields) -> None:

