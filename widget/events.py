@@ -3,7 +3,7 @@ name or sends a frame to more than one socket.
 
 Every group carries the tenant id, so two tenants with a room of the same name never share one;
 room groups also carry the site, because public room names are unique per site. Each publish
-serializes its frame once (orjson) and hands it to the fan-out (`widget.fanout`), which writes
+serializes its frame once (orjson) and hands it to the fan-out (`widget.fanout.hub`), which writes
 that same text to every member socket in every process.
 
 Services call these functions from `transaction.on_commit`: a frame never announces a row that
@@ -16,7 +16,8 @@ import orjson
 from django.db import transaction
 
 from widget import frames
-from widget.fanout import CLOSE, FRAME, Envelope, hub
+from widget.fanout.envelope import CLOSE, FRAME, Envelope
+from widget.fanout.hub import hub
 
 ROOM_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PRIVATE_ROOM_PREFIX = "cv_"

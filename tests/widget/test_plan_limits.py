@@ -25,7 +25,7 @@ from tests.support.sockets import (
     joined,
 )
 from widget import services
-from widget.fanout import hub
+from widget.fanout.hub import hub
 from widget.models import Message
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_sockets")]

@@ -9,7 +9,7 @@ from django_tenants.utils import schema_context
 
 from tests.support.sockets import Listener
 from widget import events
-from widget.fanout import hub
+from widget.fanout.hub import hub
 from widget.models import Conversation, Message
 from widget.services import conversation_created, message_post
 
