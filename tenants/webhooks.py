@@ -132,7 +132,7 @@ def _conversation_data(conversation) -> dict:
 
 
 def on_message_created(tenant_id: int, conversation, message) -> None:
-    """Hook for `widget.services.message_post`: call it after the message is committed."""
+    """Hook for `widget.services.messages.message_post`: call it after the message is committed."""
     from tenants.api.schemas import MessageOut
     from widget.events import message_frame
 

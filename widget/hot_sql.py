@@ -2,7 +2,7 @@
 
 All of a worker's sockets share one database thread, so the Python each statement costs there
 caps the worker: how fast it accepts visitors (the reads behind `ready`) and how many messages it
-stores (the reads and the update under `services.message_post_many`'s lock). Built with the ORM,
+stores (the reads and the update under `message_post_many`'s lock). Built with the ORM,
 an `auth` took about 1.3 ms of that thread's CPU and a one-message write 2.0 ms, most of it
 compiling querysets; with these statements, and `message` frames made straight from the rows,
 0.25 ms and 0.9 ms (docs/PERFORMANCE.md). The insert stays `bulk_create`. Table and column names
@@ -63,8 +63,8 @@ _UP_TO = (
 )
 
 
-# The message writer (services.message_post_many), under its transaction: lock the rooms in id
-# order with their visitors, and find the client_ids already stored.
+# The message writer (services.messages.message_post_many), under its transaction: lock the rooms
+# in id order with their visitors, and find the client_ids already stored.
 _LOCK_ROOMS = (
     f"SELECT {_ROOM_COLUMNS}, {_VISITOR_COLUMNS} FROM {_ROOMS} c "
     f'LEFT JOIN {_VISITORS} v ON v."id" = c."visitor_id" '

@@ -13,7 +13,7 @@ from tests.support.sockets import Listener, stop_realtime
 from widget import events
 from widget.fanout.hub import hub
 from widget.models import Conversation, Message, Visitor
-from widget.services import message_post
+from widget.services.messages import message_post
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,10 @@ session cookie. The socket receives every frame of every conversation of the ten
 
 from core.db_thread import in_tenant
 from core.errors import BadRequest
-from widget import events, frames, presence, selectors, services
+from widget import events, frames, presence, selectors
 from widget.consumers.base import SocketConsumer
+from widget.services.conversations import conversation_close, conversation_mark_read
+from widget.services.messages import MessagePost
 from widget.writer import writer
 
 
@@ -21,7 +23,7 @@ def _conversation_or_refuse(room: str, site_id: int | None):
 
 def _mark_read(*, tenant_id: int, room: str, site_id: int | None, **read):
     conversation = _conversation_or_refuse(room, site_id)
-    services.conversation_mark_read(tenant_id=tenant_id, conversation=conversation, **read)
+    conversation_mark_read(tenant_id=tenant_id, conversation=conversation, **read)
 
 
 def _history(*, room: str, site_id: int | None, before_id: int | None, limit: int):
@@ -34,7 +36,7 @@ def _history(*, room: str, site_id: int | None, before_id: int | None, limit: in
 
 def _close(*, tenant_id: int, room: str, site_id: int | None) -> None:
     conversation = _conversation_or_refuse(room, site_id)
-    services.conversation_close(tenant_id=tenant_id, conversation=conversation)
+    conversation_close(tenant_id=tenant_id, conversation=conversation)
 
 
 class AgentConsumer(SocketConsumer):
@@ -68,7 +70,7 @@ class AgentConsumer(SocketConsumer):
 
     async def on_message(self, frame: frames.AgentMessageFrame) -> None:
         text = frame.stored_text()
-        post = services.MessagePost(
+        post = MessagePost(
             conversation=await self._conversation(frame),
             text=text,
             author_kind="agent",
