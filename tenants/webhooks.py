@@ -134,14 +134,14 @@ def _conversation_data(conversation) -> dict:
 def on_message_created(tenant_id: int, conversation, message) -> None:
     """Hook for `widget.services.messages.message_post`: call it after the message is committed."""
     from tenants.api.schemas import MessageOut
-    from widget.events import message_frame
+    from widget.frames import message_of
 
     webhook_event_enqueue(
         tenant_id=tenant_id,
         event_type=Webhook.Event.MESSAGE_CREATED,
         build_data=lambda: {
             "conversation": _conversation_data(conversation),
-            "message": MessageOut.model_validate(message_frame(message)).model_dump(mode="json"),
+            "message": MessageOut.model_validate(message_of(message)).model_dump(mode="json"),
         },
     )
 

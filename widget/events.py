@@ -42,45 +42,6 @@ def is_private_room(room: str) -> bool:
     return room.startswith(PRIVATE_ROOM_PREFIX)
 
 
-def message_frame(message) -> frames.MessageOut:
-    """The `message` frame of the wire contract for a stored message."""
-    return {
-        "type": "message",
-        "id": message.id,
-        "client_id": message.client_id,
-        "text": message.text,
-        "ts": message.created_at.isoformat(),
-        "author": {
-            "kind": message.author_kind,
-            "id": message.author_id,
-            "name": message.author_name,
-        },
-    }
-
-
-def conversation_payload(conversation) -> dict:
-    """What agents are told about a conversation in `conversation` events.
-
-    Reads only what the caller loaded (the visitor must be loaded with the conversation), so it
-    can run after commit without a query.
-    """
-    visitor = conversation.visitor if conversation.visitor_id else None
-    return {
-        "id": conversation.room,
-        "site_id": conversation.site_id,
-        "kind": conversation.kind,
-        "status": conversation.status,
-        "visitor": {"id": str(visitor.id), "name": visitor.display_name} if visitor else None,
-        "assignee": conversation.assignee_id,
-        "created_at": conversation.created_at.isoformat() if conversation.created_at else None,
-        "last_message_at": (
-            conversation.last_message_at.isoformat() if conversation.last_message_at else None
-        ),
-        "visitor_read_up_to": conversation.visitor_read_up_to,
-        "agent_read_up_to": conversation.agent_read_up_to,
-    }
-
-
 def _send(group: str, frame: dict, *, exclude: str = "", message_id: int = 0) -> None:
     text = orjson.dumps(frame).decode()
     hub.publish(
@@ -102,7 +63,7 @@ def _to_room_and_agents(
     )
     _send(
         agents_group(tenant_id),
-        frame | {"conversation": room},
+        frames.in_conversation(frame, room),
         exclude=exclude,
         message_id=message_id,
     )
@@ -110,7 +71,7 @@ def _to_room_and_agents(
 
 def publish_message(tenant_id: int, conversation, message) -> None:
     """Deliver a stored message to the room's members (its sender included) and the agents."""
-    frame = message_frame(message)
+    frame = frames.message_of(message)
     _to_room_and_agents(tenant_id, conversation, frame, message_id=message.id)
 
 
@@ -131,12 +92,7 @@ def publish_read(
 
 def publish_conversation(tenant_id: int, conversation, event: str) -> None:
     """Tell the tenant's agents a conversation was created, updated or closed."""
-    frame: frames.ConversationOut = {
-        "type": "conversation",
-        "event": event,
-        "conversation": conversation_payload(conversation),
-    }
-    _send(agents_group(tenant_id), frame)
+    _send(agents_group(tenant_id), frames.conversation(event=event, conversation=conversation))
 
 
 def publish_site_keys_revoked(tenant_id: int, site_id: int) -> None:

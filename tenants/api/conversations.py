@@ -23,7 +23,7 @@ from tenants.api.schemas import (
 )
 from tenants.selectors import site_get
 from widget import selectors
-from widget.events import message_frame
+from widget.frames import message_of
 from widget.services.erasure import visitor_erase
 from widget.services.messages import message_post
 
@@ -35,7 +35,7 @@ SEND_ERRORS = error_responses(400, 401, 402, 404, 413, 429)
 
 
 def _message_out(message) -> MessageOut:
-    return MessageOut.model_validate(message_frame(message))
+    return MessageOut.model_validate(message_of(message))
 
 
 @router.get("/conversations", response={200: ConversationListOut, **ERRORS})

@@ -31,7 +31,7 @@ def _history(*, room: str, site_id: int | None, before_id: int | None, limit: in
     messages, has_more = selectors.messages_before(
         conversation=conversation, before_id=before_id, limit=limit
     )
-    return [events.message_frame(message) for message in messages], has_more
+    return [frames.message_of(message) for message in messages], has_more
 
 
 def _close(*, tenant_id: int, room: str, site_id: int | None) -> None:
@@ -84,7 +84,7 @@ class AgentConsumer(SocketConsumer):
         ack = frames.ack(
             client_id=frame.client_id, message_id=message.id, created_at=message.created_at
         )
-        await self.send_frame(ack | {"conversation": frame.conversation})
+        await self.send_frame(frames.in_conversation(ack, frame.conversation))
 
     async def _conversation(self, frame: frames.InConversation):
         """The conversation a frame names; remembered, as a room's site never changes."""
@@ -128,7 +128,7 @@ class AgentConsumer(SocketConsumer):
             limit=frame.limit,
         )
         history = frames.history(messages=messages, has_more=has_more)
-        await self.send_frame(history | {"conversation": frame.conversation})
+        await self.send_frame(frames.in_conversation(history, frame.conversation))
 
     async def on_close_conversation(self, frame: frames.CloseConversationFrame) -> None:
         await in_tenant(

@@ -219,7 +219,7 @@ class ChatConsumer(SocketConsumer):
         )
         await self.send_frame(
             frames.history(
-                messages=[events.message_frame(message) for message in messages],
+                messages=[frames.message_of(message) for message in messages],
                 has_more=has_more,
             )
         )
