@@ -26,7 +26,8 @@ from channels_redis.pubsub import RedisPubSubChannelLayer  # noqa: E402
 from django.test import override_settings  # noqa: E402
 
 from tests.support.redis import RedisServer  # noqa: E402
-from widget.fanout import FRAME, Envelope, Hub  # noqa: E402
+from widget.fanout.envelope import FRAME, Envelope  # noqa: E402
+from widget.fanout.hub import Hub  # noqa: E402
 
 TEXT = '{"type":"message","id":1,"text":"hello","author":{"kind":"visitor","id":"x"}}'
 

@@ -22,7 +22,7 @@ from tenants.origins import origin_allowed
 from tenants.site_directory import SiteInfo, site_for_key
 from widget.cors import cors_allow
 from widget.selectors import site_agents_online
-from widget.services import VisitorIdentity, visitor_session_start
+from widget.services.sessions import VisitorIdentity, visitor_session_start
 
 widget_api = ParleyAPI(
     title="Parley widget API",

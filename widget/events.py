@@ -3,7 +3,7 @@ name or sends a frame to more than one socket.
 
 Every group carries the tenant id, so two tenants with a room of the same name never share one;
 room groups also carry the site, because public room names are unique per site. Each publish
-serializes its frame once (orjson) and hands it to the fan-out (`widget.fanout`), which writes
+serializes its frame once (orjson) and hands it to the fan-out (`widget.fanout.hub`), which writes
 that same text to every member socket in every process.
 
 Services call these functions from `transaction.on_commit`: a frame never announces a row that
@@ -15,7 +15,8 @@ import re
 import orjson
 
 from widget import frames
-from widget.fanout import CLOSE, FRAME, Envelope, hub
+from widget.fanout.envelope import CLOSE, FRAME, Envelope
+from widget.fanout.hub import hub
 
 ROOM_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PRIVATE_ROOM_PREFIX = "cv_"
@@ -40,45 +41,6 @@ def is_private_room(room: str) -> bool:
     return room.startswith(PRIVATE_ROOM_PREFIX)
 
 
-def message_frame(message) -> frames.MessageOut:
-    """The `message` frame of the wire contract for a stored message."""
-    return {
-        "type": "message",
-        "id": message.id,
-        "client_id": message.client_id,
-        "text": message.text,
-        "ts": message.created_at.isoformat(),
-        "author": {
-            "kind": message.author_kind,
-            "id": message.author_id,
-            "name": message.author_name,
-        },
-    }
-
-
-def conversation_payload(conversation) -> dict:
-    """What agents are told about a conversation in `conversation` events.
-
-    Reads only what the caller loaded (the visitor must be loaded with the conversation), so it
-    can run after commit without a query.
-    """
-    visitor = conversation.visitor if conversation.visitor_id else None
-    return {
-        "id": conversation.room,
-        "site_id": conversation.site_id,
-        "kind": conversation.kind,
-        "status": conversation.status,
-        "visitor": {"id": str(visitor.id), "name": visitor.display_name} if visitor else None,
-        "assignee": conversation.assignee_id,
-        "created_at": conversation.created_at.isoformat() if conversation.created_at else None,
-        "last_message_at": (
-            conversation.last_message_at.isoformat() if conversation.last_message_at else None
-        ),
-        "visitor_read_up_to": conversation.visitor_read_up_to,
-        "agent_read_up_to": conversation.agent_read_up_to,
-    }
-
-
 def _send(group: str, frame: dict, *, exclude: str = "", message_id: int = 0) -> None:
     text = orjson.dumps(frame).decode()
     hub.publish(
@@ -100,7 +62,7 @@ def _to_room_and_agents(
     )
     _send(
         agents_group(tenant_id),
-        frame | {"conversation": room},
+        frames.in_conversation(frame, room),
         exclude=exclude,
         message_id=message_id,
     )
@@ -108,7 +70,7 @@ def _to_room_and_agents(
 
 def publish_message(tenant_id: int, conversation, message) -> None:
     """Deliver a stored message to the room's members (its sender included) and the agents."""
-    frame = message_frame(message)
+    frame = frames.message_of(message)
     _to_room_and_agents(tenant_id, conversation, frame, message_id=message.id)
 
 
@@ -129,12 +91,7 @@ def publish_read(
 
 def publish_conversation(tenant_id: int, conversation, event: str) -> None:
     """Tell the tenant's agents a conversation was created, updated or closed."""
-    frame: frames.ConversationOut = {
-        "type": "conversation",
-        "event": event,
-        "conversation": conversation_payload(conversation),
-    }
-    _send(agents_group(tenant_id), frame)
+    _send(agents_group(tenant_id), frames.conversation(event=event, conversation=conversation))
 
 
 def close_site_sockets(tenant_id: int, site_id: int) -> None:

@@ -4,14 +4,19 @@ Client frames are pydantic models: a consumer validates every frame it receives 
 its `type` names, so a frame the contract does not allow never reaches a service. Server frames
 are TypedDicts built by the functions below: they are sent hundreds of times more often than
 they are received, so they stay plain dicts (serialized once per group message by the fan-out).
+Each server frame has one builder here, and every producer (the sockets, `widget.events`,
+`widget.hot_sql`, the site-key API and the webhooks, which reuse the `message` shape) calls it.
 """
 
 from datetime import datetime
-from typing import Annotated, Literal, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Annotated, Literal, NotRequired, TypedDict, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from core.errors import BadRequest, TooLarge
+
+if TYPE_CHECKING:
+    from widget.models import Conversation, Message
 
 MAX_FRAME_BYTES = 16 * 1024
 MAX_TEXT_CHARS = 4000
@@ -163,10 +168,28 @@ class HistoryOut(TypedDict):
     conversation: NotRequired[str]
 
 
+class VisitorSummary(TypedDict):
+    id: str
+    name: str
+
+
+class ConversationSummary(TypedDict):
+    id: str  # the room
+    site_id: int
+    kind: str
+    status: str
+    visitor: VisitorSummary | None
+    assignee: int | None
+    created_at: str | None
+    last_message_at: str | None
+    visitor_read_up_to: int
+    agent_read_up_to: int
+
+
 class ConversationOut(TypedDict):
     type: Literal["conversation"]
     event: Literal["created", "updated", "closed"]
-    conversation: dict
+    conversation: ConversationSummary
 
 
 class ErrorOut(TypedDict):
@@ -177,7 +200,89 @@ class ErrorOut(TypedDict):
     client_id: NotRequired[str]
 
 
-PONG = {"type": "pong"}
+class PongOut(TypedDict):
+    type: Literal["pong"]
+
+
+PONG: PongOut = {"type": "pong"}
+
+# A frame of the agent socket's that names its conversation (`in_conversation`).
+NamesConversation = TypeVar("NamesConversation", MessageOut, AckOut, TypingOut, ReadOut, HistoryOut)
+
+
+def in_conversation(frame: NamesConversation, room: str) -> NamesConversation:
+    """The agent socket's copy of a frame: the same fields and the conversation (its room)."""
+    return frame | {"conversation": room}
+
+
+def message(
+    message_id: int,
+    client_id: str | None,
+    text: str,
+    created_at: datetime,
+    author_kind: str,
+    author_id: str,
+    author_name: str,
+) -> MessageOut:
+    """The `message` frame of a stored message, from its plain values.
+
+    Positional in the order of `widget.hot_sql`'s message columns, so the hot path builds a frame
+    straight from a row (`message(*row)`); `message_of` builds it from a model.
+    """
+    return {
+        "type": "message",
+        "id": message_id,
+        "client_id": client_id,
+        "text": text,
+        "ts": created_at.isoformat(),
+        "author": {"kind": author_kind, "id": author_id, "name": author_name},
+    }
+
+
+def message_of(stored: "Message") -> MessageOut:
+    """The `message` frame of a stored `Message`."""
+    return message(
+        stored.id,
+        stored.client_id,
+        stored.text,
+        stored.created_at,
+        stored.author_kind,
+        stored.author_id,
+        stored.author_name,
+    )
+
+
+def conversation_summary(conversation: "Conversation") -> ConversationSummary:
+    """What agents are told about a conversation in `conversation` frames.
+
+    Reads only what the caller loaded (the visitor must be loaded with the conversation), so it
+    can run after commit without a query.
+    """
+    visitor = conversation.visitor if conversation.visitor_id else None
+    return {
+        "id": conversation.room,
+        "site_id": conversation.site_id,
+        "kind": conversation.kind,
+        "status": conversation.status,
+        "visitor": {"id": str(visitor.id), "name": visitor.display_name} if visitor else None,
+        "assignee": conversation.assignee_id,
+        "created_at": conversation.created_at.isoformat() if conversation.created_at else None,
+        "last_message_at": (
+            conversation.last_message_at.isoformat() if conversation.last_message_at else None
+        ),
+        "visitor_read_up_to": conversation.visitor_read_up_to,
+        "agent_read_up_to": conversation.agent_read_up_to,
+    }
+
+
+def conversation(
+    *, event: Literal["created", "updated", "closed"], conversation: "Conversation"
+) -> ConversationOut:
+    return {
+        "type": "conversation",
+        "event": event,
+        "conversation": conversation_summary(conversation),
+    }
 
 
 def ready(*, room: str, visitor_id: str, messages: list, has_more: bool) -> ReadyOut:

@@ -2,7 +2,7 @@
 
 All of a worker's sockets share one database thread, so the Python each statement costs there
 caps the worker: how fast it accepts visitors (the reads behind `ready`) and how many messages it
-stores (the reads and the update under `services.message_post_many`'s lock). Built with the ORM,
+stores (the reads and the update under `message_post_many`'s lock). Built with the ORM,
 an `auth` took about 1.3 ms of that thread's CPU and a one-message write 2.0 ms, most of it
 compiling querysets; with these statements, and `message` frames made straight from the rows,
 0.25 ms and 0.9 ms (docs/PERFORMANCE.md). The insert stays `bulk_create`. Table and column names
@@ -40,6 +40,7 @@ _PUBLIC_ROOM = (
     f'LEFT JOIN {_VISITORS} v ON v."id" = %s AND v."site_id" = c."site_id" '
     f'WHERE c."site_id" = %s AND c."room" = %s'
 )
+# In the order of `frames.message`'s parameters: a row is a frame's arguments.
 _MESSAGE_COLUMNS = (
     '"id", "client_id", "text", "created_at", "author_kind", "author_id", "author_name"'
 )
@@ -63,8 +64,8 @@ _UP_TO = (
 )
 
 
-# The message writer (services.message_post_many), under its transaction: lock the rooms in id
-# order with their visitors, and find the client_ids already stored.
+# The message writer (services.messages.message_post_many), under its transaction: lock the rooms
+# in id order with their visitors, and find the client_ids already stored.
 _LOCK_ROOMS = (
     f"SELECT {_ROOM_COLUMNS}, {_VISITOR_COLUMNS} FROM {_ROOMS} c "
     f'LEFT JOIN {_VISITORS} v ON v."id" = c."visitor_id" '
@@ -134,24 +135,11 @@ def room_touch(room: Conversation) -> None:
         cursor.execute(_TOUCH_ROOM, [room.last_message_at, room.status, room.pk])
 
 
-def _frame(row: tuple) -> frames.MessageOut:
-    """events.message_frame, from a row."""
-    message_id, client_id, text, created_at, author_kind, author_id, author_name = row
-    return {
-        "type": "message",
-        "id": message_id,
-        "client_id": client_id,
-        "text": text,
-        "ts": created_at.isoformat(),
-        "author": {"kind": author_kind, "id": author_id, "name": author_name},
-    }
-
-
 def frames_latest(*, conversation_id: int, limit: int) -> tuple[list[frames.MessageOut], bool]:
     """selectors.messages_latest, as frames: the `limit` newest, oldest first, and whether older
     ones exist."""
     rows = _fetch(_NEWEST, [conversation_id, limit + 1])
-    return [_frame(row) for row in reversed(rows[:limit])], len(rows) > limit
+    return [frames.message(*row) for row in reversed(rows[:limit])], len(rows) > limit
 
 
 def frames_after(
@@ -172,4 +160,4 @@ def frames_after(
     if overlap > 0:
         window = [conversation_id, after_id, limit, conversation_id, after_id, overlap]
         recent = _fetch(_UP_TO, window)
-    return [_frame(row) for row in (*recent, *rows[:limit])], len(rows) > limit
+    return [frames.message(*row) for row in (*recent, *rows[:limit])], len(rows) > limit

@@ -16,7 +16,7 @@ import logging
 import time
 from collections import Counter
 
-from widget.fanout import hub
+from widget.fanout.hub import hub
 
 log = logging.getLogger(__name__)
 

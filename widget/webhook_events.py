@@ -7,7 +7,7 @@ delivery per subscribed endpoint and knows nothing of what the payload says.
 
 from tenants.models import Webhook
 from tenants.webhooks import webhook_event_enqueue
-from widget.events import message_frame
+from widget.frames import message_of
 from widget.site_api.schemas import ConversationOut, MessageOut
 
 
@@ -16,13 +16,13 @@ def _conversation_data(conversation) -> dict:
 
 
 def on_message_created(tenant_id: int, conversation, message) -> None:
-    """Hook for `widget.services.message_post`: call it after the message is committed."""
+    """Hook for `widget.services.messages.message_post`: call it after the message is committed."""
     webhook_event_enqueue(
         tenant_id=tenant_id,
         event_type=Webhook.Event.MESSAGE_CREATED,
         build_data=lambda: {
             "conversation": _conversation_data(conversation),
-            "message": MessageOut.model_validate(message_frame(message)).model_dump(mode="json"),
+            "message": MessageOut.model_validate(message_of(message)).model_dump(mode="json"),
         },
     )
 

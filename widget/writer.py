@@ -4,9 +4,10 @@ database is busy.
 Every socket's DB work runs on one shared database thread, and each commit waits for the disk.
 Storing messages one transaction each caps a worker at the disk's flush rate; here a socket
 queues its message and awaits the answer, and one task takes everything queued so far, stores it
-with `services.message_post_many` (one transaction per tenant in the batch) and answers each
-socket. Under light load a batch is one message and nothing waits; under heavy load batches grow
-and the cost of a commit is shared. An `ack` still means stored: it is sent after the commit.
+with `widget.services.messages.message_post_many` (one transaction per tenant in the batch) and
+answers each socket. Under light load a batch is one message and nothing waits; under heavy load
+batches grow and the cost of a commit is shared. An `ack` still means stored: it is sent after the
+commit.
 """
 
 import asyncio
@@ -17,8 +18,8 @@ from dataclasses import dataclass
 from core import drain, metrics
 from core.db_thread import in_tenant
 from core.errors import ParleyError
-from widget import services
 from widget.models import Message
+from widget.services.messages import MessagePost, message_post_many
 
 MAX_BATCH = 200
 
@@ -27,7 +28,7 @@ MAX_BATCH = 200
 class _Queued:
     schema_name: str
     tenant_id: int
-    post: services.MessagePost
+    post: MessagePost
     answer: asyncio.Future
 
 
@@ -52,7 +53,7 @@ class MessageWriter:
         self._task = loop.create_task(self._write_forever(), name="message-writer")
 
     async def post(
-        self, *, schema_name: str, tenant_id: int, post: services.MessagePost
+        self, *, schema_name: str, tenant_id: int, post: MessagePost
     ) -> tuple[Message, bool]:
         """Store the message (in a batch) and return (message, created) once committed."""
         self._bind()
@@ -80,7 +81,7 @@ class MessageWriter:
         try:
             answers = await in_tenant(
                 schema_name,
-                services.message_post_many,
+                message_post_many,
                 tenant_id=tenant_id,
                 posts=[item.post for item in queued],
             )

@@ -20,7 +20,7 @@ Concurrent visitor sockets (ChatConsumer):
     (async: `aclose_connection`) exactly once for each successful open, on cleanup. The count is
     global across processes when Redis is configured.
 
-Monthly messages (`widget.services.message_post_many`, whoever writes):
+Monthly messages (`widget.services.messages.message_post_many`, whoever writes):
     `MessageQuota(tenant_id).take(n)` counts the n new messages of a transaction, raising
     `PlanLimit` (counting none) past the plan's monthly limit; `give_back()` when the transaction
     does not commit. `try_count_message(tenant_id)` is the same check for one message. Counts are

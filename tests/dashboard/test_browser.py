@@ -23,7 +23,7 @@ from tenants.models import Tenant
 from tenants.services import public_tenant_ensure, site_create, tenant_create
 from tests.support.processes import Daphne, free_port, parley_environment
 from widget.models import Conversation, Visitor
-from widget.services import message_post
+from widget.services.messages import message_post
 
 # django_db: run alone, this module would otherwise not get the test database set up at all.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]

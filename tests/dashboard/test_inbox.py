@@ -11,9 +11,9 @@ from accounts.models import Role
 from tenants.services import site_create
 from tests.support.sockets import Listener, stop_realtime
 from widget import events
-from widget.fanout import hub
+from widget.fanout.hub import hub
 from widget.models import Conversation, Message, Visitor
-from widget.services import message_post
+from widget.services.messages import message_post
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ these tests check the code path instead: the comparison primitive is replaced by
 still answers correctly, and each test asserts the secret went through it. Replacing the
 comparison with `==` makes the matching test fail.
 
-- identity hashes: `hmac.compare_digest` (widget/services.py);
+- identity hashes: `hmac.compare_digest` (widget/services/sessions.py);
 - visitor tokens, dashboard login links, API page cursors: Django's signing, whose
   `constant_time_compare` calls `secrets.compare_digest`;
 - Stripe's webhook signatures: the stripe library, `hmac.compare_digest`;

@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
 from tests.support.factories import AgentFixture, SiteFixture, VisitorFixture
-from widget.fanout import hub
+from widget.fanout.hub import hub
 from widget.routing import websocket_urlpatterns
 from widget.writer import writer
 

@@ -11,7 +11,7 @@ from tenants.services import site_create
 from tests.support.api_clients import error_code
 from tests.support.sockets import Listener, stop_realtime
 from widget import events
-from widget.fanout import hub
+from widget.fanout.hub import hub
 from widget.models import Conversation, Message, Visitor
 
 pytestmark = pytest.mark.django_db

@@ -25,7 +25,7 @@ from tenants.webhooks import webhooks_deliver_due
 from tests.support.api_clients import PlatformClient, error_code
 from tests.support.processes import ROOT, free_port, parley_environment
 from widget.models import Conversation
-from widget.services import conversation_close
+from widget.services.conversations import conversation_close
 from widget.webhook_events import on_message_created
 
 pytestmark = pytest.mark.django_db

@@ -27,7 +27,6 @@ from channels.db import database_sync_to_async
 from tenants.billing import limits
 from tests.support.factories import make_site, make_visitor
 from tests.support.sockets import joined, stop_realtime
-from widget import services
 from widget.handshake import tenant_cache_clear
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,7 +85,7 @@ async def test_the_cost_of_the_message_limit(tenant_a, on_plan, monkeypatch, set
     for _ in range(ROUNDS):
         timings["on"].append(await round_trip_ms())
         with monkeypatch.context() as switched_off:
-            switched_off.setattr(services.limits, "MessageQuota", NoQuota)
+            switched_off.setattr(limits, "MessageQuota", NoQuota)
             timings["off"].append(await round_trip_ms())
     await socket.disconnect()
     await stop_realtime()

@@ -20,9 +20,9 @@ from tests.support.sockets import (
     expect,
     joined,
 )
-from widget import services
-from widget.fanout import hub
+from widget.fanout.hub import hub
 from widget.models import Conversation, Message
+from widget.services.messages import message_post
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_sockets")]
 
@@ -50,7 +50,7 @@ def ws_settings(settings):
 def post(site, room: str, text: str, *, client_id: str | None = None) -> int:
     with schema_context(site.tenant.schema_name):
         conversation = Conversation.objects.get(site_id=site.site.id, room=room)
-        message, _ = services.message_post(
+        message, _ = message_post(
             tenant_id=site.tenant.id,
             conversation=conversation,
             text=text,
@@ -326,7 +326,7 @@ async def test_a_server_error_closes_1011(site, visitor, monkeypatch):
     def crash(**kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(services, "message_post_many", crash)
+    monkeypatch.setattr("widget.writer.message_post_many", crash)
     socket = await joined(site, visitor)
     await socket.send_json_to({"type": "message", "client_id": "c", "text": "hi"})
     assert await closed_with(socket) == 1011

@@ -11,7 +11,9 @@ from tests.support.factories import make_agent, make_site, make_visitor
 from tests.support.redis import RedisServer
 from tests.support.sockets import agent_joined, closed_with, expect, joined
 from widget import events, presence
-from widget.fanout import FRAME, REDIS_PREFIX, Envelope, Hub
+from widget.fanout.envelope import FRAME, Envelope
+from widget.fanout.hub import Hub
+from widget.fanout.transport import REDIS_PREFIX
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_sockets")]
 

@@ -5,7 +5,7 @@ import pytest
 
 from tests.support.factories import make_site, make_visitor
 from tests.support.sockets import chat_socket, closed_with
-from widget.fanout import FanoutUnavailable, LocalTransport
+from widget.fanout.transport import FanoutUnavailable, LocalTransport
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_sockets")]
 

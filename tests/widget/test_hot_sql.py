@@ -1,5 +1,5 @@
 """The plain-SQL statements of the sockets' hot paths (widget.hot_sql) give what the models hold:
-the same room and visitor, the same message frames as `events.message_frame`, the same stored
+the same room and visitor, the same message frames as `frames.message_of`, the same stored
 messages, in the tenant's schema only."""
 
 from datetime import timedelta
@@ -9,7 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from widget import events, hot_sql
+from widget import hot_sql
+from widget.frames import message_of
 from widget.models import Conversation, Message, Visitor
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +92,7 @@ def test_latest_frames_are_the_message_frames_of_the_newest_messages(rooms):
     post(public, "elsewhere")
 
     frames, has_more = hot_sql.frames_latest(conversation_id=private.pk, limit=3)
-    assert frames == [events.message_frame(message) for message in messages[1:]]
+    assert frames == [message_of(message) for message in messages[1:]]
     assert has_more is True
     frames, has_more = hot_sql.frames_latest(conversation_id=private.pk, limit=4)
     assert [frame["text"] for frame in frames] == ["m0", "m1", "m2", "m3"]
@@ -115,12 +116,12 @@ def test_a_resume_pages_after_since_and_overlaps_only_the_recent_seconds(rooms):
     assert texts(messages[2], limit=5, overlap=10) == (["m1", "m2", "m3", "m4", "m5"], False)
     # At most `limit` rows back, however recent.
     assert texts(messages[4], limit=2, overlap=10) == (["m3", "m4", "m5"], False)
-    # Frames carry what message_frame carries.
+    # Frames carry what message_of carries.
     frames, _ = hot_sql.frames_after(
         conversation_id=private.pk, after_id=messages[4].pk, limit=5, overlap=0
     )
     messages[5].refresh_from_db()
-    assert frames == [events.message_frame(messages[5])]
+    assert frames == [message_of(messages[5])]
 
 
 def test_the_writers_reads_and_update_under_the_lock(rooms):
@@ -135,7 +136,7 @@ def test_the_writers_reads_and_update_under_the_lock(rooms):
         assert locked[public.pk].visitor is None
         [known] = hot_sql.messages_with_client_ids([private.pk], ["c-1", "c-2"])
         assert (known.pk, known.text, known.client_id) == (stored.pk, "hi", "c-1")
-        assert events.message_frame(known) == events.message_frame(stored)
+        assert message_of(known) == message_of(stored)
 
         room = locked[private.pk]
         room.last_message_at, room.status = stored.created_at, Conversation.Status.CLOSED

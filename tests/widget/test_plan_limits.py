@@ -24,8 +24,7 @@ from tests.support.sockets import (
     expect,
     joined,
 )
-from widget import services
-from widget.fanout import hub
+from widget.fanout.hub import hub
 from widget.models import Message
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_sockets")]
@@ -123,7 +122,7 @@ async def test_every_way_a_socket_ends_gives_its_place_back(site, tenant_a, monk
     def crash(**kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(services, "message_post_many", crash)
+    monkeypatch.setattr("widget.writer.message_post_many", crash)
     socket = await joined(site, members[4])
     await socket.send_json_to({"type": "message", "client_id": "c", "text": "hi"})
     assert await closed_with(socket) == 1011

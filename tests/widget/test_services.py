@@ -9,9 +9,10 @@ from django_tenants.utils import schema_context
 
 from tests.support.sockets import Listener
 from widget import events
-from widget.fanout import hub
+from widget.fanout.hub import hub
 from widget.models import Conversation, Message
-from widget.services import conversation_created, message_post
+from widget.services.conversations import conversation_created
+from widget.services.messages import message_post
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_sockets")]
 

@@ -7,8 +7,10 @@ session cookie. The socket receives every frame of every conversation of the ten
 
 from core.db_thread import in_tenant
 from core.errors import BadRequest
-from widget import events, frames, presence, selectors, services
+from widget import events, frames, presence, selectors
 from widget.consumers.base import SocketConsumer
+from widget.services.conversations import conversation_close, conversation_mark_read
+from widget.services.messages import MessagePost
 from widget.writer import writer
 
 
@@ -21,7 +23,7 @@ def _conversation_or_refuse(room: str, site_id: int | None):
 
 def _mark_read(*, tenant_id: int, room: str, site_id: int | None, **read):
     conversation = _conversation_or_refuse(room, site_id)
-    services.conversation_mark_read(tenant_id=tenant_id, conversation=conversation, **read)
+    conversation_mark_read(tenant_id=tenant_id, conversation=conversation, **read)
 
 
 def _history(*, room: str, site_id: int | None, before_id: int | None, limit: int):
@@ -29,12 +31,12 @@ def _history(*, room: str, site_id: int | None, before_id: int | None, limit: in
     messages, has_more = selectors.messages_before(
         conversation=conversation, before_id=before_id, limit=limit
     )
-    return [events.message_frame(message) for message in messages], has_more
+    return [frames.message_of(message) for message in messages], has_more
 
 
 def _close(*, tenant_id: int, room: str, site_id: int | None) -> None:
     conversation = _conversation_or_refuse(room, site_id)
-    services.conversation_close(tenant_id=tenant_id, conversation=conversation)
+    conversation_close(tenant_id=tenant_id, conversation=conversation)
 
 
 class AgentConsumer(SocketConsumer):
@@ -68,7 +70,7 @@ class AgentConsumer(SocketConsumer):
 
     async def on_message(self, frame: frames.AgentMessageFrame) -> None:
         text = frame.stored_text()
-        post = services.MessagePost(
+        post = MessagePost(
             conversation=await self._conversation(frame),
             text=text,
             author_kind="agent",
@@ -82,7 +84,7 @@ class AgentConsumer(SocketConsumer):
         ack = frames.ack(
             client_id=frame.client_id, message_id=message.id, created_at=message.created_at
         )
-        await self.send_frame(ack | {"conversation": frame.conversation})
+        await self.send_frame(frames.in_conversation(ack, frame.conversation))
 
     async def _conversation(self, frame: frames.InConversation):
         """The conversation a frame names; remembered, as a room's site never changes."""
@@ -126,7 +128,7 @@ class AgentConsumer(SocketConsumer):
             limit=frame.limit,
         )
         history = frames.history(messages=messages, has_more=has_more)
-        await self.send_frame(history | {"conversation": frame.conversation})
+        await self.send_frame(frames.in_conversation(history, frame.conversation))
 
     async def on_close_conversation(self, frame: frames.CloseConversationFrame) -> None:
         await in_tenant(

@@ -21,7 +21,8 @@ from core import metrics
 from core.errors import BadRequest, ParleyError, RateLimited, UnknownType
 from core.ratelimit import SharedBucket, TokenBucket, retry_after_seconds
 from widget import frames
-from widget.fanout import FanoutUnavailable, hub
+from widget.fanout.hub import hub
+from widget.fanout.transport import FanoutUnavailable
 from widget.handshake import NO_CHANNEL_LAYER
 
 log = logging.getLogger(__name__)
@@ -279,7 +280,7 @@ class SocketConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=orjson.dumps(frame).decode())
 
     async def push(self, text: str, message_id: int, frame_type: str) -> None:
-        """A fanned-out frame for this socket (widget.fanout.Member)."""
+        """A fanned-out frame for this socket (widget.fanout.members.Member)."""
         if self.backlog is not None:
             # Joined, but `ready` is not sent yet: keep the order ready -> live frames.
             self.backlog.append((text, message_id, frame_type))

@@ -21,8 +21,11 @@ from core.ratelimit import SharedBuckets
 from tenants.billing import limits
 from tenants.site_directory import asite_for_key
 from tenants.tokens import token_verify
-from widget import events, frames, hot_sql, selectors, services
+from widget import events, frames, hot_sql, selectors
 from widget.consumers.base import SocketClose, SocketConsumer
+from widget.services.conversations import conversation_mark_read
+from widget.services.messages import MessagePost
+from widget.services.rooms import chat_join
 from widget.writer import writer
 
 # The frame buckets that all sockets of one visitor in this process share (several tabs count
@@ -43,7 +46,7 @@ def _open_room(
     resume_overlap: float,
 ):
     """One unit: join the room and read what `ready` carries."""
-    conversation, visitor = services.chat_join(
+    conversation, visitor = chat_join(
         site_id=site_id,
         room=room,
         visitor_id=visitor_id,
@@ -173,7 +176,7 @@ class ChatConsumer(SocketConsumer):
 
     async def on_message(self, frame: frames.MessageFrame) -> None:
         text = frame.stored_text()
-        post = services.MessagePost(
+        post = MessagePost(
             conversation=self.conversation,
             text=text,
             author_kind="visitor",
@@ -202,7 +205,7 @@ class ChatConsumer(SocketConsumer):
     async def on_read(self, frame: frames.ReadFrame) -> None:
         await in_tenant(
             self.tenant.schema_name,
-            services.conversation_mark_read,
+            conversation_mark_read,
             tenant_id=self.tenant.id,
             conversation=self.conversation,
             reader=self.author,
@@ -220,7 +223,7 @@ class ChatConsumer(SocketConsumer):
         )
         await self.send_frame(
             frames.history(
-                messages=[events.message_frame(message) for message in messages],
+                messages=[frames.message_of(message) for message in messages],
                 has_more=has_more,
             )
         )

@@ -15,8 +15,10 @@ from core.api import error_responses
 from tenants.api.pagination import PageParams, page
 from tenants.api.schemas import MAX_ID
 from tenants.selectors import site_get
-from widget import selectors, services
-from widget.events import message_frame
+from widget import selectors
+from widget.frames import message_of
+from widget.services.erasure import visitor_erase
+from widget.services.messages import message_post
 from widget.site_api.schemas import (
     ConversationListOut,
     ConversationOut,
@@ -33,7 +35,7 @@ SEND_ERRORS = error_responses(400, 401, 402, 404, 413, 429)
 
 
 def _message_out(message) -> MessageOut:
-    return MessageOut.model_validate(message_frame(message))
+    return MessageOut.model_validate(message_of(message))
 
 
 @router.get("/conversations", response={200: ConversationListOut, **ERRORS})
@@ -72,7 +74,7 @@ def messages_send(request: HttpRequest, conversation_id: ConversationId, body: M
     author = body.author.model_dump() if body.author else {"kind": "agent", "id": "", "name": ""}
     with schema_context(tenant.schema_name):
         conversation = selectors.conversation_get(conversation_id=conversation_id)
-        message, created = services.message_post(
+        message, created = message_post(
             tenant_id=tenant.id,
             conversation=conversation,
             text=body.text,
@@ -87,5 +89,5 @@ def messages_send(request: HttpRequest, conversation_id: ConversationId, body: M
 @router.delete("/visitors/{visitor_id}", response={204: None, **ERRORS}, tags=["visitors"])
 def visitors_erase(request: HttpRequest, visitor_id: uuid.UUID):
     with schema_context(request.auth.tenant.schema_name):
-        services.visitor_erase(visitor=selectors.visitor_get(visitor_id=visitor_id))
+        visitor_erase(visitor=selectors.visitor_get(visitor_id=visitor_id))
     return Status(204, None)

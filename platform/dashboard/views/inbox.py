@@ -17,13 +17,13 @@ from dashboard.permissions import requires
 from tenants.models import Site
 from widget.models import Conversation, Message
 from widget.selectors import inbox_conversation, inbox_conversations, messages_latest
-from widget.services import (
+from widget.services.conversations import (
     conversation_assign,
     conversation_close,
     conversation_mark_read,
     conversation_reopen,
-    message_post,
 )
+from widget.services.messages import message_post
 
 
 def _sites(request) -> dict[int, Site]:

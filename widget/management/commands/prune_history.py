@@ -9,7 +9,7 @@ from django_tenants.utils import schema_context
 
 from tenants.billing.limits import plan_for
 from tenants.models import Tenant
-from widget.services import messages_prune
+from widget.services.erasure import messages_prune
 
 
 class Command(BaseCommand):

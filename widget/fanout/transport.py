@@ -1,0 +1,245 @@
+"""How group messages leave this process and reach it from the others: not at all
+(`LocalTransport`, a single process) or through Redis pub/sub (`RedisTransport`), chosen by
+`PARLEY_FANOUT`.
+
+The Redis transport is the only code here that talks to Redis: the channel of each group, the
+subscriptions a worker holds, the batched publishes with their retries, and what happens when
+the subscription is lost (every local socket is closed with 1011, so its client resumes from the
+database instead of missing frames silently).
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from typing import Protocol
+
+import redis
+import redis.asyncio as aredis
+from django.conf import settings
+
+from core import metrics
+from core.redis_config import parse_redis_url
+from widget.fanout.envelope import Envelope
+
+log = logging.getLogger(__name__)
+
+REDIS_PREFIX = "parley:fanout:"
+PUBLISH_BATCH = 500
+PUBLISH_ATTEMPTS = 4
+# How long a socket joining a group waits for this process's Redis subscription (after a loss,
+# until Redis is back): past it the socket is closed with 1011 and its client tries again.
+SUBSCRIPTION_WAIT_SECONDS = 5
+
+
+class FanoutUnavailable(Exception):
+    """This process has no live Redis subscription: a new member would miss frames."""
+
+
+class Receiver(Protocol):
+    """The side of this process that takes what arrives (the hub)."""
+
+    origin: str  # this process, in what it publishes
+
+    def receive_remote(self, group: str, data: bytes) -> None: ...
+
+    async def close_all(self, code: int) -> None: ...
+
+
+class LocalTransport:
+    """Single process: every member of every group is in this process."""
+
+    def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    async def subscribe(self, group: str) -> None:
+        pass
+
+    async def unsubscribe(self, group: str) -> None:
+        pass
+
+    async def wait_live(self) -> None:
+        pass
+
+    def publish(self, envelope: Envelope) -> None:
+        pass
+
+    def publish_sync(self, envelope: Envelope) -> None:
+        pass
+
+    async def flush(self) -> None:
+        pass
+
+    def redis_async(self) -> None:
+        return None
+
+    def redis_sync(self) -> None:
+        return None
+
+
+class RedisTransport:
+    """Across processes: Redis pub/sub, one channel per group with members in some process.
+
+    This process subscribes to a group's channel when its first local member joins and
+    unsubscribes when the last one leaves, so a worker only receives what its sockets need.
+    Outgoing publishes are batched into pipelines by one task, which also keeps their order.
+    """
+
+    def __init__(self, receiver: Receiver, url: str):
+        self.receiver = receiver
+        self.url = url
+        self._sync_client: redis.Redis | None = None
+        self._client: aredis.Redis | None = None
+        self._pubsub = None
+        self._wanted: set[str] = set()
+        self._outbox: deque[tuple[str, bytes]] = deque()
+        self._outbox_ready: asyncio.Event | None = None
+        self._publishing = False  # a batch taken off the outbox is on its way to Redis
+        self._subscription_lock: asyncio.Lock | None = None
+        self._live: asyncio.Event | None = None  # set while the subscription is established
+        self._tasks: list[asyncio.Task] = []
+
+    def start(self) -> None:
+        self._client = parse_redis_url(self.url).async_client(
+            max_connections=settings.PARLEY_REDIS_MAX_CONNECTIONS,
+            timeout=5,
+            socket_connect_timeout=5,
+        )
+        self._outbox_ready = asyncio.Event()
+        self._subscription_lock = asyncio.Lock()
+        self._live = asyncio.Event()
+        self._tasks = [
+            asyncio.create_task(self._publish_forever(), name="fanout-publish"),
+            asyncio.create_task(self._read_forever(), name="fanout-read"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                await self._client.aclose()
+
+    def redis_async(self) -> aredis.Redis | None:
+        return self._client
+
+    def redis_sync(self) -> redis.Redis:
+        if self._sync_client is None:
+            self._sync_client = parse_redis_url(self.url).sync_client(
+                max_connections=32, timeout=5, socket_timeout=5
+            )
+        return self._sync_client
+
+    async def subscribe(self, group: str) -> None:
+        async with self._subscription_lock:
+            self._wanted.add(group)
+            if self._pubsub is not None:
+                await self._pubsub.subscribe(REDIS_PREFIX + group)
+
+    async def unsubscribe(self, group: str) -> None:
+        async with self._subscription_lock:
+            self._wanted.discard(group)
+            if self._pubsub is not None:
+                await self._pubsub.unsubscribe(REDIS_PREFIX + group)
+
+    async def wait_live(self) -> None:
+        """Return once this process is subscribed (at once, normally). A member that joined
+        without a subscription would read the room and then miss what other workers publish
+        until the subscription is back, with nothing to tell its client to resume."""
+        if self._live.is_set():
+            return
+        try:
+            await asyncio.wait_for(self._live.wait(), timeout=SUBSCRIPTION_WAIT_SECONDS)
+        except TimeoutError:
+            raise FanoutUnavailable("no Redis subscription") from None
+
+    def publish(self, envelope: Envelope) -> None:
+        self._outbox.append((REDIS_PREFIX + envelope.group, envelope.encode(self.receiver.origin)))
+        self._outbox_ready.set()
+
+    def publish_sync(self, envelope: Envelope) -> None:
+        """For a process whose event loop runs no socket yet (an HTTP-only worker, a command)."""
+        self.redis_sync().publish(
+            REDIS_PREFIX + envelope.group, envelope.encode(self.receiver.origin)
+        )
+
+    async def flush(self) -> None:
+        """Wait until every group message handed to `publish` has gone to Redis (a drain)."""
+        while self._outbox or self._publishing:
+            await asyncio.sleep(0.01)
+
+    async def _publish_forever(self) -> None:
+        while True:
+            await self._outbox_ready.wait()
+            self._outbox_ready.clear()
+            while self._outbox:
+                count = min(len(self._outbox), PUBLISH_BATCH)
+                batch = [self._outbox.popleft() for _ in range(count)]
+                self._publishing = True
+                try:
+                    await self._publish_batch(batch)
+                finally:
+                    self._publishing = False
+
+    async def _publish_batch(self, batch: list[tuple[str, bytes]]) -> None:
+        for attempt in range(PUBLISH_ATTEMPTS):
+            try:
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for channel, data in batch:
+                        pipe.publish(channel, data)
+                    await pipe.execute()
+                return
+            except (redis.RedisError, OSError) as error:
+                metrics.BACKEND_ERRORS.labels("redis").inc()
+                log.warning("fan-out publish failed (attempt %d): %s", attempt + 1, error)
+                await asyncio.sleep(0.1 * 2**attempt)
+        log.error(
+            "fan-out: %d group messages not published to Redis; other workers' sockets miss them "
+            "live and get them when they resume",
+            len(batch),
+        )
+
+    async def _read_forever(self) -> None:
+        backoff = 0.5
+        own_channel = f"{REDIS_PREFIX}process.{self.receiver.origin}"
+        while True:
+            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            try:
+                async with self._subscription_lock:
+                    self._pubsub = pubsub
+                    channels = [REDIS_PREFIX + group for group in self._wanted]
+                    # The process channel keeps the subscription alive when no group is wanted.
+                    await pubsub.subscribe(own_channel, *channels)
+                    self._live.set()
+                backoff = 0.5
+                async for item in pubsub.listen():
+                    channel = item["channel"].decode()
+                    self.receiver.receive_remote(channel[len(REDIS_PREFIX) :], item["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                metrics.BACKEND_ERRORS.labels("redis").inc()
+                log.exception("fan-out: lost the Redis subscription")
+            finally:
+                self._live.clear()
+                self._pubsub = None
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+            # Whatever was published while this process was not subscribed never reaches its
+            # sockets: close them so their clients reconnect and resume from the database.
+            await self.receiver.close_all(1011)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 10)
+
+
+def transport_for(receiver: Receiver) -> LocalTransport | RedisTransport:
+    """The transport `PARLEY_FANOUT` asks for: `redis` (on `REDIS_URL`) or `local`."""
+    if settings.PARLEY_FANOUT == "redis":
+        return RedisTransport(receiver, settings.REDIS_URL)
+    return LocalTransport()

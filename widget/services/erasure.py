@@ -1,0 +1,36 @@
+"""What is deleted for good: a visitor on request (the site-key API), and the messages older
+than the tenant's plan keeps (`manage.py prune_history`)."""
+
+from datetime import datetime
+
+from django.db import transaction
+
+from widget.models import Message, Visitor
+
+
+@transaction.atomic
+def visitor_erase(*, visitor: Visitor) -> None:
+    """Erase a visitor: their conversations with every message in them, and what they wrote in
+    public rooms. Runs in the tenant's schema."""
+    Message.objects.filter(
+        author_kind=Message.AuthorKind.VISITOR, author_id=str(visitor.id)
+    ).delete()
+    visitor.delete()  # cascades to their conversations and those conversations' messages
+
+
+PRUNE_BATCH = 5000
+
+
+def messages_prune(*, before: datetime) -> int:
+    """Delete the messages written before `before`, in batches (short transactions, short locks);
+    returns how many. Conversations stay, with their visitor and state."""
+    deleted = 0
+    while True:
+        batch = list(
+            Message.objects.filter(created_at__lt=before)
+            .order_by("id")
+            .values_list("id", flat=True)[:PRUNE_BATCH]
+        )
+        if not batch:
+            return deleted
+        deleted += Message.objects.filter(id__in=batch).delete()[0]

@@ -1,0 +1,151 @@
+"""Storing messages: one (`message_post`, the REST API and the dashboard) or a batch in one
+transaction (`message_post_many`, the sockets' writer), each announced to the room and the
+tenant's agents and queued for the tenant's webhooks after commit.
+
+This is the hottest write of the product: every message of every socket comes through here on
+the one database thread, so its reads and its room update are plain SQL (`widget.hot_sql`).
+"""
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from core.errors import BadRequest
+from tenants.billing import limits
+from widget import events, hot_sql, webhook_events
+from widget.models import Conversation, Message
+
+
+@dataclass(frozen=True)
+class MessagePost:
+    """One message to store (see `message_post`)."""
+
+    conversation: Conversation
+    text: str
+    author_kind: str
+    author_id: str = ""
+    author_name: str = ""
+    client_id: str | None = None
+
+
+def message_post(
+    *,
+    tenant_id: int,
+    conversation: Conversation,
+    text: str,
+    author_kind: str,
+    author_id: str = "",
+    author_name: str = "",
+    client_id: str | None = None,
+) -> tuple[Message, bool]:
+    """Store a message and publish it to the room and the tenant's agents after commit.
+
+    A `client_id` seen before in the same room returns the stored message and publishes nothing
+    again: a resend after a reconnect is stored and broadcast once. Returns (message, created).
+    """
+    post = MessagePost(conversation, text, author_kind, author_id, author_name, client_id)
+    return message_post_many(tenant_id=tenant_id, posts=[post])[0]
+
+
+def message_post_many(*, tenant_id: int, posts: list[MessagePost]) -> list[tuple[Message, bool]]:
+    """`message_post` for several messages in one transaction, answered in order.
+
+    The sockets batch the messages that arrive while the database is busy (widget.writer): one
+    commit (one disk flush) then serves them all.
+
+    Writers of a room are serialized by a row lock on its conversation (taken in id order, so
+    batches cannot deadlock), so message ids are committed in increasing order within a room:
+    a client resuming `since` an id it has seen cannot miss an older message committed later.
+    Under the lock, the `client_id`s already stored are visible, so a resend is never inserted.
+
+    Every new message counts toward the tenant's monthly allowance, whoever wrote it (visitor,
+    agent, the API); a resend does not. Past the allowance: `PlanLimit`, and nothing is stored.
+    """
+    quota = limits.MessageQuota(tenant_id)
+    try:
+        with transaction.atomic():
+            return _store(tenant_id, posts, quota)
+    except IntegrityError:
+        quota.give_back()  # not stored: not counted
+        if len(posts) > 1:
+            # A writer that does not take the room lock raced in: settle the posts one by one.
+            return [message_post_many(tenant_id=tenant_id, posts=[post])[0] for post in posts]
+        post = posts[0]
+        stored = Message.objects.get(conversation=post.conversation, client_id=post.client_id)
+        return [(stored, False)]
+    except BaseException:
+        quota.give_back()
+        raise
+
+
+def _store(
+    tenant_id: int, posts: list[MessagePost], quota: limits.MessageQuota
+) -> list[tuple[Message, bool]]:
+    # Plain SQL for the reads (widget.hot_sql): every message of every socket goes through
+    # here, on the one database thread; built with the ORM they were most of its CPU.
+    room_ids = sorted({post.conversation.pk for post in posts})
+    rooms = hot_sql.rooms_locked(room_ids)
+    if len(rooms) < len(room_ids):
+        raise BadRequest("This conversation no longer exists.")
+    client_ids = sorted({post.client_id for post in posts if post.client_id is not None})
+    known = {}
+    if client_ids:
+        known = {
+            (message.conversation_id, message.client_id): message
+            for message in hot_sql.messages_with_client_ids(room_ids, client_ids)
+        }
+    answers: list[tuple[Message, bool]] = []
+    fresh: list[Message] = []
+    for post in posts:
+        key = (post.conversation.pk, post.client_id)
+        if post.client_id is not None and key in known:
+            answers.append((known[key], False))
+            continue
+        message = Message(
+            conversation=rooms[post.conversation.pk],
+            client_id=post.client_id,
+            author_kind=post.author_kind,
+            author_id=post.author_id,
+            author_name=post.author_name,
+            text=post.text,
+        )
+        fresh.append(message)
+        if post.client_id is not None:
+            known[key] = message  # the same client_id twice in one batch: stored once
+        answers.append((message, True))
+    if not fresh:
+        return answers
+    quota.take(len(fresh))
+    Message.objects.bulk_create(fresh)  # ids in list order: increasing within each room
+
+    room_events = []
+    for room_id in room_ids:
+        room = rooms[room_id]
+        newest = [message for message in fresh if message.conversation_id == room_id]
+        if not newest:
+            continue
+        event = "created" if room.last_message_at is None else "updated"
+        room.last_message_at, room.status = newest[-1].created_at, Conversation.Status.OPEN
+        hot_sql.room_touch(room)
+        room_events.append((room, event))
+    for post in posts:
+        room = rooms[post.conversation.pk]
+        post.conversation.last_message_at, post.conversation.status = (
+            room.last_message_at,
+            room.status,
+        )
+
+    def publish() -> None:
+        for message in fresh:
+            events.publish_message(tenant_id, message.conversation, message)
+        for room, event in room_events:
+            events.publish_conversation(tenant_id, room, event)
+
+    def queue_webhooks() -> None:
+        for message in fresh:
+            webhook_events.on_message_created(tenant_id, message.conversation, message)
+
+    transaction.on_commit(publish)
+    # robust: a failure to queue a webhook is logged and never fails the message's sender.
+    transaction.on_commit(queue_webhooks, robust=True)
+    return answers

@@ -1,0 +1,139 @@
+"""Widget sessions (`POST /api/widget/v1/session`): who the visitor is (a previous token, an
+identity proven by the site's identity secret), their private conversation, and a new token."""
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from hashlib import sha256
+
+from django.db import connection, transaction
+from django_tenants.utils import schema_context
+
+from core.errors import IdentityInvalid, IdentityRequired, InvalidToken
+from tenants.site_directory import SiteInfo
+from tenants.tokens import VisitorToken, token_issue, token_verify
+from widget import webhook_events
+from widget.events import PRIVATE_ROOM_PREFIX
+from widget.models import Conversation, Visitor
+from widget.services.conversations import conversation_created
+
+
+@dataclass(frozen=True)
+class VisitorIdentity:
+    """Who the tenant's page says the visitor is (`Parley('identify', ...)`)."""
+
+    user_id: str
+    name: str = ""
+    email: str = ""
+    hash: str = ""
+
+
+@dataclass(frozen=True)
+class VisitorSession:
+    visitor: Visitor
+    conversation: Conversation
+    token: str
+    claims: VisitorToken
+
+
+def identity_verified(*, site: SiteInfo, identity: VisitorIdentity | None) -> bool:
+    """Whether the identity is proven by its hash. Raises when the site cannot accept it.
+
+    A hash that does not match is refused on every site. Without a hash, a site that requires
+    identity refuses; another site takes the name and email as the visitor's own words only: an
+    unproven user id never joins a conversation that belongs to that id.
+    """
+    if identity is None or not identity.hash:
+        if site.require_identity:
+            raise IdentityRequired()
+        return False
+    expected = hmac.new(site.identity_secret.encode(), identity.user_id.encode(), sha256)
+    # Bytes, not str: compare_digest raises TypeError on a str with non-ASCII characters.
+    if not hmac.compare_digest(expected.hexdigest().encode(), identity.hash.lower().encode()):
+        raise IdentityInvalid()
+    return True
+
+
+def _previous_claims(site: SiteInfo, visitor_token: str | None) -> VisitorToken | None:
+    """The previous token's claims when it is valid and for this site; else a fresh start."""
+    if not visitor_token:
+        return None
+    try:
+        claims = token_verify(visitor_token)
+    except InvalidToken:
+        return None
+    if claims.site_id != site.site_id or claims.tenant_id != site.tenant_id:
+        return None
+    return claims
+
+
+def _identified_visitor(site: SiteInfo, user_id: str, previous: Visitor | None) -> Visitor:
+    # Two devices of one user may start a session at the same moment: serialize on the user.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{site.site_id}:{user_id}"])
+    known = Visitor.objects.filter(site_id=site.site_id, external_id=user_id).first()
+    if known is not None:
+        return known
+    if previous is not None and not previous.external_id:
+        previous.external_id = user_id  # the anonymous visitor has just logged in
+        return previous
+    return Visitor(site_id=site.site_id, external_id=user_id)
+
+
+def _private_conversation(site: SiteInfo, visitor: Visitor) -> tuple[Conversation, bool]:
+    conversation = (
+        Conversation.objects.filter(
+            site_id=site.site_id, visitor=visitor, kind=Conversation.Kind.PRIVATE
+        )
+        .order_by("-id")
+        .first()
+    )
+    if conversation is not None:
+        return conversation, False
+    conversation = Conversation.objects.create(
+        room=PRIVATE_ROOM_PREFIX + secrets.token_urlsafe(16),
+        site_id=site.site_id,
+        kind=Conversation.Kind.PRIVATE,
+        visitor=visitor,
+    )
+    return conversation, True
+
+
+def visitor_session_start(
+    *, site: SiteInfo, visitor_token: str | None = None, identity: VisitorIdentity | None = None
+) -> VisitorSession:
+    """Start or resume a widget session: the visitor, their private conversation and a token.
+
+    A valid previous token of this site keeps its visitor and conversation; an invalid, expired
+    or other site's token starts a new visitor. A verified identity keeps one visitor (and so
+    one conversation) per user id across devices. Runs in the site's tenant schema.
+    """
+    verified = identity_verified(site=site, identity=identity)
+    previous = _previous_claims(site, visitor_token)
+    with schema_context(site.schema_name), transaction.atomic():
+        visitor = None
+        if previous is not None:
+            visitor = Visitor.objects.filter(id=previous.visitor_id, site_id=site.site_id).first()
+        if verified:
+            visitor = _identified_visitor(site, identity.user_id, visitor)
+        elif visitor is None:
+            visitor = Visitor(site_id=site.site_id)
+        if identity is not None:
+            visitor.name = identity.name or visitor.name
+            visitor.email = identity.email or visitor.email
+        visitor.save()
+        conversation, created = _private_conversation(site, visitor)
+        if created:
+            conversation_created(tenant_id=site.tenant_id, conversation=conversation)
+            transaction.on_commit(
+                lambda: webhook_events.on_conversation_created(site.tenant_id, conversation),
+                robust=True,
+            )
+    token, claims = token_issue(
+        tenant_id=site.tenant_id,
+        site_id=site.site_id,
+        visitor_id=str(visitor.id),
+        conversation=conversation.room,
+        user_id=visitor.external_id,
+    )
+    return VisitorSession(visitor=visitor, conversation=conversation, token=token, claims=claims)
