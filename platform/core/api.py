@@ -1,6 +1,6 @@
 """The base of Parley's JSON APIs (the widget session API and the site-key API).
 
-Every error a client of these APIs can see leaves through one place, `ParleyAPI._error_response`:
+Every error a client of these APIs can see leaves through one place, `ParleyAPI.error_response`:
 Parley's typed errors (`core.errors`), ninja's validation and authentication errors, a body that
 is not JSON or too large, Django's 404 for an unknown path and the 405 for a wrong method all
 become `{"error": {"code", "message"}}` (plus `retry_after` and `Retry-After` on 429).
@@ -15,7 +15,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import re_path
 from django.views.decorators.csrf import csrf_exempt
-from ninja import NinjaAPI, Schema
+from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.renderers import BaseRenderer
@@ -31,6 +31,7 @@ from core.errors import (
     ParleyError,
     PayloadTooLarge,
 )
+from core.server_internals import NinjaAPIBase, raised_by_parser
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ class OrjsonRenderer(BaseRenderer):
         return orjson.dumps(data)
 
 
-class ParleyAPI(NinjaAPI):
+class ParleyAPI(NinjaAPIBase):
     """A NinjaAPI whose every error answer follows the contract (PROTOCOL.md, Errors)."""
 
     def __init__(self, *, max_body_bytes: int, **kwargs):
@@ -106,10 +107,7 @@ class ParleyAPI(NinjaAPI):
             **kwargs,
         )
 
-    def set_default_exception_handlers(self) -> None:
-        self.add_exception_handler(Exception, self._error_response)
-
-    def _error_response(self, request: HttpRequest, exc: Exception) -> HttpResponse:
+    def error_response(self, request: HttpRequest, exc: Exception) -> HttpResponse:
         error = _as_parley_error(exc)
         if isinstance(error, InternalError):
             logger.error("unhandled error in %s %s", request.method, request.path, exc_info=exc)
@@ -118,17 +116,16 @@ class ParleyAPI(NinjaAPI):
             response["Retry-After"] = str(error.retry_after)
         return response
 
-    def _get_urls(self) -> list:
+    def url_patterns(self, patterns: list) -> list:
         """Ninja's routes, answering a wrong method in the contract's shape, then a catch-all
         that answers an unknown path under this API with `not_found` (not Django's HTML 404)."""
-        patterns = super()._get_urls()
         for pattern in patterns:
             if hasattr(pattern, "callback"):
                 pattern.callback = self._with_contract_405(pattern.callback)
 
         @csrf_exempt
         def unknown_path(request: HttpRequest, **kwargs) -> HttpResponse:
-            return self._error_response(request, NotFound("No such endpoint."))
+            return self.error_response(request, NotFound("No such endpoint."))
 
         return [*patterns, re_path(r"^.*$", unknown_path)]
 
@@ -136,7 +133,7 @@ class ParleyAPI(NinjaAPI):
         def contract_405(request: HttpRequest, response):
             if not isinstance(response, HttpResponseNotAllowed):
                 return response
-            answer = self._error_response(request, MethodNotAllowed())
+            answer = self.error_response(request, MethodNotAllowed())
             answer["Allow"] = response["Allow"]
             return answer
 
@@ -158,8 +155,8 @@ class ParleyAPI(NinjaAPI):
 def _as_parley_error(exc: Exception) -> ParleyError:
     if isinstance(exc, ParleyError):
         return exc
-    if isinstance(exc, HttpError) and isinstance(exc.__cause__, ParleyError):
-        return exc.__cause__  # raised by JsonBodyParser; ninja wraps what its parser raises
+    if isinstance(cause := raised_by_parser(exc), ParleyError):
+        return cause  # raised by JsonBodyParser
     if isinstance(exc, ValidationError):
         return BadRequest(_describe_validation_errors(exc.errors))
     if isinstance(exc, AuthenticationError):

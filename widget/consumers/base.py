@@ -13,13 +13,13 @@ from dataclasses import dataclass
 import orjson
 import structlog
 from channels.exceptions import StopConsumer
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from pydantic import ValidationError
 
 from core import metrics
 from core.errors import BadRequest, ParleyError, RateLimited, UnknownType
 from core.ratelimit import SharedBucket, TokenBucket, retry_after_seconds
+from core.server_internals import DaphneSocket, DirectWebsocketConsumer
 from widget import frames
 from widget.fanout.hub import hub
 from widget.fanout.transport import FanoutUnavailable
@@ -74,22 +74,7 @@ def _validation_message(error: ValidationError) -> str:
     return f"{where}: {first['msg']}"[:200]
 
 
-def _daphne_protocol(send):
-    """The daphne (autobahn) protocol of this socket, when served by daphne: its ASGI `send` is
-    `functools.partial(server.handle_reply, protocol)`. None elsewhere (tests' communicator)."""
-    protocol = getattr(send, "args", (None,))[0]
-    return protocol if hasattr(protocol, "sendCloseFrame") else None
-
-
-def _unsent_bytes(protocol) -> int:
-    """Bytes Twisted holds for this socket that the kernel has not taken yet (its write buffer;
-    Twisted offers no public accessor)."""
-    transport = protocol.transport
-    written = len(getattr(transport, "dataBuffer", b"")) - getattr(transport, "offset", 0)
-    return written + getattr(transport, "_tempDataLen", 0)
-
-
-class SocketConsumer(AsyncWebsocketConsumer):
+class SocketConsumer(DirectWebsocketConsumer):
     channel_layer_alias = NO_CHANNEL_LAYER
     kind = "socket"  # the `kind` label of the metrics: chat or agent
     # frame type -> (its model in widget.frames, the handler method's name)
@@ -99,14 +84,6 @@ class SocketConsumer(AsyncWebsocketConsumer):
         super().__init_subclass__(**kwargs)
         cls.frames_in = metrics.Children(metrics.FRAMES_IN, cls.kind)
         cls.frames_out = metrics.Children(metrics.FRAMES_OUT, cls.kind)
-
-    async def dispatch(self, message):
-        # Channels' dispatch first hops to the database thread to close old connections, for
-        # every frame; the DB work here goes through core.db_thread, which checks them itself.
-        handler = getattr(self, message["type"].replace(".", "_"), None)
-        if handler is None:
-            raise ValueError(f"no handler for {message['type']}")
-        await handler(message)
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -127,7 +104,7 @@ class SocketConsumer(AsyncWebsocketConsumer):
         self.abuse_bucket = TokenBucket(rate=self.limits.abuse_rate, burst=self.limits.abuse_burst)
         self.shared: SharedBucket | None = None
         self.watchdog: asyncio.Task | None = None
-        self.daphne = _daphne_protocol(self.base_send)
+        self.daphne = DaphneSocket.behind(self.asgi_send)
         await self.accept()
         structlog.contextvars.bind_contextvars(
             tenant_id=self.scope["tenant"].id, connection_id=self.member_id
@@ -177,11 +154,10 @@ class SocketConsumer(AsyncWebsocketConsumer):
         """Close with any code of the contract, daphne included.
 
         Under daphne, autobahn refuses to send 1001, 1011 and 1012 through ASGI's
-        `websocket.close` (it allows only 1000 and 3000-4999); daphne itself sends 1011 with the
-        protocol's lower-level `sendCloseFrame`. For those codes we do the same.
+        `websocket.close`: those go through daphne's protocol, as daphne itself sends 1011.
         """
         if code in SERVER_ONLY_CODES and self.daphne is not None:
-            self.daphne.sendCloseFrame(code=code, isReply=False)
+            self.daphne.send_close(code)
             return
         await super().close(code=code, reason=reason)
 
@@ -290,13 +266,13 @@ class SocketConsumer(AsyncWebsocketConsumer):
             # (two workers publish), so a lower id than the newest one sent is not a copy.
             return
         self.frames_out[frame_type].inc()
-        await self.base_send({"type": "websocket.send", "text": text})
-        if self.daphne is not None and _unsent_bytes(self.daphne) > self.limits.send_buffer_limit:
+        await self.asgi_send({"type": "websocket.send", "text": text})
+        if self.daphne is not None and self.daphne.unsent_bytes() > self.limits.send_buffer_limit:
             # The client reads slower than its room talks. Rather than buffer without bound (or
             # drop frames), cut the connection: the client reconnects and resumes with `since`.
             log.warning("dropping a socket too slow to follow its room: %s", self.member_id)
             self.closing = True
-            self.daphne.transport.abortConnection()
+            self.daphne.abort()
             await self.cleanup()
 
     async def flush_backlog(self) -> None:

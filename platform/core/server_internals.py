@@ -1,0 +1,270 @@
+"""Every use Parley makes of the private or undocumented internals of daphne, Twisted, autobahn,
+Channels and django-ninja: the one module to read when one of them is upgraded.
+
+Written against daphne 4.2.3, Twisted 26.10.0, autobahn 26.7.1, channels 4.3.2 and
+django-ninja 1.7.1, which pyproject.toml pins with `==`. tests/core/test_server_internals.py
+checks that every internal named here still has the shape relied on, and that the installed
+versions are the pinned ones: an upgrade starts there. The code outside this module uses only the
+names defined here (and the packages' public APIs).
+
+The server command (core/serve.py), daphne and Twisted:
+
+- `DaphneServer`: daphne's `Server` with the three things the graceful drain needs, for which
+  daphne has no parameter: the listening ports (kept from its `listen_success` callback; daphne
+  keeps only their addresses, and a port cannot be stopped from an address), the HTTP connection
+  object each new connection gets (`http_channel()`: daphne builds its `HTTPFactory` inside
+  `run()` and listens at once, so the `http_factory` attribute is caught as it is assigned and its
+  `protocol` replaced, wrapped as Twisted's `HTTPFactory` does by default in its private
+  `_GenericHTTPChannelProtocol`), and `on_running()` once the reactor runs, with daphne's own
+  signal handlers (which stop at once) off.
+- `DeadlineHTTPChannel`: Twisted's `HTTPChannel`, aborted when a request does not arrive whole in
+  time (a slow-loris). Twisted only times out silence (`timeOut`); the deadline reads the
+  channel's private `_handlingRequest` and hooks its undocumented `allContentReceived`.
+- `ServerCommandLine`: daphne's `CommandLineInterface` running another `server_class` (its
+  undocumented class attribute) with default options before the given ones.
+- `listen_with_backlog()`: daphne has no listen-backlog option; the endpoint strings its command
+  line builds (the module global `daphne.cli.build_endpoint_description_strings`, looked up by
+  `CommandLineInterface.run`) get Twisted's `backlog=` parameter.
+- `plain_autobahn_debug_strings()`: autobahn builds the arguments of its debug log lines even
+  with debug logging off, and has no switch for it: its module globals `autobahn.util._HAS_CLICK`
+  (colours) and `autobahn.websocket.protocol.pformat` (per-socket settings) are replaced.
+
+Under a socket (widget/consumers/base.py), daphne, autobahn, Twisted and Channels:
+
+- `DaphneSocket`: the daphne protocol behind a socket's ASGI `send` (daphne's `send` is
+  `functools.partial(server.handle_reply, protocol)`), to send the close codes ASGI's
+  `websocket.close` cannot (autobahn's `sendCloseFrame`, internal by its own docstring), to count
+  the bytes Twisted holds unsent (`FileDescriptor.dataBuffer`, `offset`, `_tempDataLen`; Twisted
+  has no public accessor) and to abort the connection. ASGI has no notion of any of these.
+- `DirectWebsocketConsumer`: Channels' `AsyncWebsocketConsumer` whose `dispatch` (undocumented)
+  does not hop to the database thread before every frame, and `asgi_send`, Channels' undocumented
+  `base_send` (the server's `send`, without the consumer's own `send` in between).
+
+The JSON APIs (core/api.py), django-ninja:
+
+- `NinjaAPIBase`: a `NinjaAPI` with one handler for every exception, registered in place of
+  ninja's defaults through `set_default_exception_handlers` (undocumented; `NinjaAPI.__init__`
+  calls it), and a hook on its URL patterns, from its private `_get_urls` (what `api.urls` serves).
+- `raised_by_parser()`: ninja re-raises whatever the API's parser raises as `HttpError(400)`
+  chained `from` it; the parser's own error is the chained one.
+"""
+
+import logging
+import pprint
+from collections.abc import Callable
+
+import autobahn.util
+import autobahn.websocket.protocol
+import daphne.cli
+from channels.generic.websocket import AsyncWebsocketConsumer
+from daphne.cli import CommandLineInterface
+from daphne.endpoints import build_endpoint_description_strings
+from daphne.server import Server  # installs Twisted's asyncio reactor: before `reactor` below
+from ninja import NinjaAPI
+from ninja.errors import HttpError
+from twisted.internet import reactor
+from twisted.web import http
+
+logger = logging.getLogger(__name__)
+
+
+# --- the server command -----------------------------------------------------------------------
+
+
+class DaphneServer(Server):
+    """daphne's Server, run without daphne's signal handlers; subclasses choose the HTTP
+    connection object (`http_channel`) and act once the reactor runs (`on_running`)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["signal_handlers"] = False
+        super().__init__(*args, **kwargs)
+        self.ports: list = []  # Twisted's IListeningPort of every endpoint listened on
+
+    @property
+    def http_factory(self):
+        return self._http_factory
+
+    @http_factory.setter
+    def http_factory(self, factory):
+        factory.protocol = self._http_protocol
+        self._http_factory = factory
+
+    def _http_protocol(self):
+        return http._GenericHTTPChannelProtocol(self.http_channel())
+
+    def http_channel(self) -> http.HTTPChannel:
+        """The HTTP connection object of a new connection."""
+        return http.HTTPChannel()
+
+    def on_running(self) -> None:
+        """Called once the reactor runs (on its asyncio loop)."""
+
+    def run(self):
+        reactor.callWhenRunning(self.on_running)
+        super().run()
+
+    def listen_success(self, port):
+        self.ports.append(port)
+        super().listen_success(port)
+
+
+class DeadlineHTTPChannel(http.HTTPChannel):
+    """An HTTP connection whose request must arrive whole within `request_timeout` seconds of
+    its first byte (of the connection, for the first request); else it is aborted."""
+
+    def __init__(self, request_timeout: float):
+        super().__init__()
+        self.request_timeout = request_timeout
+        self.request_deadline = None
+
+    def connectionMade(self):
+        super().connectionMade()
+        self.request_deadline = reactor.callLater(self.request_timeout, self._too_slow)
+
+    def dataReceived(self, data):
+        if self.request_deadline is None and not self._handlingRequest:
+            self.request_deadline = reactor.callLater(self.request_timeout, self._too_slow)
+        super().dataReceived(data)
+
+    def allContentReceived(self):
+        self._cancel_deadline()
+        super().allContentReceived()
+
+    def connectionLost(self, reason):
+        self._cancel_deadline()
+        super().connectionLost(reason)
+
+    def _cancel_deadline(self):
+        if self.request_deadline is not None and self.request_deadline.active():
+            self.request_deadline.cancel()
+        self.request_deadline = None
+
+    def _too_slow(self):
+        self.request_deadline = None
+        logger.info("closing an HTTP connection whose request took over %s s", self.request_timeout)
+        self.transport.abortConnection()
+
+
+class ServerCommandLine(CommandLineInterface):
+    """daphne's command line, serving with `server_class`; `default_options` come first on the
+    command line, so that options given later win."""
+
+    server_class: type[Server] = DaphneServer
+    default_options: tuple[str, ...] = ()
+
+    def run(self, args):
+        super().run([*self.default_options, *args])
+
+
+def listen_with_backlog(backlog: int) -> None:
+    """Make the TCP and Unix endpoints of daphne's command line (`-b`/`-p`/`-u`) listen with
+    this backlog (Twisted's default is 50)."""
+
+    def endpoints_with_backlog(*args, **kwargs) -> list[str]:
+        endpoints = build_endpoint_description_strings(*args, **kwargs)
+        listening = ("tcp:", "unix:")
+        return [f"{e}:backlog={backlog}" if e.startswith(listening) else e for e in endpoints]
+
+    daphne.cli.build_endpoint_description_strings = endpoints_with_backlog
+
+
+class _LazyPformat:
+    """`pprint.pformat(value)`, done only if the log line is written."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __str__(self) -> str:
+        return pprint.pformat(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+def plain_autobahn_debug_strings() -> None:
+    """Plain strings in autobahn's debug log lines (no click colours), and its pformat done only
+    if the line is written."""
+    autobahn.util._HAS_CLICK = False
+    autobahn.websocket.protocol.pformat = _LazyPformat
+
+
+# --- under a socket ---------------------------------------------------------------------------
+
+
+class DaphneSocket:
+    """The daphne (autobahn over Twisted) protocol of one WebSocket connection."""
+
+    __slots__ = ("protocol",)
+
+    def __init__(self, protocol):
+        self.protocol = protocol
+
+    @classmethod
+    def behind(cls, send: Callable) -> "DaphneSocket | None":
+        """The socket behind an ASGI `send` when daphne serves it; None elsewhere (the tests'
+        communicator, another server)."""
+        protocol = getattr(send, "args", (None,))[0]
+        return cls(protocol) if hasattr(protocol, "sendCloseFrame") else None
+
+    def send_close(self, code: int) -> None:
+        """Send a close frame with any code, those autobahn refuses through ASGI included (it
+        allows only 1000 and 3000-4999 there; daphne itself sends 1011 this way)."""
+        self.protocol.sendCloseFrame(code=code, isReply=False)
+
+    def unsent_bytes(self) -> int:
+        """Bytes Twisted holds for this socket that the kernel has not taken yet."""
+        transport = self.protocol.transport
+        written = len(getattr(transport, "dataBuffer", b"")) - getattr(transport, "offset", 0)
+        return written + getattr(transport, "_tempDataLen", 0)
+
+    def abort(self) -> None:
+        """Drop the connection now, without a close frame and whatever is unsent."""
+        self.protocol.transport.abortConnection()
+
+
+class DirectWebsocketConsumer(AsyncWebsocketConsumer):
+    """A Channels consumer that dispatches each message straight to its handler.
+
+    Channels' own dispatch first hops to the database thread to close old connections, for every
+    frame; a subclass whose DB work checks its connections itself (core.db_thread) skips it.
+    """
+
+    async def dispatch(self, message):
+        handler = getattr(self, message["type"].replace(".", "_"), None)
+        if handler is None:
+            raise ValueError(f"no handler for {message['type']}")
+        await handler(message)
+
+    @property
+    def asgi_send(self) -> Callable:
+        """The server's ASGI `send` for this connection."""
+        return self.base_send
+
+
+# --- the JSON APIs ----------------------------------------------------------------------------
+
+
+class NinjaAPIBase(NinjaAPI):
+    """A NinjaAPI whose one exception handler is `error_response` (for `Exception`, so every
+    error), and whose URL patterns pass through `url_patterns`."""
+
+    def set_default_exception_handlers(self) -> None:
+        self.add_exception_handler(Exception, self.error_response)
+
+    def error_response(self, request, exc: Exception):
+        """The answer to any exception raised while serving a request. Subclasses."""
+        raise NotImplementedError
+
+    def url_patterns(self, patterns: list) -> list:
+        """The URL patterns served, from ninja's own. Subclasses."""
+        return patterns
+
+    def _get_urls(self) -> list:
+        return self.url_patterns(super()._get_urls())
+
+
+def raised_by_parser(exc: Exception) -> BaseException | None:
+    """What the API's parser raised, if `exc` is ninja's `HttpError` around it."""
+    return exc.__cause__ if isinstance(exc, HttpError) else None
