@@ -72,7 +72,6 @@ class ProtocolClient:
         self.unacked: dict[str, dict] = {}  # client_id -> frame, resent until acknowledged
         self.sent = 0  # messages given to send_message
         self.errors: list[dict] = []  # every `error` frame
-        self.pongs = 0
         self.close_codes: list[int] = []  # of every close not asked for by this client
         self.connections = 0  # sockets that reached `ready`
         self.ready = asyncio.Event()  # set while a socket is past `ready`
@@ -170,8 +169,6 @@ class ProtocolClient:
             self.errors.append(frame)
             if frame["code"] == "rate_limited":
                 self._resend_later(frame.get("retry_after", RATE_LIMITED_RETRY))
-        elif kind == "pong":
-            self.pongs += 1
         self._progress.set()
 
     def _found(self, message: dict) -> None:
@@ -396,7 +393,11 @@ class ClientThread:
 
     def __enter__(self) -> "ClientThread":
         self._thread.start()
-        self.run(self._started())
+        try:
+            self.run(self._started())
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
