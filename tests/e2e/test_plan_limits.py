@@ -3,7 +3,6 @@ visitor socket past the plan's concurrent visitors closes 4402 after auth, and m
 written to the database by the worker's flusher, periodically and once more at shutdown."""
 
 import asyncio
-import json
 import time
 
 import pytest
@@ -15,6 +14,7 @@ from tenants.billing.models import MonthlyUsage
 from tenants.billing.plans import FREE
 from tests.support.factories import make_site, make_visitor
 from tests.support.processes import Daphne, parley_environment
+from tests.support.protocol_client import VisitorClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -28,25 +28,9 @@ def worker_environment(flush_seconds: float) -> dict[str, str]:
     return environment
 
 
-async def connect(port: int, site, visitor):
-    client = await websockets.connect(
-        f"ws://127.0.0.1:{port}/ws/chat/{visitor.room}/?site_key={site.key}", origin=site.origin
-    )
-    await client.send(json.dumps({"type": "auth", "token": visitor.token}))
-    return client
-
-
-async def joined(port: int, site, visitor):
-    client = await connect(port, site, visitor)
-    assert json.loads(await client.recv())["type"] == "ready"
-    return client
-
-
-async def say(client, client_id: str) -> None:
-    await client.send(json.dumps({"type": "message", "client_id": client_id, "text": "hi"}))
-    async with asyncio.timeout(5):
-        while json.loads(await client.recv()).get("type") != "ack":
-            pass
+async def say(client: VisitorClient, client_id: str) -> None:
+    await client.send_message(client_id, "hi")
+    await client.wait_acked(timeout=5)
 
 
 def month_messages(tenant) -> int:
@@ -61,18 +45,24 @@ def test_past_the_plans_visitors_a_socket_closes_4402_and_usage_is_flushed_at_sh
     members = [make_visitor(site) for _ in range(FREE.concurrent_connections + 1)]
 
     async def scenario(port: int) -> None:
-        clients = [await joined(port, site, member) for member in members[:-1]]
-        one_too_many = await connect(port, site, members[-1])  # accepted, then told why
+        clients = [
+            VisitorClient(f"v{n}", site, room=member.room, token=member.token, port=port)
+            for n, member in enumerate(members)
+        ]
+        for client in clients[:-1]:
+            await client.connect()
+        one_too_many = clients.pop()  # accepted, then told why
         with pytest.raises(websockets.ConnectionClosed):
-            await asyncio.wait_for(one_too_many.recv(), 5)
-        assert one_too_many.close_code == 4402
+            await asyncio.wait_for(one_too_many.connect(), 5)
+        assert one_too_many.close_codes == [4402]
         # A visitor leaves: the next one gets the place.
-        await clients.pop().close()
-        clients.append(await joined(port, site, members[-1]))
+        await clients.pop().stop()
+        await one_too_many.connect()
+        clients.append(one_too_many)
         for n in range(3):
             await say(clients[0], f"m{n}")
         for client in clients:
-            await client.close()
+            await client.stop()
 
     # The periodic flush is an hour away: only the flush at shutdown can write the counts.
     with Daphne(environment=worker_environment(flush_seconds=3600)) as worker:
@@ -87,9 +77,10 @@ def test_a_running_worker_flushes_message_usage_periodically(tenant_a):
     visitor = make_visitor(site)
 
     async def say_one(port: int) -> None:
-        client = await joined(port, site, visitor)
+        client = VisitorClient("visitor", site, room=visitor.room, token=visitor.token, port=port)
+        await client.connect()
         await say(client, "m0")
-        await client.close()
+        await client.stop()
 
     with Daphne(environment=worker_environment(flush_seconds=0.2)) as worker:
         asyncio.run(say_one(worker.port))

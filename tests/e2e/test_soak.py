@@ -12,10 +12,9 @@ from django.db import connection
 from config.embedded import database_url
 from tests.support.factories import make_agent, make_site
 from tests.support.processes import Daphne, parley_environment
+from tests.support.protocol_client import AgentClient, Timings
 from tests.support.soak import (
-    SoakAgent,
     SoakConfig,
-    SoakStats,
     check,
     make_clients,
     raise_open_files_limit,
@@ -39,23 +38,23 @@ def test_hundreds_of_sockets_chatting_for_a_minute_lose_and_repeat_nothing(
         DATABASE_URL=database_url(connection.settings_dict),
         STRIPE_SECRET_KEY=settings.STRIPE_SECRET_KEY,  # billing on: the tenant's plan applies
     )
-    stats = SoakStats()
+    timings = Timings()
     workers = []
     try:
         for _ in range(2):
             workers.append(Daphne(environment=environment).start())
-        clients = make_clients(site, [worker.port for worker in workers], config, stats)
+        clients = make_clients(site, [worker.port for worker in workers], config, timings)
         # An agent on each worker: the tenant's every message, over Redis for half of them.
         agents = [
-            SoakAgent(f"agent{n}", worker.port, make_agent(tenant_a), stats)
+            AgentClient(f"agent{n}", make_agent(tenant_a), port=worker.port)
             for n, worker in enumerate(workers)
         ]
-        seconds = asyncio.run(soak(clients, config, stats, agents))
+        seconds = asyncio.run(soak(clients, config, agents))
     finally:
         for worker in workers:
             worker.stop()
     stored = stored_message_ids(site, {client.room for client in clients})
-    result = check(clients, stored, stats, seconds, agents)
+    result = check(clients, stored, timings, seconds, agents)
     print(result.summary())
 
     assert seconds >= config.seconds

@@ -16,10 +16,10 @@ from playwright.sync_api import Page, expect
 from demo.customer_page import render_customer_page, serve_customer_page
 from tenants.services import api_key_create
 from tests.e2e.conftest import strict_csp
-from tests.support.agent_socket import AgentSocket
 from tests.support.browser import recorded_page
 from tests.support.factories import SiteFixture, make_agent, make_site
 from tests.support.processes import free_port
+from tests.support.protocol_client import AgentClient, ClientThread
 from widget.models import Conversation, Message
 
 # transaction=True: the rows a test makes are committed, so daphne (another process) sees them.
@@ -119,25 +119,16 @@ def test_a_visitor_and_an_agent_talk_live_across_origins(
     parley, tenant_a, shop_for, module_browser
 ):
     shop = shop_for()
-    with (
-        AgentSocket(make_agent(tenant_a), parley.port) as agent,
-        recorded_page(module_browser) as visitor,
-    ):
+    agent = AgentClient("agent", make_agent(tenant_a), port=parley.port)
+    with ClientThread(agent) as thread, recorded_page(module_browser) as visitor:
         page = visitor.page
         panel = open_widget(page, shop.url)
         send(page, "Do you have 2-person tents?")
         expect(stored(panel, "Do you have 2-person tents?")).to_be_visible()
 
         room = room_of(page, shop.site)
-        agent.wait_until(lambda: agent.messages_with("Do you have 2-person tents?"))
-        agent.send(
-            {
-                "type": "message",
-                "conversation": room,
-                "client_id": "a-1",
-                "text": "Yes: the Ridge 2.",
-            }
-        )
+        thread.run(agent.wait_until(lambda: agent.messages_with("Do you have 2-person tents?")))
+        thread.run(agent.send_message("a-1", "Yes: the Ridge 2.", conversation=room))
         expect(panel.locator("li.agent", has_text="Yes: the Ridge 2.")).to_be_visible()
         expect(panel.locator("li")).to_have_count(2)
         assert visitor.errors() == []
@@ -177,7 +168,8 @@ def test_a_message_sent_while_parley_restarts_is_delivered_once(
         expect(stored(panel, "Before the restart")).to_be_visible()
         room = room_of(page, shop.site)
 
-        with AgentSocket(make_agent(tenant_a), parley.port, watch=(room,)) as agent:
+        agent = AgentClient("agent", make_agent(tenant_a), port=parley.port, watch=(room,))
+        with ClientThread(agent) as thread:
             parley.stop()
             expect(panel.get_by_text("You are offline. Reconnecting…")).to_be_visible()
             send(page, text)
@@ -187,15 +179,15 @@ def test_a_message_sent_while_parley_restarts_is_delivered_once(
             expect(stored(panel, text)).to_be_visible(timeout=20_000)
             expect(panel.get_by_text("You are offline. Reconnecting…")).to_be_hidden()
             expect(panel.locator("li")).to_have_count(2)
-            agent.wait_until(lambda: agent.messages_with(text))
+            thread.run(agent.wait_until(lambda: agent.messages_with(text)))
             # The restart cut the agent off too: told 1012 by the draining worker, it came back.
             # (A reconnect that reached the draining worker just before it stopped listening is
             # closed again, 1012 or dropped: never an error close.)
-            assert agent.endings[0] == "closed 1012", agent.endings
-            assert set(agent.endings) <= {"closed 1012", "closed 1006"}, agent.endings
+            assert agent.close_codes[0] == 1012, agent.close_codes
+            assert set(agent.close_codes) <= {1012, 1006}, agent.close_codes
             assert agent.connections >= 2
             [message_id] = agent.messages_with(text)
-            assert agent.live[message_id] <= 1
+            assert agent.seen[message_id] <= 1
 
         [(client_id, author_kind)] = stored_texts(shop.site, room, text)
         assert client_id

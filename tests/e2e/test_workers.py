@@ -11,9 +11,9 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from config.embedded import database_url
-from tests.support.clients import AgentMember, ChatMember
 from tests.support.factories import make_agent, make_site, make_visitor
 from tests.support.processes import Daphne, parley_environment
+from tests.support.protocol_client import AgentClient, VisitorClient
 from widget.models import Message
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -53,8 +53,8 @@ def test_a_conversation_survives_the_loss_of_a_worker(tenant_a, workers):
     agent = make_agent(tenant_a)
 
     async def conversation():
-        grace = ChatMember("visitor", site, visitor)
-        ada = AgentMember("agent", agent)
+        grace = VisitorClient("visitor", site, room=visitor.room, token=visitor.token)
+        ada = AgentClient("agent", agent)
         await ada.connect(second.port)
         await grace.connect(first.port)
 
@@ -73,7 +73,7 @@ def test_a_conversation_survives_the_loss_of_a_worker(tenant_a, workers):
             await grace.send_message(f"v{n}", f"visitor {n}")
         first.process.send_signal(signal.SIGKILL)
         first.process.wait()
-        await grace.reader  # the socket is gone
+        await grace.disconnected()  # the socket is gone
 
         await grace.connect(second.port)
         for n in range(5, 8):
@@ -84,8 +84,8 @@ def test_a_conversation_survives_the_loss_of_a_worker(tenant_a, workers):
         ids = await asyncio.to_thread(stored_ids, tenant_a, visitor.room)
         await grace.wait_seen(ids)
         await ada.wait_seen(ids)
-        await grace.close()
-        await ada.close()
+        await grace.stop()
+        await ada.stop()
         return grace, ada, ids
 
     grace, ada, ids = asyncio.run(asyncio.wait_for(conversation(), timeout=60))
