@@ -33,6 +33,20 @@ print(json.dumps({"error": error, "loaded": loaded}))
 """
 
 
+def run_python(
+    *arguments: str, environment: dict[str, str], timeout: float
+) -> subprocess.CompletedProcess:
+    """Run this Python from the repository root, as the entry points are run, and wait for it."""
+    return subprocess.run(
+        [sys.executable, *arguments],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def requirement_names(requirements: list[str]) -> set[str]:
     return {canonicalize_name(Requirement(requirement).name) for requirement in requirements}
 
@@ -87,14 +101,7 @@ def test_importing_the_settings_starts_nothing(tmp_path: Path, module, database_
         REDIS_URL="redis://127.0.0.1:1/0",
         PARLEY_PLATFORM_HOST="chat.example.com",
     )
-    result = subprocess.run(
-        [sys.executable, "-c", SETTINGS_IMPORT, module],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_python("-c", SETTINGS_IMPORT, module, environment=environment, timeout=60)
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout)
     if refusal:
@@ -117,14 +124,7 @@ def test_manage_py_starts_the_embedded_database_when_database_url_is_unset(tmp_p
         "from django.db import connection; cursor = connection.cursor(); "
         "cursor.execute('SELECT current_database()'); print(cursor.fetchone()[0])"
     )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", query],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_python("manage.py", "shell", "-c", query, environment=environment, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "parley"
     server_dir = data_dir / "postgres"
@@ -149,17 +149,13 @@ def test_an_embedded_database_of_the_older_layout_is_rebuilt(tmp_path: Path):
         with psycopg.connect(**server, dbname="parley", autocommit=True) as conn:
             conn.execute("CREATE TABLE django_migrations (app text, name text)")
             conn.execute("INSERT INTO django_migrations VALUES ('dashboard', '0001_initial')")
-        result = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", "print('started')"],
-            cwd=ROOT,
-            env=parley_environment(
-                DJANGO_SETTINGS_MODULE="config.settings.local",
-                DATABASE_URL="",
-                PARLEY_DATA_DIR=str(data_dir),
-            ),
-            capture_output=True,
-            text=True,
-            timeout=120,
+        environment = parley_environment(
+            DJANGO_SETTINGS_MODULE="config.settings.local",
+            DATABASE_URL="",
+            PARLEY_DATA_DIR=str(data_dir),
+        )
+        result = run_python(
+            "manage.py", "shell", "-c", "print('started')", environment=environment, timeout=120
         )
         assert result.returncode == 0, result.stderr
         assert "older layout of Parley" in result.stderr
