@@ -101,7 +101,12 @@ def test_connections_arriving_while_the_worker_is_busy_wait_in_its_queue(tenant_
             connected = []
             for _ in range(crowd):
                 # A handshake the kernel completes on the worker's behalf: queued for accept().
-                connected.append(socket.create_connection(("127.0.0.1", worker.port), timeout=0.5))
+                # Under 1 s: a dropped SYN would be retried only after a second.
+                client = socket.create_connection(("127.0.0.1", worker.port), timeout=0.5)
+                # Reading the answers is bounded only against a hung worker: on a busy machine
+                # 300 requests take the worker a while.
+                client.settimeout(60)
+                connected.append(client)
         finally:
             worker.process.send_signal(signal.SIGCONT)
         for client in connected:
