@@ -6,10 +6,11 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install run test lint imports format bench soak clean widget widget-test system-deps
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml infra/dev/import_paths.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python infra/dev/import_paths.py
 	touch $@
 
 install: $(STAMP)
@@ -38,7 +39,7 @@ lint: install imports
 
 # Dependencies point one way (docs/ARCHITECTURE.md): the contracts in pyproject.toml.
 imports: install
-	PYTHONPATH=.:platform $(BIN)/lint-imports
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .
