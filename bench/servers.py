@@ -10,6 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from core.worker import worker_command
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED_SOURCE = ROOT.parent / "shared" / "bench" / "seed_app"
 BENCH_ORIGIN = "http://bench.parley.test"
@@ -169,9 +171,8 @@ def start_parley(
         # uvicorn's fastest stack: uvloop, httptools and the `websockets` protocol.
         command = ["uvicorn", "--host", "127.0.0.1", "--port", str(port), "--log-level"]
         command += ["warning", "--no-access-log", "--loop", "uvloop", "--ws", "websockets"]
+        command = [sys.executable, "-m", *command, "config.asgi:application"]
     else:
-        command = ["core.serve", "-v", "0", "-b", "127.0.0.1", "-p", str(port)]
-    process = processes.start(
-        [sys.executable, "-m", *command, "config.asgi:application"], port=port, env=env, cwd=ROOT
-    )
+        command = worker_command(bind="127.0.0.1", port=port)
+    process = processes.start(command, port=port, env=env, cwd=ROOT)
     return port, process.pid

@@ -3,11 +3,12 @@
 import os
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
+
+from core.worker import worker_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,18 +40,7 @@ class Daphne:
     def start(self, timeout: float = 30) -> "Daphne":
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "core.serve",  # daphne with a graceful drain on SIGTERM
-                "-v",
-                "0",  # no daphne access log: it prints query strings (core/access_log.py)
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "config.asgi:application",
-            ],
+            worker_command(bind="127.0.0.1", port=self.port),
             cwd=ROOT,
             env=self._environment,
             stdout=log,

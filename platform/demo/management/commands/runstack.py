@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 
+from core.worker import worker_command
 from demo.customer_page import render_customer_page, serve_customer_page
 from demo.services import demo_description, demo_ensure
 
@@ -39,18 +40,9 @@ class Command(BaseCommand):
             host=customer.hostname, port=customer.port or 80, html=page
         )
         daphne = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "core.serve",  # daphne with a graceful drain on SIGTERM
-                "-v",
-                "0",  # no daphne access log: it prints query strings (core/access_log.py)
-                "-b",
-                os.environ.get("PARLEY_BIND", "127.0.0.1"),
-                "-p",
-                str(platform.port or 80),
-                "config.asgi:application",
-            ],
+            worker_command(
+                bind=os.environ.get("PARLEY_BIND", "127.0.0.1"), port=platform.port or 80
+            ),
             env=self._child_environment(),
         )
         # Outbound webhooks are sent by a process of their own (tenants/webhooks.py says why).
