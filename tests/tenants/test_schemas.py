@@ -1,10 +1,12 @@
 """Each tenant gets its own PostgreSQL schema, reached through its own host name."""
 
 import pytest
+from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
 from django_tenants.utils import tenant_context
 
 from accounts.models import User
+from tenants.models import Domain
 from tenants.services import tenant_create
 
 pytestmark = pytest.mark.django_db
@@ -54,3 +56,11 @@ def test_the_host_name_selects_the_tenant(client, tenant_a, tenant_b):
 def test_invalid_slugs_are_refused():
     with pytest.raises(ValueError, match="invalid tenant slug"):
         tenant_create(name="Bad", slug="Bad Slug!")
+
+
+def test_migrating_the_public_schema_makes_the_platform_host_served(settings):
+    """A new deployment's migration job leaves the platform host's tenant row and domain."""
+    Domain.objects.filter(domain=settings.PLATFORM_HOST).delete()
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    domain = Domain.objects.get(domain=settings.PLATFORM_HOST)
+    assert domain.tenant.schema_name == settings.PUBLIC_SCHEMA_NAME
