@@ -49,12 +49,16 @@ class Children:
         return child
 
 
-def backend_error(error: BaseException) -> None:
-    """Count an error of the database or Redis (anything else is not a backend error)."""
+def backend_error(error: BaseException) -> str | None:
+    """Count an error of the database or Redis and name its backend (None for anything else,
+    which is not a backend error: a bug, worth its traceback)."""
     if isinstance(error, DatabaseError):
         BACKEND_ERRORS.labels("database").inc()
-    elif isinstance(error, redis.RedisError):
+        return "database"
+    if isinstance(error, redis.RedisError):
         BACKEND_ERRORS.labels("redis").inc()
+        return "redis"
+    return None
 
 
 def render() -> tuple[bytes, str]:

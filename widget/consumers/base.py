@@ -212,8 +212,12 @@ class SocketConsumer(DirectWebsocketConsumer):
             log.warning("closing socket %s: no Redis subscription to join", self.member_id)
             await self.close_with(1011)
         except Exception as error:
-            metrics.backend_error(error)
-            log.exception("socket frame failed")
+            if backend := metrics.backend_error(error):
+                # An outage, reported by the backend's own alerts: one line, not a traceback
+                # per socket (rendering those would stall the event loop when it matters most).
+                log.warning("closing socket %s: %s unavailable: %s", self.member_id, backend, error)
+            else:
+                log.exception("socket frame failed")
             await self.close_with(1011)
 
     async def handle_frame(self, payload: dict) -> None:

@@ -54,12 +54,20 @@ class Delivery:
             await asyncio.sleep(0.005)
 
     async def close_all(self, code: int) -> None:
-        """Close every member socket of this process with `code`."""
-        for member in self.registry.everyone():
-            try:
-                await member.close_from_server(code)
-            except Exception:
-                log.exception("fan-out: closing one socket failed")
+        """Close every member socket of this process with `code`, all at once: each sends its
+        close before its cleanup awaits anything (a Redis that is away, say), so no socket waits
+        for another's cleanup."""
+        members = list(self.registry.everyone())
+        outcomes = await asyncio.gather(
+            *(member.close_from_server(code) for member in members), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if not isinstance(outcome, Exception):
+                continue
+            if backend := metrics.backend_error(outcome):
+                log.warning("fan-out: a closed socket's cleanup failed (%s): %s", backend, outcome)
+            else:
+                log.error("fan-out: closing one socket failed", exc_info=outcome)
 
     async def _deliver_forever(self) -> None:
         while True:

@@ -210,6 +210,8 @@ class RedisTransport:
         own_channel = f"{REDIS_PREFIX}process.{self.receiver.origin}"
         while True:
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            was_live = False
+            lost: BaseException | None = None
             try:
                 async with self._subscription_lock:
                     self._pubsub = pubsub
@@ -217,23 +219,36 @@ class RedisTransport:
                     # The process channel keeps the subscription alive when no group is wanted.
                     await pubsub.subscribe(own_channel, *channels)
                     self._live.set()
+                    was_live = True
                 backoff = 0.5
                 async for item in pubsub.listen():
                     channel = item["channel"].decode()
                     self.receiver.receive_remote(channel[len(REDIS_PREFIX) :], item["data"])
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except (redis.RedisError, OSError) as error:
+                # Redis going away is an outage to report, not a bug to trace: one line.
                 metrics.BACKEND_ERRORS.labels("redis").inc()
-                log.exception("fan-out: lost the Redis subscription")
+                lost = error
+            except Exception as error:
+                metrics.BACKEND_ERRORS.labels("redis").inc()
+                log.exception("fan-out: the Redis subscription failed")
+                lost = error
             finally:
                 self._live.clear()
                 self._pubsub = None
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
             # Whatever was published while this process was not subscribed never reaches its
-            # sockets: close them so their clients reconnect and resume from the database.
+            # sockets: close them so their clients reconnect and resume from the database. First
+            # of all: nothing else (logging, closing the dead connection) delays the close.
             await self.receiver.close_all(1011)
+            if was_live:
+                log.error("fan-out: lost the Redis subscription, sockets closed (1011): %s", lost)
+            else:
+                log.warning(
+                    "fan-out: Redis subscription not back (retry in %.1f s): %s", backoff, lost
+                )
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 10)
 
