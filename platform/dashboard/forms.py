@@ -37,21 +37,28 @@ class SignupForm(forms.Form):
 
 
 class LoginForm(auth_forms.AuthenticationForm):
-    """Email and password, with failed attempts throttled per (client address, email), and per
-    client address over all emails (one address trying a common password on many accounts)."""
+    """Email and password, with failed attempts throttled per (tenant, client address, email), and
+    per client address over all emails and tenants (one address trying a common password on many
+    accounts).
+
+    The email's count belongs to the tenant whose host is signed in to: the same email may be a
+    member of several tenants, and a success on one (an attacker's own tenant, signed up with the
+    victim's email) must not clear the failures piled up against another."""
 
     username = auth_forms.UsernameField(
         label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
 
-    def __init__(self, request=None, *args, client_address: str = "", **kwargs):
+    def __init__(self, request=None, *args, tenant, client_address: str = "", **kwargs):
         super().__init__(request, *args, **kwargs)
+        self.tenant = tenant
         self.client_address = client_address
 
     def clean(self):
         email = (self.cleaned_data.get("username") or "").strip().lower()
         self.cleaned_data["username"] = email
-        per_email, email_key = login_throttle(), f"{self.client_address}|{email}"
+        per_email = login_throttle()
+        email_key = f"{self.tenant.schema_name}|{self.client_address}|{email}"
         per_address = login_address_throttle()
         if wait := per_email.retry_after(email_key):
             raise ValidationError(

@@ -16,12 +16,12 @@ def _from_setting(scope: str, limit_and_window: tuple[int, int]) -> CacheWindow:
 
 
 def login_throttle() -> CacheWindow:
-    """Failed sign-ins per (client address, email)."""
+    """Failed sign-ins per (tenant, client address, email)."""
     return _from_setting("login", settings.LOGIN_FAILURE_LIMIT)
 
 
 def login_address_throttle() -> CacheWindow:
-    """Failed sign-ins per client address over all emails (password spraying)."""
+    """Failed sign-ins per client address over all emails and tenants (password spraying)."""
     return _from_setting("login-address", settings.LOGIN_ADDRESS_FAILURE_LIMIT)
 
 

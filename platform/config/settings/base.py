@@ -187,9 +187,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"Parley <no-reply@{PLATF
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 
 # --- Dashboard: throttling (attempts, window in seconds) per client address -------------------
-# Failed logins per (client address, email) before that pair must wait for the window to pass.
+# Failed logins per (tenant, client address, email) before that triple waits for the window.
 LOGIN_FAILURE_LIMIT = (env.int("PARLEY_LOGIN_FAILURES", default=5), 15 * 60)
-# Failed logins per client address over all emails (password spraying), same window.
+# Failed logins per client address over all emails and tenants (password spraying), same window.
 LOGIN_ADDRESS_FAILURE_LIMIT = (env.int("PARLEY_LOGIN_FAILURES_PER_ADDRESS", default=50), 15 * 60)
 # Signup submissions per client address: each successful one creates a schema.
 SIGNUP_RATE_LIMIT = (env.int("PARLEY_SIGNUPS_PER_HOUR", default=10), 3600)

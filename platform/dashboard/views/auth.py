@@ -23,7 +23,10 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_form_kwargs(self):
-        return super().get_form_kwargs() | {"client_address": client_address(self.request)}
+        return super().get_form_kwargs() | {
+            "tenant": self.request.tenant,
+            "client_address": client_address(self.request),
+        }
 
     def get_context_data(self, **kwargs):
         signup_url = settings.PLATFORM_URL.rstrip("/") + "/signup/"
