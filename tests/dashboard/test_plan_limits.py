@@ -1,12 +1,17 @@
-"""The plan's limits in the dashboard: a site or an invitation past the plan is refused with a
-clear error on the form, and nothing is created. The tenant is on the free plan (1 site, 2
-dashboard users, pending invitations included)."""
+"""The plan's limits in the dashboard: a site, an invitation or a reply past the plan is refused
+with the plan's message on the page, and nothing is created. The tenant is on the free plan (1
+site, 2 dashboard users, pending invitations included, 1,000 messages a month)."""
 
 import pytest
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from accounts.models import User
+from tenants.billing.models import MonthlyUsage
+from tenants.billing.plans import FREE
+from tenants.billing.usage import month_of
 from tenants.models import Site
+from widget.models import Conversation, Visitor
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +46,20 @@ def test_an_invitation_past_the_plan_is_refused_on_the_form(tenant_a, admin, ten
     assert client.post("/team/invite/", invite).status_code == 302
     with tenant_context(tenant_a):
         assert User.objects.count() == 2
+
+
+def test_a_reply_past_the_months_messages_shows_the_plan_limit(tenant_a, agent, tenant_client):
+    MonthlyUsage.objects.create(
+        tenant=tenant_a, month=month_of(timezone.now()), messages=FREE.messages_per_month
+    )
+    with tenant_context(tenant_a):
+        visitor = Visitor.objects.create(site_id=1, name="Vera")
+        conversation = Conversation.objects.create(room="cv_vera", site_id=1, visitor=visitor)
+    client = tenant_client(tenant_a, agent)
+
+    reply = {"text": "Yes, over $50.", "client_id": "6a1e0c1e-0000-4000-8000-000000000002"}
+    page = client.post(f"/conversations/{conversation.pk}/reply/", reply, follow=True)
+    assert page.status_code == 200
+    assert "The Free plan allows 1,000 messages a month; upgrade for more." in page.content.decode()
+    with tenant_context(tenant_a):
+        assert not conversation.messages.exists()

@@ -99,15 +99,19 @@ def conversation_reply(request, pk: int):
             messages.error(request, " ".join(errors))
         return redirect("conversation", pk=pk)
     agent = _agent(request.user)
-    message, _ = message_post(
-        tenant_id=request.tenant.id,
-        conversation=conversation,
-        text=form.cleaned_data["text"],
-        author_kind=agent["kind"],
-        author_id=agent["id"],
-        author_name=agent["name"],
-        client_id=form.cleaned_data["client_id"],
-    )
+    try:
+        message, _ = message_post(
+            tenant_id=request.tenant.id,
+            conversation=conversation,
+            text=form.cleaned_data["text"],
+            author_kind=agent["kind"],
+            author_id=agent["id"],
+            author_name=agent["name"],
+            client_id=form.cleaned_data["client_id"],
+        )
+    except ParleyError as error:  # past the plan's messages this month, say: nothing was stored
+        messages.error(request, error.message)
+        return redirect("conversation", pk=pk)
     conversation_mark_read(
         tenant_id=request.tenant.id,
         conversation=conversation,
