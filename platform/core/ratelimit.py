@@ -14,8 +14,11 @@
     Redis and in the local-memory cache), so concurrent workers never lose a count. `take(who)`
     counts a request and raises `RateLimited` past the limit (the APIs); `retry_after`, `hit` and
     `reset` let a form count only failed attempts (the dashboard's sign-in). When the cache cannot
-    be reached (Redis restarting), nothing is counted and a warning is logged: a limit that cannot
-    be counted must not turn every request into a 500.
+    be reached (Redis restarting), nothing is counted: a limit that cannot be counted must not
+    turn every request into a 500. Nor may it make every request wait for the cache's timeout (a
+    hung Redis: 2 s a call, and a sign-in makes four), or log a line per call: after a failure the
+    windows of this process leave the cache alone for `RATELIMIT_CACHE_RETRY_SECONDS`, then try
+    again, and the outage is logged once when it starts and once when it ends.
 
 `TokenBucket(rate, burst)` and `SharedBuckets`: frames of one socket, in process memory
     A bucket holds up to `burst` tokens and refills at `rate` tokens a second; each frame takes
@@ -38,11 +41,16 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from ipware import get_client_ip
 
+from core.caches import ProcessCache
 from core.errors import RateLimited
 
 log = logging.getLogger(__name__)
 
 _CACHE_UNREACHABLE = (redis.RedisError, OSError)
+# "away": the cache failed a moment ago (skip it until the entry expires); "reported": the outage
+# was logged (until the cache answers again).
+_cache_outage: ProcessCache[str, bool] = ProcessCache("ratelimit-cache-outage", maxsize=2, ttl=3600)
+
 
 # --- Who the client is ------------------------------------------------------------------------
 
@@ -100,8 +108,27 @@ class CacheWindow:
         base = f"parley:ratelimit:{self.scope}:{digest}"
         return base, base + ":until"
 
-    def _unreachable(self, error: Exception) -> None:
-        log.warning("rate limit %s not counted, the cache is unreachable: %s", self.scope, error)
+    def _cached(self, operation, default):
+        """`operation()`, which uses the cache, or `default` while the cache is unreachable."""
+        if _cache_outage.get("away"):
+            return default
+        try:
+            answer = operation()
+        except _CACHE_UNREACHABLE as error:
+            _cache_outage.set("away", True, ttl=settings.RATELIMIT_CACHE_RETRY_SECONDS)
+            if not _cache_outage.get("reported"):
+                _cache_outage.set("reported", True)
+                log.warning(
+                    "rate limit %s not counted, the cache is unreachable: %s; nothing is "
+                    "counted until it answers again",
+                    self.scope,
+                    error,
+                )
+            return default
+        if _cache_outage.get("reported"):
+            _cache_outage.pop("reported")
+            log.info("rate limits are counted again: the cache answers")
+        return answer
 
     def take(self, who: str) -> None:
         """Count one request of `who`; raise `RateLimited` once the limit is passed."""
@@ -111,44 +138,32 @@ class CacheWindow:
     def retry_after(self, who: str) -> int:
         """Seconds until `who` may be counted again; 0 while under the limit."""
         count_key, _until_key = self._keys(who)
-        try:
-            if (cache.get(count_key) or 0) < self.limit:
-                return 0
-        except _CACHE_UNREACHABLE as error:
-            self._unreachable(error)
+        if (self._cached(lambda: cache.get(count_key), None) or 0) < self.limit:
             return 0
         return self._seconds_left(who)
 
     def hit(self, who: str) -> int:
         """Count one hit of `who`; returns the count in this window (0 when not counted)."""
+        return self._cached(lambda: self._count(who), 0)
+
+    def _count(self, who: str) -> int:
         count_key, until_key = self._keys(who)
+        if cache.add(count_key, 1, timeout=self.window_seconds):
+            cache.set(until_key, time.time() + self.window_seconds, timeout=self.window_seconds)
+            return 1
         try:
-            if cache.add(count_key, 1, timeout=self.window_seconds):
-                cache.set(until_key, time.time() + self.window_seconds, timeout=self.window_seconds)
-                return 1
-            try:
-                return cache.incr(count_key)
-            except ValueError:  # the window ended between add() and incr(): this hit starts one
-                return self.hit(who)
-        except _CACHE_UNREACHABLE as error:
-            self._unreachable(error)
-            return 0
+            return cache.incr(count_key)
+        except ValueError:  # the window ended between add() and incr(): this hit starts one
+            return self._count(who)
 
     def reset(self, who: str) -> None:
         """Forget the hits of `who` in this window."""
-        try:
-            cache.delete_many(self._keys(who))
-        except _CACHE_UNREACHABLE as error:
-            self._unreachable(error)
+        self._cached(lambda: cache.delete_many(self._keys(who)), None)
 
     def _seconds_left(self, who: str) -> int:
         _count_key, until_key = self._keys(who)
         now = time.time()
-        try:
-            until = cache.get(until_key) or now + self.window_seconds
-        except _CACHE_UNREACHABLE as error:
-            self._unreachable(error)
-            until = now + self.window_seconds
+        until = self._cached(lambda: cache.get(until_key), None) or now + self.window_seconds
         return max(1, math.ceil(until - now))
 
 

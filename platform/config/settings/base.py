@@ -264,6 +264,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# After the cache fails a call, rate limits count nothing for this many seconds before trying it
+# again (core.ratelimit): a Redis that is down or hung costs one timeout, not one per request.
+RATELIMIT_CACHE_RETRY_SECONDS = env.float("PARLEY_RATELIMIT_CACHE_RETRY_SECONDS", default=5.0)
+
 # How many reverse proxies (nginx, a load balancer) append to X-Forwarded-For before Parley: the
 # client address of every per-address limit (core.ratelimit.client_address) is read that far from
 # the right. 0 trusts no header and uses the socket's address.
