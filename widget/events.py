@@ -20,6 +20,8 @@ from widget.fanout.hub import hub
 
 ROOM_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PRIVATE_ROOM_PREFIX = "cv_"
+# The close code of an agent socket whose member's access changed (PROTOCOL.md, Agent socket).
+ACCESS_CHANGED = 4410
 
 
 def room_group(tenant_id: int, site_id: int, room: str) -> str:
@@ -30,6 +32,11 @@ def room_group(tenant_id: int, site_id: int, room: str) -> str:
 def agents_group(tenant_id: int) -> str:
     """Every agent socket of a tenant: they see every conversation of the tenant."""
     return f"t{tenant_id}.agents"
+
+
+def member_group(tenant_id: int, user_id: int | str) -> str:
+    """Every agent socket of one member of the team: closed when their access changes."""
+    return f"t{tenant_id}.member.{user_id}"
 
 
 def site_group(tenant_id: int, site_id: int) -> str:
@@ -101,3 +108,11 @@ def close_site_sockets(tenant_id: int, site_id: int) -> None:
     rotation close on their own at the expiry (the consumer watches it).
     """
     hub.publish(Envelope(site_group(tenant_id, site_id), CLOSE, "4403"))
+
+
+def close_member_sockets(tenant_id: int, user_id: int) -> None:
+    """Close every agent socket of the member, on every worker, with 4410 (they signed out, were
+    removed, got another role or a new password). Called by `widget.receivers` after the change
+    commits; a session that ends without an event (it expires) is found by each socket's own
+    re-check (`AgentConsumer.watch`)."""
+    hub.publish(Envelope(member_group(tenant_id, user_id), CLOSE, str(ACCESS_CHANGED)))

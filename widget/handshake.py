@@ -5,15 +5,16 @@ tenant it belongs to and whether it may open at all.
   (cached: no query on a hit) and the page's `Origin` must be in that site's allow-list.
 - `ws/agent/` (tenant host): the Host header names the tenant (cached Domain lookup), the Origin
   must be that same host, and the dashboard's Django session cookie must name an active user of
-  that tenant. Channels' AuthMiddlewareStack cannot do this: it would read the session table of
-  whichever schema the shared database thread happens to be on.
+  that tenant who may use the inbox. Channels' AuthMiddlewareStack cannot do this: it would read
+  the session table of whichever schema the shared database thread happens to be on. The agent
+  socket reads its session again the same way while it is open (`session_agent`).
 
 A refused handshake is answered with HTTP 403 before accept. An accepted one carries
 `scope["tenant"]` (TenantRef) and `scope["site"]` (SiteInfo) or `scope["agent"]` (AgentRef).
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from importlib import import_module
 from urllib.parse import parse_qs, urlsplit
@@ -23,6 +24,7 @@ from django.conf import settings
 from django.contrib.auth import get_user
 from django.http import HttpRequest
 
+from accounts.roles import Capability, user_can
 from core import metrics
 from core.caches import MISSING, ProcessCache
 from core.db_thread import in_public, in_tenant
@@ -48,8 +50,16 @@ class TenantRef:
 
 @dataclass(frozen=True)
 class AgentRef:
+    """The member a dashboard session names, as the agent socket was admitted."""
+
     id: str
     name: str
+    role: str
+    session_key: str = field(repr=False)  # a credential: never in a log line
+
+    def same_access(self, current: "AgentRef | None") -> bool:
+        """Whether the session, read again, still admits the same member with the same role."""
+        return current is not None and (current.id, current.role) == (self.id, self.role)
 
 
 class Denier(WebsocketDenier):
@@ -125,14 +135,17 @@ async def tenant_for_host(hostname: str) -> TenantRef | None:
     return tenant
 
 
-def _session_agent(session_key: str) -> AgentRef | None:
-    """The active user a dashboard session names (run in the tenant's schema, one unit)."""
+def session_agent(session_key: str) -> AgentRef | None:
+    """The member a live dashboard session names, if they may use the inbox (run in the tenant's
+    schema, one unit). None for a session that is gone or expired, a user removed or made
+    inactive, and a session whose auth hash no longer matches the user's (a new password);
+    Django's `get_user` deletes such a session, as it would on the next page."""
     request = HttpRequest()
     request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     user = get_user(request)
-    if not user.is_authenticated or not user.is_active:
+    if not user_can(user, Capability.INBOX):
         return None
-    return AgentRef(id=str(user.pk), name=user.public_name)
+    return AgentRef(id=str(user.pk), name=user.public_name, role=user.role, session_key=session_key)
 
 
 def _same_origin(origin: str | None, host: str) -> bool:
@@ -173,7 +186,7 @@ class AgentHandshake:
         session_key = _session_key(scope)
         if not session_key:
             return await deny("no_session", scope, receive, send)
-        agent = await in_tenant(tenant.schema_name, _session_agent, session_key=session_key)
+        agent = await in_tenant(tenant.schema_name, session_agent, session_key=session_key)
         if agent is None:
             return await deny("not_signed_in", scope, receive, send)
         return await self.app(scope | {"tenant": tenant, "agent": agent}, receive, send)

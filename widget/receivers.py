@@ -1,16 +1,22 @@
-"""The chat's subscriptions to changes made in the public schema (`core.events`).
+"""The chat's subscriptions to changes made below it (`core.events`): in the public schema, and
+to a tenant's people.
 
-Connected once, when the app loads (`widget.apps`): the public-schema code sends these events
-after its change commits and never imports the chat.
+Connected once, when the app loads (`widget.apps`): the lower code sends these events after its
+change commits and never imports the chat.
 """
 
 from django.dispatch import receiver
 
 from core import events
-from widget.events import close_site_sockets
+from widget.events import close_member_sockets, close_site_sockets
 
 
 @receiver(events.site_keys_revoked)
 @receiver(events.site_deleted)
 def _site_closed_to_sockets(sender, *, tenant_id: int, site_id: int, **kwargs) -> None:
     close_site_sockets(tenant_id, site_id)
+
+
+@receiver(events.member_access_changed)
+def _member_access_to_sockets(sender, *, tenant_id: int, user_id: int, **kwargs) -> None:
+    close_member_sockets(tenant_id, user_id)

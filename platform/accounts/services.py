@@ -1,7 +1,9 @@
 """Services of a tenant's people: signup (a tenant with its owner), invitations, roles, removal.
 
 Team services run in the tenant's schema (a request on the tenant's host). Refusals are typed
-errors (`core.errors`) whose message the dashboard shows as is.
+errors (`core.errors`) whose message the dashboard shows as is. A change to what a member may do
+is announced (`core.events.member_access_changed`) once it commits, so that the member's open
+agent sockets, which were admitted under the old access, close.
 """
 
 from django.contrib.auth.password_validation import validate_password
@@ -18,6 +20,7 @@ from django_tenants.utils import tenant_context
 from accounts.models import Role, User
 from accounts.roles import assignable_roles, may_manage_member
 from accounts.selectors import member_count
+from core import events
 from core.errors import BadRequest, Forbidden
 from tenants.billing.limits import ensure_can_add_agent
 from tenants.models import Tenant
@@ -131,21 +134,29 @@ def _owners_left_without(member: User) -> int:
     return User.objects.filter(role=Role.OWNER, is_active=True).exclude(pk=member.pk).count()
 
 
+def member_access_changed(*, tenant: Tenant, user_id: int) -> None:
+    """Announce, after the commit, that what a member may do changed: a change of role or a
+    removal (below), a sign-out (`accounts.receivers`), a new password (the dashboard's reset)."""
+    events.send_after_commit(events.member_access_changed, tenant_id=tenant.pk, user_id=user_id)
+
+
 @transaction.atomic
-def member_change_role(*, actor: User, member: User, role: str) -> User:
+def member_change_role(*, tenant: Tenant, actor: User, member: User, role: str) -> User:
     if not may_manage_member(actor, member) or role not in assignable_roles(actor):
         raise Forbidden("Only an owner may change an owner's role or make someone an owner.")
     # Lock the owners so that two owners demoting each other at once cannot leave none.
     list(User.objects.select_for_update().filter(role=Role.OWNER))
     if member.role == Role.OWNER and role != Role.OWNER and not _owners_left_without(member):
         raise BadRequest("The team needs at least one owner: make someone else owner first.")
-    member.role = role
-    member.save(update_fields=["role"])
+    if member.role != role:
+        member.role = role
+        member.save(update_fields=["role"])
+        member_access_changed(tenant=tenant, user_id=member.pk)
     return member
 
 
 @transaction.atomic
-def member_remove(*, actor: User, member: User) -> None:
+def member_remove(*, tenant: Tenant, actor: User, member: User) -> None:
     """Remove a member (or a pending invitation). Their messages keep their name."""
     if member.pk == actor.pk:
         raise BadRequest("You cannot remove yourself; another owner or admin can.")
@@ -154,4 +165,6 @@ def member_remove(*, actor: User, member: User) -> None:
     list(User.objects.select_for_update().filter(role=Role.OWNER))
     if member.role == Role.OWNER and not _owners_left_without(member):
         raise BadRequest("The team needs at least one owner: the last owner cannot be removed.")
+    user_id = member.pk
     member.delete()
+    member_access_changed(tenant=tenant, user_id=user_id)

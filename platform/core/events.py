@@ -1,7 +1,8 @@
 """Events: how a change made in a lower layer reaches the code above it without importing it.
 
 Dependencies point one way (docs/ARCHITECTURE.md): the public-schema code (`tenants`, billing)
-knows nothing of the chat, yet some of its changes must reach open sockets at once. The service
+and a tenant's people (`accounts`) know nothing of the chat, yet some of their changes must reach
+open sockets at once. The service
 that makes such a change sends one of the events below with `send_after_commit`; the chat
 (`widget.receivers`) subscribes to them when its app loads. Receivers run only once the
 transaction that made the change has committed, so none acts on a change that is rolled back.
@@ -17,6 +18,9 @@ from django.dispatch import Signal
 site_keys_revoked = Signal()
 # A site was deleted, with its keys: tenant_id, site_id.
 site_deleted = Signal()
+# What a member of a tenant's team may do changed (signed out, removed, another role, a new
+# password): tenant_id, user_id. Their open agent sockets close; a reconnect is checked afresh.
+member_access_changed = Signal()
 
 
 def send_after_commit(event: Signal, **fields) -> None:

@@ -77,18 +77,34 @@ def make_visitor(site: SiteFixture, *, name: str = "", room: str | None = None) 
     )
 
 
-def make_agent(tenant: Tenant, *, email: str | None = None) -> AgentFixture:
+def make_agent(tenant: Tenant, *, email: str | None = None, role: str = "agent") -> AgentFixture:
     """A dashboard user of the tenant with a signed-in session (as after the login page)."""
     email = email or f"agent-{uuid.uuid4().hex[:8]}@{tenant.slug}.test"
     with schema_context(tenant.schema_name):
-        user = get_user_model().objects.create_user(email=email, password="x", display_name="Ada")
+        user = get_user_model().objects.create_user(
+            email=email, password="x", display_name="Ada", role=role
+        )
+    host = tenant.domains.get(is_primary=True).domain
+    return _signed_in(tenant, user, host)
+
+
+def another_session(tenant: Tenant, agent: AgentFixture) -> AgentFixture:
+    """The same member signed in once more (another browser): a session of their own."""
+    with schema_context(tenant.schema_name):
+        user = get_user_model().objects.get(pk=agent.user_id)
+    return _signed_in(tenant, user, agent.host)
+
+
+def _signed_in(tenant: Tenant, user, host: str) -> AgentFixture:
+    with schema_context(tenant.schema_name):
         session = import_module(settings.SESSION_ENGINE).SessionStore()
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.save()
-    host = tenant.domains.get(is_primary=True).domain
-    return AgentFixture(user_id=user.pk, email=email, session_key=session.session_key, host=host)
+    return AgentFixture(
+        user_id=user.pk, email=user.email, session_key=session.session_key, host=host
+    )
 
 
 def visitors_with_tokens(site: SiteFixture, count: int) -> list[tuple[str, str]]:

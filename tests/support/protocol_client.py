@@ -36,7 +36,7 @@ from tests.support.factories import AgentFixture, SiteFixture
 
 OPEN_TIMEOUT = 30  # seconds for the handshake, and again for `ready`: hundreds connect at once
 PING_INTERVAL = 25  # the widget's and the dashboard's keepalive
-RECONNECT_AT_ONCE = {1001, 1012, 4408}
+RECONNECT_AT_ONCE = {1001, 1012, 4408, 4410}
 FIRST_BACKOFF, MAX_BACKOFF = 0.1, 1.0  # the widget's 0.5 s doubling to 30 s, shortened for tests
 RATE_LIMITED_RETRY = 5  # seconds, when a `rate_limited` refusal names no `retry_after`
 

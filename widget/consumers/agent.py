@@ -3,12 +3,19 @@
 The handshake (widget.handshake) has resolved the tenant from the host and the agent from the
 session cookie. The socket receives every frame of every conversation of the tenant (each with a
 `conversation` field) and `conversation` events; it sends frames naming their conversation.
+
+The socket lives only as long as the access it was admitted with. It joins its member's group,
+which is closed with 4410 on every worker when the member signs out, is removed, gets another role
+or a new password (`widget.events.close_member_sockets`); and every `PARLEY_WS_ACCESS_RECHECK`
+seconds it reads its session again (one unit on the database thread), closing with 4410 when the
+session expired or was deleted by any other path. Frames themselves never touch the session.
 """
 
 from core.db_thread import in_tenant
 from core.errors import BadRequest
 from widget import events, frames, presence, selectors
 from widget.consumers.base import SocketConsumer
+from widget.handshake import session_agent
 from widget.services.conversations import conversation_close, conversation_mark_read
 from widget.services.messages import MessagePost
 from widget.writer import writer
@@ -52,9 +59,12 @@ class AgentConsumer(SocketConsumer):
 
     async def on_connect(self) -> None:
         self.tenant = self.scope["tenant"]
-        agent = self.scope["agent"]
+        self.agent = agent = self.scope["agent"]
         self.author: frames.Author = {"kind": "agent", "id": agent.id, "name": agent.name}
         self.conversations: dict[tuple[str, int | None], object] = {}
+        # The handshake has just read the session: the first re-read is one interval away.
+        self.next_access_check = self.connected_at + self.limits.access_recheck
+        await self.join(events.member_group(self.tenant.id, agent.id))
         await self.join(events.agents_group(self.tenant.id))
         await presence.agent_connected(self.tenant.id)
         self.present = True
@@ -134,3 +144,17 @@ class AgentConsumer(SocketConsumer):
         await in_tenant(
             self.tenant.schema_name, _close, tenant_id=self.tenant.id, **self._where(frame)
         )
+
+    # --- watchdog: idle, and the session's access ------------------------------------------
+
+    async def watch(self, now: float) -> float | None:
+        if now >= self.next_access_check:
+            current = await in_tenant(
+                self.tenant.schema_name, session_agent, session_key=self.agent.session_key
+            )
+            if not self.agent.same_access(current):
+                await self.close_with(events.ACCESS_CHANGED)
+                return None
+            self.next_access_check = now + self.limits.access_recheck
+        idle_at = await super().watch(now)
+        return None if idle_at is None else min(idle_at, self.next_access_check)

@@ -46,6 +46,7 @@ class SocketLimits:
     auth_timeout: float
     idle_timeout: float
     key_recheck: float
+    access_recheck: float
     frame_rate: float
     frame_burst: float
     visitor_frame_rate: float
@@ -300,8 +301,12 @@ class SocketConsumer(DirectWebsocketConsumer):
                 await asyncio.sleep(max(0.0, wake_at - now))
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("socket watchdog failed")
+        except Exception as error:
+            if backend := metrics.backend_error(error):
+                # A deadline's re-check could not reach its backend: one line, as for frames.
+                log.warning("closing socket %s: %s unavailable: %s", self.member_id, backend, error)
+            else:
+                log.exception("socket watchdog failed")
             await self.close_with(1011)
 
     async def watch(self, now: float) -> float | None:

@@ -156,6 +156,8 @@ PARLEY_WS = {
     "AUTH_TIMEOUT": env.float("PARLEY_WS_AUTH_TIMEOUT", default=10.0),
     "IDLE_TIMEOUT": env.float("PARLEY_WS_IDLE_TIMEOUT", default=75.0),
     "KEY_RECHECK": env.float("PARLEY_WS_KEY_RECHECK", default=30.0),
+    # An agent socket reads its dashboard session again this often (expired, signed out elsewhere).
+    "ACCESS_RECHECK": env.float("PARLEY_WS_ACCESS_RECHECK", default=30.0),
     "FRAME_RATE": env.float("PARLEY_WS_FRAME_RATE", default=10.0),
     "FRAME_BURST": env.float("PARLEY_WS_FRAME_BURST", default=30.0),
     "VISITOR_FRAME_RATE": env.float("PARLEY_WS_VISITOR_FRAME_RATE", default=20.0),

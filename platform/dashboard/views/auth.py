@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.login_links import login_link_user
 from accounts.models import User
-from accounts.services import invitation_accept, invitation_tokens
+from accounts.services import invitation_accept, invitation_tokens, member_access_changed
 from core.ratelimit import client_address
 from dashboard.forms import AcceptInvitationForm, LoginForm
 from dashboard.throttle import password_reset_throttle, wait_phrase
@@ -52,8 +52,16 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Sets the new password. Django then refuses the member's other sessions (their auth hash no
+    longer matches); their open agent sockets are told to close at once."""
+
     template_name = "dashboard/password_reset_confirm.html"
     success_url = "/reset/done/"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        member_access_changed(tenant=self.request.tenant, user_id=form.user.pk)
+        return response
 
 
 def csrf_failure(request, reason: str = ""):

@@ -63,7 +63,12 @@ def team_change_role(request, pk: int):
         messages.error(request, "Choose a role.")
         return redirect("team")
     try:
-        member_change_role(actor=request.user, member=member, role=form.cleaned_data["role"])
+        member_change_role(
+            tenant=request.tenant,
+            actor=request.user,
+            member=member,
+            role=form.cleaned_data["role"],
+        )
     except ParleyError as error:
         messages.error(request, error.message)
     else:
@@ -76,7 +81,7 @@ def team_change_role(request, pk: int):
 def team_remove(request, pk: int):
     member = get_object_or_404(User, pk=pk)
     try:
-        member_remove(actor=request.user, member=member)
+        member_remove(tenant=request.tenant, actor=request.user, member=member)
     except ParleyError as error:
         messages.error(request, error.message)
     else:

@@ -76,7 +76,10 @@
         return;
       }
       showState("offline", "Reconnecting…");
-      reconnectAfter(event.code === 1001 || event.code === 1012 ? 0 : backoff());
+      // 4410: the member's access changed (signed out, removed, a new role or password). Try
+      // again at once: the handshake admits a session that is still good, under its new role.
+      const atOnce = event.code === 1001 || event.code === 1012 || event.code === 4410;
+      reconnectAfter(atOnce ? 0 : backoff());
     });
   }
 
