@@ -15,13 +15,18 @@ Both have the same interface; the async methods never block the event loop.
 """
 
 import asyncio
+import logging
 import os
 import socket
 import threading
 import uuid
 import weakref
 
+import redis
+
 from core.redis_config import parse_redis_url
+
+log = logging.getLogger(__name__)
 
 
 class ConnectionCounter:
@@ -219,8 +224,15 @@ class RedisConnectionCounter:
             if waiting.get(tenant_id) is entry and not entry.futures:
                 del waiting[tenant_id]
 
-    def current(self, tenant_id: int) -> int:
-        return sum(int(count) for count in self._client.hvals(self._key(tenant_id)))
+    def current(self, tenant_id: int) -> int | None:
+        """The tenant's open sockets; None while Redis cannot be asked (the billing page shows
+        the count as unknown rather than fail)."""
+        try:
+            counts = self._client.hvals(self._key(tenant_id))
+        except redis.RedisError as error:
+            log.warning("open visitor sockets not counted, Redis is unreachable: %s", error)
+            return None
+        return sum(int(count) for count in counts)
 
     def heartbeat(self) -> None:
         """Keep this process's counts alive (the background thread calls it every interval)."""

@@ -167,11 +167,13 @@ class MessageQuota:
 @dataclass(frozen=True)
 class Usage:
     name: str
-    used: int
+    used: int | None  # None: not known now (its store cannot be reached)
     limit: int
 
     @property
-    def percent(self) -> int:
+    def percent(self) -> int | None:
+        if self.used is None:
+            return None
         return min(100, round(100 * self.used / self.limit)) if self.limit else 100
 
 

@@ -1,12 +1,15 @@
-"""The dashboard's throttles while their Redis is down: signing in and asking for a password
+"""The dashboard while its Redis is down. The throttles: signing in and asking for a password
 reset keep working, counting nothing, with one warning for the whole outage; once Redis is back,
-failures are counted again. A real redis-server, killed and started again on the same socket."""
+failures are counted again. The billing page shows the visitors connected now as unknown. A real
+redis-server, killed (and started again on the same socket)."""
 
 import time
 
 import pytest
 from django.test import Client
 
+from tenants.billing import process_counters
+from tenants.billing.connection_counter import RedisConnectionCounter
 from tests.dashboard.conftest import PASSWORD, host_of
 from tests.support.redis import RedisServer
 
@@ -65,3 +68,16 @@ def test_the_dashboard_works_while_redis_is_down_and_counts_again_once_it_is_bac
         while "Too many failed sign-in attempts" not in log_in(client, owner.email, "x").text:
             assert time.monotonic() < deadline, "failures are not counted again"
     assert outage_lines(caplog)[1:] == ["rate limits are counted again: the cache answers"]
+
+
+def test_the_billing_page_shows_while_redis_is_down(
+    tenant_a, owner, tenant_client, redis_server, monkeypatch, caplog
+):
+    # The count of open visitor sockets that a worker keeps in Redis.
+    monkeypatch.setattr(process_counters, "connections", RedisConnectionCounter(redis_server.url))
+    redis_server.kill()
+    with caplog.at_level("WARNING", logger="tenants.billing.connection_counter"):
+        page = tenant_client(tenant_a, owner).get("/billing/")
+    assert page.status_code == 200
+    assert "<td>Visitors connected now</td><td>unknown now</td>" in page.content.decode()
+    assert "open visitor sockets not counted, Redis is unreachable" in caplog.text
