@@ -266,6 +266,21 @@ async def test_a_message_is_acked_stored_and_broadcast_once(site, visitor):
     await other_tab.disconnect()
 
 
+async def test_another_visitors_client_id_in_a_public_room_is_not_a_resend(site):
+    """A visitor of a public room who reuses the client_id another member sent (seen in its
+    `message` frame) stores a message of its own: it does not get the other's ack."""
+    alice = await database_sync_to_async(make_visitor)(site, name="Alice", room="lobby")
+    mallory = await database_sync_to_async(make_visitor)(site, name="Mallory", room="lobby")
+    alice_socket = await joined(site, alice)
+    mallory_socket = await joined(site, mallory)
+    alice_ack, _ = await send_message(alice_socket, "Alice here", "c-1")
+    mallory_ack, broadcast = await send_message(mallory_socket, "Mallory here", "c-1")
+    assert mallory_ack["id"] != alice_ack["id"]
+    assert (broadcast["text"], broadcast["author"]["name"]) == ("Mallory here", "Mallory")
+    await alice_socket.disconnect()
+    await mallory_socket.disconnect()
+
+
 async def test_message_ids_increase_within_a_room(site, visitor):
     socket = await joined(site, visitor)
     ids = [(await send_message(socket, f"n{n}", f"c{n}"))[0]["id"] for n in range(5)]
