@@ -1,8 +1,9 @@
 """Outbound webhooks: turning events into signed, retried deliveries to tenants' endpoints.
 
-Nothing here runs on the request or socket path beyond one insert. An event is enqueued after the
-transaction that caused it commits (`transaction.on_commit`): one `WebhookDelivery` row per
-subscribed webhook, holding the exact JSON body. `manage.py webhooks_worker` claims due rows
+Nothing here runs on the request or socket path beyond one insert. An event is enqueued inside
+the transaction that causes it: one `WebhookDelivery` row per subscribed webhook, holding the
+exact JSON body, committed with the change or not at all (an after-commit hook would lose it to
+a crash between the commit and the hook). `manage.py webhooks_worker` claims due rows
 (`FOR UPDATE SKIP LOCKED`, so several workers can run), POSTs them with httpx, and records every
 attempt. A failed attempt is retried after `WEBHOOK_RETRY_SCHEDULE` (10 s, 1 min, 5 min, 30 min,
 2 h by default); after the last one the delivery is `failed`. Tenants read the log through
@@ -18,8 +19,9 @@ import logging
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from hashlib import sha256
 from urllib.parse import urlsplit
@@ -81,33 +83,42 @@ def _webhooks_changed(sender, instance: Webhook, **kwargs) -> None:
     transaction.on_commit(lambda: _subscriptions.pop(tenant_id))
 
 
-def webhook_event_enqueue(
-    *, tenant_id: int, event_type: str, build_data: Callable[[], dict]
-) -> int:
-    """Queue one delivery of the event per subscribed webhook. Returns how many were queued.
+@dataclass(frozen=True)
+class WebhookEvent:
+    """One event to queue: its type, and what builds its `data` (called only when a webhook
+    wants the event: most tenants have none, and then an event costs no query and no
+    serialization)."""
 
-    `build_data` is called only when a webhook wants the event: most tenants have none, and
-    then an event costs no query and no serialization.
-    """
-    webhook_ids = _subscribers(tenant_id, event_type)
-    if not webhook_ids:
-        return 0
+    type: str
+    build_data: Callable[[], dict]
+
+
+def webhook_events_enqueue(*, tenant_id: int, events: Iterable[WebhookEvent]) -> int:
+    """Queue one delivery of each event per webhook subscribed to it, in one insert. Call it
+    inside the transaction that makes the events. Returns how many deliveries were queued."""
     now = timezone.now()
-    event_id = "evt_" + secrets.token_urlsafe(16)
-    body = orjson.dumps(
-        {"id": event_id, "type": event_type, "created_at": now, "data": build_data()}
-    ).decode()
-    WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(
-            webhook_id=webhook_id,
-            event_id=event_id,
-            event_type=event_type,
-            body=body,
-            next_attempt_at=now,
+    deliveries = []
+    for event in events:
+        webhook_ids = _subscribers(tenant_id, event.type)
+        if not webhook_ids:
+            continue
+        event_id = "evt_" + secrets.token_urlsafe(16)
+        body = orjson.dumps(
+            {"id": event_id, "type": event.type, "created_at": now, "data": event.build_data()}
+        ).decode()
+        deliveries.extend(
+            WebhookDelivery(
+                webhook_id=webhook_id,
+                event_id=event_id,
+                event_type=event.type,
+                body=body,
+                next_attempt_at=now,
+            )
+            for webhook_id in webhook_ids
         )
-        for webhook_id in webhook_ids
-    )
-    return len(webhook_ids)
+    if deliveries:
+        WebhookDelivery.objects.bulk_create(deliveries)
+    return len(deliveries)
 
 
 # --- Delivering ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from config.embedded import database_url
+from tenants import site_directory
 from tenants.models import Webhook, WebhookDelivery
 from tenants.selectors import site_current_key
 from tenants.services import site_create
@@ -26,7 +27,9 @@ from tests.support.api_clients import PlatformClient, error_code
 from tests.support.processes import ROOT, free_port, parley_environment
 from widget.models import Conversation
 from widget.services.conversations import conversation_close
-from widget.webhook_events import on_message_created
+from widget.services.messages import MessagePost, message_post, message_post_many
+from widget.services.sessions import visitor_session_start
+from widget.webhook_events import enqueue_conversation_closed
 
 pytestmark = pytest.mark.django_db
 
@@ -325,12 +328,47 @@ def test_only_subscribed_events_are_delivered(
     assert closed["data"]["conversation"]["status"] == "closed"
 
 
+def test_every_chat_events_delivery_is_stored_in_the_transaction_of_the_event(
+    api_a, tenant_a, site, conversation
+):
+    """A crash between a commit and its after-commit hooks must not lose a webhook: each
+    delivery row is written by the event's own transaction. This test's transaction never
+    commits, so no after-commit hook ever runs, as after such a crash."""
+    subscribe(api_a, "https://hooks.example.com/parley")
+    session = visitor_session_start(site=site_directory.site_for_key(site_current_key(site).key))
+    with schema_context(tenant_a.schema_name):
+        sent, _ = message_post(
+            tenant_id=tenant_a.id, conversation=conversation, text="one", author_kind="agent"
+        )
+        batch = message_post_many(
+            tenant_id=tenant_a.id,
+            posts=[
+                MessagePost(conversation, "two", "visitor", "v1", client_id="c-2"),
+                MessagePost(session.conversation, "three", "visitor", "v2", client_id="c-3"),
+            ],
+        )
+        assert conversation_close(tenant_id=tenant_a.id, conversation=conversation)
+
+    bodies = [json.loads(body) for body in WebhookDelivery.objects.values_list("body", flat=True)]
+    assert sorted(
+        (body["type"], body["data"].get("message", {}).get("id")) for body in bodies
+    ) == sorted(
+        [
+            ("conversation.created", None),
+            ("message.created", sent.id),
+            ("message.created", batch[0][0].id),
+            ("message.created", batch[1][0].id),
+            ("conversation.closed", None),
+        ]
+    )
+
+
 def test_an_event_costs_no_query_when_the_tenant_has_no_webhook(
     tenant_a, conversation, django_assert_num_queries
 ):
-    on_message_created(tenant_a.id, conversation, None)  # fills the subscription cache
+    enqueue_conversation_closed(tenant_a.id, conversation)  # fills the subscription cache
     with django_assert_num_queries(0):
-        on_message_created(tenant_a.id, conversation, None)
+        enqueue_conversation_closed(tenant_a.id, conversation)
     assert not WebhookDelivery.objects.exists()
 
 

@@ -1,6 +1,6 @@
 """Storing messages: one (`message_post`, the REST API and the dashboard) or a batch in one
-transaction (`message_post_many`, the sockets' writer), each announced to the room and the
-tenant's agents and queued for the tenant's webhooks after commit.
+transaction (`message_post_many`, the sockets' writer), each queued for the tenant's webhooks in
+that transaction and announced to the room and the tenant's agents after commit.
 
 This is the hottest write of the product: every message of every socket comes through here on
 the one database thread, so its reads and its room update are plain SQL (`widget.hot_sql`).
@@ -157,11 +157,7 @@ def _store(
         for room, event in room_events:
             events.publish_conversation(tenant_id, room, event)
 
-    def queue_webhooks() -> None:
-        for message in fresh:
-            webhook_events.on_message_created(tenant_id, message.conversation, message)
-
+    # In this transaction, not after it: a crash between the commit and a hook would lose them.
+    webhook_events.enqueue_messages_created(tenant_id, fresh)
     transaction.on_commit(publish)
-    # robust: a failure to queue a webhook is logged and never fails the message's sender.
-    transaction.on_commit(queue_webhooks, robust=True)
     return answers
