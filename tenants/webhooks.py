@@ -30,6 +30,8 @@ import httpx
 import orjson
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, JSONField, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -91,6 +93,8 @@ class WebhookEvent:
 
     type: str
     build_data: Callable[[], dict]
+    # Whose personal data `data` carries ("" for nobody's): see `webhook_deliveries_erase`.
+    subject: str = ""
 
 
 def webhook_events_enqueue(*, tenant_id: int, events: Iterable[WebhookEvent]) -> int:
@@ -112,6 +116,7 @@ def webhook_events_enqueue(*, tenant_id: int, events: Iterable[WebhookEvent]) ->
                 event_id=event_id,
                 event_type=event.type,
                 body=body,
+                subject=event.subject,
                 next_attempt_at=now,
             )
             for webhook_id in webhook_ids
@@ -119,6 +124,25 @@ def webhook_events_enqueue(*, tenant_id: int, events: Iterable[WebhookEvent]) ->
     if deliveries:
         WebhookDelivery.objects.bulk_create(deliveries)
     return len(deliveries)
+
+
+def webhook_deliveries_erase(*, tenant_id: int, subject: str) -> int:
+    """Erase a person from the tenant's deliveries (an erasure request): every body about them
+    is emptied, and those not sent yet never will be (`failed`, the reason in their log).
+    Returns how many deliveries were erased."""
+    deliveries = WebhookDelivery.objects.filter(webhook__tenant_id=tenant_id, subject=subject)
+    never_sent = {
+        "at": timezone.now().isoformat(),
+        "status_code": None,
+        "error": "not sent: the person it was about was erased",
+        "duration_ms": 0,
+    }
+    deliveries.filter(status=WebhookDelivery.Status.PENDING).update(
+        status=WebhookDelivery.Status.FAILED,
+        next_attempt_at=None,
+        attempts=CombinedExpression(F("attempts"), "||", Value([never_sent], JSONField())),
+    )
+    return deliveries.update(body="", subject="")
 
 
 # --- Delivering ---------------------------------------------------------------------------
@@ -204,7 +228,13 @@ def _record(delivery: WebhookDelivery, attempt: dict) -> None:
         delivery.next_attempt_at = None
     else:
         delivery.next_attempt_at = now + timedelta(seconds=schedule[len(delivery.attempts) - 1])
-    delivery.save(update_fields=["attempts", "status", "delivered_at", "next_attempt_at"])
+    # Only while still pending: a delivery erased during its attempt stays erased.
+    WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.PENDING).update(
+        attempts=delivery.attempts,
+        status=delivery.status,
+        delivered_at=delivery.delivered_at,
+        next_attempt_at=delivery.next_attempt_at,
+    )
 
 
 def webhooks_deliver_due(*, limit: int = 20, concurrency: int = 8) -> int:

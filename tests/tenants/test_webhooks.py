@@ -3,6 +3,7 @@ retries with backoff visible to the tenant, and the worker as a process of its o
 
 import hashlib
 import hmac
+import importlib
 import json
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
@@ -25,13 +27,15 @@ from tenants.services import site_create
 from tenants.webhooks import webhooks_deliver_due
 from tests.support.api_clients import PlatformClient, error_code
 from tests.support.processes import ROOT, free_port, parley_environment
-from widget.models import Conversation
+from widget.models import Conversation, Visitor
 from widget.services.conversations import conversation_close
 from widget.services.messages import MessagePost, message_post, message_post_many
-from widget.services.sessions import visitor_session_start
+from widget.services.sessions import VisitorIdentity, visitor_session_start
 from widget.webhook_events import enqueue_conversation_closed
 
 pytestmark = pytest.mark.django_db
+
+subject_migration = importlib.import_module("tenants.migrations.0004_webhook_delivery_subject")
 
 
 class Receiver:
@@ -360,6 +364,83 @@ def test_every_chat_events_delivery_is_stored_in_the_transaction_of_the_event(
             ("message.created", batch[1][0].id),
             ("conversation.closed", None),
         ]
+    )
+
+
+def test_erasing_a_visitor_erases_them_from_every_stored_and_pending_delivery(
+    api_a, tenant_a, site
+):
+    """After an erasure request, no webhook body Parley keeps (sent or waiting) holds the
+    visitor's name, email or words, and what was waiting is never sent."""
+    words = ["I am Grace, my card ends 4242", "Still waiting", "Hello, lobby"]
+    with Receiver() as receiver:
+        subscribe(api_a, receiver.url)
+        info = site_directory.site_for_key(site_current_key(site).key)
+        grace = visitor_session_start(
+            site=info,
+            identity=VisitorIdentity(user_id="u-1", name="Grace Hopper", email="grace@navy.test"),
+        )
+        other = visitor_session_start(site=info)
+        with schema_context(tenant_a.schema_name):
+            lobby = Conversation.objects.create(room="lobby", site_id=site.id, kind="public")
+            mine = grace.conversation
+            for conversation, text in [(mine, words[0]), (mine, words[1]), (lobby, words[2])]:
+                message_post(
+                    tenant_id=tenant_a.id,
+                    conversation=conversation,
+                    text=text,
+                    author_kind="visitor",
+                    author_id=str(grace.visitor.id),
+                    author_name="Grace Hopper",
+                )
+            message_post(
+                tenant_id=tenant_a.id,
+                conversation=other.conversation,
+                text="not Grace",
+                author_kind="visitor",
+                author_id=str(other.visitor.id),
+            )
+        assert webhooks_deliver_due(limit=4) == 4  # sent; the rest still waits
+        sent_before = len(receiver.requests)
+
+        assert api_a.delete(f"/api/v1/visitors/{grace.visitor.id}").status_code == 204
+        make_due_now()
+        webhooks_deliver_due()
+        after = [json.loads(body) for _, body in receiver.requests[sent_before:]]
+
+    kept = list(WebhookDelivery.objects.values_list("body", flat=True))
+    for secret in ["Grace Hopper", "grace@navy.test", str(grace.visitor.id), *words]:
+        assert not [body for body in kept if secret in body], secret
+        assert not [event for event in after if secret in json.dumps(event)], secret
+    assert any("not Grace" in body for body in kept)  # another visitor's stay as they were
+    assert not WebhookDelivery.objects.filter(status="pending").exists()
+
+
+def test_deliveries_stored_before_subjects_existed_get_theirs_from_their_body(
+    api_a, tenant_a, conversation
+):
+    with schema_context(tenant_a.schema_name):
+        visitor = Visitor.objects.create(site_id=conversation.site_id, name="Ada")
+        conversation.visitor = visitor
+        conversation.save()
+        lobby = Conversation.objects.create(room="lobby", site_id=conversation.site_id)
+    subscribe(api_a, "https://hooks.example.com/parley", ["message.created"])
+    with schema_context(tenant_a.schema_name):
+        for room, kind in [(conversation, "agent"), (lobby, "visitor"), (lobby, "agent")]:
+            message_post(
+                tenant_id=tenant_a.id,
+                conversation=room,
+                text="hi",
+                author_kind=kind,
+                author_id=str(visitor.id) if kind == "visitor" else "1",
+            )
+    WebhookDelivery.objects.update(subject="")  # as the rows were before the migration
+
+    with connection.schema_editor() as editor:
+        subject_migration.subjects_from_bodies(apps, editor)
+
+    assert sorted(WebhookDelivery.objects.values_list("subject", flat=True)) == sorted(
+        ["", str(visitor.id), str(visitor.id)]
     )
 
 
