@@ -7,7 +7,8 @@ a crash between the commit and the hook). `manage.py webhooks_worker` claims due
 (`FOR UPDATE SKIP LOCKED`, so several workers can run), POSTs them with httpx, and records every
 attempt. A failed attempt is retried after `WEBHOOK_RETRY_SCHEDULE` (10 s, 1 min, 5 min, 30 min,
 2 h by default); after the last one the delivery is `failed`. Tenants read the log through
-`GET /api/v1/webhooks/{id}/deliveries`.
+`GET /api/v1/webhooks/{id}/deliveries`; the worker deletes finished deliveries older than
+`WEBHOOK_DELIVERY_RETENTION_DAYS`.
 
 Each request carries `Parley-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`;
 receivers recompute it over the raw body and should refuse timestamps older than a few minutes.
@@ -143,6 +144,28 @@ def webhook_deliveries_erase(*, tenant_id: int, subject: str) -> int:
         attempts=CombinedExpression(F("attempts"), "||", Value([never_sent], JSONField())),
     )
     return deliveries.update(body="", subject="")
+
+
+PRUNE_BATCH = 5000
+
+
+def webhook_deliveries_prune(*, before: datetime) -> int:
+    """Delete the delivered and failed deliveries created before `before`, in batches (short
+    transactions, short locks; rows another worker is deleting are skipped); returns how many.
+    Pending ones stay until they are sent or fail."""
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                WebhookDelivery.objects.select_for_update(skip_locked=True)
+                .filter(created_at__lt=before)
+                .exclude(status=WebhookDelivery.Status.PENDING)
+                .order_by("id")
+                .values_list("id", flat=True)[:PRUNE_BATCH]
+            )
+            if not batch:
+                return deleted
+            deleted += WebhookDelivery.objects.filter(id__in=batch).delete()[0]
 
 
 # --- Delivering ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.apps import apps
+from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
@@ -454,6 +455,31 @@ def test_an_event_costs_no_query_when_the_tenant_has_no_webhook(
 
 
 # --- The worker process ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)  # the worker closes connections between rounds
+@override_settings(WEBHOOK_DELIVERY_RETENTION_DAYS=30)
+def test_the_worker_deletes_finished_deliveries_past_the_retention(api_a):
+    """Without pruning, the delivery log (every body sent) grows in the public schema forever."""
+    hook = Webhook.objects.get(pk=subscribe(api_a, "https://hooks.example.com/parley")["id"])
+    ages = {"old-delivered": 31, "old-failed": 31, "old-pending": 31, "recent-delivered": 29}
+    for event_id, days in ages.items():
+        delivery = WebhookDelivery.objects.create(
+            webhook=hook,
+            event_id=event_id,
+            event_type="message.created",
+            body="{}",
+            status=event_id.split("-")[1],
+            next_attempt_at=timezone.now() + timedelta(hours=1),
+        )
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            created_at=timezone.now() - timedelta(days=days)
+        )
+
+    call_command("webhooks_worker", "--once")
+
+    remaining = set(WebhookDelivery.objects.values_list("event_id", flat=True))
+    assert remaining == {"old-pending", "recent-delivered"}  # a pending one is still to be sent
 
 
 @pytest.mark.e2e
