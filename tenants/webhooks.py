@@ -25,7 +25,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from hashlib import sha256
-from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -186,27 +185,50 @@ def _claim_due(now: datetime, limit: int) -> list[WebhookDelivery]:
     return due
 
 
-def _refused_address(url: str) -> str:
-    """Why this URL may not be called from Parley's network, or "" when it may."""
-    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
-        return ""
-    parts = urlsplit(url)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _checked_address(url: httpx.URL) -> tuple[str, str]:
+    """The address to call for this URL, and why it may not be called ("" when it may).
+
+    The host is resolved once, here, and the request goes to the address checked: resolving it
+    again to connect would let a name that answers a public address to the check and a private
+    one to the connection (DNS rebinding) reach Parley's own network."""
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(
+            url.raw_host.decode("ascii"),
+            url.port or DEFAULT_PORTS[url.scheme],
+            type=socket.SOCK_STREAM,
+        )
     except (socket.gaierror, UnicodeError):
-        return "the host name does not resolve"
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            return f"the host resolves to a non-public address ({address})"
-    return ""
+        return "", "the host name does not resolve"
+    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+        for address in addresses:
+            if not address.is_global:
+                return "", f"the host resolves to a non-public address ({address})"
+    return str(addresses[0]), ""
+
+
+def _post(url: httpx.URL, address: str, *, body: bytes, headers: dict) -> httpx.Response:
+    """POST to `address` as to the URL's host: its Host header, and for HTTPS its server name
+    (SNI) and certificate, are those of the host, not of the address."""
+    host = url.raw_host.decode("ascii")
+    with httpx.Client(timeout=settings.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False) as client:
+        return client.post(
+            url.copy_with(host=address),
+            content=body,
+            headers={**headers, "Host": url.netloc.decode("ascii")},
+            extensions={"sni_hostname": host},
+        )
 
 
 def _attempt(delivery: WebhookDelivery) -> dict:
     """POST the delivery once. Returns the attempt's record."""
     started = time.monotonic()
     attempt = {"at": timezone.now().isoformat(), "status_code": None, "error": ""}
-    refused = _refused_address(delivery.webhook.url)
+    url = httpx.URL(delivery.webhook.url)
+    address, refused = _checked_address(url)
     if refused:
         attempt["error"] = refused
     else:
@@ -222,13 +244,7 @@ def _attempt(delivery: WebhookDelivery) -> dict:
             "Parley-Event-Id": delivery.event_id,
         }
         try:
-            response = httpx.post(
-                delivery.webhook.url,
-                content=body,
-                headers=headers,
-                timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-                follow_redirects=False,
-            )
+            response = _post(url, address, body=body, headers=headers)
             attempt["status_code"] = response.status_code
             if not response.is_success:
                 attempt["error"] = f"the endpoint answered HTTP {response.status_code}"

@@ -5,6 +5,8 @@ import hashlib
 import hmac
 import importlib
 import json
+import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -13,6 +15,7 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import trustme
 from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
@@ -41,11 +44,13 @@ subject_migration = importlib.import_module("tenants.migrations.0004_webhook_del
 
 class Receiver:
     """A tenant's webhook endpoint on loopback: records each request, answers with the next
-    status of `statuses` (the last one repeats)."""
+    status of `statuses` (the last one repeats). With `tls` (a server context) it speaks HTTPS
+    and records the server name each client asked for (SNI)."""
 
-    def __init__(self, statuses=(200,)):
+    def __init__(self, statuses=(200,), tls: ssl.SSLContext | None = None):
         self.statuses = list(statuses)
         self.requests: list[tuple[dict, bytes]] = []
+        self.server_names: list[str | None] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -61,8 +66,14 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/parley"
+        if tls is not None:
+            tls.sni_callback = lambda _socket, name, _context: self.server_names.append(name)
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.url = self.url_for("127.0.0.1")
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url_for(self, host: str, scheme: str = "http") -> str:
+        return f"{scheme}://{host}:{self.server.server_port}/hooks/parley"
 
     def __enter__(self):
         self.thread.start()
@@ -71,6 +82,25 @@ class Receiver:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
+
+
+class Resolver:
+    """A stand-in for DNS, which has no runnable stand-in here: `name` resolves to each of
+    `answers` in turn (the last one repeats), as a rebinding attacker's name server answers;
+    every other name (and an address) resolves as usual."""
+
+    def __init__(self, monkeypatch, name: str, answers: list[str]):
+        self.asked = 0
+        real_getaddrinfo = socket.getaddrinfo
+
+        def getaddrinfo(host, port, *args, **kwargs):
+            if host != name:
+                return real_getaddrinfo(host, port, *args, **kwargs)
+            answer = answers[min(self.asked, len(answers) - 1)]
+            self.asked += 1
+            return real_getaddrinfo(answer, port, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 def verify_signature(secret: str, headers: dict, body: bytes) -> dict:
@@ -298,6 +328,51 @@ def test_a_private_address_is_never_called_in_production(
     assert receiver.requests == []
     [pending] = deliveries(api_a, hook["id"])
     assert "non-public address (127.0.0.1)" in pending["attempts"][0]["error"]
+
+
+@override_settings(WEBHOOK_ALLOW_PRIVATE_ADDRESSES=False)
+def test_a_host_that_rebinds_to_loopback_after_the_check_is_never_called(
+    api_a, conversation, monkeypatch, django_capture_on_commit_callbacks
+):
+    """DNS rebinding: the name answers a public address to the check, then 127.0.0.1 to the
+    connection. Its first answer is a multicast address: public to the check (Python's
+    `is_global`), and refused by the kernel at connect() at once, so nothing leaves the
+    machine; what matters is that the request never reaches the loopback receiver."""
+    with Receiver() as receiver:
+        resolver = Resolver(monkeypatch, "hooks.rebind.test", ["224.0.0.1", "127.0.0.1"])
+        hook = subscribe(api_a, receiver.url_for("hooks.rebind.test"), ["message.created"])
+        send_message(api_a, conversation, "Hello", django_capture_on_commit_callbacks)
+        webhooks_deliver_due()
+    assert receiver.requests == []
+    assert resolver.asked == 1  # resolved once: the checked address is the one called
+    [pending] = deliveries(api_a, hook["id"])
+    assert pending["status"] == "pending"
+    assert "ConnectError" in pending["attempts"][0]["error"]
+
+
+def test_the_checked_address_is_called_under_the_hosts_own_name_and_certificate(
+    api_a, conversation, monkeypatch, tmp_path, django_capture_on_commit_callbacks
+):
+    """Connecting to the resolved address keeps the URL's host for the receiver: the Host
+    header, the TLS server name (SNI) and the certificate checked against it."""
+    authority = trustme.CA()
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("hooks.example.test").configure_cert(tls)
+    authority.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))  # httpx trusts it then
+    with Receiver(tls=tls) as receiver:
+        # A second answer nobody listens on: a second resolution would fail the delivery.
+        Resolver(monkeypatch, "hooks.example.test", ["127.0.0.1", "127.0.0.2"])
+        url = receiver.url_for("hooks.example.test", scheme="https")
+        hook = subscribe(api_a, url, ["message.created"])
+        send_message(api_a, conversation, "Hello", django_capture_on_commit_callbacks)
+        assert webhooks_deliver_due() == 1
+    [(headers, body)] = receiver.requests
+    assert headers["Host"] == f"hooks.example.test:{receiver.server.server_port}"
+    assert receiver.server_names == ["hooks.example.test"]
+    verify_signature(hook["secret"], headers, body)
+    [delivered] = deliveries(api_a, hook["id"])
+    assert delivered["status"] == "delivered", delivered["attempts"]
 
 
 def test_only_subscribed_events_are_delivered(
