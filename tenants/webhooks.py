@@ -227,8 +227,11 @@ def _attempt(delivery: WebhookDelivery) -> dict:
     """POST the delivery once. Returns the attempt's record."""
     started = time.monotonic()
     attempt = {"at": timezone.now().isoformat(), "status_code": None, "error": ""}
-    url = httpx.URL(delivery.webhook.url)
-    address, refused = _checked_address(url)
+    try:
+        url = httpx.URL(delivery.webhook.url)
+        address, refused = _checked_address(url)
+    except httpx.InvalidURL as error:  # a row saved before URLs were parsed as here
+        address, refused = "", f"the URL is not valid: {error}"[:500]
     if refused:
         attempt["error"] = refused
     else:
@@ -248,7 +251,7 @@ def _attempt(delivery: WebhookDelivery) -> dict:
             attempt["status_code"] = response.status_code
             if not response.is_success:
                 attempt["error"] = f"the endpoint answered HTTP {response.status_code}"
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
             attempt["error"] = f"{type(error).__name__}: {error}"[:500]
     attempt["duration_ms"] = int((time.monotonic() - started) * 1000)
     return attempt

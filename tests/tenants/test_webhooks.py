@@ -178,6 +178,7 @@ def test_a_webhook_subscribes_to_every_event_by_default(api_a):
         {"url": "ftp://hooks.example.com/"},
         {"url": "not a url"},
         {"url": "https://user:pw@hooks.example.com/"},
+        {"url": "https://hooks\u00ad.example.com/"},  # a soft hyphen: no host name can have it
         {"url": "https://hooks.example.com/", "events": ["message.deleted"]},
         {"url": "https://hooks.example.com/", "events": []},
         {"url": 5},
@@ -328,6 +329,24 @@ def test_a_private_address_is_never_called_in_production(
     assert receiver.requests == []
     [pending] = deliveries(api_a, hook["id"])
     assert "non-public address (127.0.0.1)" in pending["attempts"][0]["error"]
+
+
+def test_a_stored_url_the_http_client_refuses_fails_its_own_delivery_only(
+    api_a, conversation, django_capture_on_commit_callbacks
+):
+    """A webhook URL saved before URLs were checked as the worker reads them must not crash
+    the delivery round (and the worker) for every tenant's deliveries."""
+    with Receiver() as receiver:
+        broken = subscribe(api_a, "https://hooks.example.com/", ["message.created"])
+        Webhook.objects.filter(pk=broken["id"]).update(url="https://hooks\u00ad.example.com/")
+        working = subscribe(api_a, receiver.url, ["message.created"])
+        send_message(api_a, conversation, "Hello", django_capture_on_commit_callbacks)
+        assert webhooks_deliver_due() == 2
+    assert len(receiver.requests) == 1
+    [delivered] = deliveries(api_a, working["id"])
+    assert delivered["status"] == "delivered"
+    [refused] = deliveries(api_a, broken["id"])
+    assert refused["attempts"][0]["error"].startswith("the URL is not valid")
 
 
 @override_settings(WEBHOOK_ALLOW_PRIVATE_ADDRESSES=False)
