@@ -113,7 +113,12 @@ class WebhookDelivery(models.Model):
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
     event_id = models.CharField(max_length=40)  # the same for every webhook receiving the event
     event_type = models.CharField(max_length=40)
-    body = models.TextField()  # the JSON that is signed and sent, byte for byte, on every attempt
+    # The JSON that is signed and sent, byte for byte, on every attempt; emptied when the person
+    # it is about is erased (`tenants.webhooks.webhook_deliveries_erase`).
+    body = models.TextField()
+    # Whose personal data the body carries, in the words of the event's source (the chat: a
+    # visitor's id), "" for nobody's: erasing that person finds their deliveries by it.
+    subject = models.CharField(max_length=64, blank=True, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     # [{"at", "status_code", "error", "duration_ms"}, ...], oldest first
     attempts = models.JSONField(default=list)
@@ -127,7 +132,10 @@ class WebhookDelivery(models.Model):
                 fields=["next_attempt_at"],
                 condition=models.Q(status="pending"),
                 name="webhook_delivery_due",
-            )
+            ),
+            models.Index(
+                fields=["subject"], condition=~models.Q(subject=""), name="webhook_delivery_subject"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -222,15 +223,15 @@ def site_new_identity_secret(*, site: Site) -> str:
 
 
 def webhook_create(*, tenant: Tenant, url: str, events: list[str]) -> Webhook:
-    """Subscribe an endpoint to events. The returned row's `secret` is shown to the tenant once."""
+    """Subscribe an endpoint to events. The returned row's `secret` is shown to the tenant once.
+    The URL is parsed by the HTTP client that will call it: one it refuses is refused here."""
     try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - parsing the port is what refuses a malformed one
-    except ValueError:
+        parts = httpx.URL(url)
+    except httpx.InvalidURL:
         raise BadRequest("url: not a URL") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.host:
         raise BadRequest("url: must be http(s)://host/...")
-    if parts.username or parts.password:
+    if parts.userinfo:
         raise BadRequest("url: must not carry credentials")
     if tenant.webhooks.count() >= MAX_WEBHOOKS_PER_TENANT:
         raise BadRequest(f"A tenant has at most {MAX_WEBHOOKS_PER_TENANT} webhooks.")

@@ -1,12 +1,14 @@
 """Outbound webhooks: turning events into signed, retried deliveries to tenants' endpoints.
 
-Nothing here runs on the request or socket path beyond one insert. An event is enqueued after the
-transaction that caused it commits (`transaction.on_commit`): one `WebhookDelivery` row per
-subscribed webhook, holding the exact JSON body. `manage.py webhooks_worker` claims due rows
+Nothing here runs on the request or socket path beyond one insert. An event is enqueued inside
+the transaction that causes it: one `WebhookDelivery` row per subscribed webhook, holding the
+exact JSON body, committed with the change or not at all (an after-commit hook would lose it to
+a crash between the commit and the hook). `manage.py webhooks_worker` claims due rows
 (`FOR UPDATE SKIP LOCKED`, so several workers can run), POSTs them with httpx, and records every
 attempt. A failed attempt is retried after `WEBHOOK_RETRY_SCHEDULE` (10 s, 1 min, 5 min, 30 min,
 2 h by default); after the last one the delivery is `failed`. Tenants read the log through
-`GET /api/v1/webhooks/{id}/deliveries`.
+`GET /api/v1/webhooks/{id}/deliveries`; the worker deletes finished deliveries older than
+`WEBHOOK_DELIVERY_RETENTION_DAYS`.
 
 Each request carries `Parley-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`;
 receivers recompute it over the raw body and should refuse timestamps older than a few minutes.
@@ -18,16 +20,18 @@ import logging
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from hashlib import sha256
-from urllib.parse import urlsplit
 
 import httpx
 import orjson
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, JSONField, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -81,33 +85,86 @@ def _webhooks_changed(sender, instance: Webhook, **kwargs) -> None:
     transaction.on_commit(lambda: _subscriptions.pop(tenant_id))
 
 
-def webhook_event_enqueue(
-    *, tenant_id: int, event_type: str, build_data: Callable[[], dict]
-) -> int:
-    """Queue one delivery of the event per subscribed webhook. Returns how many were queued.
+@dataclass(frozen=True)
+class WebhookEvent:
+    """One event to queue: its type, and what builds its `data` (called only when a webhook
+    wants the event: most tenants have none, and then an event costs no query and no
+    serialization)."""
 
-    `build_data` is called only when a webhook wants the event: most tenants have none, and
-    then an event costs no query and no serialization.
-    """
-    webhook_ids = _subscribers(tenant_id, event_type)
-    if not webhook_ids:
-        return 0
+    type: str
+    build_data: Callable[[], dict]
+    # Whose personal data `data` carries ("" for nobody's): see `webhook_deliveries_erase`.
+    subject: str = ""
+
+
+def webhook_events_enqueue(*, tenant_id: int, events: Iterable[WebhookEvent]) -> int:
+    """Queue one delivery of each event per webhook subscribed to it, in one insert. Call it
+    inside the transaction that makes the events. Returns how many deliveries were queued."""
     now = timezone.now()
-    event_id = "evt_" + secrets.token_urlsafe(16)
-    body = orjson.dumps(
-        {"id": event_id, "type": event_type, "created_at": now, "data": build_data()}
-    ).decode()
-    WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(
-            webhook_id=webhook_id,
-            event_id=event_id,
-            event_type=event_type,
-            body=body,
-            next_attempt_at=now,
+    deliveries = []
+    for event in events:
+        webhook_ids = _subscribers(tenant_id, event.type)
+        if not webhook_ids:
+            continue
+        event_id = "evt_" + secrets.token_urlsafe(16)
+        body = orjson.dumps(
+            {"id": event_id, "type": event.type, "created_at": now, "data": event.build_data()}
+        ).decode()
+        deliveries.extend(
+            WebhookDelivery(
+                webhook_id=webhook_id,
+                event_id=event_id,
+                event_type=event.type,
+                body=body,
+                subject=event.subject,
+                next_attempt_at=now,
+            )
+            for webhook_id in webhook_ids
         )
-        for webhook_id in webhook_ids
+    if deliveries:
+        WebhookDelivery.objects.bulk_create(deliveries)
+    return len(deliveries)
+
+
+def webhook_deliveries_erase(*, tenant_id: int, subject: str) -> int:
+    """Erase a person from the tenant's deliveries (an erasure request): every body about them
+    is emptied, and those not sent yet never will be (`failed`, the reason in their log).
+    Returns how many deliveries were erased."""
+    deliveries = WebhookDelivery.objects.filter(webhook__tenant_id=tenant_id, subject=subject)
+    never_sent = {
+        "at": timezone.now().isoformat(),
+        "status_code": None,
+        "error": "not sent: the person it was about was erased",
+        "duration_ms": 0,
+    }
+    deliveries.filter(status=WebhookDelivery.Status.PENDING).update(
+        status=WebhookDelivery.Status.FAILED,
+        next_attempt_at=None,
+        attempts=CombinedExpression(F("attempts"), "||", Value([never_sent], JSONField())),
     )
-    return len(webhook_ids)
+    return deliveries.update(body="", subject="")
+
+
+PRUNE_BATCH = 5000
+
+
+def webhook_deliveries_prune(*, before: datetime) -> int:
+    """Delete the delivered and failed deliveries created before `before`, in batches (short
+    transactions, short locks; rows another worker is deleting are skipped); returns how many.
+    Pending ones stay until they are sent or fail."""
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                WebhookDelivery.objects.select_for_update(skip_locked=True)
+                .filter(created_at__lt=before)
+                .exclude(status=WebhookDelivery.Status.PENDING)
+                .order_by("id")
+                .values_list("id", flat=True)[:PRUNE_BATCH]
+            )
+            if not batch:
+                return deleted
+            deleted += WebhookDelivery.objects.filter(id__in=batch).delete()[0]
 
 
 # --- Delivering ---------------------------------------------------------------------------
@@ -128,27 +185,53 @@ def _claim_due(now: datetime, limit: int) -> list[WebhookDelivery]:
     return due
 
 
-def _refused_address(url: str) -> str:
-    """Why this URL may not be called from Parley's network, or "" when it may."""
-    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
-        return ""
-    parts = urlsplit(url)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _checked_address(url: httpx.URL) -> tuple[str, str]:
+    """The address to call for this URL, and why it may not be called ("" when it may).
+
+    The host is resolved once, here, and the request goes to the address checked: resolving it
+    again to connect would let a name that answers a public address to the check and a private
+    one to the connection (DNS rebinding) reach Parley's own network."""
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(
+            url.raw_host.decode("ascii"),
+            url.port or DEFAULT_PORTS[url.scheme],
+            type=socket.SOCK_STREAM,
+        )
     except (socket.gaierror, UnicodeError):
-        return "the host name does not resolve"
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            return f"the host resolves to a non-public address ({address})"
-    return ""
+        return "", "the host name does not resolve"
+    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+        for address in addresses:
+            if not address.is_global:
+                return "", f"the host resolves to a non-public address ({address})"
+    return str(addresses[0]), ""
+
+
+def _post(url: httpx.URL, address: str, *, body: bytes, headers: dict) -> httpx.Response:
+    """POST to `address` as to the URL's host: its Host header, and for HTTPS its server name
+    (SNI) and certificate, are those of the host, not of the address."""
+    host = url.raw_host.decode("ascii")
+    with httpx.Client(timeout=settings.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False) as client:
+        return client.post(
+            url.copy_with(host=address),
+            content=body,
+            headers={**headers, "Host": url.netloc.decode("ascii")},
+            extensions={"sni_hostname": host},
+        )
 
 
 def _attempt(delivery: WebhookDelivery) -> dict:
     """POST the delivery once. Returns the attempt's record."""
     started = time.monotonic()
     attempt = {"at": timezone.now().isoformat(), "status_code": None, "error": ""}
-    refused = _refused_address(delivery.webhook.url)
+    try:
+        url = httpx.URL(delivery.webhook.url)
+        address, refused = _checked_address(url)
+    except httpx.InvalidURL as error:  # a row saved before URLs were parsed as here
+        address, refused = "", f"the URL is not valid: {error}"[:500]
     if refused:
         attempt["error"] = refused
     else:
@@ -164,17 +247,11 @@ def _attempt(delivery: WebhookDelivery) -> dict:
             "Parley-Event-Id": delivery.event_id,
         }
         try:
-            response = httpx.post(
-                delivery.webhook.url,
-                content=body,
-                headers=headers,
-                timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-                follow_redirects=False,
-            )
+            response = _post(url, address, body=body, headers=headers)
             attempt["status_code"] = response.status_code
             if not response.is_success:
                 attempt["error"] = f"the endpoint answered HTTP {response.status_code}"
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
             attempt["error"] = f"{type(error).__name__}: {error}"[:500]
     attempt["duration_ms"] = int((time.monotonic() - started) * 1000)
     return attempt
@@ -193,7 +270,13 @@ def _record(delivery: WebhookDelivery, attempt: dict) -> None:
         delivery.next_attempt_at = None
     else:
         delivery.next_attempt_at = now + timedelta(seconds=schedule[len(delivery.attempts) - 1])
-    delivery.save(update_fields=["attempts", "status", "delivered_at", "next_attempt_at"])
+    # Only while still pending: a delivery erased during its attempt stays erased.
+    WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.PENDING).update(
+        attempts=delivery.attempts,
+        status=delivery.status,
+        delivered_at=delivery.delivered_at,
+        next_attempt_at=delivery.next_attempt_at,
+    )
 
 
 def webhooks_deliver_due(*, limit: int = 20, concurrency: int = 8) -> int:

@@ -65,7 +65,7 @@ _UP_TO = (
 
 
 # The message writer (services.messages.message_post_many), under its transaction: lock the rooms
-# in id order with their visitors, and find the client_ids already stored.
+# in id order with their visitors, and find the client_ids their authors already stored.
 _LOCK_ROOMS = (
     f"SELECT {_ROOM_COLUMNS}, {_VISITOR_COLUMNS} FROM {_ROOMS} c "
     f'LEFT JOIN {_VISITORS} v ON v."id" = c."visitor_id" '
@@ -74,7 +74,7 @@ _LOCK_ROOMS = (
 _MESSAGE_FIELDS, _MESSAGE_ALL_COLUMNS = _columns(Message, "m")
 _KNOWN = (
     f"SELECT {_MESSAGE_ALL_COLUMNS} FROM {_MESSAGES} m "
-    f'WHERE m."conversation_id" = ANY(%s) AND m."client_id" = ANY(%s)'
+    f'WHERE m."conversation_id" = ANY(%s) AND m."client_id" = ANY(%s) AND m."author_id" = ANY(%s)'
 )
 _TOUCH_ROOM = f'UPDATE {_ROOMS} SET "last_message_at" = %s, "status" = %s WHERE "id" = %s'
 
@@ -123,9 +123,12 @@ def rooms_locked(room_ids: list[int]) -> dict[int, Conversation]:
     return {room.pk: room for room in map(_room_with_its_visitor, _fetch(_LOCK_ROOMS, [room_ids]))}
 
 
-def messages_with_client_ids(room_ids: list[int], client_ids: list[str]) -> list[Message]:
-    """The messages of these rooms stored with one of these `client_id`s."""
-    rows = _fetch(_KNOWN, [room_ids, client_ids])
+def messages_with_client_ids(
+    room_ids: list[int], client_ids: list[str], author_ids: list[str]
+) -> list[Message]:
+    """The messages of these rooms stored with one of these `client_id`s by one of these
+    authors (the caller matches each to its own post: room, client_id, author kind and id)."""
+    rows = _fetch(_KNOWN, [room_ids, client_ids, author_ids])
     return [Message.from_db(connection.alias, _MESSAGE_FIELDS, row) for row in rows]
 
 

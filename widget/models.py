@@ -76,7 +76,8 @@ class Message(models.Model):
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"
     )
-    # NULL, unlike "", is exempt from the unique constraint: messages sent without a client_id.
+    # Its author's name for it: a resend with the same client_id is stored once. NULL, unlike "",
+    # is exempt from the unique constraint: messages sent without a client_id.
     client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     author_kind = models.CharField(max_length=10, choices=AuthorKind.choices)
     author_id = models.CharField(max_length=64, blank=True)
@@ -86,8 +87,12 @@ class Message(models.Model):
 
     class Meta:
         constraints = [
+            # Per author: one author's client_id never answers for another's message (a visitor
+            # who guessed the id a tenant's server will send would otherwise capture it).
+            # client_id second: the writer looks a batch's ids up by room and client_id.
             models.UniqueConstraint(
-                fields=["conversation", "client_id"], name="unique_client_id_per_room"
+                fields=["conversation", "client_id", "author_kind", "author_id"],
+                name="unique_client_id_per_author",
             )
         ]
         indexes = [models.Index(fields=["conversation", "id"], name="message_room_order")]

@@ -8,18 +8,27 @@ with `widget.services.messages.message_post_many` (one transaction per tenant in
 answers each socket. Under light load a batch is one message and nothing waits; under heavy load
 batches grow and the cost of a commit is shared. An `ack` still means stored: it is sent after the
 commit.
+
+One message must not cost the others of its batch: when a batch is refused for one of its
+messages (a plan limit, an erased conversation, a row PostgreSQL refuses), its halves are stored
+apart until the offender is alone; only its sender gets the `error`.
 """
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
 from dataclasses import dataclass
 
+from django.db import DataError
+
 from core import drain, metrics
 from core.db_thread import in_tenant
-from core.errors import ParleyError
+from core.errors import BadRequest, ParleyError
 from widget.models import Message
 from widget.services.messages import MessagePost, message_post_many
+
+log = logging.getLogger(__name__)
 
 MAX_BATCH = 200
 
@@ -85,15 +94,17 @@ class MessageWriter:
                 tenant_id=tenant_id,
                 posts=[item.post for item in queued],
             )
-        except ParleyError as error:
+        except (ParleyError, DataError) as error:
             if len(queued) > 1:
-                # A refusal (a plan limit, an erased conversation) concerns some message of the
-                # batch: store the others, one by one, and refuse only that one.
-                for item in queued:
-                    await self._write(schema_name, tenant_id, [item])
+                # A refusal (a plan limit, an erased conversation) or a row PostgreSQL refuses (a
+                # NUL in a text) concerns some message of the batch, and rolled back all of it:
+                # store each half apart until the offender is alone, and refuse only that one.
+                middle = len(queued) // 2
+                await self._write(schema_name, tenant_id, queued[:middle])
+                await self._write(schema_name, tenant_id, queued[middle:])
                 return
             if not queued[0].answer.done():
-                queued[0].answer.set_exception(error)
+                queued[0].answer.set_exception(_refusal(error))
             return
         except Exception as error:
             metrics.backend_error(error)
@@ -119,6 +130,15 @@ class MessageWriter:
                 await self._task
         self._task = None
         self._loop = None
+
+
+def _refusal(error: ParleyError | DataError) -> ParleyError:
+    """What the sender of a refused message is told: a data error is the message's own fault
+    (its sender gets `bad_request`, the socket stays open), not the database's."""
+    if isinstance(error, ParleyError):
+        return error
+    log.info("a message PostgreSQL refuses was not stored: %s", error)
+    return BadRequest("This message holds characters that cannot be stored.")
 
 
 writer = MessageWriter()

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from tenants.services import site_delete, site_revoke_keys, site_rotate_key
+from tests.support.api_clients import PlatformClient, error_code
 from tests.support.factories import ORIGIN, make_site, make_visitor
 from tests.support.sockets import (
     application,
@@ -266,6 +267,21 @@ async def test_a_message_is_acked_stored_and_broadcast_once(site, visitor):
     await other_tab.disconnect()
 
 
+async def test_another_visitors_client_id_in_a_public_room_is_not_a_resend(site):
+    """A visitor of a public room who reuses the client_id another member sent (seen in its
+    `message` frame) stores a message of its own: it does not get the other's ack."""
+    alice = await database_sync_to_async(make_visitor)(site, name="Alice", room="lobby")
+    mallory = await database_sync_to_async(make_visitor)(site, name="Mallory", room="lobby")
+    alice_socket = await joined(site, alice)
+    mallory_socket = await joined(site, mallory)
+    alice_ack, _ = await send_message(alice_socket, "Alice here", "c-1")
+    mallory_ack, broadcast = await send_message(mallory_socket, "Mallory here", "c-1")
+    assert mallory_ack["id"] != alice_ack["id"]
+    assert (broadcast["text"], broadcast["author"]["name"]) == ("Mallory here", "Mallory")
+    await alice_socket.disconnect()
+    await mallory_socket.disconnect()
+
+
 async def test_message_ids_increase_within_a_room(site, visitor):
     socket = await joined(site, visitor)
     ids = [(await send_message(socket, f"n{n}", f"c{n}"))[0]["id"] for n in range(5)]
@@ -460,6 +476,22 @@ async def test_deleting_the_site_closes_its_sockets_4403_at_once(site, visitor, 
     socket = await joined(site, visitor)
     await database_sync_to_async(site_delete)(site=site.site)
     assert await closed_with(socket) == 4403
+
+
+async def test_deleting_the_site_through_the_api_closes_its_sockets_and_refuses_its_key(
+    site, visitor, ws_settings, api_a
+):
+    ws_settings(KEY_RECHECK=600.0)  # the socket's own key re-check cannot be what closes it
+    socket = await joined(site, visitor)
+    deleted = await database_sync_to_async(api_a.delete)(f"/api/v1/sites/{site.site.id}")
+    assert deleted.status_code == 204
+    assert await closed_with(socket) == 4403
+    session = await database_sync_to_async(PlatformClient(HTTP_ORIGIN=site.origin).post_json)(
+        "/api/widget/v1/session", {"site_key": site.key}
+    )
+    assert (session.status_code, error_code(session)) == (404, "unknown_site_key")
+    connected, _ = await chat_socket(site, visitor.room).connect()
+    assert connected is False
 
 
 async def test_a_rotated_key_closes_its_sockets_when_the_grace_ends(site, visitor, ws_settings):

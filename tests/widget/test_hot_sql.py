@@ -134,7 +134,8 @@ def test_the_writers_reads_and_update_under_the_lock(rooms):
         assert list(locked) == [private.pk, public.pk]  # in id order, as the locks were taken
         assert locked[private.pk].visitor == grace
         assert locked[public.pk].visitor is None
-        [known] = hot_sql.messages_with_client_ids([private.pk], ["c-1", "c-2"])
+        [known] = hot_sql.messages_with_client_ids([private.pk], ["c-1", "c-2"], [str(grace.id)])
+        assert hot_sql.messages_with_client_ids([private.pk], ["c-1"], ["someone else"]) == []
         assert (known.pk, known.text, known.client_id) == (stored.pk, "hi", "c-1")
         assert message_of(known) == message_of(stored)
 

@@ -13,6 +13,7 @@ from tests.support.sockets import Listener, stop_realtime
 from widget import events
 from widget.fanout.hub import hub
 from widget.models import Conversation, Message, Visitor
+from widget.services.messages import message_post
 
 pytestmark = pytest.mark.django_db
 
@@ -164,6 +165,36 @@ async def test_a_message_sent_through_the_api_is_stored_and_delivered_live(api_a
         assert visitor_socket.frames == []  # the resend is not delivered again
     finally:
         await stop_realtime()
+
+
+def test_a_client_id_a_visitor_sent_first_does_not_capture_the_apis_message(api_a, tenant_a, site):
+    """A visitor who guesses the client_id a tenant's server will use, and sends it first, must
+    not make the server's message answer with the visitor's: a client_id is its author's own."""
+    conversation = make_conversation(tenant_a, site.id, room="cv_guess")
+    with schema_context(tenant_a.schema_name):
+        planted, _ = message_post(
+            tenant_id=tenant_a.id,
+            conversation=conversation,
+            text="Your refund was denied, call +1 555 0100",
+            author_kind="visitor",
+            author_id=str(conversation.visitor_id),
+            client_id="order-42",
+        )
+    response = api_a.post_json(
+        f"/api/v1/conversations/{conversation.id}/messages",
+        {"text": "Your refund is on its way", "client_id": "order-42"},
+    )
+    assert response.status_code == 201
+    sent = response.json()
+    assert sent["id"] != planted.id
+    assert (sent["text"], sent["author"]["kind"]) == ("Your refund is on its way", "agent")
+    again = api_a.post_json(
+        f"/api/v1/conversations/{conversation.id}/messages",
+        {"text": "Your refund is on its way", "client_id": "order-42"},
+    )
+    assert (again.status_code, again.json()["id"]) == (200, sent["id"])  # its own retry still is
+    with schema_context(tenant_a.schema_name):
+        assert conversation.messages.count() == 2
 
 
 def test_a_system_message_is_named_after_the_tenant_by_default(api_a, tenant_a, site):

@@ -11,5 +11,6 @@
 They run inside the tenant's schema: callers wrap calls in `schema_context(tenant.schema_name)`
 (or run within a request that django-tenants has already routed to the tenant), except
 `sessions.visitor_session_start`, which enters the site's schema itself. Every real-time event is
-published by `widget.events` after the transaction commits, and so is every outbound webhook.
+published by `widget.events` after the transaction commits; every outbound webhook is queued
+inside it (`widget.webhook_events`), so a commit never loses one.
 """

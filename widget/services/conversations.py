@@ -1,6 +1,6 @@
 """The state of a conversation that agents see and change: read marks, closing, reopening,
 assigning, and the `created` event. Each change is told to the agents (and, for a read mark,
-the room) after commit; closing is also told to the tenant's webhooks."""
+the room) after commit; closing is also queued for the tenant's webhooks, in its transaction."""
 
 from django.db import transaction
 from django.db.models import F
@@ -38,9 +38,7 @@ def conversation_close(*, tenant_id: int, conversation: Conversation) -> bool:
     conversation.status = Conversation.Status.CLOSED
     snapshot = _snapshot(conversation)
     transaction.on_commit(lambda: events.publish_conversation(tenant_id, snapshot, "closed"))
-    transaction.on_commit(
-        lambda: webhook_events.on_conversation_closed(tenant_id, snapshot), robust=True
-    )
+    webhook_events.enqueue_conversation_closed(tenant_id, snapshot)
     return True
 
 

@@ -5,16 +5,19 @@ from datetime import datetime
 
 from django.db import transaction
 
+from widget import webhook_events
 from widget.models import Message, Visitor
 
 
 @transaction.atomic
-def visitor_erase(*, visitor: Visitor) -> None:
-    """Erase a visitor: their conversations with every message in them, and what they wrote in
-    public rooms. Runs in the tenant's schema."""
+def visitor_erase(*, tenant_id: int, visitor: Visitor) -> None:
+    """Erase a visitor: their conversations with every message in them, what they wrote in
+    public rooms, and the copies of those in the tenant's webhook deliveries. Runs in the
+    tenant's schema."""
     Message.objects.filter(
         author_kind=Message.AuthorKind.VISITOR, author_id=str(visitor.id)
     ).delete()
+    webhook_events.erase_visitor(tenant_id, str(visitor.id))
     visitor.delete()  # cascades to their conversations and those conversations' messages
 
 

@@ -1,6 +1,6 @@
 """Storing messages: one (`message_post`, the REST API and the dashboard) or a batch in one
-transaction (`message_post_many`, the sockets' writer), each announced to the room and the
-tenant's agents and queued for the tenant's webhooks after commit.
+transaction (`message_post_many`, the sockets' writer), each queued for the tenant's webhooks in
+that transaction and announced to the room and the tenant's agents after commit.
 
 This is the hottest write of the product: every message of every socket comes through here on
 the one database thread, so its reads and its room update are plain SQL (`widget.hot_sql`).
@@ -40,8 +40,9 @@ def message_post(
 ) -> tuple[Message, bool]:
     """Store a message and publish it to the room and the tenant's agents after commit.
 
-    A `client_id` seen before in the same room returns the stored message and publishes nothing
-    again: a resend after a reconnect is stored and broadcast once. Returns (message, created).
+    A `client_id` its author used before in the same room returns the stored message and
+    publishes nothing again: a resend after a reconnect is stored and broadcast once. Another
+    author's message with that `client_id` is not this one's. Returns (message, created).
     """
     post = MessagePost(conversation, text, author_kind, author_id, author_name, client_id)
     return message_post_many(tenant_id=tenant_id, posts=[post])[0]
@@ -71,11 +72,22 @@ def message_post_many(*, tenant_id: int, posts: list[MessagePost]) -> list[tuple
             # A writer that does not take the room lock raced in: settle the posts one by one.
             return [message_post_many(tenant_id=tenant_id, posts=[post])[0] for post in posts]
         post = posts[0]
-        stored = Message.objects.get(conversation=post.conversation, client_id=post.client_id)
+        stored = Message.objects.get(
+            conversation=post.conversation,
+            client_id=post.client_id,
+            author_kind=post.author_kind,
+            author_id=post.author_id,
+        )
         return [(stored, False)]
     except BaseException:
         quota.give_back()
         raise
+
+
+def _resend_key(room_id: int, post: MessagePost | Message) -> tuple:
+    """What makes a message a resend of another: the same room, client_id and author (the
+    database's `unique_client_id_per_author`)."""
+    return (room_id, post.client_id, post.author_kind, post.author_id)
 
 
 def _store(
@@ -87,17 +99,21 @@ def _store(
     rooms = hot_sql.rooms_locked(room_ids)
     if len(rooms) < len(room_ids):
         raise BadRequest("This conversation no longer exists.")
-    client_ids = sorted({post.client_id for post in posts if post.client_id is not None})
+    with_client_ids = [post for post in posts if post.client_id is not None]
     known = {}
-    if client_ids:
+    if with_client_ids:
         known = {
-            (message.conversation_id, message.client_id): message
-            for message in hot_sql.messages_with_client_ids(room_ids, client_ids)
+            _resend_key(message.conversation_id, message): message
+            for message in hot_sql.messages_with_client_ids(
+                room_ids,
+                sorted({post.client_id for post in with_client_ids}),
+                sorted({post.author_id for post in with_client_ids}),
+            )
         }
     answers: list[tuple[Message, bool]] = []
     fresh: list[Message] = []
     for post in posts:
-        key = (post.conversation.pk, post.client_id)
+        key = _resend_key(post.conversation.pk, post)
         if post.client_id is not None and key in known:
             answers.append((known[key], False))
             continue
@@ -141,11 +157,7 @@ def _store(
         for room, event in room_events:
             events.publish_conversation(tenant_id, room, event)
 
-    def queue_webhooks() -> None:
-        for message in fresh:
-            webhook_events.on_message_created(tenant_id, message.conversation, message)
-
+    # In this transaction, not after it: a crash between the commit and a hook would lose them.
+    webhook_events.enqueue_messages_created(tenant_id, fresh)
     transaction.on_commit(publish)
-    # robust: a failure to queue a webhook is logged and never fails the message's sender.
-    transaction.on_commit(queue_webhooks, robust=True)
     return answers

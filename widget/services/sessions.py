@@ -125,10 +125,7 @@ def visitor_session_start(
         conversation, created = _private_conversation(site, visitor)
         if created:
             conversation_created(tenant_id=site.tenant_id, conversation=conversation)
-            transaction.on_commit(
-                lambda: webhook_events.on_conversation_created(site.tenant_id, conversation),
-                robust=True,
-            )
+            webhook_events.enqueue_conversation_created(site.tenant_id, conversation)
     token, claims = token_issue(
         tenant_id=site.tenant_id,
         site_id=site.site_id,

@@ -88,6 +88,7 @@ def messages_send(request: HttpRequest, conversation_id: ConversationId, body: M
 
 @router.delete("/visitors/{visitor_id}", response={204: None, **ERRORS}, tags=["visitors"])
 def visitors_erase(request: HttpRequest, visitor_id: uuid.UUID):
-    with schema_context(request.auth.tenant.schema_name):
-        visitor_erase(visitor=selectors.visitor_get(visitor_id=visitor_id))
+    tenant = request.auth.tenant
+    with schema_context(tenant.schema_name):
+        visitor_erase(tenant_id=tenant.id, visitor=selectors.visitor_get(visitor_id=visitor_id))
     return Status(204, None)

@@ -301,5 +301,8 @@ WEBHOOK_RETRY_SCHEDULE = [
 ]
 WEBHOOK_TIMEOUT_SECONDS = env.float("PARLEY_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOK_POLL_SECONDS = env.float("PARLEY_WEBHOOK_POLL_SECONDS", default=1.0)
+# Days a delivered or failed delivery (its body and attempts: the tenant's log) is kept; the
+# webhooks worker deletes older ones.
+WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("PARLEY_WEBHOOK_DELIVERY_RETENTION_DAYS", default=30)
 # Deliveries to loopback and private addresses are refused unless allowed (development, tests).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("PARLEY_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
