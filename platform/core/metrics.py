@@ -29,6 +29,17 @@ BACKEND_ERRORS = Counter(
 )
 for _backend in ("database", "redis"):  # exposed at 0, so an alert can compare with the past
     BACKEND_ERRORS.labels(_backend)
+FANOUT_OUTBOX_FRAMES = Gauge(
+    "parley_fanout_outbox_frames", "Group messages waiting to be published to Redis."
+)
+FANOUT_OUTBOX_BYTES = Gauge(
+    "parley_fanout_outbox_bytes", "Bytes of the group messages waiting to be published to Redis."
+)
+FANOUT_UNPUBLISHED = Counter(
+    "parley_fanout_unpublished_total",
+    "Group messages not published to Redis (the outbox was full, or Redis kept failing); the "
+    "sockets of their groups on other workers are closed to resume.",
+)
 HTTP_REQUESTS = Counter(
     "parley_http_requests_total", "HTTP requests answered.", ["method", "status"]
 )

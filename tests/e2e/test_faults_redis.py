@@ -1,6 +1,7 @@
 """Redis stops and comes back (same socket) under two real daphne workers: their sockets are
-closed with 1011, a message acknowledged during the outage reaches everyone once they are back,
-and the service recovers without a restart: sockets connect again and frames cross workers.
+closed with 1011, messages acknowledged during the outage reach everyone once they are back (also
+past the bound of what a worker holds for Redis meanwhile), and the service recovers without a
+restart: sockets connect again and frames cross workers.
 
 Every wait is on a condition; its timeout is a limit for a hung process, not a speed
 expectation (a busy machine runs this several times slower than an idle one)."""
@@ -16,6 +17,7 @@ from django_tenants.utils import schema_context
 from config.embedded import database_url
 from tenants.services import api_key_create, public_tenant_ensure
 from tests.support.factories import make_site, make_visitor
+from tests.support.metrics import scrape, value
 from tests.support.processes import Daphne, parley_environment
 from tests.support.protocol_client import VisitorClient
 from tests.support.redis import RedisServer
@@ -157,5 +159,44 @@ def test_redis_stopping_and_coming_back_loses_nothing_acknowledged(outage):
     assert len(outcome["stored"]) == 5  # g0, b0, the API's, b1, g1: each stored once
     for member in outcome["members"]:
         assert set(member.close_codes) == {1011}, member.name
+        assert set(member.seen) == set(outcome["stored"]), member.name
+        assert max(member.seen.values()) == 1, f"{member.name} saw a message twice"
+
+
+def test_messages_past_the_outbox_bound_while_redis_is_down_reach_resuming_clients(outage):
+    faults = outage(PARLEY_FANOUT_OUTBOX_FRAMES="10")
+    first, second = faults.workers
+    posts = 40  # about 3 frames each (to the room, to the agents, the conversation's update)
+
+    async def scenario() -> dict:
+        g = faults.client("grace", 0, first)
+        b = faults.client("bob", 1, second)
+        await connected_and_talking(g, b)
+        faults.redis.kill()
+        for member in (g, b):
+            await member.wait_until(lambda member=member: member.close_codes, timeout=WAIT)
+
+        conversation_id, _ = await asyncio.to_thread(room_state, faults.tenant)
+        held = []
+        for n in range(posts):
+            answer = await asyncio.to_thread(faults.post, second, conversation_id, f"api-{n}")
+            assert answer.status_code == 201, answer.text
+            held.append(await asyncio.to_thread(scrape, second.url))
+        faults.redis.start()
+
+        _, stored = await asyncio.to_thread(room_state, faults.tenant)
+        for member in (g, b):
+            await member.wait_seen(stored, timeout=WAIT)
+        for member in (g, b):
+            await member.stop()
+        return {"held": held, "stored": stored, "members": (g, b)}
+
+    outcome = asyncio.run(asyncio.wait_for(scenario(), timeout=SCENARIO_TIMEOUT))
+
+    for samples in outcome["held"]:
+        assert value(samples, "parley_fanout_outbox_frames") <= 10
+    assert value(outcome["held"][-1], "parley_fanout_unpublished_total") > 0
+    assert len(outcome["stored"]) == 2 + posts
+    for member in outcome["members"]:
         assert set(member.seen) == set(outcome["stored"]), member.name
         assert max(member.seen.values()) == 1, f"{member.name} saw a message twice"
