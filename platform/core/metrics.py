@@ -40,6 +40,9 @@ FANOUT_UNPUBLISHED = Counter(
     "Group messages not published to Redis (the outbox was full, or Redis kept failing); the "
     "sockets of their groups on other workers are closed to resume.",
 )
+FANOUT_UNDECODABLE = Counter(
+    "parley_fanout_undecodable_total", "Messages from Redis pub/sub skipped as undecodable."
+)
 HTTP_REQUESTS = Counter(
     "parley_http_requests_total", "HTTP requests answered.", ["method", "status"]
 )

@@ -1,7 +1,8 @@
 """Redis stops and comes back (same socket) under two real daphne workers: their sockets are
 closed with 1011, messages acknowledged during the outage reach everyone once they are back (also
 past the bound of what a worker holds for Redis meanwhile), and the service recovers without a
-restart: sockets connect again and frames cross workers.
+restart: sockets connect again and frames cross workers. And garbage published on a room's
+channel is skipped: the sockets stay.
 
 Every wait is on a condition; its timeout is a limit for a hung process, not a speed
 expectation (a busy machine runs this several times slower than an idle one)."""
@@ -21,6 +22,9 @@ from tests.support.metrics import scrape, value
 from tests.support.processes import Daphne, parley_environment
 from tests.support.protocol_client import VisitorClient
 from tests.support.redis import RedisServer
+from widget.events import room_group
+from widget.fanout.envelope import FRAME, Envelope
+from widget.fanout.transport import REDIS_PREFIX
 from widget.models import Conversation, Message
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -200,3 +204,46 @@ def test_messages_past_the_outbox_bound_while_redis_is_down_reach_resuming_clien
     for member in outcome["members"]:
         assert set(member.seen) == set(outcome["stored"]), member.name
         assert max(member.seen.values()) == 1, f"{member.name} saw a message twice"
+
+
+def test_garbage_on_a_rooms_channel_is_skipped_and_its_sockets_stay(outage):
+    faults = outage()
+    first, second = faults.workers
+    channel = REDIS_PREFIX + room_group(faults.tenant.id, faults.site.site.id, ROOM)
+    frame = '{"type":"message","id":999,"text":"forged"}'
+    garbage = [
+        b"garbage",
+        b"",
+        b"origin|f|",  # cut short in its header
+        Envelope("x", FRAME, frame).encode("intruder")[:-2],  # cut short in its frame
+        Envelope("x", FRAME, frame).encode("intruder").replace(b"|f|", b"|z|", 1),  # no kind
+        b"\xff\xfe|f||0|message|1.0|{}",  # not UTF-8
+        b"intruder|f||ninety|message|1.0|{}",
+        b"intruder|c||0||1.0|shutdown",  # a close that names no code
+    ]
+
+    async def scenario() -> dict:
+        g = faults.client("grace", 0, first)
+        b = faults.client("bob", 1, second)
+        await connected_and_talking(g, b)
+        publisher = faults.redis.client()
+        for data in garbage:
+            await asyncio.to_thread(publisher.publish, channel, data)
+        # Published after the garbage, so each worker reads it after the garbage too.
+        await b.send_message("bob-1", "after the garbage")
+        await b.wait_acked(timeout=WAIT)
+        await g.wait_seen([b.acks["bob-1"]], timeout=WAIT)
+        counted = [await asyncio.to_thread(scrape, worker.url) for worker in (first, second)]
+        for member in (g, b):
+            await member.stop()
+        return {"members": (g, b), "counted": counted}
+
+    outcome = asyncio.run(asyncio.wait_for(scenario(), timeout=SCENARIO_TIMEOUT))
+
+    for member in outcome["members"]:
+        assert member.close_codes == [], member.name
+        assert 999 not in member.seen, member.name
+    for samples in outcome["counted"]:
+        assert value(samples, "parley_fanout_undecodable_total") == len(garbage)
+    for worker in (first, second):  # logged once for all of them, not once each
+        assert worker.log_path.read_text().count("undecodable message") == 1
