@@ -4,6 +4,10 @@ Each daphne worker keeps its own registry; Prometheus scrapes every worker (one 
 per worker port) and sums. The `tenant` label carries the tenant id: one series per tenant that
 has open sockets, which stays small next to the number of sockets.
 
+No label takes a value as a client sent it: each one a client can choose would let anyone add
+series without bound (`FOO1`, `FOO2`... as HTTP methods). Methods are folded into a known set
+(`method_label`), frame types into the types of the contract plus "unknown".
+
 Hot paths (a frame in, a frame out) take an already-resolved child from `Children` instead of
 calling `.labels()`, which builds and locks a label dict on every call.
 """
@@ -46,6 +50,12 @@ FANOUT_UNDECODABLE = Counter(
 HTTP_REQUESTS = Counter(
     "parley_http_requests_total", "HTTP requests answered.", ["method", "status"]
 )
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(method: str) -> str:
+    """The `method` label of an HTTP request: any method outside the known set is "other"."""
+    return method if method in HTTP_METHODS else "other"
 
 
 class Children:
