@@ -2,12 +2,15 @@
 # Debian packages the test suite needs beyond Python and Node, installed only when missing:
 #   chromium  the end-to-end browser tests drive it through Playwright (no Playwright downloads)
 #   nginx     the nginx config is checked with `nginx -t` and run in front of two workers
+#   stress-ng `stress-ng --cpu 2` beside a test run makes the machine as busy as a shared CI
+#             machine, to check that a test waits on conditions rather than on speed
 # Needs root when something is missing (CI machines run as root).
 set -euo pipefail
 
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium fonts-dejavu-core)
 [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+[ -x /usr/bin/stress-ng ] || missing+=(stress-ng)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

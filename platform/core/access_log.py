@@ -47,7 +47,9 @@ class AccessLogMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                metrics.HTTP_REQUESTS.labels(scope["method"], str(status)).inc()
+                metrics.HTTP_REQUESTS.labels(
+                    metrics.method_label(scope["method"]), str(status)
+                ).inc()
                 if scope["path"] not in ("/healthz", "/readyz", "/metrics"):
                     log.info(
                         "http_request",

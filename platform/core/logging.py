@@ -10,6 +10,7 @@ Access logs record paths without their query string (`?site_key=â€¦`, `?cursor=â
 
 import logging
 import re
+import time
 
 import structlog
 
@@ -53,6 +54,27 @@ class RedactingFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+class Occasional:
+    """Whether an event that may repeat many times a second is logged now: at most once per
+    `seconds`, with how many happened since the last line. A flood of bad input (from anyone who
+    can reach Redis, say) must not become a flood of log lines written on the event loop."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._logged_at = float("-inf")
+        self._unlogged = 0
+
+    def happened(self, count: int = 1) -> int:
+        """Count `count` events; the number to log now (these included), or 0 to stay quiet."""
+        self._unlogged += count
+        now = time.monotonic()
+        if now - self._logged_at < self.seconds:
+            return 0
+        self._logged_at = now
+        unlogged, self._unlogged = self._unlogged, 0
+        return unlogged
 
 
 def configure_logging(*, json: bool, level: str) -> dict:

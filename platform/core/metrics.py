@@ -2,7 +2,12 @@
 
 Each daphne worker keeps its own registry; Prometheus scrapes every worker (one target per pod or
 per worker port) and sums. The `tenant` label carries the tenant id: one series per tenant that
-has open sockets, which stays small next to the number of sockets.
+has open sockets on the worker (`OpenSockets` removes it with the tenant's last socket), which
+stays small next to the number of sockets.
+
+No label takes a value as a client sent it: each one a client can choose would let anyone add
+series without bound (`FOO1`, `FOO2`... as HTTP methods). Methods are folded into a known set
+(`method_label`), frame types into the types of the contract plus "unknown".
 
 Hot paths (a frame in, a frame out) take an already-resolved child from `Children` instead of
 calling `.labels()`, which builds and locks a label dict on every call.
@@ -29,9 +34,59 @@ BACKEND_ERRORS = Counter(
 )
 for _backend in ("database", "redis"):  # exposed at 0, so an alert can compare with the past
     BACKEND_ERRORS.labels(_backend)
+FANOUT_OUTBOX_FRAMES = Gauge(
+    "parley_fanout_outbox_frames", "Group messages waiting to be published to Redis."
+)
+FANOUT_OUTBOX_BYTES = Gauge(
+    "parley_fanout_outbox_bytes", "Bytes of the group messages waiting to be published to Redis."
+)
+FANOUT_UNPUBLISHED = Counter(
+    "parley_fanout_unpublished_total",
+    "Group messages not published to Redis (the outbox was full, or Redis kept failing); the "
+    "sockets of their groups on other workers are closed to resume.",
+)
+FANOUT_UNDECODABLE = Counter(
+    "parley_fanout_undecodable_total", "Messages from Redis pub/sub skipped as undecodable."
+)
 HTTP_REQUESTS = Counter(
     "parley_http_requests_total", "HTTP requests answered.", ["method", "status"]
 )
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(method: str) -> str:
+    """The `method` label of an HTTP request: any method outside the known set is "other"."""
+    return method if method in HTTP_METHODS else "other"
+
+
+class OpenSockets:
+    """`parley_sockets_open` by tenant and kind, whose series lives while the worker has a socket
+    of it: a tenant's series is removed with its last socket here, or every tenant that ever
+    connected would keep one, forever. Used on the event loop only, so a socket opening never
+    races the removal of its tenant's series."""
+
+    def __init__(self, gauge: Gauge):
+        self._gauge = gauge
+        self._open: dict[tuple[str, str], list] = {}  # (tenant, kind) -> [count, child]
+
+    def opened(self, tenant: str, kind: str) -> None:
+        entry = self._open.get((tenant, kind))
+        if entry is None:
+            entry = self._open[tenant, kind] = [0, self._gauge.labels(tenant, kind)]
+        entry[0] += 1
+        entry[1].inc()
+
+    def closed(self, tenant: str, kind: str) -> None:
+        entry = self._open[tenant, kind]
+        entry[0] -= 1
+        if entry[0]:
+            entry[1].dec()
+        else:
+            del self._open[tenant, kind]
+            self._gauge.remove(tenant, kind)
+
+
+OPEN_SOCKETS = OpenSockets(SOCKETS_OPEN)
 
 
 class Children:

@@ -1,11 +1,12 @@
-"""No token, key or secret reaches a log line, whichever way it is logged."""
+"""No token, key or secret reaches a log line, whichever way it is logged; an event repeated
+many times a second is logged once per interval, with its count."""
 
 import logging
 
 import pytest
 import structlog
 
-from core.logging import REDACTED, redact_event, scrub
+from core.logging import REDACTED, Occasional, redact_event, scrub
 from tenants.tokens import token_issue
 
 SITE_KEY = "pk_Qv4hNZvJ2dm0CzljcyBbWbAH"
@@ -47,3 +48,15 @@ def test_stdlib_and_structlog_lines_come_out_redacted(log_output):
     assert "issued" in logged
     assert SITE_KEY not in logged
     assert API_KEY not in logged
+
+
+def test_a_repeated_event_is_logged_once_per_interval_with_its_count(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr("core.logging.time.monotonic", lambda: now[0])
+    occasional = Occasional(60)
+    assert occasional.happened() == 1  # the first one at once
+    assert [occasional.happened(), occasional.happened(5)] == [0, 0]  # then quiet
+    now[0] += 59
+    assert occasional.happened() == 0
+    now[0] += 1
+    assert occasional.happened() == 8  # the interval is over: everything since the last line

@@ -1,5 +1,5 @@
 """/metrics of a real worker exposes Parley's series, and they move when clients connect, write
-and get refused."""
+and get refused; what a client chooses (an HTTP method) never adds a series of its own."""
 
 import asyncio
 
@@ -60,3 +60,15 @@ def test_metrics_expose_the_series_and_move_with_traffic(tenant_a, parley):
     )
     assert fanned_out >= 3
     assert value(after, "parley_fanout_seconds_bucket", le="+Inf") >= fanned_out
+
+
+def test_invented_http_methods_add_at_most_one_series(parley):
+    def http_series() -> set[tuple]:
+        return {key for key in scrape(parley.url) if key[0] == "parley_http_requests_total"}
+
+    before = http_series()
+    for n in range(100):
+        httpx.request(f"FOO{n}", f"{parley.url}/healthz", timeout=30)
+    added = http_series() - before
+    assert len(added) <= 1, sorted(added)
+    assert all(dict(labels)["method"] == "other" for _, labels in added)

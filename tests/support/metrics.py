@@ -17,7 +17,7 @@ ALL_SERIES = [*SOCKET_SERIES, "parley_http_requests_total"]
 
 def scrape(url: str) -> dict[tuple[str, tuple], float]:
     """Every sample of `url`/metrics by (name, sorted labels)."""
-    text = httpx.get(f"{url}/metrics", timeout=5).text
+    text = httpx.get(f"{url}/metrics", timeout=30).text
     samples = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:

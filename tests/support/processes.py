@@ -37,7 +37,7 @@ class Daphne:
         self._environment = environment
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30) -> "Daphne":
+    def start(self, timeout: float = 60) -> "Daphne":
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             worker_command(bind="127.0.0.1", port=self.port),

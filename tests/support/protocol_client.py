@@ -110,6 +110,7 @@ class ProtocolClient:
             ready = json.loads(await asyncio.wait_for(socket.recv(), timeout=OPEN_TIMEOUT))
         except websockets.ConnectionClosed:
             self.close_codes.append(socket.close_code)
+            self._progress.set()  # a close before `ready` is progress too (`wait_until`)
             raise
         except BaseException:
             await socket.close()

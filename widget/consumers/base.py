@@ -90,8 +90,7 @@ class SocketConsumer(DirectWebsocketConsumer):
 
     async def websocket_connect(self, message):
         self.member_id = uuid.uuid4().hex
-        self.open_gauge = metrics.SOCKETS_OPEN.labels(str(self.scope["tenant"].id), self.kind)
-        self.open_gauge.inc()
+        metrics.OPEN_SOCKETS.opened(str(self.scope["tenant"].id), self.kind)
         self.limits = SocketLimits.current()
         self.loop = asyncio.get_running_loop()
         self.connected_at = self.last_frame_at = self.loop.time()
@@ -143,7 +142,7 @@ class SocketConsumer(DirectWebsocketConsumer):
         if getattr(self, "cleaned_up", True):
             return
         self.cleaned_up = True
-        self.open_gauge.dec()
+        metrics.OPEN_SOCKETS.closed(str(self.scope["tenant"].id), self.kind)
         if self.watchdog is not None and self.watchdog is not asyncio.current_task():
             self.watchdog.cancel()
         for group in self.joined:

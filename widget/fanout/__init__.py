@@ -9,8 +9,9 @@ in one pass (`Member.push` writes the same text to each socket), and published o
 own members. With `PARLEY_FANOUT=local` (a single process, the tests) nothing leaves the process.
 
 Nothing is dropped silently: if Redis cannot be reached, this process closes its sockets with
-1011 so their clients reconnect and resume from the database (`since`), and publishes that cannot
-be delivered after retries are logged as errors.
+1011 so their clients reconnect and resume from the database (`since`); a frame this process
+cannot publish (its bounded outbox is full, or Redis keeps failing) is logged, and the sockets of
+its group on every other worker are closed with 1011 to resume once Redis is back.
 
 The modules, each changing for its own reason:
 

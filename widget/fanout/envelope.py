@@ -13,6 +13,10 @@ FRAME = b"f"
 CLOSE = b"c"
 
 
+class UndecodableEnvelope(ValueError):
+    """Bytes on a group's channel that are not an envelope (garbage, or cut short)."""
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Envelope:
     """One group message: a serialized frame for every member, or an order to close them."""
@@ -43,15 +47,33 @@ class Envelope:
 
     @classmethod
     def decode(cls, group: str, data: bytes) -> tuple[str, "Envelope"]:
-        """The origin and the envelope of bytes received from Redis on the group's channel."""
-        origin, kind, exclude, message_id, frame_type, published_at, body = data.split(b"|", 6)
-        envelope = cls(
-            group,
-            kind,
-            body.decode(),
-            exclude.decode(),
-            int(message_id),
-            frame_type.decode(),
-            float(published_at),
-        )
-        return origin.decode(), envelope
+        """The origin and the envelope of bytes received from Redis on the group's channel.
+
+        Raises UndecodableEnvelope for anything this process would not have published: too few
+        fields, a field that does not parse, a kind that is neither, a frame that is not a JSON
+        object (cut short: it lost its closing brace) or a close that names no close code. The
+        checks are cheap on purpose (the frame is not parsed again): they keep a stray publish
+        from reaching a socket, they do not authenticate the publisher."""
+        try:
+            origin, kind, exclude, message_id, frame_type, published_at, body = data.split(b"|", 6)
+            envelope = cls(
+                group,
+                kind,
+                body.decode(),
+                exclude.decode(),
+                int(message_id),
+                frame_type.decode(),
+                float(published_at),
+            )
+            origin_name = origin.decode()
+        except ValueError as error:  # UnicodeDecodeError included
+            raise UndecodableEnvelope(str(error)) from None
+        if kind == FRAME:
+            if not (body.startswith(b"{") and body.endswith(b"}")):
+                raise UndecodableEnvelope("the frame is not a JSON object")
+        elif kind == CLOSE:
+            if not (body.isdigit() and 1000 <= int(body) <= 4999):
+                raise UndecodableEnvelope("the close names no close code")
+        else:
+            raise UndecodableEnvelope(f"unknown kind {kind[:8]!r}")
+        return origin_name, envelope

@@ -8,13 +8,20 @@ the transport there.
 """
 
 import asyncio
+import logging
 import uuid
 
+from core import metrics
+from core.logging import Occasional
 from widget.fanout import drain
 from widget.fanout.delivery import Delivery
-from widget.fanout.envelope import Envelope
+from widget.fanout.envelope import Envelope, UndecodableEnvelope
 from widget.fanout.members import Member, Registry
 from widget.fanout.transport import LocalTransport, RedisTransport, transport_for
+
+log = logging.getLogger(__name__)
+# Undecodable messages from Redis are logged at most once a minute (with their count).
+UNDECODABLE_LOG_SECONDS = 60
 
 
 class Hub:
@@ -26,6 +33,7 @@ class Hub:
         self.delivery = Delivery(self.registry)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._transport: LocalTransport | RedisTransport | None = None
+        self._undecodable = Occasional(UNDECODABLE_LOG_SECONDS)
 
     @property
     def transport(self) -> LocalTransport | RedisTransport:
@@ -84,8 +92,25 @@ class Hub:
         self.transport.publish(envelope)
 
     def receive_remote(self, group: str, data: bytes) -> None:
-        """A group message from Redis: deliver it here unless this process published it."""
-        origin, envelope = Envelope.decode(group, data)
+        """A group message from Redis: deliver it here unless this process published it.
+
+        One that cannot be decoded is skipped, counted and logged: it is not a sign that the
+        subscription is lost, and treating it as one would close every socket of the process
+        for one stray publish (anyone who can reach Redis, or a bug)."""
+        try:
+            origin, envelope = Envelope.decode(group, data)
+        except UndecodableEnvelope as error:
+            metrics.FANOUT_UNDECODABLE.inc()
+            if skipped := self._undecodable.happened():
+                log.warning(
+                    "fan-out: skipped %d undecodable message(s) from Redis, the latest on %s "
+                    "(%s): %r",
+                    skipped,
+                    group,
+                    error,
+                    data[:64],
+                )
+            return
         if origin != self.origin:
             self.delivery.queue(envelope)
 

@@ -6,6 +6,14 @@ The Redis transport is the only code here that talks to Redis: the channel of ea
 subscriptions a worker holds, the batched publishes with their retries, and what happens when
 the subscription is lost (every local socket is closed with 1011, so its client resumes from the
 database instead of missing frames silently).
+
+What waits to be published (the outbox) is bounded in frames and bytes
+(`PARLEY_FANOUT_OUTBOX_FRAMES`, `_BYTES`): while Redis is away or slow, a group message that
+finds the outbox full, or that Redis keeps refusing, is dropped from the live path. Its message is
+stored already, so nothing is lost for a client that resumes; what must not happen is a socket
+on another worker going on without it, unaware. So the group is remembered, and once Redis takes
+publishes again, before anything else, every worker is told to close its sockets of that group
+with 1011 (their clients resume with `since`). This process's own sockets got the frame already.
 """
 
 import asyncio
@@ -19,14 +27,22 @@ import redis.asyncio as aredis
 from django.conf import settings
 
 from core import metrics
+from core.logging import Occasional
 from core.redis_config import parse_redis_url
-from widget.fanout.envelope import Envelope
+from widget.fanout.envelope import CLOSE, Envelope
 
 log = logging.getLogger(__name__)
 
 REDIS_PREFIX = "parley:fanout:"
 PUBLISH_BATCH = 500
 PUBLISH_ATTEMPTS = 4
+# The close orders of groups with unpublished frames are retried until Redis takes them, at most
+# this long apart.
+RESUME_RETRY_MAX_SECONDS = 5
+# The close code that makes a client reconnect and resume (PROTOCOL.md, Server closes).
+RESUME_CLOSE_CODE = "1011"
+# Frames left unpublished are logged at most once per this many seconds (with their count).
+DROPPED_LOG_SECONDS = 10
 # How long a socket joining a group waits for this process's Redis subscription (after a loss,
 # until Redis is back): past it the socket is closed with 1011 and its client tries again.
 SUBSCRIPTION_WAIT_SECONDS = 5
@@ -95,7 +111,13 @@ class RedisTransport:
         self._client: aredis.Redis | None = None
         self._pubsub = None
         self._wanted: set[str] = set()
-        self._outbox: deque[tuple[str, bytes]] = deque()
+        self._outbox: deque[tuple[str, bytes]] = deque()  # (group, encoded envelope)
+        self._outbox_bytes = 0
+        self._outbox_frames_max = settings.PARLEY_FANOUT_OUTBOX_FRAMES
+        self._outbox_bytes_max = settings.PARLEY_FANOUT_OUTBOX_BYTES
+        self._dropped_log = Occasional(DROPPED_LOG_SECONDS)
+        # Groups with a frame that was not published: their sockets elsewhere must resume.
+        self._unpublished_groups: set[str] = set()
         self._outbox_ready: asyncio.Event | None = None
         self._publishing = False  # a batch taken off the outbox is on its way to Redis
         self._subscription_lock: asyncio.Lock | None = None
@@ -111,6 +133,8 @@ class RedisTransport:
         self._outbox_ready = asyncio.Event()
         self._subscription_lock = asyncio.Lock()
         self._live = asyncio.Event()
+        metrics.FANOUT_OUTBOX_FRAMES.set_function(lambda: len(self._outbox))
+        metrics.FANOUT_OUTBOX_BYTES.set_function(lambda: self._outbox_bytes)
         self._tasks = [
             asyncio.create_task(self._publish_forever(), name="fanout-publish"),
             asyncio.create_task(self._read_forever(), name="fanout-read"),
@@ -160,7 +184,17 @@ class RedisTransport:
             raise FanoutUnavailable("no Redis subscription") from None
 
     def publish(self, envelope: Envelope) -> None:
-        self._outbox.append((REDIS_PREFIX + envelope.group, envelope.encode(self.receiver.origin)))
+        """Queue the group message for Redis; past the outbox's bounds, drop it from the live
+        path (its group's sockets elsewhere will be told to resume). On the loop, no I/O."""
+        data = envelope.encode(self.receiver.origin)
+        if (
+            len(self._outbox) >= self._outbox_frames_max
+            or self._outbox_bytes + len(data) > self._outbox_bytes_max
+        ):
+            self._not_published([envelope.group], "the outbox is full")
+        else:
+            self._outbox.append((envelope.group, data))
+            self._outbox_bytes += len(data)
         self._outbox_ready.set()
 
     def publish_sync(self, envelope: Envelope) -> None:
@@ -170,40 +204,81 @@ class RedisTransport:
         )
 
     async def flush(self) -> None:
-        """Wait until every group message handed to `publish` has gone to Redis (a drain)."""
-        while self._outbox or self._publishing:
+        """Wait until every group message handed to `publish` has gone to Redis, or been
+        dropped with its close order sent (a drain)."""
+        while self._outbox or self._publishing or self._unpublished_groups:
             await asyncio.sleep(0.01)
+
+    def _not_published(self, groups: list[str], why: str) -> None:
+        """Frames of these groups will never reach the other workers: remember the groups, so
+        their sockets there are closed to resume."""
+        metrics.FANOUT_UNPUBLISHED.inc(len(groups))
+        self._unpublished_groups.update(groups)
+        if dropped := self._dropped_log.happened(len(groups)):
+            log.error(
+                "fan-out: %d group message(s) not published to Redis (%s); the sockets of their "
+                "groups on other workers will be closed (1011) to resume",
+                dropped,
+                why,
+            )
 
     async def _publish_forever(self) -> None:
         while True:
             await self._outbox_ready.wait()
             self._outbox_ready.clear()
-            while self._outbox:
-                count = min(len(self._outbox), PUBLISH_BATCH)
-                batch = [self._outbox.popleft() for _ in range(count)]
+            while self._unpublished_groups or self._outbox:
                 self._publishing = True
                 try:
-                    await self._publish_batch(batch)
+                    # The close orders first: a socket that saw a later frame of its group before
+                    # the order would resume from after the frames it missed.
+                    if self._unpublished_groups:
+                        await self._publish_close_orders()
+                    else:
+                        await self._publish_batch(self._take_batch())
                 finally:
                     self._publishing = False
+
+    def _take_batch(self) -> list[tuple[str, bytes]]:
+        count = min(len(self._outbox), PUBLISH_BATCH)
+        batch = [self._outbox.popleft() for _ in range(count)]
+        self._outbox_bytes -= sum(len(data) for _, data in batch)
+        return batch
 
     async def _publish_batch(self, batch: list[tuple[str, bytes]]) -> None:
         for attempt in range(PUBLISH_ATTEMPTS):
             try:
-                async with self._client.pipeline(transaction=False) as pipe:
-                    for channel, data in batch:
-                        pipe.publish(channel, data)
-                    await pipe.execute()
+                await self._publish_now(batch)
                 return
             except (redis.RedisError, OSError) as error:
                 metrics.BACKEND_ERRORS.labels("redis").inc()
                 log.warning("fan-out publish failed (attempt %d): %s", attempt + 1, error)
                 await asyncio.sleep(0.1 * 2**attempt)
-        log.error(
-            "fan-out: %d group messages not published to Redis; other workers' sockets miss them "
-            "live and get them when they resume",
-            len(batch),
-        )
+        self._not_published([group for group, _ in batch], "Redis kept failing")
+
+    async def _publish_close_orders(self) -> None:
+        """Tell every worker to close its sockets of the groups with unpublished frames, until
+        Redis takes the orders (the frames published meanwhile wait in the bounded outbox)."""
+        groups, self._unpublished_groups = self._unpublished_groups, set()
+        orders = [
+            (group, Envelope(group, CLOSE, RESUME_CLOSE_CODE).encode(self.receiver.origin))
+            for group in groups
+        ]
+        delay = 0.1
+        while orders:
+            try:
+                await self._publish_now(orders[:PUBLISH_BATCH])
+                del orders[:PUBLISH_BATCH]
+            except (redis.RedisError, OSError) as error:
+                metrics.BACKEND_ERRORS.labels("redis").inc()
+                log.warning("fan-out: close orders not published yet (retrying): %s", error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RESUME_RETRY_MAX_SECONDS)
+
+    async def _publish_now(self, batch: list[tuple[str, bytes]]) -> None:
+        async with self._client.pipeline(transaction=False) as pipe:
+            for group, data in batch:
+                pipe.publish(REDIS_PREFIX + group, data)
+            await pipe.execute()
 
     async def _read_forever(self) -> None:
         backoff = 0.5

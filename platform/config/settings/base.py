@@ -133,6 +133,11 @@ PARLEY_FANOUT = env("PARLEY_FANOUT", default="redis" if REDIS_URL else "local")
 # Publisher and presence connections of a process (pub/sub holds one more); a blocking pool: a
 # burst waits for a free connection instead of failing (redis-py's default pool of 100 raises).
 PARLEY_REDIS_MAX_CONNECTIONS = env.int("PARLEY_REDIS_MAX_CONNECTIONS", default=64)
+# Group messages of a process waiting to be published to Redis (while Redis is away or slow), at
+# most: past either bound a frame leaves the live path and the sockets of its group on other
+# workers are closed to resume from the database (widget/fanout/transport.py, PROTOCOL.md).
+PARLEY_FANOUT_OUTBOX_FRAMES = env.int("PARLEY_FANOUT_OUTBOX_FRAMES", default=10_000)
+PARLEY_FANOUT_OUTBOX_BYTES = env.int("PARLEY_FANOUT_OUTBOX_BYTES", default=16 * 1024 * 1024)
 # The channel layer carries no chat traffic (the fan-out does); /readyz round-trips through it
 # and Django code may use it. Sized so a burst neither fails (pool) nor drops (capacity).
 if REDIS_URL:
