@@ -103,7 +103,13 @@ def log_output():
         for h in logging.getLogger().handlers
         if any(isinstance(f, RedactingFilter) for f in h.filters)
     )
-    stream = io.StringIO()
+
+    class Output(io.StringIO):
+        def getvalue(self) -> str:
+            handler.flush()  # lines are written by the handler's thread
+            return super().getvalue()
+
+    stream = Output()
     previous = handler.setStream(stream)
     yield stream
     handler.setStream(previous)

@@ -32,6 +32,7 @@ from core.errors import (
     PayloadTooLarge,
 )
 from core.server_internals import NinjaAPIBase, raised_by_parser
+from core.text import refuse_unstorable
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ class JsonBodyParser(Parser):
             raise InvalidJson() from None
         if not isinstance(data, dict):
             raise BadRequest("The body must be a JSON object.")
+        refuse_unstorable(body, data)
         return data
 
 

@@ -6,10 +6,18 @@ Two safeguards, because one forgotten call site must not leak a credential:
 - every string value is scrubbed of anything shaped like a Parley key or secret (`pk_…`, `sk_…`,
   `whsec_…`), a signed visitor token, or a bearer credential.
 Access logs record paths without their query string (`?site_key=…`, `?cursor=…`).
+
+Tracebacks are rendered as plain text, without local variables (which hold keys and passwords
+that no pattern can recognise), and scrubbed like every other string. Records are formatted and
+written by a background thread (`BackgroundHandler`): a traceback, or a terminal or pipe that
+reads slowly, never holds up the event loop that logged it.
 """
 
 import logging
+import logging.handlers
+import queue
 import re
+import sys
 import time
 
 import structlog
@@ -77,6 +85,61 @@ class Occasional:
         return unlogged
 
 
+def merge_record_context(_logger, _method, event_dict: dict) -> dict:
+    """structlog processor for the standard library's records: the context variables (tenant,
+    connection) bound where the record was made, kept with it by `BackgroundHandler`."""
+    record = event_dict.get("_record")
+    for name, value in getattr(record, "parley_context", {}).items():
+        event_dict.setdefault(name, value)
+    return event_dict
+
+
+class BackgroundHandler(logging.handlers.QueueHandler):
+    """Hands each record to a thread that formats it and writes it to standard error.
+
+    The calling thread only filters the record, keeps a copy of its structlog context variables
+    with it and queues it: formatting (tracebacks) and writing (a slow pipe) happen in the
+    thread. The queue is unbounded on purpose: dropping lines would hide what matters most in a
+    flood, and the thread writes as fast as the output takes them."""
+
+    def __init__(self):
+        super().__init__(queue.SimpleQueue())
+        self.output = logging.StreamHandler(sys.stderr)
+        self.listener = logging.handlers.QueueListener(self.queue, self.output)
+        self.listener.start()
+        self.running = True
+
+    def setFormatter(self, fmt: logging.Formatter | None) -> None:
+        """The formatter works in the thread, on the output handler."""
+        self.output.setFormatter(fmt)
+
+    def setStream(self, stream):
+        """Write to another stream from now on (what was queued goes to the old one first)."""
+        self.flush()
+        return self.output.setStream(stream)
+
+    def flush(self) -> None:
+        """Wait until every record queued so far is written: stopping the listener drains its
+        queue, and it starts again at once."""
+        with self.lock:
+            if self.running:
+                self.listener.stop()
+                self.output.flush()
+                self.listener.start()
+
+    def close(self) -> None:
+        """At exit (logging.shutdown) and reconfiguration: write what is queued, then stop."""
+        with self.lock:
+            if self.running:
+                self.running = False
+                self.listener.stop()
+        super().close()
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        record.parley_context = structlog.contextvars.get_contextvars()
+        return record
+
+
 def configure_logging(*, json: bool, level: str) -> dict:
     """Configure structlog and return Django's LOGGING dict routing stdlib logs through it."""
     shared = [
@@ -97,7 +160,11 @@ def configure_logging(*, json: bool, level: str) -> dict:
         cache_logger_on_first_use=True,
     )
     renderer = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer()
+        if json
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     return {
         "version": 1,
@@ -106,8 +173,10 @@ def configure_logging(*, json: bool, level: str) -> dict:
         "formatters": {
             "structured": {
                 "()": structlog.stdlib.ProcessorFormatter,
-                "foreign_pre_chain": shared,
+                "foreign_pre_chain": [merge_record_context, *shared],
                 "processors": [
+                    # A traceback becomes plain text, without local variables, before redaction.
+                    structlog.processors.format_exc_info,
                     structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                     redact_event,
                     renderer,
@@ -116,7 +185,7 @@ def configure_logging(*, json: bool, level: str) -> dict:
         },
         "handlers": {
             "console": {
-                "class": "logging.StreamHandler",
+                "()": BackgroundHandler,
                 "formatter": "structured",
                 "filters": ["redact"],
             }

@@ -2,11 +2,12 @@
 many times a second is logged once per interval, with its count."""
 
 import logging
+import threading
 
 import pytest
 import structlog
 
-from core.logging import REDACTED, Occasional, redact_event, scrub
+from core.logging import REDACTED, BackgroundHandler, Occasional, redact_event, scrub
 from tenants.tokens import token_issue
 
 SITE_KEY = "pk_Qv4hNZvJ2dm0CzljcyBbWbAH"
@@ -60,3 +61,63 @@ def test_a_repeated_event_is_logged_once_per_interval_with_its_count(monkeypatch
     assert occasional.happened() == 0
     now[0] += 1
     assert occasional.happened() == 8  # the interval is over: everything since the last line
+
+
+def _fail_with_secrets_in_locals():
+    password = "correct-horse-battery-staple"  # noqa: F841 (a local a traceback must not show)
+    raise RuntimeError(f"refused {API_KEY}")
+
+
+@pytest.mark.django_db
+def test_a_traceback_shows_no_local_variable_and_is_scrubbed(log_output):
+    try:
+        _fail_with_secrets_in_locals()
+    except RuntimeError:
+        logging.getLogger("widget.consumers").exception("socket frame failed")
+    logged = log_output.getvalue()
+    assert "Traceback" in logged
+    assert "_fail_with_secrets_in_locals" in logged
+    assert "correct-horse-battery-staple" not in logged
+    assert API_KEY not in logged
+
+
+class _StuckOutput:
+    """A stream nobody reads (a full pipe): every write waits until it is released."""
+
+    def __init__(self):
+        self.released = threading.Event()
+        self.lines = []
+
+    def write(self, text):
+        self.released.wait()
+        self.lines.append(text)
+
+    def flush(self):
+        pass
+
+
+def test_logging_returns_at_once_while_the_output_is_stuck():
+    """The thread that logs (the event loop) only queues: five tracebacks logged while the output
+    blocks every write all return, and reach the output once it takes them."""
+    handler = next(h for h in logging.getLogger().handlers if isinstance(h, BackgroundHandler))
+    stuck = _StuckOutput()
+    previous = handler.setStream(stuck)
+    logger = logging.getLogger("widget.consumers")
+
+    def log_five():
+        for n in range(5):
+            try:
+                raise ValueError(f"frame {n}")
+            except ValueError:
+                logger.exception("socket frame failed")
+
+    caller = threading.Thread(target=log_five)
+    caller.start()
+    caller.join(timeout=30)
+    try:
+        assert not caller.is_alive(), "logging waited for the stuck output"
+    finally:
+        stuck.released.set()
+        handler.setStream(previous)
+    written = "".join(stuck.lines)
+    assert all(f"frame {n}" in written for n in range(5))

@@ -96,3 +96,12 @@ def test_every_body_is_checked(api_a, ids, method, path, content, status, code):
     assert response.status_code == status, response.content
     assert error_code(response) == code
     assert connection.schema_name == "public"  # a view never leaves the tenant's schema set
+
+
+def test_text_postgresql_cannot_store_is_refused_before_anything_is_stored(api_a, ids):
+    path = "/api/v1/conversations/{conversation_id}/messages".format(**ids)
+    response = send(api_a, "POST", path, '{"text": "before\\u0000after"}')
+    assert response.status_code == 400, response.content
+    assert error_code(response) == "bad_request"
+    assert "NUL" in response.json()["error"]["message"]
+    assert send(api_a, "POST", path, '{"text": "fine"}').status_code == 201

@@ -318,6 +318,42 @@ async def test_a_refused_frame_gets_an_error_and_the_socket_stays_open(site, vis
     await socket.disconnect()
 
 
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"type": "message", "client_id": "nul", "text": "before\u0000after"},
+        {"type": "message", "client_id": "nul\u0000", "text": "hello"},
+        {"type": "typing", "state": "on", "extra\u0000": 1},
+    ],
+)
+async def test_text_postgresql_cannot_store_is_refused_and_another_visitors_message_is_stored(
+    site, visitor, frame
+):
+    """NUL (U+0000) in any field: `bad_request` for that frame (with its client_id when there is
+    one), the socket stays open, and another visitor's message at the same time is stored."""
+    other = await database_sync_to_async(make_visitor)(site, name="Other")
+    socket = await joined(site, visitor)
+    other_socket = await joined(site, other)
+    await socket.send_to(text_data=json.dumps(frame))
+    other_ack, _ = await send_message(other_socket, "fine", "c-ok")
+    error = await socket.receive_json_from(timeout=5)
+    assert (error["type"], error["code"]) == ("error", "bad_request")
+    assert "NUL" in error["message"]
+    if frame["type"] == "message" and "\x00" not in frame["client_id"]:
+        assert error["client_id"] == frame["client_id"]
+    assert other_ack["type"] == "ack"
+    ack, broadcast = await send_message(socket, "still here", "c-after")
+    assert broadcast["text"] == "still here"
+
+    def stored():
+        with schema_context(site.tenant.schema_name):
+            return sorted(Message.objects.values_list("text", flat=True))
+
+    assert await database_sync_to_async(stored)() == ["fine", "still here"]
+    await socket.disconnect()
+    await other_socket.disconnect()
+
+
 async def test_text_of_exactly_4000_characters_is_accepted(site, visitor):
     socket = await joined(site, visitor)
     _, broadcast = await send_message(socket, "é" * 4000, "long")

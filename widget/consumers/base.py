@@ -20,6 +20,7 @@ from core import metrics
 from core.errors import BadRequest, ParleyError, RateLimited, UnknownType
 from core.ratelimit import SharedBucket, TokenBucket, retry_after_seconds
 from core.server_internals import DaphneSocket, DirectWebsocketConsumer
+from core.text import refuse_unstorable
 from widget import frames
 from widget.fanout.hub import hub
 from widget.fanout.transport import FanoutUnavailable
@@ -194,6 +195,7 @@ class SocketConsumer(DirectWebsocketConsumer):
             if not isinstance(payload, dict):
                 raise SocketClose(4400, "a frame is a JSON object")
             try:
+                refuse_unstorable(text, payload)
                 await self.handle_frame(payload)
             except ParleyError as error:
                 await self.send_frame(
