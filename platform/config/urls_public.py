@@ -13,3 +13,5 @@ urlpatterns: list = [
     path("api/v1/", site_api.urls),
     path("billing/stripe/webhook", stripe_webhook, name="stripe-webhook"),
 ]
+# Errors Django answers itself (a body over its limit, a suspicious request): core/http_errors.py
+handler400 = "core.http_errors.bad_request"

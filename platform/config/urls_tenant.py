@@ -5,3 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("dashboard.urls")),
 ]
+# Errors Django answers itself (a body over its limit, a suspicious request): core/http_errors.py
+handler400 = "core.http_errors.bad_request"

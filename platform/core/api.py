@@ -2,8 +2,9 @@
 
 Every error a client of these APIs can see leaves through one place, `ParleyAPI.error_response`:
 Parley's typed errors (`core.errors`), ninja's validation and authentication errors, a body that
-is not JSON or too large, Django's 404 for an unknown path and the 405 for a wrong method all
-become `{"error": {"code", "message"}}` (plus `retry_after` and `Retry-After` on 429).
+is not JSON or too large (over the API's limit, or over Django's, which ninja meets first when it
+reads the body), Django's 404 for an unknown path and the 405 for a wrong method all become
+`{"error": {"code", "message"}}` (plus `retry_after` and `Retry-After` on 429).
 """
 
 import functools
@@ -159,6 +160,8 @@ def _as_parley_error(exc: Exception) -> ParleyError:
         return exc
     if isinstance(cause := raised_by_parser(exc), ParleyError):
         return cause  # raised by JsonBodyParser
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge()  # over DATA_UPLOAD_MAX_MEMORY_SIZE, met before the parser runs
     if isinstance(exc, ValidationError):
         return BadRequest(_describe_validation_errors(exc.errors))
     if isinstance(exc, AuthenticationError):

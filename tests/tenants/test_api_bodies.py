@@ -88,8 +88,10 @@ def test_every_operation_needs_an_api_key(platform, ids, method, path):
             "bad_request",
         ),
         (json.dumps({"padding": "x" * 70_000}), 413, "payload_too_large"),
+        # Past Django's own limit (DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB), met before the parser.
+        (json.dumps({"padding": "x" * 3_000_000}), 413, "payload_too_large"),
     ],
-    ids=["malformed", "array", "string", "unknown-field", "oversized"],
+    ids=["malformed", "array", "string", "unknown-field", "oversized", "past-djangos-limit"],
 )
 def test_every_body_is_checked(api_a, ids, method, path, content, status, code):
     response = send(api_a, method, path.format(**ids), content)
@@ -105,3 +107,20 @@ def test_text_postgresql_cannot_store_is_refused_before_anything_is_stored(api_a
     assert error_code(response) == "bad_request"
     assert "NUL" in response.json()["error"]["message"]
     assert send(api_a, "POST", path, '{"text": "fine"}').status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        ("name=Shop&allowed_origins=x", "application/x-www-form-urlencoded"),
+        (
+            "--b\r\nContent-Disposition: form-data; name=name\r\n\r\nShop\r\n--b--",
+            "multipart/form-data; boundary=b",
+        ),
+    ],
+    ids=["form", "multipart"],
+)
+def test_a_body_of_another_content_type_is_not_json(api_a, content, content_type):
+    response = api_a.post("/api/v1/sites", data=content, content_type=content_type)
+    assert response.status_code == 400, response.content
+    assert error_code(response) == "invalid_json"

@@ -306,8 +306,9 @@ def test_unknown_fields_are_refused(browser, site_key, body):
     assert "Extra inputs" in response.json()["error"]["message"]
 
 
-def test_an_oversized_body_is_refused(browser, site_key):
-    response = start(browser, {"site_key": site_key, "padding": "x" * 9000})
+@pytest.mark.parametrize("size", [9000, 3_000_000], ids=["over-8-kib", "past-djangos-limit"])
+def test_an_oversized_body_is_refused(browser, site_key, size):
+    response = start(browser, {"site_key": site_key, "padding": "x" * size})
     assert response.status_code == 413
     assert error_code(response) == "payload_too_large"
 
