@@ -342,7 +342,7 @@ async def test_text_postgresql_cannot_store_is_refused_and_another_visitors_mess
     if frame["type"] == "message" and "\x00" not in frame["client_id"]:
         assert error["client_id"] == frame["client_id"]
     assert other_ack["type"] == "ack"
-    ack, broadcast = await send_message(socket, "still here", "c-after")
+    _ack, broadcast = await send_message(socket, "still here", "c-after")
     assert broadcast["text"] == "still here"
 
     def stored():
