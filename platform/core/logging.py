@@ -32,6 +32,11 @@ SENSITIVE_VALUES = [
     re.compile(r"(?i)\bbearer\s+\S+"),
     # django.core.signing output: base64 payload, timestamp and signature joined by colons.
     re.compile(r"\b[A-Za-z0-9_-]{20,}:[A-Za-z0-9_-]{4,}:[A-Za-z0-9_-]{20,}\b"),
+    # Paths that carry a credential: a sign-in link's token, an invitation's or a password
+    # reset's user id and token (platform/dashboard/urls.py).
+    re.compile(r"(?<=/login/link/)[^/\s?\"']+"),
+    re.compile(r"(?<=/invitation/)[^/\s?\"']+/[^/\s?\"']+"),
+    re.compile(r"(?<=/reset/)[^/\s?\"']+/[^/\s?\"']+"),
 ]
 
 

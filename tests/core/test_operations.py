@@ -36,3 +36,23 @@ async def test_access_log_carries_a_request_id_and_no_query_string(log_output):
     assert "/nowhere" in lines[-1]
     assert "site_key" not in lines[-1]
     assert "pk_" not in lines[-1]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/login/link/AbCdEfGhIjKlMnOpQrStUvWxYz012345/",
+        "/invitation/MTIz/c8x2kq-0123456789abcdef0123456789abcdef/",
+        "/reset/MTIz/c8x2kq-0123456789abcdef0123456789abcdef/",
+    ],
+)
+async def test_access_log_hides_the_credential_a_path_carries(log_output, path):
+    """Sign-in links, invitations and password resets carry their token in the path itself."""
+    communicator = HttpCommunicator(application, "GET", path, headers=[(b"host", b"localhost")])
+    await communicator.get_response()
+    await communicator.wait()
+    lines = [line for line in log_output.getvalue().splitlines() if "http_request" in line]
+    assert lines, log_output.getvalue()
+    assert "[redacted]" in lines[-1]
+    for secret in ("AbCdEfGhIjKlMnOpQrStUvWxYz012345", "0123456789abcdef0123456789abcdef"):
+        assert secret not in lines[-1]
