@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 SERVER_ONLY_CODES = (1001, 1011, 1012)
 
 
+class SocketGone(Exception):
+    """The socket was closed and cleaned up while a frame's work awaited: stop that work."""
+
+
 class SocketClose(Exception):
     """End the connection with a close code of the contract."""
 
@@ -112,6 +116,8 @@ class SocketConsumer(DirectWebsocketConsumer):
         )
         try:
             await self.on_connect()
+        except SocketGone:
+            return
         except SocketClose as close:
             await self.close_with(close.code)
             return
@@ -170,8 +176,16 @@ class SocketConsumer(DirectWebsocketConsumer):
         await self.cleanup()
 
     async def join(self, group: str) -> None:
+        """Become a member of `group` until cleanup. A socket closed while it joins (the auth
+        watchdog fires while the subscription comes back) is left out again: its cleanup has
+        already run, and no later one would remove it."""
+        if self.cleaned_up:
+            raise SocketGone()
         self.joined.append(group)
         await hub.join(group, self)
+        if self.cleaned_up:
+            await hub.leave(group, self)
+            raise SocketGone()
 
     # --- frames in --------------------------------------------------------------------------
 
@@ -206,6 +220,8 @@ class SocketConsumer(DirectWebsocketConsumer):
                         client_id=_client_id_of(payload),
                     )
                 )
+        except SocketGone:
+            pass
         except SocketClose as close:
             log.info("closing socket %s: %s", self.member_id, close)
             await self.close_with(close.code)

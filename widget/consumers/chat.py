@@ -22,7 +22,7 @@ from tenants.billing import limits
 from tenants.site_directory import asite_for_key
 from tenants.tokens import token_verify
 from widget import events, frames, hot_sql, selectors
-from widget.consumers.base import SocketClose, SocketConsumer
+from widget.consumers.base import SocketClose, SocketConsumer, SocketGone
 from widget.services.conversations import conversation_mark_read
 from widget.services.messages import MessagePost
 from widget.services.rooms import chat_join
@@ -158,6 +158,8 @@ class ChatConsumer(SocketConsumer):
             )
         except ParleyError as error:
             raise SocketClose(error.close_code, error.code) from None
+        if self.cleaned_up:  # closed while the room was read: nothing to greet
+            raise SocketGone()
         self.visitor_id = token.visitor_id
         self.author: frames.Author = {"kind": "visitor", "id": token.visitor_id, "name": name}
         self.authenticated = True
