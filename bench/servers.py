@@ -143,6 +143,13 @@ def parley_environment(redis_url: str, database_url: str) -> dict[str, str]:
         PARLEY_WS_VISITOR_FRAME_BURST="100000",
         PARLEY_WS_ABUSE_RATE="100000",
         PARLEY_WS_ABUSE_BURST="100000",
+        # Every benchmark client comes from 127.0.0.1: lift the per-address budgets too.
+        PARLEY_WS_ADDRESS_SOCKETS="1000000",
+        PARLEY_WS_ADDRESS_UNAUTHENTICATED="1000000",
+        PARLEY_ADDRESS_PLAN_SHARE="1",
+        PARLEY_BUDGET_VISITOR_MESSAGES="1000000000",
+        PARLEY_BUDGET_ADDRESS_MESSAGES="1000000000",
+        PARLEY_BUDGET_ADDRESS_MONTH_SHARE="1",
         # Billing configured, so that the bench tenant's plan (parley_setup.py) applies.
         STRIPE_SECRET_KEY="sk_test_bench_never_called",
     )

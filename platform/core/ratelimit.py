@@ -25,6 +25,8 @@
     one. Sockets check a frame in microseconds on the event loop, with no lock and no round trip:
     a bucket per connection, and one shared by every socket under the same key (a visitor's tabs),
     which lives as long as one of those sockets does.
+
+`OpenCounts`: what each key holds open in this process (sockets per address), with a limit.
 """
 
 import hashlib
@@ -228,3 +230,28 @@ class SharedBuckets:
     def connections(self, key: Hashable) -> int:
         share = self._shares.get(key)
         return share.connections if share else 0
+
+
+class OpenCounts:
+    """How many of something each key holds open in this process (the sockets of an address),
+    each key at most `limit` at a time. Used on the event loop only: no lock."""
+
+    def __init__(self) -> None:
+        self._open: dict[Hashable, int] = {}
+
+    def try_enter(self, key: Hashable, limit: int) -> bool:
+        current = self._open.get(key, 0)
+        if current >= limit:
+            return False
+        self._open[key] = current + 1
+        return True
+
+    def leave(self, key: Hashable) -> None:
+        remaining = self._open.get(key, 0) - 1
+        if remaining > 0:
+            self._open[key] = remaining
+        else:
+            self._open.pop(key, None)
+
+    def count(self, key: Hashable) -> int:
+        return self._open.get(key, 0)

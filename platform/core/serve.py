@@ -13,8 +13,10 @@ whole within PARLEY_HTTP_REQUEST_TIMEOUT seconds of its first byte, and a new co
 start one within that time (Twisted alone only times out 60 s of silence, which a client sending
 a byte now and then never reaches: a slow-loris). Once upgraded, daphne's
 `--websocket_connect_timeout` bounds the handshake and its pings find dead peers; the sockets'
-own watchdog closes one that does not authenticate (4401) or goes idle (4408). `DEFAULT_OPTIONS`
-are daphne's options for all of this, used unless the command line gives its own.
+own watchdog closes one that does not authenticate (4401) or goes idle (4408). Until it
+authenticates, a socket's frames may be at most PARLEY_WS_UNAUTHENTICATED_FRAME_BYTES (4 KiB).
+`DEFAULT_OPTIONS` are daphne's options for all of this, used unless the command line gives its
+own.
 
 What this takes from daphne's, Twisted's and autobahn's internals goes through
 core/server_internals.py.
@@ -38,11 +40,17 @@ DRAIN_SECONDS = float(os.environ.get("PARLEY_DRAIN_SECONDS", "20"))
 REQUEST_TIMEOUT = float(os.environ.get("PARLEY_HTTP_REQUEST_TIMEOUT", "10"))
 # Connections the kernel queues for accept(); it caps this at net.core.somaxconn.
 LISTEN_BACKLOG = int(os.environ.get("PARLEY_LISTEN_BACKLOG", "2048"))
+# The largest frame a socket may send before it has authenticated: an `auth` frame is a few
+# hundred bytes. daphne's own default, 1 MiB, let 200 sockets that never authenticate hold 175 MB
+# of half-sent frames. A socket that authenticates is allowed more (`DaphneSocket.allow_frames`).
+UNAUTHENTICATED_FRAME_BYTES = os.environ.get("PARLEY_WS_UNAUTHENTICATED_FRAME_BYTES", "4096")
 DEFAULT_OPTIONS = [
     "--websocket_connect_timeout", "10",  # upgrade received -> accepted or refused
     "--ping-interval", "20",  # a ping on every socket silent for 20 s ...
     "--ping-timeout", "30",  # ... and the socket closed if no pong comes within 30 s
     "--application-close-timeout", "20",
+    "--websocket-max-frame-size", UNAUTHENTICATED_FRAME_BYTES,
+    "--websocket-max-message-size", UNAUTHENTICATED_FRAME_BYTES,
 ]  # fmt: skip
 
 

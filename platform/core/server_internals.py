@@ -219,6 +219,13 @@ class DaphneSocket:
         written = len(getattr(transport, "dataBuffer", b"")) - getattr(transport, "offset", 0)
         return written + getattr(transport, "_tempDataLen", 0)
 
+    def allow_frames(self, size: int) -> None:
+        """Let this socket's frames and messages be up to `size` bytes; past it autobahn closes
+        with 1009 before it buffers more (`core.serve` starts every socket at its smaller
+        limit for sockets that have not authenticated)."""
+        self.protocol.maxFramePayloadSize = size
+        self.protocol.maxMessagePayloadSize = size
+
     def abort(self) -> None:
         """Drop the connection now, without a close frame and whatever is unsent."""
         self.protocol.transport.abortConnection()

@@ -60,6 +60,7 @@ class AgentConsumer(SocketConsumer):
     async def on_connect(self) -> None:
         self.tenant = self.scope["tenant"]
         self.agent = agent = self.scope["agent"]
+        self.allow_authenticated_frames()  # the handshake has authenticated the session
         self.author: frames.Author = {"kind": "agent", "id": agent.id, "name": agent.name}
         self.conversations: dict[tuple[str, int | None], object] = {}
         # The handshake has just read the session: the first re-read is one interval away.

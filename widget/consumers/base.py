@@ -29,6 +29,10 @@ from widget.handshake import NO_CHANNEL_LAYER
 log = logging.getLogger(__name__)
 
 SERVER_ONLY_CODES = (1001, 1011, 1012)
+# The largest WebSocket frame (or message) autobahn takes from an authenticated socket: past the
+# contract's 16 KiB the frame is refused with 4400 once read; past this it is not even buffered
+# (1009). Until `auth`, core.serve's smaller limit applies (PARLEY_WS_UNAUTHENTICATED_FRAME_BYTES).
+AUTHENTICATED_FRAME_BYTES = 4 * frames.MAX_FRAME_BYTES
 
 
 class SocketGone(Exception):
@@ -63,6 +67,8 @@ class SocketLimits:
     resume_limit: int
     resume_overlap: float
     send_buffer_limit: int
+    address_sockets: int
+    address_unauthenticated: int
 
     @classmethod
     def current(cls) -> "SocketLimits":
@@ -174,6 +180,10 @@ class SocketConsumer(DirectWebsocketConsumer):
         self.closing = True
         await self.close(code)
         await self.cleanup()
+
+    def allow_authenticated_frames(self) -> None:
+        if self.daphne is not None:
+            self.daphne.allow_frames(AUTHENTICATED_FRAME_BYTES)
 
     async def join(self, group: str) -> None:
         """Become a member of `group` until cleanup. A socket closed while it joins (the auth

@@ -17,7 +17,7 @@ from core.errors import (
     PlanLimit,
     UnknownSiteKey,
 )
-from core.ratelimit import SharedBuckets
+from core.ratelimit import OpenCounts, SharedBuckets, client_address
 from tenants.billing import limits
 from tenants.site_directory import asite_for_key
 from tenants.tokens import token_verify
@@ -31,6 +31,10 @@ from widget.writer import writer
 # The frame buckets that all sockets of one visitor in this process share (several tabs count
 # together), by (tenant id, visitor id).
 visitors = SharedBuckets()
+# The chat sockets of each client address in this process, and those of them not authenticated
+# yet: one address may not hold all of a worker's sockets, or its memory in half-sent frames.
+address_sockets = OpenCounts()
+address_unauthenticated = OpenCounts()
 
 
 def _open_room(
@@ -88,8 +92,25 @@ class ChatConsumer(SocketConsumer):
         self.holds_plan_connection = False
         self.next_key_check = self.connected_at + self.limits.key_recheck
         self.key_expires_at = self._loop_time_of(self.site.key_expires_at)
+        self.address = client_address(self.scope)
+        self.counted_address = self.counted_unauthenticated = False
+        if not address_sockets.try_enter(self.address, self.limits.address_sockets):
+            raise SocketClose(4429, "too many sockets from this address")
+        self.counted_address = True
+        if not address_unauthenticated.try_enter(self.address, self.limits.address_unauthenticated):
+            raise SocketClose(4429, "too many sockets from this address waiting for auth")
+        self.counted_unauthenticated = True
+
+    def _authenticated_now(self) -> None:
+        if self.counted_unauthenticated:
+            self.counted_unauthenticated = False
+            address_unauthenticated.leave(self.address)
 
     async def on_cleanup(self) -> None:
+        self._authenticated_now()
+        if self.counted_address:
+            self.counted_address = False
+            address_sockets.leave(self.address)
         if self.visitor_key is not None:
             visitors.leave(self.visitor_key)
             self.visitor_key = None
@@ -163,6 +184,8 @@ class ChatConsumer(SocketConsumer):
         self.visitor_id = token.visitor_id
         self.author: frames.Author = {"kind": "visitor", "id": token.visitor_id, "name": name}
         self.authenticated = True
+        self._authenticated_now()
+        self.allow_authenticated_frames()
         # Deadlines of an authenticated socket: the key's re-check and expiry (idle was watched).
         self.watch_by(min(self.next_key_check, self.key_expires_at or self.next_key_check))
         self.sent_in_ready = frozenset(message["id"] for message in messages)

@@ -176,6 +176,11 @@ PARLEY_WS = {
     "RESUME_OVERLAP": env.float("PARLEY_WS_RESUME_OVERLAP", default=10.0),
     # Bytes a socket may have waiting to be written before it counts as too slow to follow.
     "SEND_BUFFER_LIMIT": env.int("PARLEY_WS_SEND_BUFFER_LIMIT", default=1024 * 1024),
+    # Abuse budgets of one address in one worker (docs/SECURITY.md): its chat sockets, and those
+    # of them that have not authenticated yet (each may hold a half-sent frame of up to
+    # PARLEY_WS_UNAUTHENTICATED_FRAME_BYTES, read by core.serve).
+    "ADDRESS_SOCKETS": env.int("PARLEY_WS_ADDRESS_SOCKETS", default=100),
+    "ADDRESS_UNAUTHENTICATED": env.int("PARLEY_WS_ADDRESS_UNAUTHENTICATED", default=10),
 }
 
 # --- Auth, i18n, static ---------------------------------------------------------------------------

@@ -20,3 +20,12 @@ SITE_API_RATE_PER_KEY = 100_000
 # In-process tests flush message usage themselves (no background flusher thread); a test of a
 # real worker may turn the flusher on through the environment.
 BILLING_USAGE_FLUSH_SECONDS = env.float("BILLING_USAGE_FLUSH_SECONDS", default=0)  # noqa: F405
+# The suite opens hundreds of sockets from 127.0.0.1; the tests of the per-address budgets set
+# their own (tests/e2e/test_address_budgets.py).
+PARLEY_WS = {
+    **PARLEY_WS,  # noqa: F405
+    "ADDRESS_SOCKETS": env.int("PARLEY_WS_ADDRESS_SOCKETS", default=100_000),  # noqa: F405
+    "ADDRESS_UNAUTHENTICATED": env.int(  # noqa: F405
+        "PARLEY_WS_ADDRESS_UNAUTHENTICATED", default=100_000
+    ),
+}
