@@ -1,5 +1,8 @@
 """Open visitor sockets per tenant: the count behind the plan's concurrent-connections limit.
 
+The same counts serve the places one address of a tenant holds (`limits.aopen_address_place`),
+under a string key of their own.
+
 A count means something behind a load balancer only if it is global. Sockets open a few times a
 second per tenant, except in a burst (a thousand widgets reconnecting after a deploy).
 
@@ -28,6 +31,10 @@ from core.redis_config import parse_redis_url
 
 log = logging.getLogger(__name__)
 
+# What is counted: a tenant's visitor sockets (its id), or those of one address of a tenant (a
+# string key, `limits.aopen_address_place`).
+CountKey = int | str
+
 
 class ConnectionCounter:
     """Open visitor sockets per tenant in this process. Never blocks: plain memory and a lock."""
@@ -36,30 +43,30 @@ class ConnectionCounter:
         self._lock = threading.Lock()
         self._open: dict[int, int] = {}
 
-    def try_open(self, tenant_id: int, limit: int) -> bool:
+    def try_open(self, key: CountKey, limit: int) -> bool:
         with self._lock:
-            current = self._open.get(tenant_id, 0)
+            current = self._open.get(key, 0)
             if current >= limit:
                 return False
-            self._open[tenant_id] = current + 1
+            self._open[key] = current + 1
             return True
 
-    async def atry_open(self, tenant_id: int, limit: int) -> bool:
-        return self.try_open(tenant_id, limit)
+    async def atry_open(self, key: CountKey, limit: int) -> bool:
+        return self.try_open(key, limit)
 
-    def close(self, tenant_id: int) -> None:
+    def close(self, key: CountKey) -> None:
         with self._lock:
-            remaining = self._open.get(tenant_id, 0) - 1
+            remaining = self._open.get(key, 0) - 1
             if remaining > 0:
-                self._open[tenant_id] = remaining
+                self._open[key] = remaining
             else:
-                self._open.pop(tenant_id, None)
+                self._open.pop(key, None)
 
-    async def aclose(self, tenant_id: int) -> None:
-        self.close(tenant_id)
+    async def aclose(self, key: CountKey) -> None:
+        self.close(key)
 
-    def current(self, tenant_id: int) -> int:
-        return self._open.get(tenant_id, 0)
+    def current(self, key: CountKey) -> int:
+        return self._open.get(key, 0)
 
     def heartbeat(self) -> None:
         """Nothing to keep alive in process memory."""
@@ -121,8 +128,8 @@ class _LoopState:
         )
         self.open_script = client.register_script(_OPEN_SCRIPT)
         self.close_script = client.register_script(_CLOSE_SCRIPT)
-        self.opening: dict[int, _Waiting] = {}
-        self.closing: dict[int, _Waiting] = {}
+        self.opening: dict[CountKey, _Waiting] = {}
+        self.closing: dict[CountKey, _Waiting] = {}
 
 
 class RedisConnectionCounter:
@@ -146,8 +153,8 @@ class RedisConnectionCounter:
         self._close = self._client.register_script(_CLOSE_SCRIPT)
         self._loops: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    def _key(self, tenant_id: int) -> str:
-        return f"{self.PREFIX}connections:{tenant_id}"
+    def _key(self, key: CountKey) -> str:
+        return f"{self.PREFIX}connections:{key}"
 
     def _open_args(self, limit: int, count: int = 1) -> list:
         return [self.worker_id, limit, f"{self.PREFIX}worker:", self.WORKER_TTL_SECONDS, count]
@@ -159,27 +166,27 @@ class RedisConnectionCounter:
             state = self._loops[loop] = _LoopState(self._target)
         return state
 
-    def try_open(self, tenant_id: int, limit: int) -> bool:
-        return bool(self._open(keys=[self._key(tenant_id)], args=self._open_args(limit)))
+    def try_open(self, key: CountKey, limit: int) -> bool:
+        return bool(self._open(keys=[self._key(key)], args=self._open_args(limit)))
 
-    async def atry_open(self, tenant_id: int, limit: int) -> bool:
+    async def atry_open(self, key: CountKey, limit: int) -> bool:
         state = self._loop_state()
         return await self._wait_turn(
-            state.opening, tenant_id, lambda batch: self._send_opens(state, tenant_id, limit, batch)
+            state.opening, key, lambda batch: self._send_opens(state, key, limit, batch)
         )
 
-    def close(self, tenant_id: int) -> None:
-        self._close(keys=[self._key(tenant_id)], args=[self.worker_id, 1])
+    def close(self, key: CountKey) -> None:
+        self._close(keys=[self._key(key)], args=[self.worker_id, 1])
 
-    async def aclose(self, tenant_id: int) -> None:
+    async def aclose(self, key: CountKey) -> None:
         state = self._loop_state()
         await self._wait_turn(
-            state.closing, tenant_id, lambda batch: self._send_closes(state, tenant_id, batch)
+            state.closing, key, lambda batch: self._send_closes(state, key, batch)
         )
 
-    async def _send_opens(self, state: _LoopState, tenant_id: int, limit: int, batch) -> None:
-        key = [self._key(tenant_id)]
-        granted = int(await state.open_script(keys=key, args=self._open_args(limit, len(batch))))
+    async def _send_opens(self, state: _LoopState, key: CountKey, limit: int, batch) -> None:
+        keys = [self._key(key)]
+        granted = int(await state.open_script(keys=keys, args=self._open_args(limit, len(batch))))
         left = 0
         for index, future in enumerate(batch):
             if future.done():
@@ -187,29 +194,31 @@ class RedisConnectionCounter:
             else:
                 future.set_result(index < granted)
         if left:
-            await self._close_many(state, tenant_id, left)
+            await self._close_many(state, key, left)
 
-    async def _send_closes(self, state: _LoopState, tenant_id: int, batch) -> None:
-        await self._close_many(state, tenant_id, len(batch))
+    async def _send_closes(self, state: _LoopState, key: CountKey, batch) -> None:
+        await self._close_many(state, key, len(batch))
         for future in batch:
             if not future.done():
                 future.set_result(None)
 
-    async def _close_many(self, state: _LoopState, tenant_id: int, count: int) -> None:
-        await state.close_script(keys=[self._key(tenant_id)], args=[self.worker_id, count])
+    async def _close_many(self, state: _LoopState, key: CountKey, count: int) -> None:
+        await state.close_script(keys=[self._key(key)], args=[self.worker_id, count])
 
-    async def _wait_turn(self, waiting: dict[int, _Waiting], tenant_id: int, send):
+    async def _wait_turn(self, waiting: dict[CountKey, _Waiting], key: CountKey, send):
         """Join the tenant's waiting list; the first to join sends for everyone until the list
         is empty. `send(batch)` makes one call for the batch and answers its futures."""
-        entry = waiting.setdefault(tenant_id, _Waiting())
+        entry = waiting.setdefault(key, _Waiting())
         future = asyncio.get_running_loop().create_future()
         entry.futures.append(future)
         if not entry.sending:
             entry.sending = True
-            asyncio.get_running_loop().create_task(self._send_all(waiting, tenant_id, entry, send))
+            asyncio.get_running_loop().create_task(self._send_all(waiting, key, entry, send))
         return await future
 
-    async def _send_all(self, waiting: dict[int, _Waiting], tenant_id: int, entry: _Waiting, send):
+    async def _send_all(
+        self, waiting: dict[CountKey, _Waiting], key: CountKey, entry: _Waiting, send
+    ):
         try:
             while entry.futures:
                 batch, entry.futures = entry.futures, []
@@ -221,14 +230,14 @@ class RedisConnectionCounter:
                             future.set_exception(error)
         finally:
             entry.sending = False
-            if waiting.get(tenant_id) is entry and not entry.futures:
-                del waiting[tenant_id]
+            if waiting.get(key) is entry and not entry.futures:
+                del waiting[key]
 
-    def current(self, tenant_id: int) -> int | None:
+    def current(self, key: CountKey) -> int | None:
         """The tenant's open sockets; None while Redis cannot be asked (the billing page shows
         the count as unknown rather than fail)."""
         try:
-            counts = self._client.hvals(self._key(tenant_id))
+            counts = self._client.hvals(self._key(key))
         except redis.RedisError as error:
             log.warning("open visitor sockets not counted, Redis is unreachable: %s", error)
             return None

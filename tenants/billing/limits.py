@@ -18,7 +18,10 @@ Concurrent visitor sockets (ChatConsumer):
     `try_open_connection(tenant_id) -> bool` on auth (async: `atry_open_connection`); when
     False, close the socket with `PlanLimit.close_code` (4402). Call `close_connection(tenant_id)`
     (async: `aclose_connection`) exactly once for each successful open, on cleanup. The count is
-    global across processes when Redis is configured.
+    global across processes when Redis is configured. Before it, `aopen_address_place(tenant_id,
+    address)` takes one of the places one address may hold (`PARLEY_ADDRESS_PLAN_SHARE` of the
+    plan's, at least `PARLEY_ADDRESS_PLAN_MIN_PLACES`), raising `RateLimited` (close 4429) past
+    them; `aclose_address_place(key)` gives it back.
 
 Monthly messages (`widget.services.messages.message_post_many`, whoever writes):
     `MessageQuota(tenant_id).take(n)` counts the n new messages of a transaction, raising
@@ -36,14 +39,17 @@ once per cache period) run on the sockets' database thread (`core.db_thread`), a
 redis-py's asyncio client. The sync variants are for sync code (views, services, database units).
 """
 
+import hashlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from core.errors import PlanLimit
+from core.errors import PlanLimit, RateLimited
 from tenants.billing import process_counters
 from tenants.billing.plan_lookup import aplan_for, plan_cache_forget, plan_for
 from tenants.billing.plans import Plan
@@ -55,7 +61,10 @@ __all__ = [
     "MessageQuota",
     "Usage",
     "UsageSummary",
+    "aclose_address_place",
     "aclose_connection",
+    "address_places",
+    "aopen_address_place",
     "aplan_for",
     "atry_open_connection",
     "close_connection",
@@ -120,6 +129,42 @@ def close_connection(tenant_id: int) -> None:
 
 async def aclose_connection(tenant_id: int) -> None:
     await process_counters.connections.aclose(tenant_id)
+
+
+def address_places(plan: Plan) -> int | None:
+    """How many of the plan's concurrent visitor places one address may hold (None: all)."""
+    share = settings.ADDRESS_PLAN_SHARE
+    if share >= 1:
+        return None
+    return max(settings.ADDRESS_PLAN_MIN_PLACES, math.floor(plan.concurrent_connections * share))
+
+
+def _address_key(tenant_id: int, address: str) -> str:
+    return f"{tenant_id}:address:{hashlib.sha256(address.encode()).hexdigest()[:32]}"
+
+
+async def aopen_address_place(tenant_id: int, address: str) -> str | None:
+    """Take one of the tenant's visitor places that `address` may hold, before
+    `atry_open_connection`: one address (twenty sockets, two tokens) must not take every place
+    of the plan from the tenant's real visitors. Returns the key to give back with
+    `aclose_address_place`, or None when the share per address is not limited; raises
+    `RateLimited` when the address already holds its share. Counted like the plan's places:
+    across processes when Redis is configured."""
+    process_counters.background_ensure()
+    places = address_places(await aplan_for(tenant_id))
+    if places is None:
+        return None
+    key = _address_key(tenant_id, address)
+    if not await process_counters.connections.atry_open(key, places):
+        raise RateLimited(
+            f"At most {places} visitor sockets of this site from one address.",
+            retry_after=settings.ADDRESS_PLACE_RETRY_SECONDS,
+        )
+    return key
+
+
+async def aclose_address_place(key: str) -> None:
+    await process_counters.connections.aclose(key)
 
 
 # --- Monthly messages -----------------------------------------------------------------------------

@@ -16,11 +16,20 @@ from widget.writer import writer
 application = URLRouter(websocket_urlpatterns)
 
 
-def chat_socket(site: SiteFixture, room: str, *, origin: str | None = None, key: str | None = None):
+def chat_socket(
+    site: SiteFixture,
+    room: str,
+    *,
+    origin: str | None = None,
+    key: str | None = None,
+    address: str = "127.0.0.1",
+):
     path = f"/ws/chat/{room}/?site_key={key or site.key}"
-    return WebsocketCommunicator(
+    socket = WebsocketCommunicator(
         application, path, headers=[(b"origin", (origin or site.origin).encode())]
     )
+    socket.scope["client"] = (address, 50000)
+    return socket
 
 
 async def joined(site: SiteFixture, visitor: VisitorFixture, **auth) -> WebsocketCommunicator:

@@ -15,6 +15,7 @@ from core.errors import (
     InvalidToken,
     ParleyError,
     PlanLimit,
+    RateLimited,
     UnknownSiteKey,
 )
 from core.ratelimit import OpenCounts, SharedBuckets, client_address
@@ -90,6 +91,7 @@ class ChatConsumer(SocketConsumer):
         self.authenticated = False
         self.visitor_key: tuple[int, str] | None = None
         self.holds_plan_connection = False
+        self.address_place: str | None = None
         self.next_key_check = self.connected_at + self.limits.key_recheck
         self.key_expires_at = self._loop_time_of(self.site.key_expires_at)
         self.address = client_address(self.scope)
@@ -100,6 +102,11 @@ class ChatConsumer(SocketConsumer):
         if not address_unauthenticated.try_enter(self.address, self.limits.address_unauthenticated):
             raise SocketClose(4429, "too many sockets from this address waiting for auth")
         self.counted_unauthenticated = True
+
+    async def _give_back_address_place(self) -> None:
+        if self.address_place is not None:
+            key, self.address_place = self.address_place, None
+            await limits.aclose_address_place(key)
 
     def _authenticated_now(self) -> None:
         if self.counted_unauthenticated:
@@ -119,6 +126,7 @@ class ChatConsumer(SocketConsumer):
             # reader cut off) comes through cleanup once: one close per successful open.
             self.holds_plan_connection = False
             await limits.aclose_connection(self.tenant.id)
+            await self._give_back_address_place()
 
     async def handle_frame(self, payload: dict) -> None:
         if self.authenticated:
@@ -146,9 +154,18 @@ class ChatConsumer(SocketConsumer):
         if visitors.connections(visitor_key) >= self.limits.visitor_connections:
             raise SocketClose(4429, "too many sockets for this visitor")
         # Counted from auth: a socket that never authenticates holds no place of the plan.
-        if not await limits.atry_open_connection(self.tenant.id):
-            raise SocketClose(PlanLimit.close_code, "the plan's concurrent visitors are connected")
+        try:
+            self.address_place = await limits.aopen_address_place(self.tenant.id, self.address)
+        except RateLimited as error:
+            raise SocketClose(4429, str(error.retry_after)) from None
         if self.cleaned_up:  # closed (auth deadline) while the place was being taken
+            await self._give_back_address_place()
+            return
+        if not await limits.atry_open_connection(self.tenant.id):
+            await self._give_back_address_place()
+            raise SocketClose(PlanLimit.close_code, "the plan's concurrent visitors are connected")
+        if self.cleaned_up:
+            await self._give_back_address_place()
             await limits.aclose_connection(self.tenant.id)
             return
         self.holds_plan_connection = True

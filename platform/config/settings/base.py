@@ -284,6 +284,11 @@ RATELIMIT_CACHE_RETRY_SECONDS = env.float("PARLEY_RATELIMIT_CACHE_RETRY_SECONDS"
 # client address of every per-address limit (core.ratelimit.client_address) is read that far from
 # the right. 0 trusts no header and uses the socket's address.
 TRUSTED_PROXY_COUNT = env.int("PARLEY_TRUSTED_PROXY_COUNT", default=0)
+# One address may hold this share of a plan's concurrent visitor places (1: no limit), at least
+# PARLEY_ADDRESS_PLAN_MIN_PLACES; past it a socket is closed with 4429 and told to retry later.
+ADDRESS_PLAN_SHARE = env.float("PARLEY_ADDRESS_PLAN_SHARE", default=0.25)
+ADDRESS_PLAN_MIN_PLACES = env.int("PARLEY_ADDRESS_PLAN_MIN_PLACES", default=3)
+ADDRESS_PLACE_RETRY_SECONDS = 30
 
 # --- Widget HTTP API (/api/widget/v1/) ------------------------------------------------------
 # CORS is answered per site, from its allow-list (widget/cors.py); nothing is allowed globally.

