@@ -18,11 +18,12 @@ from core.errors import (
     RateLimited,
     UnknownSiteKey,
 )
-from core.ratelimit import OpenCounts, SharedBuckets, client_address
+from core.ratelimit import OpenCounts, SharedBuckets, client_address, retry_after_seconds
 from tenants.billing import limits
 from tenants.site_directory import asite_for_key
 from tenants.tokens import token_verify
 from widget import events, frames, hot_sql, selectors
+from widget.budgets import VisitorMessage
 from widget.consumers.base import SocketClose, SocketConsumer, SocketGone
 from widget.services.conversations import conversation_mark_read
 from widget.services.messages import MessagePost
@@ -218,6 +219,17 @@ class ChatConsumer(SocketConsumer):
 
     async def on_message(self, frame: frames.MessageFrame) -> None:
         text = frame.stored_text()
+        budget = VisitorMessage(
+            tenant_id=self.tenant.id,
+            visitor_id=self.visitor_id,
+            address=self.address,
+            plan=await limits.aplan_for(self.tenant.id),
+        )
+        if wait := budget.take():
+            raise RateLimited(
+                "Too many messages from here for now; try again later.",
+                retry_after=retry_after_seconds(wait),
+            )
         post = MessagePost(
             conversation=self.conversation,
             text=text,
@@ -226,9 +238,15 @@ class ChatConsumer(SocketConsumer):
             author_name=self.author["name"],
             client_id=frame.client_id,
         )
-        message, _ = await writer.post(
-            schema_name=self.tenant.schema_name, tenant_id=self.tenant.id, post=post
-        )
+        try:
+            message, created = await writer.post(
+                schema_name=self.tenant.schema_name, tenant_id=self.tenant.id, post=post
+            )
+        except BaseException:
+            budget.give_back()
+            raise
+        if not created:  # a resend of a stored message: counted once
+            budget.give_back()
         await self.send_frame(
             frames.ack(
                 client_id=frame.client_id, message_id=message.id, created_at=message.created_at

@@ -289,6 +289,16 @@ TRUSTED_PROXY_COUNT = env.int("PARLEY_TRUSTED_PROXY_COUNT", default=0)
 ADDRESS_PLAN_SHARE = env.float("PARLEY_ADDRESS_PLAN_SHARE", default=0.25)
 ADDRESS_PLAN_MIN_PLACES = env.int("PARLEY_ADDRESS_PLAN_MIN_PLACES", default=3)
 ADDRESS_PLACE_RETRY_SECONDS = 30
+# Messages a visitor may send, and all the visitors of one address, per window; and the share
+# of its tenant's monthly messages one address may send in a month (1: no limit). Past them a
+# message is refused with `rate_limited` and `retry_after` (docs/SECURITY.md, core/budgets.py).
+BUDGET_VISITOR_MESSAGES = env.int("PARLEY_BUDGET_VISITOR_MESSAGES", default=60)
+BUDGET_VISITOR_WINDOW = env.int("PARLEY_BUDGET_VISITOR_WINDOW", default=600)
+BUDGET_ADDRESS_MESSAGES = env.int("PARLEY_BUDGET_ADDRESS_MESSAGES", default=300)
+BUDGET_ADDRESS_WINDOW = env.int("PARLEY_BUDGET_ADDRESS_WINDOW", default=3600)
+BUDGET_ADDRESS_MONTH_SHARE = env.float("PARLEY_BUDGET_ADDRESS_MONTH_SHARE", default=0.1)
+# How often each process shares its budget counts through Redis (0: never, one process).
+BUDGET_FLUSH_SECONDS = env.float("PARLEY_BUDGET_FLUSH_SECONDS", default=2.0)
 
 # --- Widget HTTP API (/api/widget/v1/) ------------------------------------------------------
 # CORS is answered per site, from its allow-list (widget/cors.py); nothing is allowed globally.
