@@ -32,3 +32,14 @@ def test_a_form_past_djangos_limit_is_413_before_any_view():
     )
     assert response.status_code == 413
     assert error_code(response) == "payload_too_large"
+
+
+def test_an_exception_no_view_handles_is_the_contracts_500(monkeypatch):
+    def broken_form(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("dashboard.views.signup.SignupForm", broken_form)
+    response = PlatformClient(raise_request_exception=False).get("/signup/")
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert error_code(response) == "internal_error"

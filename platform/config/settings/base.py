@@ -119,6 +119,11 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", defau
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
+# HTTP requests run on at most this many threads per worker, each with its one database
+# connection; a request waiting longer than HTTP_THREAD_WAIT seconds for a thread is answered
+# 503 `unavailable` (core/http_threads.py).
+HTTP_THREADS = env.int("PARLEY_HTTP_THREADS", default=8)
+HTTP_THREAD_WAIT = env.float("PARLEY_HTTP_THREAD_WAIT", default=2.0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
