@@ -28,7 +28,7 @@ from widget.handshake import NO_CHANNEL_LAYER
 
 log = logging.getLogger(__name__)
 
-SERVER_ONLY_CODES = (1001, 1011, 1012)
+SERVER_ONLY_CODES = (1001, 1011, 1012, 1013)
 
 
 class SocketClose(Exception):
@@ -154,7 +154,7 @@ class SocketConsumer(DirectWebsocketConsumer):
     async def close(self, code=None, reason=None):
         """Close with any code of the contract, daphne included.
 
-        Under daphne, autobahn refuses to send 1001, 1011 and 1012 through ASGI's
+        Under daphne, autobahn refuses to send 1001, 1011, 1012 and 1013 through ASGI's
         `websocket.close`: those go through daphne's protocol, as daphne itself sends 1011.
         """
         if code in SERVER_ONLY_CODES and self.daphne is not None:
