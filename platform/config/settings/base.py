@@ -131,6 +131,9 @@ DATABASES["default"]["OPTIONS"].setdefault(
 # HTTP requests run on at most this many threads per worker, each with its one database
 # connection; a request waiting longer than HTTP_THREAD_WAIT seconds for a thread is answered
 # 503 `unavailable` (core/http_threads.py).
+# /metrics and /readyz's reasons: for `Authorization: Bearer <this>`, or loopback when unset
+# (core/middleware.py).
+METRICS_TOKEN = env("PARLEY_METRICS_TOKEN", default="")
 HTTP_THREADS = env.int("PARLEY_HTTP_THREADS", default=8)
 HTTP_THREAD_WAIT = env.float("PARLEY_HTTP_THREAD_WAIT", default=2.0)
 
