@@ -91,7 +91,7 @@ class BoundedThreadsASGIHandler(ASGIHandler):
         if scope["type"] != "http":
             raise ValueError(f"Django serves HTTP only, not {scope['type']}")
         if scope["path"] == "/healthz":
-            await self.send_response(JsonResponse({"status": "ok"}), send)
+            await self.send_response(_sized(JsonResponse({"status": "ok"})), send)
             return
         try:
             body_file = await self.read_body(receive)
@@ -100,7 +100,8 @@ class BoundedThreadsASGIHandler(ASGIHandler):
         try:
             response = await self.threads.run(self._respond, scope, body_file)
         except NoThreadFree:
-            response = error_answer(Unavailable(retry_after=math.ceil(self.threads.wait) or 1))
+            busy = Unavailable(retry_after=math.ceil(self.threads.wait) or 1)
+            response = _sized(error_answer(busy))
         try:
             await self.send_response(response, send)
         finally:
@@ -121,6 +122,12 @@ class BoundedThreadsASGIHandler(ASGIHandler):
         if not response.streaming:
             response.close()  # the body is all in memory: nothing left to read from the view
         return response
+
+
+def _sized(response: HttpResponse) -> HttpResponse:
+    """A response answered without the middleware (CommonMiddleware sets Content-Length)."""
+    response["Content-Length"] = str(len(response.content))
+    return response
 
 
 def http_application() -> BoundedThreadsASGIHandler:

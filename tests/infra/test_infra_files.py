@@ -34,6 +34,14 @@ def test_the_nginx_config_upgrades_websockets_with_long_timeouts():
     assert "map $uri $parley_logged_uri" in server
 
 
+def test_nginx_closes_idle_upstream_connections_before_the_workers_do():
+    server = render_server_config(platform_host="x", upstreams=["a:1"], listen="80")
+    upstream = server[server.index("upstream parley_workers") :]
+    upstream = upstream[: upstream.index("}")]
+    assert "keepalive 64;" in upstream
+    assert "keepalive_timeout 5s;" in upstream  # the workers' idle timeout is 10 s
+
+
 def compose() -> dict:
     return yaml.safe_load((INFRA / "compose.yaml").read_text())
 
