@@ -24,7 +24,7 @@ from django.db import DataError
 
 from core import drain, metrics
 from core.db_thread import in_tenant
-from core.errors import BadRequest, ParleyError
+from core.errors import BadRequest, ParleyError, Unavailable
 from widget.models import Message
 from widget.services.messages import MessagePost, message_post_many
 
@@ -94,6 +94,13 @@ class MessageWriter:
                 tenant_id=tenant_id,
                 posts=[item.post for item in queued],
             )
+        except Unavailable as error:
+            # A lock or statement past its timeout concerns the whole batch, not one message:
+            # storing halves apart would wait out the timeout again for each.
+            for item in queued:
+                if not item.answer.done():
+                    item.answer.set_exception(error)
+            return
         except (ParleyError, DataError) as error:
             if len(queued) > 1:
                 # A refusal (a plan limit, an erased conversation) or a row PostgreSQL refuses (a

@@ -5,11 +5,14 @@ Run with `PYTHONPATH=platform daphne config.asgi:application` (platform/ is a pl
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-# Django must be set up before anything that imports models (consumers, routing).
-django_asgi_app = get_asgi_application()
+
+from core.http_threads import http_application
+
+# Django must be set up before anything that imports models (consumers, routing). Its HTTP
+# requests run on a bounded set of threads (core/http_threads.py); sockets do their database
+# work on their own thread (core/db_thread.py).
+django_asgi_app = http_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

@@ -15,3 +15,4 @@ urlpatterns: list = [
 ]
 # Errors Django answers itself (a body over its limit, a suspicious request): core/http_errors.py
 handler400 = "core.http_errors.bad_request"
+handler500 = "core.http_errors.server_error"

@@ -7,3 +7,4 @@ urlpatterns = [
 ]
 # Errors Django answers itself (a body over its limit, a suspicious request): core/http_errors.py
 handler400 = "core.http_errors.bad_request"
+handler500 = "core.http_errors.server_error"

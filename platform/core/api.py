@@ -4,7 +4,8 @@ Every error a client of these APIs can see leaves through one place, `ParleyAPI.
 Parley's typed errors (`core.errors`), ninja's validation and authentication errors, a body that
 is not JSON or too large (over the API's limit, or over Django's, which ninja meets first when it
 reads the body), Django's 404 for an unknown path and the 405 for a wrong method all become
-`{"error": {"code", "message"}}` (plus `retry_after` and `Retry-After` on 429).
+`{"error": {"code", "message"}}` (plus `retry_after` and `Retry-After` on 429 and 503), and a
+lock or statement past its database timeout (core/db_timeouts.py) is 503 `unavailable`.
 """
 
 import functools
@@ -22,6 +23,7 @@ from ninja.parser import Parser
 from ninja.renderers import BaseRenderer
 from pydantic import AfterValidator, ConfigDict
 
+from core.db_timeouts import is_database_timeout
 from core.errors import (
     BadRequest,
     InternalError,
@@ -31,6 +33,7 @@ from core.errors import (
     NotFound,
     ParleyError,
     PayloadTooLarge,
+    Unavailable,
 )
 from core.server_internals import NinjaAPIBase, raised_by_parser
 from core.text import refuse_unstorable
@@ -170,6 +173,8 @@ def _as_parley_error(exc: Exception) -> ParleyError:
         return BadRequest(str(exc))
     if isinstance(exc, Http404):
         return NotFound()
+    if is_database_timeout(exc):
+        return Unavailable(retry_after=1)  # a lock or statement past its timeout
     return InternalError()
 
 

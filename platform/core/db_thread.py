@@ -21,10 +21,13 @@ import contextvars
 import select
 from concurrent.futures import ThreadPoolExecutor
 
-from django.db import close_old_connections, connections
+from django.db import DatabaseError, close_old_connections, connections
 from django_tenants.utils import get_public_schema_name, schema_context
 from psycopg import OperationalError
 from psycopg.pq import ConnStatus
+
+from core.db_timeouts import is_database_timeout
+from core.errors import Unavailable
 
 
 def _server_closed(raw) -> bool:
@@ -64,6 +67,12 @@ def _unit(schema_name: str, function, kwargs: dict):
     try:
         with schema_context(schema_name):
             return function(**kwargs)
+    except DatabaseError as error:
+        if is_database_timeout(error):
+            # A lock or statement past its timeout (core/db_timeouts.py): the caller's typed
+            # answer (an `error` frame `unavailable`, or close 1013), not a server error.
+            raise Unavailable(retry_after=1) from error
+        raise
     finally:
         close_old_connections()  # Django's rules: CONN_MAX_AGE, broken after an error
 

@@ -129,6 +129,16 @@ class InternalError(ParleyError):
     default_message = "Something went wrong on our side; it has been logged."
 
 
+class Unavailable(ParleyError):
+    """The worker cannot take the request now (every HTTP thread busy, a database lock or
+    statement past its timeout); the same request may succeed a moment later."""
+
+    code = "unavailable"
+    http_status = 503
+    close_code = 1013
+    default_message = "The service is busy; retry shortly."
+
+
 class BillingNotConfigured(ParleyError):
     code = "billing_not_configured"
     http_status = 503

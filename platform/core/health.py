@@ -1,7 +1,12 @@
-"""Readiness checks: can this process reach what it needs to serve traffic?"""
+"""Readiness checks: can this process reach what it needs to serve traffic?
+
+core knows the database and the channel layer; an app adds what only it knows with
+`register_check` (the widget app: its fan-out subscription, widget/apps.py).
+"""
 
 import asyncio
 import uuid
+from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -30,8 +35,18 @@ def check_channel_layer() -> None:
     async_to_sync(_layer_round_trip)()
 
 
-CHECKS = {"database": check_database, "channel_layer": check_channel_layer}
+CHECKS: dict[str, Callable[[], None]] = {
+    "database": check_database,
+    "channel_layer": check_channel_layer,
+}
 BACKENDS = {"database": "database", "channel_layer": "redis"}
+
+
+def register_check(name: str, check: Callable[[], None], *, backend: str) -> None:
+    """Make /readyz run `check` (it raises when not ready; it runs on an HTTP thread) under
+    `name`; a failure counts in `parley_backend_errors_total{backend}`."""
+    CHECKS[name] = check
+    BACKENDS[name] = backend
 
 
 def failing_checks() -> dict[str, str]:

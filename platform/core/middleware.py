@@ -2,14 +2,29 @@
 
 Load balancers, orchestrators and Prometheus call /healthz, /readyz and /metrics by IP address or
 an internal host name, which django-tenants would not resolve to a tenant.
+
+/metrics and the reasons /readyz gives are for the operator only: the series name tenants, their
+socket counts and traffic, and a failing check's error text names hosts and backends. A trusted
+caller sends `Authorization: Bearer <PARLEY_METRICS_TOKEN>` (compared in constant time); when no
+token is configured, only a caller on loopback is trusted (its address as `core.ratelimit` reads
+it: behind PARLEY_TRUSTED_PROXY_COUNT proxies, the client's, so an outside request relayed by a
+local nginx is not loopback). With a token set, loopback alone is not enough. /metrics answers
+anyone else 401 `invalid_token` (token set) or 403 `forbidden`; /readyz answers everyone its
+status (200 or 503), the failing parts only to a trusted caller.
 """
+
+import hmac
+import ipaddress
 
 import structlog
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from core import metrics
+from core.errors import Forbidden, InvalidToken
 from core.health import failing_checks
+from core.http_errors import error_answer
+from core.ratelimit import client_address
 
 TENANT_SCOPE_KEY = "parley.tenant_id"
 
@@ -23,13 +38,31 @@ class OperationsMiddleware:
             return JsonResponse({"status": "ok"})
         if request.path == "/readyz":
             failures = failing_checks()
-            if failures:
-                return JsonResponse({"status": "unavailable", "failing": failures}, status=503)
-            return JsonResponse({"status": "ready"})
+            if not failures:
+                return JsonResponse({"status": "ready"})
+            if not operator_trusted(request):
+                return JsonResponse({"status": "unavailable"}, status=503)
+            return JsonResponse({"status": "unavailable", "failing": failures}, status=503)
         if request.path == "/metrics":
+            if not operator_trusted(request):
+                if settings.METRICS_TOKEN:
+                    return error_answer(InvalidToken("This needs the metrics token."))
+                return error_answer(Forbidden("Metrics are served to loopback only."))
             body, content_type = metrics.render()
             return HttpResponse(body, content_type=content_type)
         return self.get_response(request)
+
+
+def operator_trusted(request: HttpRequest) -> bool:
+    """Whether the caller may read metrics and readiness reasons (see the module docstring)."""
+    token = settings.METRICS_TOKEN
+    if token:
+        given = request.headers.get("Authorization", "")
+        return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    try:
+        return ipaddress.ip_address(client_address(request)).is_loopback
+    except ValueError:
+        return False
 
 
 class TenantLogContextMiddleware:

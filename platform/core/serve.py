@@ -11,7 +11,8 @@ only shutdown path that drains: plain `daphne` (and the tests' in-process server
 Slow or stalled clients are cut off: an HTTP request (a WebSocket upgrade included) must arrive
 whole within PARLEY_HTTP_REQUEST_TIMEOUT seconds of its first byte, and a new connection must
 start one within that time (Twisted alone only times out 60 s of silence, which a client sending
-a byte now and then never reaches: a slow-loris). Once upgraded, daphne's
+a byte now and then never reaches: a slow-loris); a keep-alive connection idle for that time
+between requests is closed. Once upgraded, daphne's
 `--websocket_connect_timeout` bounds the handshake and its pings find dead peers; the sockets'
 own watchdog closes one that does not authenticate (4401) or goes idle (4408). Until it
 authenticates, a socket's frames may be at most PARLEY_WS_UNAUTHENTICATED_FRAME_BYTES (4 KiB).

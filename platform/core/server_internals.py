@@ -19,7 +19,11 @@ The server command (core/serve.py), daphne and Twisted:
   signal handlers (which stop at once) off.
 - `DeadlineHTTPChannel`: Twisted's `HTTPChannel`, aborted when a request does not arrive whole in
   time (a slow-loris). Twisted only times out silence (`timeOut`); the deadline reads the
-  channel's private `_handlingRequest` and hooks its undocumented `allContentReceived`.
+  channel's private `_handlingRequest` and hooks its undocumented `allContentReceived`. Its
+  silence timeout is the same `request_timeout` (Twisted's is 60 s, set by `HTTPFactory` on the
+  protocol after the channel is made, so it is set again once connected with `setTimeout`):
+  Twisted pauses it while a request is handled and restores it after each response, so it is
+  the idle time allowed between keep-alive requests; an upgraded socket leaves it paused.
 - `ServerCommandLine`: daphne's `CommandLineInterface` running another `server_class` (its
   undocumented class attribute) with default options before the given ones.
 - `listen_with_backlog()`: daphne has no listen-backlog option; the endpoint strings its command
@@ -110,7 +114,8 @@ class DaphneServer(Server):
 
 class DeadlineHTTPChannel(http.HTTPChannel):
     """An HTTP connection whose request must arrive whole within `request_timeout` seconds of
-    its first byte (of the connection, for the first request); else it is aborted."""
+    its first byte (of the connection, for the first request); else it is aborted. Idle
+    between keep-alive requests for `request_timeout` seconds, it is closed."""
 
     def __init__(self, request_timeout: float):
         super().__init__()
@@ -119,6 +124,7 @@ class DeadlineHTTPChannel(http.HTTPChannel):
 
     def connectionMade(self):
         super().connectionMade()
+        self.setTimeout(self.request_timeout)
         self.request_deadline = reactor.callLater(self.request_timeout, self._too_slow)
 
     def dataReceived(self, data):

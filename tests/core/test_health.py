@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from config.embedded import database_url, embedded_postgres_settings
+from core import health
 from tests.support.processes import ROOT, Daphne, parley_environment
 
 
@@ -23,6 +24,21 @@ def test_readyz_reports_ready_when_database_and_channel_layer_answer(client):
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "ready"}
+
+
+@pytest.mark.django_db
+def test_readyz_runs_the_checks_apps_register(client, monkeypatch):
+    monkeypatch.setattr(health, "CHECKS", dict(health.CHECKS))
+    monkeypatch.setattr(health, "BACKENDS", dict(health.BACKENDS))
+    assert "fanout" in health.CHECKS  # the widget app's, local here: always ready
+
+    def unreachable() -> None:
+        raise ConnectionError("queue.internal refused")
+
+    health.register_check("queue", unreachable, backend="redis")
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["failing"] == {"queue": "ConnectionError: queue.internal refused"}
 
 
 @pytest.mark.e2e

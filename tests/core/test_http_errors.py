@@ -4,7 +4,9 @@ the CSRF check of a form before any view."""
 
 import json
 
+import psycopg.errors
 import pytest
+from django.db import OperationalError
 
 from tests.support.api_clients import PlatformClient, error_code
 
@@ -32,3 +34,28 @@ def test_a_form_past_djangos_limit_is_413_before_any_view():
     )
     assert response.status_code == 413
     assert error_code(response) == "payload_too_large"
+
+
+def test_an_exception_no_view_handles_is_the_contracts_500(monkeypatch):
+    def broken_form(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("dashboard.views.signup.SignupForm", broken_form)
+    response = PlatformClient(raise_request_exception=False).get("/signup/")
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert error_code(response) == "internal_error"
+
+
+def test_a_lock_past_its_timeout_outside_the_apis_is_503_unavailable(monkeypatch):
+    def form_meeting_a_lock(*args, **kwargs):
+        try:
+            raise psycopg.errors.LockNotAvailable("canceling statement due to lock timeout")
+        except psycopg.Error as error:
+            raise OperationalError(str(error)) from error
+
+    monkeypatch.setattr("dashboard.views.signup.SignupForm", form_meeting_a_lock)
+    response = PlatformClient(raise_request_exception=False).get("/signup/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert error_code(response) == "unavailable"

@@ -247,3 +247,40 @@ def test_garbage_on_a_rooms_channel_is_skipped_and_its_sockets_stay(outage):
         assert value(samples, "parley_fanout_undecodable_total") == len(garbage)
     for worker in (first, second):  # logged once for all of them, not once each
         assert worker.log_path.read_text().count("undecodable message") == 1
+
+
+async def readyz_until(worker: Daphne, status: int) -> httpx.Response:
+    """/readyz of the worker (asked from loopback: a trusted caller) once it answers `status`."""
+    async with httpx.AsyncClient(timeout=WAIT) as client:
+        async with asyncio.timeout(WAIT):
+            while True:
+                response = await client.get(f"{worker.url}/readyz")
+                if response.status_code == status:
+                    return response
+                await asyncio.sleep(0.2)
+
+
+def test_readyz_names_the_fanout_while_redis_is_away(outage):
+    faults = outage()
+    with_socket, without_socket = faults.workers
+
+    async def scenario() -> dict:
+        grace = faults.client("grace", 0, with_socket)
+        grace.start()
+        await grace.wait_ready(timeout=WAIT)  # with_socket's fan-out is subscribed
+        ready_before = await readyz_until(with_socket, 200)
+        faults.redis.kill()
+        down = {worker: await readyz_until(worker, 503) for worker in faults.workers}
+        faults.redis.start()
+        await grace.wait_ready(timeout=WAIT)
+        back = await readyz_until(with_socket, 200)
+        await grace.stop()
+        return {"before": ready_before, "down": down, "back": back}
+
+    outcome = asyncio.run(asyncio.wait_for(scenario(), timeout=SCENARIO_TIMEOUT))
+
+    assert outcome["before"].json() == {"status": "ready"}
+    # The subscription of a worker with sockets, and Redis itself for one that has none yet.
+    for worker in (with_socket, without_socket):
+        assert "fanout" in outcome["down"][worker].json()["failing"]
+    assert outcome["back"].json() == {"status": "ready"}

@@ -137,3 +137,56 @@ def test_the_server_command_bounds_handshakes_and_keeps_given_options():
         [*DEFAULT_OPTIONS, "--websocket_connect_timeout", "5", "config.asgi:application"]
     )
     assert given.websocket_connect_timeout == 5
+
+
+def response_read(sock: socket.socket) -> bytes:
+    """One HTTP response with a Content-Length, read whole."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        received += sock.recv(4096)
+    head, body = received.split(b"\r\n\r\n", 1)
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += sock.recv(4096)
+    return head
+
+
+def test_an_idle_keep_alive_connection_is_closed_after_the_request_timeout(worker):
+    request = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", worker.port)) as sock:
+        sock.settimeout(REQUEST_TIMEOUT + 10)
+        sock.sendall(request)
+        assert response_read(sock).startswith(b"HTTP/1.1 200")
+        time.sleep(REQUEST_TIMEOUT / 2)  # idle, but within the timeout: still kept alive
+        sock.sendall(request)
+        assert response_read(sock).startswith(b"HTTP/1.1 200")
+        idle_from = time.monotonic()
+        try:
+            closed = sock.recv(4096) == b""
+        except ConnectionResetError:
+            closed = True
+        except TimeoutError:
+            closed = False
+        idle = time.monotonic() - idle_from
+    assert closed, f"still open after {idle:.1f} s idle"
+    assert REQUEST_TIMEOUT - 0.5 <= idle <= REQUEST_TIMEOUT + 2, idle
+
+
+def test_an_upgraded_socket_outlives_the_idle_timeout(worker, tenant_a):
+    site = make_site(tenant_a)
+    visitor = make_visitor(site)
+
+    async def quiet_socket() -> str:
+        url = f"ws://127.0.0.1:{worker.port}/ws/chat/{visitor.room}/?site_key={site.key}"
+        async with websockets.connect(url, origin=site.origin) as client:
+            await client.send(json.dumps({"type": "auth", "token": visitor.token}))
+            assert json.loads(await client.recv())["type"] == "ready"
+            await asyncio.sleep(REQUEST_TIMEOUT + 1.5)
+            await client.send('{"type": "ping"}')
+            return json.loads(await client.recv())["type"]
+
+    assert asyncio.run(asyncio.wait_for(quiet_socket(), timeout=30)) == "pong"

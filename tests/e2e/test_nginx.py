@@ -11,6 +11,7 @@ import signal
 import uuid
 from collections import Counter
 
+import httpx
 import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
@@ -187,3 +188,32 @@ def test_200_clients_through_nginx_survive_a_drained_and_a_killed_worker(tenant_
     for client in clients:
         assert set(client.seen) == set(ids), client.name
         assert max(client.seen.values()) == 1, f"{client.name} saw a message twice"
+
+
+def test_nginx_hides_metrics_and_the_worker_serves_them_with_the_token_only(tmp_path):
+    token = f"mt_{uuid.uuid4().hex}"
+    environment = parley_environment(
+        DATABASE_URL=database_url(connection.settings_dict), PARLEY_METRICS_TOKEN=token
+    )
+    environment.pop("REDIS_URL", None)
+    listen = free_port()
+    with Daphne(environment=environment) as worker:
+        server = render_server_config(
+            platform_host="localhost",
+            upstreams=[f"127.0.0.1:{worker.port}"],
+            listen=f"127.0.0.1:{listen}",
+        )
+        with Nginx(write_main_config(tmp_path / "nginx", server)):
+            through_nginx = httpx.Client(
+                base_url=f"http://127.0.0.1:{listen}", headers={"Host": "localhost"}
+            )
+            outside = through_nginx.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+            ready = through_nginx.get("/readyz")
+        unauthorized = httpx.get(f"{worker.url}/metrics")
+        scraped = httpx.get(f"{worker.url}/metrics", headers={"Authorization": f"Bearer {token}"})
+    assert outside.status_code == 404
+    assert b"parley_" not in outside.content
+    assert ready.status_code == 200
+    assert unauthorized.status_code == 401  # loopback is not enough once a token is set
+    assert scraped.status_code == 200
+    assert b"parley_http_requests_total" in scraped.content

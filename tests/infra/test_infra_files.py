@@ -34,6 +34,14 @@ def test_the_nginx_config_upgrades_websockets_with_long_timeouts():
     assert "map $uri $parley_logged_uri" in server
 
 
+def test_nginx_closes_idle_upstream_connections_before_the_workers_do():
+    server = render_server_config(platform_host="x", upstreams=["a:1"], listen="80")
+    upstream = server[server.index("upstream parley_workers") :]
+    upstream = upstream[: upstream.index("}")]
+    assert "keepalive 64;" in upstream
+    assert "keepalive_timeout 5s;" in upstream  # the workers' idle timeout is 10 s
+
+
 def compose() -> dict:
     return yaml.safe_load((INFRA / "compose.yaml").read_text())
 
@@ -129,3 +137,28 @@ def test_the_image_runs_daphne_as_a_non_root_user():
     assert dockerfile.count("FROM ") >= 2  # multi-stage
     assert "\nUSER parley" in dockerfile
     assert '"core.serve", "-v", "0"' in dockerfile
+
+
+def test_nginx_hides_metrics_and_prometheus_scrapes_with_the_token(tmp_path: Path):
+    server = render_server_config(platform_host="x", upstreams=["a:1"], listen="80")
+    hidden = server[server.index("location = /metrics") :]
+    assert hidden[: hidden.index("}")].split("{", 1)[1].split() == ["return", "404;"]
+
+    documents = k8s_documents()
+    (monitor,) = [document for document in documents if document["kind"] == "PodMonitor"]
+    (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+    assert endpoint["path"] == "/metrics"
+    assert endpoint["authorization"]["credentials"] == {"name": "parley-metrics", "key": "token"}
+    (deployment,) = [
+        document
+        for document in documents
+        if document["kind"] == "Deployment"
+        and document["metadata"]["labels"].get("app.kubernetes.io/component") == "worker"
+    ]
+    pod = deployment["spec"]["template"]
+    assert "prometheus.io/scrape" not in pod["metadata"].get("annotations", {})
+    (container,) = pod["spec"]["containers"]
+    token = {variable["name"]: variable for variable in container["env"]}["PARLEY_METRICS_TOKEN"]
+    assert token["valueFrom"]["secretKeyRef"] == {"name": "parley-metrics", "key": "token"}
+    secrets = {d["metadata"]["name"] for d in documents if d["kind"] == "Secret"}
+    assert "parley-metrics" in secrets

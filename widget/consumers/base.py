@@ -28,7 +28,7 @@ from widget.handshake import NO_CHANNEL_LAYER
 
 log = logging.getLogger(__name__)
 
-SERVER_ONLY_CODES = (1001, 1011, 1012)
+SERVER_ONLY_CODES = (1001, 1011, 1012, 1013)
 # The largest WebSocket frame (or message) autobahn takes from an authenticated socket: past the
 # contract's 16 KiB the frame is refused with 4400 once read; past this it is not even buffered
 # (1009). Until `auth`, core.serve's smaller limit applies (PARLEY_WS_UNAUTHENTICATED_FRAME_BYTES).
@@ -166,7 +166,7 @@ class SocketConsumer(DirectWebsocketConsumer):
     async def close(self, code=None, reason=None):
         """Close with any code of the contract, daphne included.
 
-        Under daphne, autobahn refuses to send 1001, 1011 and 1012 through ASGI's
+        Under daphne, autobahn refuses to send 1001, 1011, 1012 and 1013 through ASGI's
         `websocket.close`: those go through daphne's protocol, as daphne itself sends 1011.
         """
         if code in SERVER_ONLY_CODES and self.daphne is not None:

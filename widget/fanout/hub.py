@@ -17,7 +17,12 @@ from widget.fanout import drain
 from widget.fanout.delivery import Delivery
 from widget.fanout.envelope import Envelope, UndecodableEnvelope
 from widget.fanout.members import Member, Registry
-from widget.fanout.transport import LocalTransport, RedisTransport, transport_for
+from widget.fanout.transport import (
+    FanoutUnavailable,
+    LocalTransport,
+    RedisTransport,
+    transport_for,
+)
 
 log = logging.getLogger(__name__)
 # Undecodable messages from Redis are logged at most once a minute (with their count).
@@ -58,6 +63,19 @@ class Hub:
         self._loop = loop
         self.delivery.start(loop)
         self.transport.start()
+
+    def check_live(self) -> None:
+        """For /readyz (on an HTTP thread): raise unless a socket of this process joining now
+        would get its room's frames from other processes. With Redis: the subscription is
+        established, or, before this process's first socket started it, Redis answers."""
+        transport = self.transport
+        if isinstance(transport, LocalTransport):
+            return
+        if self.running:
+            if not transport.live:
+                raise FanoutUnavailable("no Redis subscription")
+            return
+        transport.redis_sync().ping()
 
     async def join(self, group: str, member: Member) -> None:
         self._bind()

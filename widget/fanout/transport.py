@@ -172,6 +172,11 @@ class RedisTransport:
             if self._pubsub is not None:
                 await self._pubsub.unsubscribe(REDIS_PREFIX + group)
 
+    @property
+    def live(self) -> bool:
+        """Whether the subscription is established now (safe to read from any thread)."""
+        return self._live is not None and self._live.is_set()
+
     async def wait_live(self) -> None:
         """Return once this process is subscribed (at once, normally). A member that joined
         without a subscription would read the room and then miss what other workers publish

@@ -119,6 +119,23 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", defau
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
+# Every connection starts with a bound on one statement and on one lock wait, so that a lock held
+# elsewhere cannot stall every tenant of a worker; migrations turn both off (core/db_timeouts.py).
+DB_STATEMENT_TIMEOUT = env.float("PARLEY_DB_STATEMENT_TIMEOUT", default=5.0)
+DB_LOCK_TIMEOUT = env.float("PARLEY_DB_LOCK_TIMEOUT", default=2.0)
+DATABASES["default"]["OPTIONS"].setdefault(
+    "options",
+    f"-c statement_timeout={round(DB_STATEMENT_TIMEOUT * 1000)} "
+    f"-c lock_timeout={round(DB_LOCK_TIMEOUT * 1000)}",
+)
+# HTTP requests run on at most this many threads per worker, each with its one database
+# connection; a request waiting longer than HTTP_THREAD_WAIT seconds for a thread is answered
+# 503 `unavailable` (core/http_threads.py).
+# /metrics and /readyz's reasons: for `Authorization: Bearer <this>`, or loopback when unset
+# (core/middleware.py).
+METRICS_TOKEN = env("PARLEY_METRICS_TOKEN", default="")
+HTTP_THREADS = env.int("PARLEY_HTTP_THREADS", default=8)
+HTTP_THREAD_WAIT = env.float("PARLEY_HTTP_THREAD_WAIT", default=2.0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
