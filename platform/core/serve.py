@@ -33,6 +33,7 @@ from core.server_internals import (
     DeadlineHTTPChannel,
     ServerCommandLine,
     listen_with_backlog,
+    message_limit_for_incoming_only,
     plain_autobahn_debug_strings,
 )
 
@@ -100,6 +101,8 @@ listen_with_backlog(LISTEN_BACKLOG)
 # test tool pulls it in), measured at 7% of a busy worker's CPU, and pretty-prints its settings
 # for every new socket, 9% of the CPU of a burst of connections, even with debug logging off.
 plain_autobahn_debug_strings()
+# The frame limits of core.serve (and of `DaphneSocket.allow_frames`) are on what clients send.
+message_limit_for_incoming_only()
 
 
 if __name__ == "__main__":

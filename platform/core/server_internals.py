@@ -29,6 +29,10 @@ The server command (core/serve.py), daphne and Twisted:
 - `listen_with_backlog()`: daphne has no listen-backlog option; the endpoint strings its command
   line builds (the module global `daphne.cli.build_endpoint_description_strings`, looked up by
   `CommandLineInterface.run`) get Twisted's `backlog=` parameter.
+- `message_limit_for_incoming_only()`: autobahn applies its `maxMessagePayloadSize` to the
+  messages it sends as well as to those it receives (`sendMessage` raises past it), and has no
+  option for one direction: the factory's protocol class (`WebSocketFactory.protocol`) becomes a
+  subclass whose `sendMessage` lifts the limit while it sends.
 - `plain_autobahn_debug_strings()`: autobahn builds the arguments of its debug log lines even
   with debug logging off, and has no switch for it: its module globals `autobahn.util._HAS_CLICK`
   (colours) and `autobahn.websocket.protocol.pformat` (per-socket settings) are replaced.
@@ -60,6 +64,7 @@ from collections.abc import Callable
 import autobahn.util
 import autobahn.websocket.protocol
 import daphne.cli
+import daphne.ws_protocol
 from channels.generic.websocket import AsyncWebsocketConsumer
 from daphne.cli import CommandLineInterface
 from daphne.endpoints import build_endpoint_description_strings
@@ -187,6 +192,24 @@ class _LazyPformat:
 
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)
+
+
+class _IncomingLimitProtocol(daphne.ws_protocol.WebSocketProtocol):
+    """daphne's WebSocket protocol whose message size limit applies to what it receives only."""
+
+    def sendMessage(self, *args, **kwargs):
+        limit, self.maxMessagePayloadSize = self.maxMessagePayloadSize, 0
+        try:
+            return super().sendMessage(*args, **kwargs)
+        finally:
+            self.maxMessagePayloadSize = limit
+
+
+def message_limit_for_incoming_only() -> None:
+    """Make the WebSocket message size limit (`--websocket-max-message-size`,
+    `DaphneSocket.allow_frames`) one on what clients send: a `ready` or `history` frame the
+    server sends may be larger."""
+    daphne.ws_protocol.WebSocketFactory.protocol = _IncomingLimitProtocol
 
 
 def plain_autobahn_debug_strings() -> None:

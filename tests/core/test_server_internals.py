@@ -226,6 +226,32 @@ def test_autobahn_reads_the_debug_string_globals_switched_off(monkeypatch):
     assert f"{autobahn.websocket.protocol.pformat(settings)}" == pprint.pformat(settings)
 
 
+def test_autobahn_limits_sent_messages_by_the_limit_lifted_while_sending(monkeypatch):
+    import daphne.ws_protocol
+
+    from core.server_internals import message_limit_for_incoming_only
+
+    send_message = autobahn.websocket.protocol.WebSocketProtocol.sendMessage
+    assert "maxMessagePayloadSize" in send_message.__code__.co_names
+    monkeypatch.setattr(
+        daphne.ws_protocol.WebSocketFactory, "protocol", daphne.ws_protocol.WebSocketProtocol
+    )
+    message_limit_for_incoming_only()
+    protocol_class = daphne.ws_protocol.WebSocketFactory.protocol
+    assert issubclass(protocol_class, daphne.ws_protocol.WebSocketProtocol)
+    seen = []
+    monkeypatch.setattr(
+        daphne.ws_protocol.WebSocketProtocol,
+        "sendMessage",
+        lambda self, payload, binary=False: seen.append(self.maxMessagePayloadSize),
+    )
+    protocol = protocol_class.__new__(protocol_class)
+    protocol.maxMessagePayloadSize = 4096
+    protocol.sendMessage(b"x" * 10_000)
+    assert seen == [0]
+    assert protocol.maxMessagePayloadSize == 4096
+
+
 # --- Channels ----------------------------------------------------------------------------------
 
 
