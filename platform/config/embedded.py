@@ -15,7 +15,9 @@ attached to it exits.
 
 import logging
 import os
+import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 from urllib.parse import quote
@@ -58,7 +60,7 @@ def embedded_postgres_settings(data_dir: Path) -> dict[str, str]:
     # Its start-up chatter comes before Django's logging is configured.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir)
+    server = _started(embedded_postgres, data_dir)
     info = server.get_postmaster_info()
     _ensure_database(server, DATABASE_NAME)
     return {
@@ -68,6 +70,35 @@ def embedded_postgres_settings(data_dir: Path) -> dict[str, str]:
         "HOST": str(info.socket_dir),
         "PORT": str(info.port),
     }
+
+
+# How long a start of the embedded server may take on a busy machine: a limit for a hung start.
+START_SECONDS = 120
+
+
+def _started(embedded_postgres, data_dir: Path):
+    """The embedded server of `data_dir`, started if need be. embedded-postgres gives `pg_ctl
+    start` a fixed 10 s and raises past them, while the server goes on starting: on a busy machine
+    (CI with other work) a first start takes longer. Attach to it again until it accepts
+    connections."""
+    import psycopg
+
+    deadline = time.monotonic() + START_SECONDS
+    while True:
+        try:
+            server = embedded_postgres.get_server(data_dir)
+            with psycopg.connect(server.get_uri("postgres"), connect_timeout=10):
+                return server
+        except subprocess.TimeoutExpired:
+            # The half-made handle stays in the library's registry (without the server's
+            # address): drop it, so that the next attempt attaches to the running server.
+            embedded_postgres.PostgresServer._instances.pop(data_dir.expanduser().resolve(), None)
+            if time.monotonic() > deadline:
+                raise
+        except psycopg.OperationalError:  # attached while the server is still starting
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
 
 
 def database_url(fields: dict) -> str:

