@@ -13,6 +13,10 @@ class Tenant(TenantMixin):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=40, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the installation's operator (`tenants.services.tenant_suspend`): the widget, the
+    # sockets and the API keys stop; the dashboard shows the reason and stays readable.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_reason = models.CharField(max_length=300, blank=True)
 
     # django-tenants creates and migrates the schema when a tenant is first saved.
     auto_create_schema = True

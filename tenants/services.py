@@ -18,6 +18,7 @@ from tenants.billing.limits import ensure_can_add_site
 from tenants.keys import api_key_digest, new_api_key, new_identity_secret, new_site_key
 from tenants.models import ApiKey, Domain, Site, SiteKey, Tenant, Webhook
 from tenants.origins import normalize_allowed_origin
+from tenants.status import status_forget
 from tenants.webhooks import new_webhook_secret
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
@@ -270,3 +271,32 @@ def secrets_reencrypt() -> int:
             model.objects.filter(pk=pk).update(**{field: secret})
             written += 1
     return written
+
+
+# --- The operator's actions on a tenant -----------------------------------------------------------
+
+
+@transaction.atomic
+def tenant_suspend(*, tenant: Tenant, reason: str = "") -> Tenant:
+    """Suspend the tenant: its widget sessions, socket handshakes and API keys are refused
+    (`tenant_suspended`) within `TENANT_STATUS_CACHE_SECONDS` on every worker, and its open chat
+    sockets close (4423) as soon as this commits. Its data and dashboard stay."""
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    tenant.suspended_at = tenant.suspended_at or timezone.now()
+    tenant.suspended_reason = reason.strip()[:300]
+    tenant.save(update_fields=["suspended_at", "suspended_reason"])
+    site_ids = list(Site.objects.filter(tenant=tenant).values_list("id", flat=True))
+    transaction.on_commit(lambda: status_forget(tenant.pk))
+    events.send_after_commit(events.tenant_suspended, tenant_id=tenant.pk, site_ids=site_ids)
+    return tenant
+
+
+@transaction.atomic
+def tenant_resume(*, tenant: Tenant) -> Tenant:
+    """Lift a suspension: everything works again within `TENANT_STATUS_CACHE_SECONDS`."""
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    tenant.suspended_at = None
+    tenant.suspended_reason = ""
+    tenant.save(update_fields=["suspended_at", "suspended_reason"])
+    transaction.on_commit(lambda: status_forget(tenant.pk))
+    return tenant

@@ -27,4 +27,5 @@ def navigation(request) -> dict:
         "can": {capability.value: user_can(user, capability) for capability in Capability},
         "on_tenant_host": True,
         "section": _SECTIONS.get(request.path.strip("/").split("/")[0], ""),
+        "suspension": getattr(request, "suspension", None),
     }

@@ -11,6 +11,7 @@ from core.errors import InvalidToken
 from core.ratelimit import CacheWindow
 from tenants.keys import API_KEY_PREFIX, api_key_digest
 from tenants.models import ApiKey
+from tenants.status import ensure_active
 
 # `last_used_at` is for the tenant's eyes ("used 3 minutes ago"): writing it at most this often
 # keeps a busy key from costing an UPDATE per request.
@@ -30,6 +31,7 @@ class ApiKeyAuth(HttpBearer):
         )
         if api_key is None:
             raise InvalidToken("The API key is unknown or revoked.")
+        ensure_active(api_key.tenant_id)
         CacheWindow("api-key", settings.SITE_API_RATE_PER_KEY, 60).take(str(api_key.pk))
         now = timezone.now()
         if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_PRECISION:

@@ -52,7 +52,7 @@ from django.utils import timezone
 from core.errors import PlanLimit, RateLimited
 from tenants.billing import process_counters
 from tenants.billing.plan_lookup import aplan_for, plan_cache_forget, plan_for
-from tenants.billing.plans import Plan
+from tenants.billing.plans import UNLIMITED, Plan
 from tenants.billing.process_counters import flush_usage
 from tenants.billing.usage import month_of
 from tenants.models import Site, Tenant
@@ -216,6 +216,10 @@ class Usage:
     limit: int
 
     @property
+    def unlimited(self) -> bool:
+        return self.limit >= UNLIMITED
+
+    @property
     def percent(self) -> int | None:
         if self.used is None:
             return None
@@ -227,6 +231,10 @@ class UsageSummary:
     plan: Plan
     usage: list[Usage]
     history_days: int
+
+    @property
+    def history_unlimited(self) -> bool:
+        return self.history_days >= UNLIMITED
 
 
 def usage_summary(tenant: Tenant, *, members: int) -> UsageSummary:
