@@ -19,12 +19,12 @@ from django_tenants.utils import tenant_context
 
 from accounts.models import Role, User
 from accounts.roles import assignable_roles, may_manage_member
-from accounts.selectors import member_count
+from accounts.selectors import dashboards_of_email, member_count
 from core import events
 from core.errors import BadRequest, Forbidden
 from tenants.billing.limits import ensure_can_add_agent
 from tenants.models import Tenant
-from tenants.services import tenant_create, tenant_slug_problem
+from tenants.services import tenant_create, tenant_slug_problem, tenant_url
 
 
 def tenant_signup(*, name: str, slug: str, email: str, password: str) -> tuple[Tenant, User]:
@@ -168,3 +168,21 @@ def member_remove(*, tenant: Tenant, actor: User, member: User) -> None:
     user_id = member.pk
     member.delete()
     member_access_changed(tenant=tenant, user_id=user_id)
+
+
+def dashboards_send(*, email: str) -> None:
+    """Email `email` the addresses of the dashboards it can sign in to (nothing when none: the
+    page that asks says the same either way, so it tells no one who has an account)."""
+    tenants = dashboards_of_email(email)
+    if not tenants:
+        return
+    lines = "\n".join(f"- {tenant.name}: {tenant_url(tenant)}/login/" for tenant in tenants)
+    send_mail(
+        subject="Your Parley dashboards",
+        message=(
+            f"You asked where to sign in to Parley. {email} is a member of:\n\n{lines}\n\n"
+            "If it was not you, ignore this email.\n"
+        ),
+        from_email=None,
+        recipient_list=[email],
+    )

@@ -71,6 +71,7 @@ __all__ = [
     "ensure_can_add_agent",
     "ensure_can_add_site",
     "flush_usage",
+    "monthly_messages_used",
     "plan_cache_forget",
     "plan_for",
     "try_count_message",
@@ -259,3 +260,10 @@ def usage_summary(tenant: Tenant, *, members: int) -> UsageSummary:
         ],
         history_days=plan.history_days,
     )
+
+
+def monthly_messages_used(tenant_id: int) -> Usage:
+    """This month's messages against the plan's allowance (the dashboard's notice at 80%)."""
+    plan = plan_for(tenant_id)
+    used = process_counters.messages.used((tenant_id, month_of(timezone.now())))
+    return Usage("Messages this month", used, plan.messages_per_month)

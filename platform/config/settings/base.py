@@ -226,6 +226,8 @@ LOGIN_ADDRESS_FAILURE_LIMIT = (env.int("PARLEY_LOGIN_FAILURES_PER_ADDRESS", defa
 SIGNUP_RATE_LIMIT = (env.int("PARLEY_SIGNUPS_PER_HOUR", default=10), 3600)
 # Password reset requests per client address.
 PASSWORD_RESET_RATE_LIMIT = (env.int("PARLEY_PASSWORD_RESETS_PER_HOUR", default=10), 3600)
+# "Find my dashboard" emails per client address.
+FIND_DASHBOARD_RATE_LIMIT = (env.int("PARLEY_FIND_DASHBOARD_PER_HOUR", default=10), 3600)
 # How long the one-time link that signs a new owner in on their dashboard host stays valid.
 SIGNUP_LOGIN_LINK_SECONDS = 300
 
