@@ -144,3 +144,28 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id} -> {self.webhook_id}"
+
+
+class AuditEntry(models.Model):
+    """A sensitive change, or an operator's action, with who made it, from where and when
+    (`tenants.audit.audit_record`). Kept in the public schema: an operator's entry about a tenant
+    outlives the tenant (`tenant` is then NULL and `tenant_slug` still says which it was)."""
+
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_entries"
+    )
+    tenant_slug = models.CharField(max_length=40, blank=True)
+    actor_kind = models.CharField(max_length=10)
+    actor_label = models.CharField(max_length=254)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    action = models.CharField(max_length=60)
+    target = models.CharField(max_length=300, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "-created_at"])]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target}"

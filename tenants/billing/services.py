@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 
 from core.errors import BadRequest, BillingNotConfigured, PaymentProviderError
+from tenants.audit import audit_record
 from tenants.billing.limits import plan_cache_forget
 from tenants.billing.models import LIVE_STATUSES, BillingAccount, ProcessedStripeEvent
 from tenants.billing.plans import DEFAULT_PLAN, PLANS, plan_for_price
@@ -364,6 +365,11 @@ def plan_grant(*, tenant_id: int, plan_code: str, until: datetime | None = None)
     account.granted_plan = plan_code
     account.granted_until = until if plan_code else None
     account.save(update_fields=["granted_plan", "granted_until", "updated_at"])
+    audit_record(
+        "tenant.plan_granted" if plan_code else "tenant.plan_grant_ended",
+        tenant=account.tenant,
+        details={"plan": plan_code, "until": until.isoformat() if until else None},
+    )
     _forget_cached_plan(account)
     return account
 

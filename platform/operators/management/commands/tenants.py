@@ -2,6 +2,7 @@
 tenants for scripts. Every subcommand prints one JSON document; an error prints
 `{"error": {"code", "message"}}` on stderr and exits with 1."""
 
+import getpass
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -9,13 +10,13 @@ from pathlib import Path
 import orjson
 from django.core.management.base import BaseCommand, CommandError
 
+from core.actors import Actor, acting_as
 from core.errors import ParleyError
-from operators.exports import tenant_export
 from operators.selectors import tenant_overview, tenants_matching
-from operators.services import tenant_delete
 from tenants.billing.services import plan_grant
 from tenants.models import Tenant
-from tenants.services import tenant_resume, tenant_suspend
+from tenants.services import tenant_delete, tenant_resume, tenant_suspend
+from widget.exports import tenant_export
 
 
 class Command(BaseCommand):
@@ -42,8 +43,10 @@ class Command(BaseCommand):
         delete.add_argument("--confirm", required=True, help="the tenant's name, in full")
 
     def handle(self, *args, action: str, **options):
+        actor = Actor("command", f"manage.py tenants {action} (by {getpass.getuser()})")
         try:
-            answer = getattr(self, "do_" + action.replace("-", "_"))(**options)
+            with acting_as(actor):
+                answer = getattr(self, "do_" + action.replace("-", "_"))(**options)
         except ParleyError as error:
             self._fail(error.code, error.message)
         self.stdout.write(orjson.dumps(answer, option=orjson.OPT_INDENT_2).decode())
