@@ -13,6 +13,10 @@ class Tenant(TenantMixin):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=40, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the installation's operator (`tenants.services.tenant_suspend`): the widget, the
+    # sockets and the API keys stop; the dashboard shows the reason and stays readable.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_reason = models.CharField(max_length=300, blank=True)
 
     # django-tenants creates and migrates the schema when a tenant is first saved.
     auto_create_schema = True
@@ -140,3 +144,28 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id} -> {self.webhook_id}"
+
+
+class AuditEntry(models.Model):
+    """A sensitive change, or an operator's action, with who made it, from where and when
+    (`tenants.audit.audit_record`). Kept in the public schema: an operator's entry about a tenant
+    outlives the tenant (`tenant` is then NULL and `tenant_slug` still says which it was)."""
+
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_entries"
+    )
+    tenant_slug = models.CharField(max_length=40, blank=True)
+    actor_kind = models.CharField(max_length=10)
+    actor_label = models.CharField(max_length=254)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    action = models.CharField(max_length=60)
+    target = models.CharField(max_length=300, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "-created_at"])]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target}"

@@ -14,10 +14,13 @@ from django_tenants.utils import schema_exists
 
 from core import events
 from core.errors import BadRequest
+from tenants.audit import audit_record
 from tenants.billing.limits import ensure_can_add_site
+from tenants.billing.services import subscription_cancel_now
 from tenants.keys import api_key_digest, new_api_key, new_identity_secret, new_site_key
 from tenants.models import ApiKey, Domain, Site, SiteKey, Tenant, Webhook
 from tenants.origins import normalize_allowed_origin
+from tenants.status import status_forget
 from tenants.webhooks import new_webhook_secret
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
@@ -141,7 +144,14 @@ def site_create(
         **appearance,
     )
     SiteKey.objects.create(site=site, key=new_site_key())
+    audit_record(
+        "site.created", tenant=tenant, target=_site_label(site), details={"origins": origins}
+    )
     return site
+
+
+def _site_label(site: Site) -> str:
+    return f"site {site.pk} ({site.name})"
 
 
 def _allowed_origins(entries: list[str]) -> list[str]:
@@ -176,10 +186,18 @@ def site_update(*, site: Site, **changes) -> Site:
     if "allowed_origins" in changes:
         changes["allowed_origins"] = _allowed_origins(changes["allowed_origins"])
     _raise_site_problems(changes)
+    before = {field: getattr(site, field) for field in changes}
     for field, value in changes.items():
         setattr(site, field, value)
     site.full_clean(exclude=["tenant"])
     site.save()
+    changed = {
+        field: {"from": before[field], "to": value}
+        for field, value in changes.items()
+        if before[field] != value
+    }
+    if changed:
+        audit_record("site.updated", tenant=site.tenant, target=_site_label(site), details=changed)
     return site
 
 
@@ -189,6 +207,7 @@ def site_delete(*, site: Site) -> None:
     transaction commits. Its conversations stay in the tenant's schema (they are the tenant's
     history) until the tenant erases their visitors."""
     tenant_id, site_id = site.tenant_id, site.id
+    audit_record("site.deleted", tenant=site.tenant, target=_site_label(site))
     site.delete()
     events.send_after_commit(events.site_deleted, tenant_id=tenant_id, site_id=site_id)
 
@@ -202,6 +221,12 @@ def site_rotate_key(*, site: Site, grace_seconds: int | None = None) -> SiteKey:
         if old.expires_at is None or old.expires_at > expires_at:
             old.expires_at = expires_at
             old.save(update_fields=["expires_at"])
+    audit_record(
+        "site.key_rotated",
+        tenant=site.tenant,
+        target=_site_label(site),
+        details={"old_keys_expire_at": expires_at.isoformat()},
+    )
     return SiteKey.objects.create(site=site, key=new_site_key())
 
 
@@ -212,13 +237,16 @@ def site_revoke_keys(*, site: Site) -> None:
     for key in site.keys.filter(revoked_at__isnull=True):
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
+    audit_record("site.keys_revoked", tenant=site.tenant, target=_site_label(site))
     events.send_after_commit(events.site_keys_revoked, tenant_id=site.tenant_id, site_id=site.id)
 
 
+@transaction.atomic
 def site_new_identity_secret(*, site: Site) -> str:
     """Replace the site's identity secret and return it (shown once to the tenant)."""
     site.identity_secret = new_identity_secret()
     site.save(update_fields=["identity_secret", "updated_at"])
+    audit_record("site.identity_secret_replaced", tenant=site.tenant, target=_site_label(site))
     return site.identity_secret
 
 
@@ -235,12 +263,22 @@ def webhook_create(*, tenant: Tenant, url: str, events: list[str]) -> Webhook:
         raise BadRequest("url: must not carry credentials")
     if tenant.webhooks.count() >= MAX_WEBHOOKS_PER_TENANT:
         raise BadRequest(f"A tenant has at most {MAX_WEBHOOKS_PER_TENANT} webhooks.")
-    return Webhook.objects.create(
+    webhook = Webhook.objects.create(
         tenant=tenant, url=url, events=list(dict.fromkeys(events)), secret=new_webhook_secret()
     )
+    audit_record(
+        "webhook.created", tenant=tenant, target=f"webhook {webhook.pk}",
+        details={"url": url, "events": webhook.events},
+    )  # fmt: skip
+    return webhook
 
 
+@transaction.atomic
 def webhook_delete(*, webhook: Webhook) -> None:
+    audit_record(
+        "webhook.deleted", tenant=webhook.tenant, target=f"webhook {webhook.pk}",
+        details={"url": webhook.url},
+    )  # fmt: skip
     webhook.delete()  # with its delivery log; pending deliveries are not sent
 
 
@@ -250,13 +288,19 @@ def api_key_create(*, tenant: Tenant, name: str) -> tuple[ApiKey, str]:
     row = ApiKey.objects.create(
         tenant=tenant, name=name, prefix=api_key[:8], key_hash=api_key_digest(api_key)
     )
+    audit_record("api_key.created", tenant=tenant, target=f"API key {row.prefix}… ({name})")
     return row, api_key
 
 
+@transaction.atomic
 def api_key_revoke(*, api_key: ApiKey) -> None:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        audit_record(
+            "api_key.revoked", tenant=api_key.tenant,
+            target=f"API key {api_key.prefix}… ({api_key.name})",
+        )  # fmt: skip
 
 
 @transaction.atomic
@@ -270,3 +314,52 @@ def secrets_reencrypt() -> int:
             model.objects.filter(pk=pk).update(**{field: secret})
             written += 1
     return written
+
+
+# --- The operator's actions on a tenant -----------------------------------------------------------
+
+
+@transaction.atomic
+def tenant_suspend(*, tenant: Tenant, reason: str = "") -> Tenant:
+    """Suspend the tenant: its widget sessions, socket handshakes and API keys are refused
+    (`tenant_suspended`) within `TENANT_STATUS_CACHE_SECONDS` on every worker, and its open chat
+    sockets close (4423) as soon as this commits. Its data and dashboard stay."""
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    tenant.suspended_at = tenant.suspended_at or timezone.now()
+    tenant.suspended_reason = reason.strip()[:300]
+    tenant.save(update_fields=["suspended_at", "suspended_reason"])
+    audit_record("tenant.suspended", tenant=tenant, details={"reason": tenant.suspended_reason})
+    site_ids = list(Site.objects.filter(tenant=tenant).values_list("id", flat=True))
+    transaction.on_commit(lambda: status_forget(tenant.pk))
+    events.send_after_commit(events.tenant_suspended, tenant_id=tenant.pk, site_ids=site_ids)
+    return tenant
+
+
+@transaction.atomic
+def tenant_resume(*, tenant: Tenant) -> Tenant:
+    """Lift a suspension: everything works again within `TENANT_STATUS_CACHE_SECONDS`."""
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    tenant.suspended_at = None
+    tenant.suspended_reason = ""
+    tenant.save(update_fields=["suspended_at", "suspended_reason"])
+    audit_record("tenant.resumed", tenant=tenant)
+    transaction.on_commit(lambda: status_forget(tenant.pk))
+    return tenant
+
+
+def tenant_delete(*, tenant: Tenant, confirm_name: str) -> dict:
+    """Delete the tenant for good: its Stripe subscription is cancelled, every site (and its
+    keys) deleted, its open sockets closed (4403), its API keys revoked and its schema dropped.
+    `confirm_name` must be the tenant's name typed in full."""
+    if confirm_name != tenant.name:
+        raise BadRequest("confirm: type the tenant's name in full to delete it")
+    cancelled = subscription_cancel_now(tenant_id=tenant.pk)
+    with transaction.atomic():
+        audit_record("tenant.deleted", tenant=tenant, details={"name": tenant.name})
+        for site in Site.objects.filter(tenant=tenant):
+            site_delete(site=site)
+        revoked = ApiKey.objects.filter(tenant=tenant).delete()[0]
+        schema = tenant.schema_name
+        tenant.delete(force_drop=True)
+    return {"deleted": tenant.slug, "schema_dropped": schema, "api_keys_revoked": revoked,
+            "stripe_subscription_cancelled": cancelled}  # fmt: skip

@@ -20,6 +20,7 @@ from core.errors import OriginNotAllowed
 from core.ratelimit import CacheWindow, client_address
 from tenants.origins import origin_allowed
 from tenants.site_directory import SiteInfo, site_for_key
+from tenants.status import ensure_active
 from widget.cors import cors_allow
 from widget.selectors import site_agents_online
 from widget.services.sessions import VisitorIdentity, visitor_session_start
@@ -96,6 +97,7 @@ def session_start(request: HttpRequest, body: SessionIn):
     if not origin_allowed(request.headers.get("Origin"), list(site.allowed_origins)):
         raise OriginNotAllowed()
     cors_allow(request)  # from here on, even an error answer is readable by the page
+    ensure_active(site.tenant_id)
     _check_rate(request, site)
     identity = None
     if body.user is not None:

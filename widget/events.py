@@ -101,13 +101,14 @@ def publish_conversation(tenant_id: int, conversation, event: str) -> None:
     _send(agents_group(tenant_id), frames.conversation(event=event, conversation=conversation))
 
 
-def close_site_sockets(tenant_id: int, site_id: int) -> None:
-    """Close every socket of the site with 4403 (its keys were revoked, or it was deleted).
+def close_site_sockets(tenant_id: int, site_id: int, code: int = 4403) -> None:
+    """Close every socket of the site, on every worker: 4403 when its keys were revoked or it
+    was deleted, 4423 when its tenant was suspended.
 
     Called by `widget.receivers` after the change commits. Sockets of a key that expires after a
     rotation close on their own at the expiry (the consumer watches it).
     """
-    hub.publish(Envelope(site_group(tenant_id, site_id), CLOSE, "4403"))
+    hub.publish(Envelope(site_group(tenant_id, site_id), CLOSE, str(code)))
 
 
 def close_member_sockets(tenant_id: int, user_id: int) -> None:

@@ -29,10 +29,11 @@ from core import metrics
 from core.caches import MISSING, ProcessCache
 from core.db_thread import in_public, in_tenant
 from core.drain import is_draining
-from core.errors import UnknownSiteKey
+from core.errors import TenantSuspended, UnknownSiteKey
 from tenants.models import Domain
 from tenants.origins import origin_allowed
 from tenants.site_directory import asite_for_key
+from tenants.status import aensure_active
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,10 @@ class ChatHandshake:
             return await deny("unknown_site_key", scope, receive, send)
         if not origin_allowed(_header(scope, b"origin"), list(site.allowed_origins)):
             return await deny("origin_not_allowed", scope, receive, send)
+        try:
+            await aensure_active(site.tenant_id)
+        except TenantSuspended:
+            return await deny("tenant_suspended", scope, receive, send)
         tenant = TenantRef(id=site.tenant_id, schema_name=site.schema_name)
         return await self.app(scope | {"site": site, "tenant": tenant}, receive, send)
 

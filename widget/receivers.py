@@ -8,6 +8,7 @@ change commits and never imports the chat.
 from django.dispatch import receiver
 
 from core import events
+from core.errors import TenantSuspended
 from widget.events import close_member_sockets, close_site_sockets
 
 
@@ -20,3 +21,9 @@ def _site_closed_to_sockets(sender, *, tenant_id: int, site_id: int, **kwargs) -
 @receiver(events.member_access_changed)
 def _member_access_to_sockets(sender, *, tenant_id: int, user_id: int, **kwargs) -> None:
     close_member_sockets(tenant_id, user_id)
+
+
+@receiver(events.tenant_suspended)
+def _tenant_suspended_to_sockets(sender, *, tenant_id: int, site_ids: list[int], **kwargs) -> None:
+    for site_id in site_ids:
+        close_site_sockets(tenant_id, site_id, TenantSuspended.close_code)

@@ -121,6 +121,7 @@ export const CLOSE_POLICY = {
   4402: "slow", // plan limit: offline notice, retry slowly
   4403: "stay", // may not join this room, or key revoked
   4408: "now", // idle without a pong
+  4423: "slow", // the account is suspended: offline notice, retry slowly until it is resumed
   4429: "advised", // too many frames or connections: wait as advised
 };
 

@@ -218,11 +218,12 @@ export function createWidget({ config, env }) {
     },
     error(frame) {
       if (frame.code === "rate_limited") {
-        view?.flash(t("rateLimited"));
+        // Past a frame limit the wait is seconds; past a message budget, minutes or more.
+        view?.flash(t((frame.retry_after ?? 5) > 60 ? "slowDown" : "rateLimited"));
         timers.clearTimeout(resendTimer);
         resendTimer = timers.setTimeout(resendPending, (frame.retry_after ?? 5) * 1000);
       } else if (frame.code === "plan_limit") {
-        view?.flash(t("limited"));
+        view?.flash(t("full")); // the tenant's month is used up: retrying now would not help
       } else {
         console.warn(`Parley: the server refused a frame: ${frame.code} ${frame.message}`);
       }

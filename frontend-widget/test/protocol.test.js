@@ -90,6 +90,7 @@ test("every close code of the contract has its action", () => {
     4402: "slow",
     4403: "stay",
     4408: "now",
+    4423: "slow",
     4429: "advised",
   });
   assert.equal(closeAction(1006), "backoff", "a dropped network backs off");

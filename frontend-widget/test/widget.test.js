@@ -478,6 +478,19 @@ test("rate_limited: the unacknowledged messages go again after retry_after", asy
   assert.equal(sent[0].client_id, sent[1].client_id);
 });
 
+test("a message budget's long wait and a used-up month are told as such", async () => {
+  const ctx = setup({ config: { locale: "en" } });
+  await ctx.widget.start();
+  ctx.ready();
+  ctx.view().handlers.onSend("one");
+  ctx.last().receive({ type: "error", code: "rate_limited", message: "budget", retry_after: 1800 });
+  ctx.last().receive({ type: "error", code: "plan_limit", message: "month" });
+  assert.deepEqual(ctx.view().flashed, [
+    "You have sent many messages. Please wait a while before sending more.",
+    "The team cannot receive messages right now. Please try again later.",
+  ]);
+});
+
 test("a message too long for the server is refused before sending", async () => {
   const ctx = setup();
   await ctx.widget.start();

@@ -19,12 +19,13 @@ from django_tenants.utils import tenant_context
 
 from accounts.models import Role, User
 from accounts.roles import assignable_roles, may_manage_member
-from accounts.selectors import member_count
+from accounts.selectors import dashboards_of_email, member_count
 from core import events
 from core.errors import BadRequest, Forbidden
+from tenants.audit import audit_record
 from tenants.billing.limits import ensure_can_add_agent
 from tenants.models import Tenant
-from tenants.services import tenant_create, tenant_slug_problem
+from tenants.services import tenant_create, tenant_slug_problem, tenant_url
 
 
 def tenant_signup(*, name: str, slug: str, email: str, password: str) -> tuple[Tenant, User]:
@@ -103,6 +104,7 @@ def member_invite(
     elif member.role != role:
         member.role = role
         member.save(update_fields=["role"])
+    audit_record("member.invited", tenant=tenant, target=email, details={"role": role})
     link = invitation_link(user=member, dashboard_url=dashboard_url)
     inviter_name = inviter.public_name
     transaction.on_commit(
@@ -149,6 +151,10 @@ def member_change_role(*, tenant: Tenant, actor: User, member: User, role: str) 
     if member.role == Role.OWNER and role != Role.OWNER and not _owners_left_without(member):
         raise BadRequest("The team needs at least one owner: make someone else owner first.")
     if member.role != role:
+        audit_record(
+            "member.role_changed", tenant=tenant, target=member.email,
+            details={"from": member.role, "to": role},
+        )  # fmt: skip
         member.role = role
         member.save(update_fields=["role"])
         member_access_changed(tenant=tenant, user_id=member.pk)
@@ -166,5 +172,26 @@ def member_remove(*, tenant: Tenant, actor: User, member: User) -> None:
     if member.role == Role.OWNER and not _owners_left_without(member):
         raise BadRequest("The team needs at least one owner: the last owner cannot be removed.")
     user_id = member.pk
+    audit_record(
+        "member.removed", tenant=tenant, target=member.email, details={"role": member.role}
+    )
     member.delete()
     member_access_changed(tenant=tenant, user_id=user_id)
+
+
+def dashboards_send(*, email: str) -> None:
+    """Email `email` the addresses of the dashboards it can sign in to (nothing when none: the
+    page that asks says the same either way, so it tells no one who has an account)."""
+    tenants = dashboards_of_email(email)
+    if not tenants:
+        return
+    lines = "\n".join(f"- {tenant.name}: {tenant_url(tenant)}/login/" for tenant in tenants)
+    send_mail(
+        subject="Your Parley dashboards",
+        message=(
+            f"You asked where to sign in to Parley. {email} is a member of:\n\n{lines}\n\n"
+            "If it was not you, ignore this email.\n"
+        ),
+        from_email=None,
+        recipient_list=[email],
+    )

@@ -1,4 +1,4 @@
-"""URLs of the platform host (public schema): widget, public APIs, signup."""
+"""URLs of the platform host (public schema): widget, public APIs, signup, operator console."""
 
 from django.urls import include, path
 
@@ -9,6 +9,7 @@ from widget.api import widget_api
 urlpatterns: list = [
     path("", include("widget.urls")),
     path("", include("dashboard.urls_public")),
+    path("", include("operators.urls")),
     path("api/widget/v1/", widget_api.urls),
     path("api/v1/", site_api.urls),
     path("billing/stripe/webhook", stripe_webhook, name="stripe-webhook"),

@@ -96,6 +96,16 @@ class PlanLimit(ParleyError):
     default_message = "The plan's limit is reached."
 
 
+class TenantSuspended(ParleyError):
+    """The installation's operator suspended the tenant: its widget, sockets and API keys stop
+    until it is resumed; its dashboard stays readable."""
+
+    code = "tenant_suspended"
+    http_status = 403
+    close_code = 4423
+    default_message = "This account is suspended; its chat is unavailable."
+
+
 class RateLimited(ParleyError):
     code = "rate_limited"
     http_status = 429

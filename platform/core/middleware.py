@@ -21,6 +21,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from core import metrics
+from core.actors import Actor, acting_as
 from core.errors import Forbidden, InvalidToken
 from core.health import failing_checks
 from core.http_errors import error_answer
@@ -81,4 +82,23 @@ class TenantLogContextMiddleware:
         if scope is not None:
             scope[TENANT_SCOPE_KEY] = tenant.id
         with structlog.contextvars.bound_contextvars(tenant_id=tenant.id):
+            return self.get_response(request)
+
+
+class ActorMiddleware:
+    """Each request acts as its signed-in user (a member of the tenant on its host), or as an
+    anonymous client, for the audit logs (`core.actors`); an API key's authentication names
+    itself instead. Reset when the request ends."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        address = client_address(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            actor = Actor("member", user.get_username(), address)
+        else:
+            actor = Actor("anonymous", "", address)
+        with acting_as(actor):
             return self.get_response(request)

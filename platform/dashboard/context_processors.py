@@ -3,6 +3,10 @@
 from django.conf import settings
 
 from accounts.roles import Capability, user_can
+from tenants.billing.limits import monthly_messages_used, plan_for
+from tenants.billing.stripe_api import billing_configured
+
+NOTICE_PERCENT = 80  # the month's messages used from which the owner is told
 
 # The navigation entry a page belongs to, by the first segment of its path.
 _SECTIONS = {
@@ -23,8 +27,20 @@ def navigation(request) -> dict:
     user = request.user
     if not user.is_authenticated:
         return {"can": {}, "on_tenant_host": True}
+    can_bill = user_can(user, Capability.BILLING)
     return {
         "can": {capability.value: user_can(user, capability) for capability in Capability},
+        "messages_notice": _messages_notice(request.tenant) if can_bill else None,
         "on_tenant_host": True,
         "section": _SECTIONS.get(request.path.strip("/").split("/")[0], ""),
+        "suspension": getattr(request, "suspension", None),
     }
+
+
+def _messages_notice(tenant) -> dict | None:
+    """The owner's notice once the month's messages pass 80% of the plan's: how far, and whether
+    an upgrade can be bought here."""
+    usage = monthly_messages_used(tenant.pk)
+    if usage.unlimited or usage.used is None or usage.used * 100 < NOTICE_PERCENT * usage.limit:
+        return None
+    return {"usage": usage, "plan": plan_for(tenant.pk), "can_upgrade": billing_configured()}

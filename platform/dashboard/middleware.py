@@ -10,6 +10,9 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.shortcuts import render
+
+from tenants.status import suspension_of
 
 
 def content_security_policy(request, *, form_targets: tuple[str, ...] = ()) -> str:
@@ -69,3 +72,26 @@ def dashboard_csp(*, form_targets: tuple[str, ...] = ()):
         return wrapped
 
     return decorator
+
+
+class SuspensionMiddleware:
+    """A suspended tenant's dashboard stays readable and says why (`request.suspension`, shown by
+    the base template); what would change something is refused with that reason (403), except
+    signing in and out."""
+
+    ALLOWED_WHILE_SUSPENDED = ("/login/", "/logout/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.suspension = None
+        if _on_tenant_host(request):
+            request.suspension = suspension_of(request.tenant.pk)
+        if (
+            request.suspension is not None
+            and request.method not in ("GET", "HEAD", "OPTIONS")
+            and not request.path.startswith(self.ALLOWED_WHILE_SUSPENDED)
+        ):
+            return render(request, "dashboard/suspended.html", status=403)
+        return self.get_response(request)

@@ -33,6 +33,10 @@ def password_reset_throttle() -> CacheWindow:
     return _from_setting("password-reset", settings.PASSWORD_RESET_RATE_LIMIT)
 
 
+def find_dashboard_throttle() -> CacheWindow:
+    return _from_setting("find-dashboard", settings.FIND_DASHBOARD_RATE_LIMIT)
+
+
 def wait_phrase(seconds: int) -> str:
     """ "30 seconds", "4 minutes": how long a throttled user must wait, for a message."""
     if seconds < 90:

@@ -1,9 +1,13 @@
-"""The dashboard's pages on the platform host (included by `config.urls_public`): signup."""
+"""The dashboard's pages on the platform host (included by `config.urls_public`): the landing
+page, "find my dashboard" and signup."""
 
 from django.urls import path
 
+from dashboard.views.landing import find_dashboard, landing
 from dashboard.views.signup import signup
 
 urlpatterns = [
+    path("", landing, name="landing"),
+    path("find-dashboard/", find_dashboard, name="find-dashboard"),
     path("signup/", signup, name="signup"),
 ]

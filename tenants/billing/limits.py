@@ -52,7 +52,7 @@ from django.utils import timezone
 from core.errors import PlanLimit, RateLimited
 from tenants.billing import process_counters
 from tenants.billing.plan_lookup import aplan_for, plan_cache_forget, plan_for
-from tenants.billing.plans import Plan
+from tenants.billing.plans import UNLIMITED, Plan
 from tenants.billing.process_counters import flush_usage
 from tenants.billing.usage import month_of
 from tenants.models import Site, Tenant
@@ -71,6 +71,7 @@ __all__ = [
     "ensure_can_add_agent",
     "ensure_can_add_site",
     "flush_usage",
+    "monthly_messages_used",
     "plan_cache_forget",
     "plan_for",
     "try_count_message",
@@ -216,6 +217,10 @@ class Usage:
     limit: int
 
     @property
+    def unlimited(self) -> bool:
+        return self.limit >= UNLIMITED
+
+    @property
     def percent(self) -> int | None:
         if self.used is None:
             return None
@@ -227,6 +232,10 @@ class UsageSummary:
     plan: Plan
     usage: list[Usage]
     history_days: int
+
+    @property
+    def history_unlimited(self) -> bool:
+        return self.history_days >= UNLIMITED
 
 
 def usage_summary(tenant: Tenant, *, members: int) -> UsageSummary:
@@ -251,3 +260,10 @@ def usage_summary(tenant: Tenant, *, members: int) -> UsageSummary:
         ],
         history_days=plan.history_days,
     )
+
+
+def monthly_messages_used(tenant_id: int) -> Usage:
+    """This month's messages against the plan's allowance (the dashboard's notice at 80%)."""
+    plan = plan_for(tenant_id)
+    used = process_counters.messages.used((tenant_id, month_of(timezone.now())))
+    return Usage("Messages this month", used, plan.messages_per_month)

@@ -31,6 +31,12 @@ class BillingAccount(models.Model):
     payment_failed_at = models.DateTimeField(null=True, blank=True)
     # The Stripe timestamp (event `created`) of the state stored here: older events are stale.
     stripe_state_at = models.DateTimeField(null=True, blank=True)
+    # A plan an operator put the tenant on (a contract, a trial, a favour): it applies instead of
+    # Stripe's and of the installation's default until `granted_until` (None: until taken back).
+    granted_plan = models.CharField(
+        max_length=20, blank=True, choices=[(plan.code, plan.name) for plan in PLANS.values()]
+    )
+    granted_until = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -40,6 +46,12 @@ class BillingAccount(models.Model):
         if self.payment_failed_at is None:
             return None
         return self.payment_failed_at + timedelta(days=settings.BILLING_GRACE_DAYS)
+
+    def grant_at(self, now) -> Plan | None:
+        """The operator's plan, while it lasts."""
+        if not self.granted_plan or (self.granted_until is not None and self.granted_until <= now):
+            return None
+        return plan_named(self.granted_plan)
 
     def effective_plan(self, now) -> Plan:
         """The plan that applies at `now`: the subscribed one while it is live and paid (or in its

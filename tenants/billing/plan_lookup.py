@@ -1,5 +1,8 @@
 """Which plan applies to a tenant now, and the per-process cache that keeps it cheap to ask.
 
+Which plan: an operator's grant while it lasts (`BillingAccount.granted_plan`), else with billing
+configured the Stripe subscription's (or the free plan), else `PARLEY_DEFAULT_PLAN`.
+
 `plan_for(tenant_id)` (async: `await aplan_for(tenant_id)`) reads the tenant's billing account
 once every `BILLING_PLAN_CACHE_SECONDS` (30 s) and answers from process memory in between. The
 billing services forget a tenant's entry (`plan_cache_forget`) when its billing state changes in
@@ -13,7 +16,7 @@ from django.utils import timezone
 from core.caches import MISSING, ProcessCache
 from core.db_thread import in_public
 from tenants.billing.models import BillingAccount
-from tenants.billing.plans import DEFAULT_PLAN, Plan
+from tenants.billing.plans import DEFAULT_PLAN, Plan, unbilled_plan
 from tenants.billing.stripe_api import billing_configured
 
 # tenant id -> its plan; each entry lives for the lifetime `_plan_from_database` gives it
@@ -48,15 +51,21 @@ def plan_cache_forget(tenant_id: int | None = None) -> None:
 
 
 def _plan_from_database(tenant_id: int) -> tuple[Plan, float]:
+    """The plan and how long it may be cached: an operator's grant while it lasts, else
+    Stripe's (billing configured) or the installation's default plan."""
     ttl = settings.BILLING_PLAN_CACHE_SECONDS
-    if not billing_configured():
-        return DEFAULT_PLAN, ttl
     # Billing tables live in the public schema, which is on every tenant's search path: this read
     # works whatever tenant the connection is set to, and needs no schema switch.
     account = BillingAccount.objects.filter(tenant_id=tenant_id).first()
+    now = timezone.now()
+    if account is not None and (granted := account.grant_at(now)) is not None:
+        if account.granted_until is not None:
+            ttl = min(ttl, (account.granted_until - now).total_seconds())
+        return granted, ttl
+    if not billing_configured():
+        return unbilled_plan(), ttl
     if account is None:
         return DEFAULT_PLAN, ttl
-    now = timezone.now()
     grace_ends_at = account.grace_ends_at()
     if grace_ends_at is not None and grace_ends_at > now:
         ttl = min(ttl, (grace_ends_at - now).total_seconds())

@@ -2,12 +2,19 @@
 
 A plan is sold through a Stripe price (or a legacy Stripe plan id) named by configuration
 (`STRIPE_PRICE_PRO`, `STRIPE_PRICE_BUSINESS`). The free plan has no price: it applies to every
-tenant without a paid subscription in good standing, and to everyone when Stripe is not configured.
+tenant without a paid subscription in good standing. Where Stripe is not configured, every tenant
+is on the plan named by `PARLEY_DEFAULT_PLAN` (by default the unlimited self-hosted plan). An
+operator can put any tenant on any plan, until a date or for good (`BillingAccount.granted_plan`),
+and that wins over both until it ends.
 """
 
 from dataclasses import dataclass
 
 from django.conf import settings
+
+# A limit that is no limit: large enough never to be reached, small enough for PostgreSQL's
+# integers and for arithmetic (a share of it, a percentage).
+UNLIMITED = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,10 @@ class Plan:
     @property
     def is_paid(self) -> bool:
         return self.price_setting is not None
+
+    @property
+    def is_unlimited(self) -> bool:
+        return self.messages_per_month >= UNLIMITED
 
 
 FREE = Plan(
@@ -79,8 +90,29 @@ ENTERPRISE = Plan(
     price_setting="STRIPE_PRICE_ENTERPRISE",
 )
 
-PLANS: dict[str, Plan] = {plan.code: plan for plan in (FREE, PRO, BUSINESS, ENTERPRISE)}
+# An installation that bills nobody (Stripe not configured: self-hosted, `make run`): no limit of
+# the plan's own; the abuse budgets still apply (docs/SECURITY.md).
+SELF_HOSTED = Plan(
+    code="self-hosted",
+    name="Self-hosted",
+    monthly_price_usd=0,
+    sites=UNLIMITED,
+    agents=UNLIMITED,
+    concurrent_connections=UNLIMITED,
+    messages_per_month=UNLIMITED,
+    history_days=UNLIMITED,
+)
+
+PLANS: dict[str, Plan] = {
+    plan.code: plan for plan in (FREE, PRO, BUSINESS, ENTERPRISE, SELF_HOSTED)
+}
+# The plan of a tenant with no paid subscription in good standing, where billing is configured.
 DEFAULT_PLAN = FREE
+
+
+def unbilled_plan() -> Plan:
+    """The plan of every tenant where billing is not configured: `PARLEY_DEFAULT_PLAN`."""
+    return PLANS.get(settings.DEFAULT_PLAN, SELF_HOSTED)
 
 
 def plan_named(code: str) -> Plan:

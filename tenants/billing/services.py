@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 
 from core.errors import BadRequest, BillingNotConfigured, PaymentProviderError
+from tenants.audit import audit_record
 from tenants.billing.limits import plan_cache_forget
 from tenants.billing.models import LIVE_STATUSES, BillingAccount, ProcessedStripeEvent
 from tenants.billing.plans import DEFAULT_PLAN, PLANS, plan_for_price
@@ -346,3 +347,43 @@ def billing_grace_expire(*, now: datetime) -> list[int]:
         account.save(update_fields=["plan", "updated_at"])
         _forget_cached_plan(account)
     return [account.tenant_id for account in expired]
+
+
+# --- An operator's plan ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_grant(*, tenant_id: int, plan_code: str, until: datetime | None = None) -> BillingAccount:
+    """Put the tenant on `plan_code` until `until` (None: until taken back), whatever Stripe says;
+    an empty `plan_code` takes a grant back. Every worker applies it within the plan cache's
+    lifetime (`BILLING_PLAN_CACHE_SECONDS`), this process at once."""
+    if plan_code and plan_code not in PLANS:
+        raise BadRequest(f"plan: unknown plan {plan_code[:40]!r}; one of {', '.join(PLANS)}")
+    if until is not None and until <= datetime.now(UTC):
+        raise BadRequest("until: the end of the plan must be in the future")
+    account = _locked_account(tenant_id=tenant_id)
+    account.granted_plan = plan_code
+    account.granted_until = until if plan_code else None
+    account.save(update_fields=["granted_plan", "granted_until", "updated_at"])
+    audit_record(
+        "tenant.plan_granted" if plan_code else "tenant.plan_grant_ended",
+        tenant=account.tenant,
+        details={"plan": plan_code, "until": until.isoformat() if until else None},
+    )
+    _forget_cached_plan(account)
+    return account
+
+
+def subscription_cancel_now(*, tenant_id: int) -> str | None:
+    """Cancel the tenant's Stripe subscription at once (the tenant is being deleted); returns
+    the cancelled subscription's id, None when there is none to cancel."""
+    account = BillingAccount.objects.filter(tenant_id=tenant_id).first()
+    if account is None or not account.stripe_subscription_id or not settings.STRIPE_SECRET_KEY:
+        return None
+    with stripe_errors():
+        try:
+            stripe_client().v1.subscriptions.cancel(account.stripe_subscription_id)
+        except stripe.StripeError as error:
+            if not is_not_found(error):  # already gone at Stripe: nothing to cancel
+                raise
+    return account.stripe_subscription_id

@@ -63,3 +63,23 @@ def test_a_reply_past_the_months_messages_shows_the_plan_limit(tenant_a, agent, 
     assert "The Free plan allows 1,000 messages a month; upgrade for more." in page.content.decode()
     with tenant_context(tenant_a):
         assert not conversation.messages.exists()
+
+
+@pytest.mark.parametrize(
+    ("used", "says"),
+    [
+        (799, None),
+        (850, "Your team has used 85% of the Free plan's 1000 messages this month."),
+        (1000, "Your team has used all 1000 messages of the Free plan this month"),
+    ],
+)
+def test_the_owner_is_told_from_80_percent_of_the_months_messages(
+    tenant_a, owner, agent, tenant_client, used, says
+):
+    MonthlyUsage.objects.create(tenant=tenant_a, month=month_of(timezone.now()), messages=used)
+    from tenants.billing import process_counters
+
+    process_counters.messages._written.clear()  # read this test's total from the database
+    page = tenant_client(tenant_a, owner).get("/").content.decode()
+    assert (says in page) if says else ('id="messages-notice"' not in page)
+    assert 'id="messages-notice"' not in tenant_client(tenant_a, agent).get("/").content.decode()

@@ -16,11 +16,13 @@ from core.errors import (
     ParleyError,
     PlanLimit,
     RateLimited,
+    TenantSuspended,
     UnknownSiteKey,
 )
 from core.ratelimit import OpenCounts, SharedBuckets, client_address, retry_after_seconds
 from tenants.billing import limits
 from tenants.site_directory import asite_for_key
+from tenants.status import aensure_active
 from tenants.tokens import token_verify
 from widget import events, frames, hot_sql, selectors
 from widget.budgets import VisitorMessage
@@ -309,8 +311,12 @@ class ChatConsumer(SocketConsumer):
         if now >= self.next_key_check:
             try:
                 site = await asite_for_key(self.site.key)
+                await aensure_active(self.tenant.id)  # its close order may have been missed
             except UnknownSiteKey:
                 await self.close_with(4403)
+                return None
+            except TenantSuspended:
+                await self.close_with(TenantSuspended.close_code)
                 return None
             self.key_expires_at = self._loop_time_of(site.key_expires_at)
             self.next_key_check = now + self.limits.key_recheck

@@ -39,6 +39,7 @@ SHARED_APPS = [
     "corsheaders",
     "channels",
     "demo",
+    "operators",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -74,9 +75,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dashboard.middleware.ContentSecurityPolicyMiddleware",
+    "dashboard.middleware.SuspensionMiddleware",
 ]
 
 TEMPLATES = [
@@ -224,6 +227,8 @@ LOGIN_ADDRESS_FAILURE_LIMIT = (env.int("PARLEY_LOGIN_FAILURES_PER_ADDRESS", defa
 SIGNUP_RATE_LIMIT = (env.int("PARLEY_SIGNUPS_PER_HOUR", default=10), 3600)
 # Password reset requests per client address.
 PASSWORD_RESET_RATE_LIMIT = (env.int("PARLEY_PASSWORD_RESETS_PER_HOUR", default=10), 3600)
+# "Find my dashboard" emails per client address.
+FIND_DASHBOARD_RATE_LIMIT = (env.int("PARLEY_FIND_DASHBOARD_PER_HOUR", default=10), 3600)
 # How long the one-time link that signs a new owner in on their dashboard host stays valid.
 SIGNUP_LOGIN_LINK_SECONDS = 300
 
@@ -240,8 +245,11 @@ STORAGES = {
 }
 
 # --- Billing: plans and Stripe (tenants/billing/) -------------------------------------------------
-# With no STRIPE_SECRET_KEY every tenant is on the free plan and the billing page says so.
+# With no STRIPE_SECRET_KEY billing is off: every tenant is on PARLEY_DEFAULT_PLAN (by default
+# "self-hosted", no limit of its own; or free, pro, business, enterprise) unless an operator has
+# put it on another, and the billing page says so.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+DEFAULT_PLAN = env("PARLEY_DEFAULT_PLAN", default="self-hosted")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 # Another Stripe API address (tests point it at localstripe); unset in production.
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
@@ -269,6 +277,8 @@ VISITOR_TOKEN_TTL = env.int("PARLEY_VISITOR_TOKEN_TTL", default=24 * 3600)
 SITE_KEY_GRACE_SECONDS = env.int("PARLEY_SITE_KEY_GRACE_SECONDS", default=24 * 3600)
 # How long a process trusts its cached copy of a site (allow-list, keys) before asking the database.
 SITE_CACHE_SECONDS = env.float("PARLEY_SITE_CACHE_SECONDS", default=10.0)
+# How long a worker trusts its answer to "is this tenant suspended?" (tenants/status.py).
+TENANT_STATUS_CACHE_SECONDS = env.float("PARLEY_TENANT_STATUS_CACHE_SECONDS", default=3.0)
 
 # --- Cache: rate-limit and throttling counters (API, login, signup): Redis when configured,
 # so every worker shares them, else memory

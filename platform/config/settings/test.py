@@ -38,3 +38,6 @@ BUDGET_ADDRESS_MONTH_SHARE = env.float(  # noqa: F405
 # A busy test machine may keep the suite's bursts of requests waiting for a thread longer than
 # production's 2 s; the test of the bound sets its own (tests/e2e/test_http_threads.py).
 HTTP_THREAD_WAIT = env.float("PARLEY_HTTP_THREAD_WAIT", default=30.0)  # noqa: F405
+# Without Stripe, the suite's tenants are on the Free plan, whose limits the tests reach; the
+# tests of the self-hosted default set it (tests/tenants/billing/test_plan_grants.py).
+DEFAULT_PLAN = env("PARLEY_DEFAULT_PLAN", default="free")  # noqa: F405

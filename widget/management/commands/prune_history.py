@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from tenants.billing.limits import plan_for
+from tenants.billing.plans import UNLIMITED
 from tenants.models import Tenant
 from widget.services.erasure import messages_prune
 
@@ -20,6 +21,8 @@ class Command(BaseCommand):
         total = 0
         for tenant in Tenant.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME):
             plan = plan_for(tenant.pk)
+            if plan.history_days >= UNLIMITED:  # kept for good
+                continue
             with schema_context(tenant.schema_name):
                 deleted = messages_prune(before=now - timedelta(days=plan.history_days))
             if deleted:
