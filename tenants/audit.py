@@ -12,6 +12,8 @@ from ipaddress import ip_address
 from core.actors import current_actor
 from tenants.models import AuditEntry, Tenant
 
+OPERATOR_KINDS = ("operator", "command")  # the actors of the installation's operator
+
 
 def audit_record(
     action: str, *, tenant: Tenant | None, target: str = "", details: dict | None = None
@@ -46,4 +48,20 @@ def tenant_audit_entries(tenant: Tenant, *, before_id: int | None = None, limit:
 
 def operator_audit_entries(*, limit: int = 200) -> list[AuditEntry]:
     """The operators' own actions (the console and the commands), newest first."""
-    return list(AuditEntry.objects.filter(actor_kind__in=("operator", "command"))[:limit])
+    return list(AuditEntry.objects.filter(actor_kind__in=OPERATOR_KINDS)[:limit])
+
+
+def as_seen_by_tenant(entry: AuditEntry) -> dict:
+    """An entry as the tenant reads it: what the installation's operator did is shown, but not
+    which operator nor from where."""
+    operator = entry.actor_kind in OPERATOR_KINDS
+    return {
+        "id": entry.id,
+        "created_at": entry.created_at,
+        "actor_kind": "operator" if operator else entry.actor_kind,
+        "actor_label": "the installation's operator" if operator else entry.actor_label,
+        "address": None if operator else entry.address,
+        "action": entry.action,
+        "target": entry.target,
+        "details": entry.details,
+    }

@@ -15,12 +15,20 @@ class Capability(StrEnum):
     TEAM = "team"
     API_KEYS = "api_keys"
     BILLING = "billing"
+    AUDIT = "audit"  # the tenant's audit log
+    ACCOUNT = "account"  # export the tenant's data, close the account
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.AGENT: frozenset({Capability.INBOX}),
     Role.ADMIN: frozenset(
-        {Capability.INBOX, Capability.SITES, Capability.TEAM, Capability.API_KEYS}
+        {
+            Capability.INBOX,
+            Capability.SITES,
+            Capability.TEAM,
+            Capability.API_KEYS,
+            Capability.AUDIT,
+        }
     ),
     Role.OWNER: frozenset(Capability),
 }

@@ -9,7 +9,7 @@ OpenAPI document: `/api/v1/openapi.json`. Errors follow the contract (core/api.p
 from django.conf import settings
 
 from core.api import ParleyAPI
-from tenants.api import sites, webhooks
+from tenants.api import audit, sites, webhooks
 from tenants.api.auth import ApiKeyAuth
 from widget.site_api import conversations
 
@@ -25,3 +25,4 @@ site_api = ParleyAPI(
 site_api.add_router("", sites.router)
 site_api.add_router("", conversations.router)
 site_api.add_router("", webhooks.router)
+site_api.add_router("", audit.router)

@@ -16,6 +16,8 @@ _SECTIONS = {
     "team": "team",
     "api-keys": "api_keys",
     "billing": "billing",
+    "audit": "audit",
+    "account": "account",
 }
 
 

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard.views import auth, billing, inbox, sites, team
+from dashboard.views import account, auth, billing, inbox, sites, team
 
 urlpatterns = [
     path("", inbox.inbox, name="inbox"),
@@ -34,6 +34,10 @@ urlpatterns = [
     path("team/<int:pk>/role/", team.team_change_role, name="team_change_role"),
     path("team/<int:pk>/remove/", team.team_remove, name="team_remove"),
     path("api-keys/", team.api_keys, name="api_keys"),
+    path("audit/", account.audit, name="audit"),
+    path("account/", account.account, name="account"),
+    path("account/export/", account.account_export, name="account_export"),
+    path("account/close/", account.account_close, name="account_close"),
     path("api-keys/<int:pk>/revoke/", team.api_key_revoke_view, name="api_key_revoke"),
     path("billing/", billing.billing_page, name="billing"),
     path("billing/upgrade", billing.billing_upgrade, name="billing-upgrade"),

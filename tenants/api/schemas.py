@@ -160,3 +160,19 @@ class DeliveryOut(Schema):
 class DeliveryListOut(Schema):
     data: list[DeliveryOut]
     next: str | None
+
+
+class AuditEntryOut(Schema):
+    id: int
+    created_at: datetime
+    actor_kind: str
+    actor_label: str
+    address: str | None
+    action: str
+    target: str
+    details: dict
+
+
+class AuditListOut(Schema):
+    data: list[AuditEntryOut]
+    next: str | None
