@@ -99,10 +99,16 @@ def tenants(request):
 
 
 class PlanForm(forms.Form):
-    plan = forms.ChoiceField(choices=[("none", "No operator plan (Stripe's or the default)")] + [
-        (code, plan.name) for code, plan in PLANS.items()
-    ])  # fmt: skip
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    plan = forms.ChoiceField(
+        label="Put the tenant on",
+        choices=[("none", "No operator plan (Stripe's or the default)")]
+        + [(code, plan.name) for code, plan in PLANS.items()],
+    )
+    until = forms.DateField(
+        label="Until (empty: until taken back)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
 
 @operator_required
