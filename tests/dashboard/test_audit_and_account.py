@@ -90,3 +90,20 @@ def test_closing_the_account_asks_for_the_name_then_deletes_everything(
     assert closed["Location"].endswith("/?closed=1")
     assert not Tenant.objects.filter(slug="closing").exists()
     assert not schema_exists(tenant.schema_name)
+
+
+def test_a_suspended_tenants_dashboard_says_why_and_stays_readable(tenant_a, owner, tenant_client):
+    from tenants import status
+
+    tenant_suspend(tenant=tenant_a, reason="abuse report #12")
+    status.status_forget(tenant_a.pk)  # the suspension's commit hook, in this test's transaction
+    client = tenant_client(tenant_a, owner)
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "This account is suspended" in page.content.decode()
+    assert "abuse report #12" in page.content.decode()
+    assert client.get("/sites/").status_code == 200
+    refused = client.post("/sites/new/", SITE)
+    assert refused.status_code == 403
+    assert "Nothing can be changed while the account is suspended" in refused.content.decode()
+    assert not Site.objects.filter(tenant=tenant_a).exists()
