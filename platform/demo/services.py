@@ -6,9 +6,11 @@ so that the widget is embedded cross-origin, as on a real customer's site.
 
 from dataclasses import dataclass
 
+import pyotp
 from django.conf import settings
 from django.db import transaction
 from django_tenants.utils import tenant_context
+from operators.models import Operator
 
 from accounts.models import Role, User
 from tenants.models import Site, Tenant
@@ -26,6 +28,8 @@ DEMO_SLUG = "demo"
 DEMO_AGENT_EMAIL = "agent@demo.parley.test"
 DEMO_AGENT_PASSWORD = "parley-demo"  # a published demo login, development only
 DEMO_SITE_NAME = "Demo customer page"
+DEMO_OPERATOR_EMAIL = "operator@demo.parley.test"
+DEMO_OPERATOR_PASSWORD = "parley-demo-operator"  # development only, like the agent's
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Demo:
     site_key: str
     agent_email: str
     agent_password: str
+    operator: Operator
 
 
 @transaction.atomic
@@ -62,7 +67,18 @@ def demo_ensure() -> Demo:
         site_key=site_current_key(site).key,
         agent_email=DEMO_AGENT_EMAIL,
         agent_password=DEMO_AGENT_PASSWORD,
+        operator=_demo_operator(),
     )
+
+
+def _demo_operator() -> Operator:
+    """The installation's operator of the demo, with a TOTP secret kept between runs."""
+    operator = Operator.objects.filter(email=DEMO_OPERATOR_EMAIL).first()
+    if operator is None:
+        operator = Operator(email=DEMO_OPERATOR_EMAIL, totp_secret=pyotp.random_base32())
+        operator.set_password(DEMO_OPERATOR_PASSWORD)
+        operator.save()
+    return operator
 
 
 def demo_description(demo: Demo, *, with_api_key: bool = True) -> dict:
@@ -73,6 +89,12 @@ def demo_description(demo: Demo, *, with_api_key: bool = True) -> dict:
         "customer_page_url": settings.DEMO_CUSTOMER_PAGE_URL.rstrip("/") + "/",
         "site_key": demo.site_key,
         "agent": {"email": demo.agent_email, "password": demo.agent_password},
+        "operator": {
+            "console_url": f"{settings.PLATFORM_URL}/operator/",
+            "email": demo.operator.email,
+            "password": DEMO_OPERATOR_PASSWORD,
+            "totp_secret": demo.operator.totp_secret,
+        },
         "allowed_origins": demo.site.allowed_origins,
     }
     if with_api_key:

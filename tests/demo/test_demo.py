@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django_tenants.utils import tenant_context
 
 from accounts.models import User
+from operators.models import Operator
 from tenants.keys import api_key_digest
 from tenants.models import ApiKey, SiteKey, Tenant
 
@@ -27,6 +28,7 @@ def test_demo_json_describes_the_demo_tenant(capsys):
         "site_key",
         "api_key",
         "agent",
+        "operator",
         "allowed_origins",
     }
     assert demo["tenant_url"] == "http://demo.localhost:8000"
@@ -39,6 +41,11 @@ def test_demo_json_describes_the_demo_tenant(capsys):
     with tenant_context(Tenant.objects.get(slug="demo")):
         agent = User.objects.get(email=demo["agent"]["email"])
         assert agent.check_password(demo["agent"]["password"])
+    # The demo's operator signs in to the console with the printed password and secret.
+    operator = Operator.objects.get(email=demo["operator"]["email"])
+    assert operator.check_password(demo["operator"]["password"])
+    assert operator.totp_secret == demo["operator"]["totp_secret"]
+    assert demo["operator"]["console_url"] == "http://localhost:8000/operator/"
 
 
 def test_demo_is_idempotent_but_issues_a_fresh_api_key(capsys):

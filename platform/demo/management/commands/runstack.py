@@ -87,6 +87,12 @@ class Command(BaseCommand):
             f"  Demo customer page:       {demo['customer_page_url']}",
             f"  Sign up a new tenant:     {demo['platform_url']}/signup/",
             f"  Dashboard login:          {demo['agent']['email']} / {demo['agent']['password']}",
+            f"  Operator console:         {demo['operator']['console_url']}",
+            f"    login:                  {demo['operator']['email']} / "
+            f"{demo['operator']['password']}",
+            f"    TOTP secret:            {demo['operator']['totp_secret']} (a code now: "
+            f".venv/bin/python -c \"import pyotp; print(pyotp.TOTP('"
+            f"{demo['operator']['totp_secret']}').now())\")",
             f"  Demo site key:            {demo['site_key']}",
             f"  Demo API key (new):       {demo['api_key']}",
             f"  Readiness:                {demo['platform_url']}/readyz",
