@@ -5,9 +5,9 @@ import json
 import pytest
 from django.core.management import call_command
 from django_tenants.utils import tenant_context
+from operators.models import Operator
 
 from accounts.models import User
-from operators.models import Operator
 from tenants.keys import api_key_digest
 from tenants.models import ApiKey, SiteKey, Tenant
 
