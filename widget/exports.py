@@ -2,9 +2,12 @@
 row at a time (a tenant with millions of messages is never held in memory). Secrets stay out:
 no site key, API key, webhook secret, identity secret or password hash."""
 
+import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 from django_tenants.utils import schema_context
@@ -58,3 +61,18 @@ def tenant_export(tenant: Tenant, path: Path) -> dict[str, int]:
             write("conversations", Conversation.objects.values(*CONVERSATION_FIELDS).iterator())
             write("messages", Message.objects.order_by("id").values(*MESSAGE_FIELDS).iterator())
     return counts
+
+
+def tenant_export_file(tenant: Tenant) -> tuple[BinaryIO, str, dict[str, int]]:
+    """The tenant's archive as an open file (already unlinked: nothing stays on disk once it is
+    closed), its file name, and its record counts."""
+    folder = Path(tempfile.mkdtemp(prefix="parley-export-"))
+    name = f"parley-{tenant.slug}-{datetime.now(UTC):%Y%m%d-%H%M}.zip"
+    path = folder / name
+    try:
+        counts = tenant_export(tenant, path)
+        archive = path.open("rb")
+    finally:
+        path.unlink(missing_ok=True)
+        folder.rmdir()
+    return archive, name, counts

@@ -2,10 +2,8 @@
 tenants with plan, status and usage, and the actions on one tenant. Every action runs as the
 operator (`core.actors`) and is written to the audit log by the service that makes it."""
 
-import tempfile
 from datetime import UTC, datetime
 from functools import wraps
-from pathlib import Path
 
 from django import forms
 from django.http import FileResponse, HttpResponseRedirect
@@ -23,7 +21,7 @@ from tenants.billing.plans import PLANS
 from tenants.billing.services import plan_grant
 from tenants.models import Tenant
 from tenants.services import tenant_delete, tenant_resume, tenant_suspend
-from widget.exports import tenant_export
+from widget.exports import tenant_export_file
 
 
 def _with_policy(response):
@@ -160,14 +158,9 @@ def tenant_act(request, slug: str, action: str):
 
 
 def _export(tenant: Tenant) -> FileResponse:
-    folder = Path(tempfile.mkdtemp(prefix="parley-export-"))
-    path = folder / f"parley-{tenant.slug}-{datetime.now(UTC):%Y%m%d-%H%M}.zip"
-    counts = tenant_export(tenant, path)
+    archive, name, counts = tenant_export_file(tenant)
     audit_record("tenant.exported", tenant=tenant, details=counts)
-    archive = path.open("rb")
-    path.unlink()  # the open file stays readable; nothing is left behind on disk
-    folder.rmdir()
-    return FileResponse(archive, as_attachment=True, filename=path.name)
+    return FileResponse(archive, as_attachment=True, filename=name)
 
 
 @operator_required

@@ -1,10 +1,6 @@
 """The tenant's audit log (owners and admins), and the account itself (owners): export the
 tenant's data as one zip, or close the account for good."""
 
-import tempfile
-from datetime import UTC, datetime
-from pathlib import Path
-
 from django import forms
 from django.conf import settings
 from django.contrib.auth import logout
@@ -17,7 +13,7 @@ from accounts.roles import Capability
 from dashboard.permissions import requires
 from tenants.audit import as_seen_by_tenant, audit_record, tenant_audit_entries
 from tenants.services import tenant_delete
-from widget.exports import tenant_export
+from widget.exports import tenant_export_file
 
 PAGE = 50
 
@@ -48,15 +44,9 @@ def account(request):
 @requires(Capability.ACCOUNT)
 @require_POST
 def account_export(request):
-    tenant = request.tenant
-    folder = Path(tempfile.mkdtemp(prefix="parley-export-"))
-    path = folder / f"parley-{tenant.slug}-{datetime.now(UTC):%Y%m%d-%H%M}.zip"
-    counts = tenant_export(tenant, path)
-    audit_record("tenant.exported", tenant=tenant, details=counts)
-    archive = path.open("rb")
-    path.unlink()  # the open file stays readable; nothing is left on disk
-    folder.rmdir()
-    return FileResponse(archive, as_attachment=True, filename=path.name)
+    archive, name, counts = tenant_export_file(request.tenant)
+    audit_record("tenant.exported", tenant=request.tenant, details=counts)
+    return FileResponse(archive, as_attachment=True, filename=name)
 
 
 @requires(Capability.ACCOUNT)
