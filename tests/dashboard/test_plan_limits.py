@@ -83,3 +83,15 @@ def test_the_owner_is_told_from_80_percent_of_the_months_messages(
     page = tenant_client(tenant_a, owner).get("/").content.decode()
     assert (says in page) if says else ('id="messages-notice"' not in page)
     assert 'id="messages-notice"' not in tenant_client(tenant_a, agent).get("/").content.decode()
+
+
+def test_with_billing_the_owners_notice_offers_the_upgrade(tenant_a, owner, tenant_client, on_plan):
+    on_plan(tenant_a, "free")  # billing configured, no paid subscription
+    MonthlyUsage.objects.create(tenant=tenant_a, month=month_of(timezone.now()), messages=900)
+    from tenants.billing import process_counters
+
+    process_counters.messages._written.clear()
+    page = tenant_client(tenant_a, owner).get("/").content.decode()
+    notice = page[page.index('id="messages-notice"') :]
+    assert "90% of the Free plan" in notice[:400]
+    assert 'href="/billing/">Upgrade for more' in notice[:600]
