@@ -31,6 +31,7 @@ OPERATIONS = [
     ("POST", "/api/v1/webhooks"),
     ("DELETE", "/api/v1/webhooks/{webhook_id}"),
     ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"),
+    ("GET", "/api/v1/audit"),
 ]
 WITH_BODY = [
     ("POST", "/api/v1/sites"),
