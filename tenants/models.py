@@ -48,6 +48,10 @@ class Site(models.Model):
     greeting = models.CharField(max_length=300, default="Hi! How can we help?")
     position = models.CharField(max_length=5, choices=Position.choices, default=Position.RIGHT)
     locale = models.CharField(max_length=10, default="en")
+    # Agents see the visitor's draft as it is typed (the widget says so to the visitor).
+    typing_preview = models.BooleanField(default=False)
+    # New conversations go round-robin to the site's online agents.
+    auto_assign = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

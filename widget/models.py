@@ -7,7 +7,13 @@ to by its id (`site_id`) rather than a foreign key, because sites live in the pu
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.db import models
+
+# The text search configuration of message search: "simple" (no stemming, no stop words), so
+# every language a tenant's visitors write in is found word for word.
+SEARCH_CONFIG = "simple"
 
 
 class Visitor(models.Model):
@@ -19,6 +25,21 @@ class Visitor(models.Model):
     name = models.CharField(max_length=200, blank=True)
     email = models.EmailField(blank=True)
     page_url = models.URLField(max_length=2000, blank=True)
+    # What the widget reports of the visitor's browser (PROTOCOL.md, `context`) and what the
+    # server derives from it: the user agent parsed, the address's place when a GeoIP database
+    # is configured. Shown to agents beside the conversation; never sent to another visitor.
+    page_title = models.CharField(max_length=300, blank=True)
+    referrer = models.URLField(max_length=2000, blank=True)
+    locale = models.CharField(max_length=35, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    browser = models.CharField(max_length=100, blank=True)
+    os = models.CharField(max_length=100, blank=True)
+    device = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    # The custom attributes the tenant's page gives to `identify` (plan, company...).
+    attributes = models.JSONField(default=dict, blank=True)
     first_seen_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(auto_now=True)
 
@@ -28,6 +49,37 @@ class Visitor(models.Model):
     @property
     def display_name(self) -> str:
         return self.name or f"Visitor {str(self.id)[:6]}"
+
+
+class Label(models.Model):
+    """A tag agents put on conversations ("billing", "bug"); a view of the inbox each."""
+
+    name = models.CharField(max_length=50, unique=True)
+    color = models.CharField(max_length=7, default="#64748b")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CannedReply(models.Model):
+    """A saved answer an agent inserts with `/shortcut` in the composer. Its text may name
+    variables such as `{{ visitor.name }}` (dashboard's composer fills them in)."""
+
+    shortcut = models.SlugField(max_length=32, unique=True)
+    title = models.CharField(max_length=100)
+    text = models.TextField(max_length=4000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["shortcut"]
+
+    def __str__(self) -> str:
+        return self.shortcut
 
 
 class Conversation(models.Model):
@@ -55,10 +107,26 @@ class Conversation(models.Model):
     last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
     visitor_read_up_to = models.BigIntegerField(default=0)
     agent_read_up_to = models.BigIntegerField(default=0)
+    # Hidden from the open views until then; a visitor's message wakes it sooner.
+    snoozed_until = models.DateTimeField(null=True, blank=True, db_index=True)
+    labels = models.ManyToManyField(Label, blank=True, related_name="conversations")
+    # Since when the visitor waits for an answer: their first message after the last agent's
+    # reply (None when answered). Drives the unanswered-conversation emails to agents.
+    waiting_since = models.DateTimeField(null=True, blank=True, db_index=True)
+    waiting_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["site_id", "room"], name="unique_room_per_site")
+        ]
+        indexes = [
+            # The inbox: conversations where something was said, most recently active first.
+            models.Index(
+                models.F("last_message_at").desc(nulls_last=True),
+                models.F("id").desc(),
+                name="conversation_activity",
+                condition=models.Q(last_message_at__isnull=False),
+            )
         ]
 
     def __str__(self) -> str:
@@ -83,6 +151,9 @@ class Message(models.Model):
     author_id = models.CharField(max_length=64, blank=True)
     author_name = models.CharField(max_length=200, blank=True)
     text = models.TextField()
+    # A private note: written by an agent for the team, never sent to the visitor (nor in the
+    # visitor's history); marked `private` in webhooks.
+    private = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -95,7 +166,10 @@ class Message(models.Model):
                 name="unique_client_id_per_author",
             )
         ]
-        indexes = [models.Index(fields=["conversation", "id"], name="message_room_order")]
+        indexes = [
+            models.Index(fields=["conversation", "id"], name="message_room_order"),
+            GinIndex(SearchVector("text", config=SEARCH_CONFIG), name="message_search"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.conversation_id}#{self.id}"

@@ -25,6 +25,16 @@ class User(AbstractUser):
     email = models.EmailField(unique=True)
     display_name = models.CharField(max_length=100, blank=True)
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.AGENT)
+    # The profile (dashboard's /profile/): a picture (initials when none), the zone the
+    # dashboard shows times in ("" = the browser's), and how the member wants to be told.
+    avatar = models.ImageField(upload_to="avatars/", blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+    notify_sound = models.BooleanField(default=True)
+    notify_desktop = models.BooleanField(default=False)
+    # Email me about a conversation left unanswered this many minutes (None: never).
+    notify_unanswered_minutes = models.PositiveIntegerField(null=True, blank=True)
+    # Round-robin assignment gives a new conversation to the online agent assigned longest ago.
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["username"]

@@ -13,68 +13,42 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
-from django.db import connection
-from django_tenants.utils import tenant_context
 from playwright.sync_api import Page, WebSocketRoute, expect
 
-from accounts.models import Role, User
-from config.embedded import database_url
-from tenants.models import Tenant
-from tenants.services import public_tenant_ensure, site_create, tenant_create
-from tests.support.processes import Daphne, free_port, parley_environment
+from tests.support.dashboard_server import dashboard_server, log_in
 from widget.models import Conversation, Visitor
 from widget.services.messages import message_post
 
 # django_db: run alone, this module would otherwise not get the test database set up at all.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
-SLUG = "gamma-e2e"
-OWNER_EMAIL = "owner@gamma.test"
-OWNER_PASSWORD = "a-long-enough-passphrase-42"
 ROOM = "cv_greta"
 GRETA = {"kind": "visitor", "id": "v-greta", "name": "Greta"}
 
 
-def _drop_tenants() -> None:
-    for tenant in Tenant.objects.filter(slug=SLUG):
-        tenant.delete(force_drop=True)
+def _seed(tenant, site, owner) -> None:
+    visitor = Visitor.objects.create(
+        site_id=site.id, name="Greta", page_url="https://gamma.test/tents"
+    )
+    conversation = Conversation.objects.create(room=ROOM, site_id=site.id, visitor=visitor)
+    message_post(
+        tenant_id=tenant.id,
+        conversation=conversation,
+        text="Hello, is anyone there?",
+        author_kind="visitor",
+        author_id=str(visitor.id),
+        author_name="Greta",
+    )
 
 
 @pytest.fixture(scope="module")
 def server(django_db_setup, django_db_blocker):
     """daphne on the test database, with a tenant whose inbox holds one visitor's conversation."""
-    with django_db_blocker.unblock():
-        public_tenant_ensure()
-        _drop_tenants()
-        tenant = tenant_create(name="Gamma Gear", slug=SLUG)
-        site = site_create(tenant=tenant, name="Gamma shop", allowed_origins=["https://gamma.test"])
-        with tenant_context(tenant):
-            User.objects.create_user(email=OWNER_EMAIL, password=OWNER_PASSWORD, role=Role.OWNER)
-            visitor = Visitor.objects.create(
-                site_id=site.id, name="Greta", page_url="https://gamma.test/tents"
-            )
-            conversation = Conversation.objects.create(room=ROOM, site_id=site.id, visitor=visitor)
-            message_post(
-                tenant_id=tenant.id,
-                conversation=conversation,
-                text="Hello, is anyone there?",
-                author_kind="visitor",
-                author_id=str(visitor.id),
-                author_name="Greta",
-            )
-        url = database_url(connection.settings_dict)
-    port = free_port()
-    environment = parley_environment(
-        DATABASE_URL=url, PARLEY_PLATFORM_URL=f"http://localhost:{port}"
-    )
-    environment.pop("REDIS_URL", None)
-    with Daphne(environment=environment, port=port) as daphne:
-        daphne.platform_url = f"http://localhost:{port}"
-        daphne.tenant_url = f"http://{SLUG}.localhost:{port}"
-        daphne.site_id = site.id
-        yield daphne
-    with django_db_blocker.unblock():
-        _drop_tenants()
+    with dashboard_server(
+        django_db_blocker, slug="gamma-e2e", name="Gamma Gear", seed=_seed
+    ) as running:
+        running.site_id = running.site.id
+        yield running
 
 
 @dataclass
@@ -142,18 +116,10 @@ class StubAgentSocket:
         return [frame for frame in self.frames if frame["type"] == kind]
 
 
-def log_in(page: Page, tenant_url: str) -> None:
-    page.goto(f"{tenant_url}/login/")
-    page.fill("#id_username", OWNER_EMAIL)
-    page.fill("#id_password", OWNER_PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(f"{tenant_url}/")
-
-
 def test_the_inbox_is_live_over_the_agent_socket(server, browser_page):
     page = browser_page.page
     socket = StubAgentSocket(site_id=server.site_id).install(page)
-    log_in(page, server.tenant_url)
+    log_in(page, server)
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
 
     row = page.locator(f'.conversation-row[data-room="{ROOM}"]')
@@ -205,7 +171,7 @@ def test_an_idle_inbox_pings_its_socket_every_25_seconds(server, browser_page):
     page = browser_page.page
     page.clock.install()
     socket = StubAgentSocket(site_id=server.site_id).install(page)
-    log_in(page, server.tenant_url)
+    log_in(page, server)
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
     page.clock.run_for("00:24")
     page.evaluate("0")  # a round trip: frames sent by now have reached the stand-in
@@ -222,7 +188,7 @@ def test_an_idle_inbox_pings_its_socket_every_25_seconds(server, browser_page):
 def test_without_the_socket_replies_and_closing_post_the_forms(server, browser_page):
     page = browser_page.page
     StubAgentSocket(site_id=server.site_id, refusing=True).install(page)
-    log_in(page, server.tenant_url)
+    log_in(page, server)
     page.locator(f'.conversation-row[data-room="{ROOM}"] a').click()
     expect(page.locator("#live-status")).to_have_text("Reconnecting…")
 

@@ -3,6 +3,9 @@
 // The pages work without it (every action is a form post); with the socket, new messages, typing,
 // read receipts and conversation changes appear as they happen, and replies go over the socket.
 // Message data is only ever put in the page with textContent, never parsed as HTML.
+//
+// Other modules of the page hear every frame as a `parley:frame` event on `document` (its
+// `detail` is the frame), and send frames with `parley:send` events (its `detail` is the frame).
 "use strict";
 
 (() => {
@@ -65,6 +68,11 @@
       }
       const handle = frame && handlers[frame.type];
       if (handle) handle(frame);
+      // Every frame is also told to the page's other modules (notifications, the list, the
+      // side panel), which listen without reaching into this one.
+      if (frame && typeof frame.type === "string") {
+        document.dispatchEvent(new CustomEvent("parley:frame", { detail: frame }));
+      }
     });
     socket.addEventListener("close", (event) => {
       socket = null;
@@ -105,6 +113,10 @@
     socket.send(JSON.stringify(frame));
     return true;
   }
+
+  document.addEventListener("parley:send", (event) => {
+    if (event.detail && typeof event.detail.type === "string") send(event.detail);
+  });
 
   window.addEventListener("pagehide", () => {
     stopped = true;
