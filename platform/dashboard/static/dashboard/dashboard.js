@@ -26,3 +26,15 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// The page that follows a save shows its confirmation (Django's messages) at the top. A live
+// region is read out when its content changes, not when the page loads with it: copy the
+// messages into the empty announcer once the page is up, so screen readers say them too.
+window.addEventListener("load", () => {
+  const flash = document.getElementById("flash");
+  const announcer = document.getElementById("announcer");
+  if (!flash || !announcer) return;
+  setTimeout(() => {
+    announcer.textContent = [...flash.querySelectorAll("li")].map((item) => item.textContent).join(" ");
+  }, 250);
+});

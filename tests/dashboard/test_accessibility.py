@@ -1,0 +1,125 @@
+"""axe-core over every dashboard page, in chromium, at desktop width and at 375 px.
+
+A serious or critical violation fails the page's test, printed with the rule, its help page and
+the elements at fault. axe-core is a devDependency of the widget (`make widget`'s `npm ci`
+installs it); Playwright injects it as an init script, which the pages' CSP does not block.
+
+A new page is one more row of `PAGES`. Screenshots of every page at both widths go to artifacts/.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from accounts.models import Role, User
+from accounts.services import invitation_link
+from tests.support.browser import recorded_page
+from tests.support.dashboard_server import dashboard_server, log_in
+from widget.models import Conversation, Visitor
+from widget.services.messages import message_post
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
+
+AXE = Path(__file__).resolve().parents[2] / "frontend-widget/node_modules/axe-core/axe.min.js"
+WIDTHS = {"desktop": 1280, "375": 375}
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    path: str  # formatted with the server's `seeded` values
+    signed_in: bool = True
+    platform_host: bool = False  # the platform's own pages (front page, signup)
+    status: int = 200
+
+
+PAGES = [
+    Page("inbox", "/"),
+    Page("conversation", "/conversations/{conversation}/"),
+    Page("sites", "/sites/"),
+    Page("site", "/sites/{site}/"),
+    Page("site-new", "/sites/new/"),
+    Page("team", "/team/"),
+    Page("api-keys", "/api-keys/"),
+    Page("billing", "/billing/"),
+    Page("audit", "/audit/"),
+    Page("account", "/account/"),
+    Page("login", "/login/", signed_in=False),
+    Page("password-reset", "/password-reset/", signed_in=False),
+    Page("password-reset-sent", "/password-reset/sent/", signed_in=False),
+    Page("password-reset-invalid", "/reset/MQ/not-a-token/", signed_in=False),
+    Page("password-reset-done", "/reset/done/", signed_in=False),
+    Page("invitation", "{invitation}", signed_in=False),
+    Page("invitation-invalid", "/invitation/MQ/not-a-token/", signed_in=False, status=400),
+    Page("login-link-invalid", "/login/link/not-a-token/", signed_in=False, status=400),
+    Page("landing", "/", signed_in=False, platform_host=True),
+    Page("signup", "/signup/", signed_in=False, platform_host=True),
+]
+
+RUN_AXE = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => ({id: v.id, impact: v.impact, help: v.help, url: v.helpUrl,
+                  nodes: v.nodes.map((n) => n.target.join(" ") + ": " + n.failureSummary)}));
+}"""
+
+
+def _seed(tenant, site, owner) -> dict:
+    visitor = Visitor.objects.create(site_id=site.id, name="Greta", page_url="https://shop.test/")
+    conversation = Conversation.objects.create(room="cv_axe", site_id=site.id, visitor=visitor)
+    message_post(
+        tenant_id=tenant.id,
+        conversation=conversation,
+        text="Hello, is anyone there?",
+        author_kind="visitor",
+        author_id=str(visitor.id),
+        author_name="Greta",
+    )
+    invited = User(email="new@axe.test", username="new@axe.test", role=Role.AGENT, is_active=False)
+    invited.set_unusable_password()
+    invited.save()
+    link = invitation_link(user=invited, dashboard_url="/")
+    return {"conversation": conversation.pk, "site": site.pk, "invitation": link}
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker):
+    with dashboard_server(django_db_blocker, slug="axe-e2e", name="Axe Audit", seed=_seed) as up:
+        yield up
+
+
+def _readable(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['impact']}: {violation['id']}: {violation['help']}")
+        lines.append(f"  {violation['url']}")
+        lines.extend(f"    {node}" for node in violation["nodes"])
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])
+def test_no_serious_accessibility_violation(server, module_browser, page):
+    base = server.platform_url if page.platform_host else server.tenant_url
+    url = base + page.path.format(**server.seeded)
+    with recorded_page(module_browser) as recorded:
+        recorded.page.add_init_script(path=str(AXE))
+        if page.signed_in:
+            log_in(recorded.page, server)
+        found = {}
+        for label, width in WIDTHS.items():
+            recorded.page.set_viewport_size({"width": width, "height": 800})
+            response = recorded.page.goto(url)
+            assert response.status == page.status
+            found[label] = recorded.page.evaluate(RUN_AXE)
+            recorded.screenshot(f"axe-{page.name}-{label}.png", full_page=True)
+            if width == 375:
+                scroll = recorded.page.evaluate("document.documentElement.scrollWidth")
+                assert scroll <= 375, f"{page.name} scrolls sideways at 375 px ({scroll} px)"
+        # A page answered with an error status is reported by chromium as a failed load.
+        failed_load = f"the server responded with a status of {page.status}"
+        assert [e for e in recorded.errors() if page.status == 200 or failed_load not in e] == []
+        assert recorded.csp_violations() == []
+    report = "\n".join(f"at {label}:\n{_readable(v)}" for label, v in found.items() if v)
+    assert not report, f"{page.name} ({url}):\n{report}"
