@@ -32,7 +32,7 @@ def content_security_policy(request, *, form_targets: tuple[str, ...] = ()) -> s
     )
 
 
-def _on_tenant_host(request) -> bool:
+def on_tenant_host(request) -> bool:
     tenant = getattr(request, "tenant", None)
     return tenant is not None and tenant.schema_name != settings.PUBLIC_SCHEMA_NAME
 
@@ -44,7 +44,7 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         form_targets = getattr(response, "dashboard_csp", None)
-        wanted = _on_tenant_host(request) or form_targets is not None
+        wanted = on_tenant_host(request) or form_targets is not None
         if wanted and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = content_security_policy(
                 request, form_targets=form_targets or ()
@@ -86,7 +86,7 @@ class SuspensionMiddleware:
 
     def __call__(self, request):
         request.suspension = None
-        if _on_tenant_host(request):
+        if on_tenant_host(request):
             request.suspension = suspension_of(request.tenant.pk)
         if (
             request.suspension is not None

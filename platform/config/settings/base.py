@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dashboard.middleware.ContentSecurityPolicyMiddleware",
     "dashboard.middleware.SuspensionMiddleware",
+    # Times in the agent's zone (their own, else their browser's): dashboard.timezones.
+    "dashboard.timezones.TimeZoneMiddleware",
 ]
 
 TEMPLATES = [

@@ -30,8 +30,9 @@ def _sites(request) -> dict[int, Site]:
     return {site.id: site for site in Site.objects.filter(tenant=request.tenant).order_by("name")}
 
 
-# The conversation page shows this many latest messages.
-HISTORY_PAGE_SIZE = 200
+# The conversation page opens with this many latest messages; older ones load as the agent
+# scrolls up (the agent socket's `history` frame).
+HISTORY_PAGE_SIZE = 50
 
 
 def _agent(user: User) -> dict:

@@ -54,6 +54,10 @@
     socket.addEventListener("open", () => {
       attempt = 0;
       showState("live", "Live");
+      if (thread) {
+        olderRequested = false;
+        showOlderControl(true);
+      }
       clearInterval(pingTimer);
       pingTimer = setInterval(() => send({ type: "ping" }), PING_INTERVAL_MS);
       for (const frame of pending.values()) send(frame); // same client_id: stored once
@@ -77,6 +81,7 @@
     socket.addEventListener("close", (event) => {
       socket = null;
       clearInterval(pingTimer);
+      if (thread) showOlderControl(false);
       if (stopped) return;
       if (event.code === 1000 || event.code === 4401 || event.code === 4403) {
         // Closed on purpose, or the session ended: reconnecting would be refused again.
@@ -133,9 +138,15 @@
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
 
-  function shortTime(iso) {
+  function setTime(node, iso) {
+    // The dashboard's one rule, in the agent's zone (times.js); the server renders the same.
+    if (window.parleyTimes) {
+      window.parleyTimes.render(node, iso);
+      return;
+    }
     const date = iso ? new Date(iso) : new Date();
-    return date.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    node.dateTime = date.toISOString();
+    node.textContent = date.toLocaleString();
   }
 
   function element(tag, className, text) {
@@ -155,17 +166,93 @@
     if (id) item.dataset.id = String(id);
     if (clientId) item.dataset.clientId = clientId;
     item.append(element("span", "author", authorLabel(author)), element("p", "text", text));
-    const time = element("time", "", shortTime(ts));
-    if (ts) time.dateTime = ts;
+    const time = element("time");
+    setTime(time, ts);
     item.append(time);
     return item;
   }
 
-  function appendToThread(item) {
+  // ---- the thread's scroll: open at the newest, older pages above, a pill for new ones -------
+
+  const newMessagesPill = document.getElementById("new-messages");
+  const loadOlder = document.getElementById("load-older");
+  const olderNote = document.getElementById("older-note");
+  const AT_BOTTOM_PX = 48;
+  const OLDER_PAGE = 50;
+  let olderRequested = false;
+
+  function atBottom() {
+    return messageList.scrollHeight - messageList.scrollTop - messageList.clientHeight <= AT_BOTTOM_PX;
+  }
+
+  function scrollToNewest() {
+    messageList.scrollTop = messageList.scrollHeight;
+    if (newMessagesPill) newMessagesPill.hidden = true;
+  }
+
+  function appendToThread(item, { own = false } = {}) {
     const empty = document.getElementById("no-messages");
     if (empty) empty.remove();
+    // Only an agent already at the newest message follows the thread; one reading older
+    // messages keeps their place and gets the pill.
+    const follow = own || atBottom();
     messageList.append(item);
-    messageList.scrollTop = messageList.scrollHeight;
+    if (follow) scrollToNewest();
+    else if (newMessagesPill) newMessagesPill.hidden = false;
+  }
+
+  function oldestMessageId() {
+    const first = messageList.querySelector("li[data-id]");
+    return first ? Number(first.dataset.id) : 0;
+  }
+
+  function requestOlder() {
+    if (olderRequested || !loadOlder || !document.getElementById("older")) return;
+    const before = oldestMessageId();
+    if (!before) return;
+    if (send({ type: "history", conversation: room, site_id: siteId, before, limit: OLDER_PAGE })) {
+      olderRequested = true;
+      loadOlder.disabled = true;
+    }
+  }
+
+  function onHistory(frame) {
+    if (!thread || frame.conversation !== room) return;
+    olderRequested = false;
+    const older = document.getElementById("older");
+    if (!older) return;
+    // Keep the message the agent was reading where it is: measure from the bottom, insert
+    // above, and put the same distance back.
+    const fromBottom = messageList.scrollHeight - messageList.scrollTop;
+    const fragment = document.createDocumentFragment();
+    for (const message of frame.messages || []) {
+      if (messageList.querySelector(`li[data-id="${Number(message.id)}"]`)) continue;
+      fragment.append(messageItem({ id: message.id, clientId: message.client_id, text: message.text, ts: message.ts, author: message.author }));
+    }
+    older.after(fragment);
+    if (frame.has_more) {
+      loadOlder.disabled = false;
+    } else {
+      older.remove();
+    }
+    messageList.scrollTop = messageList.scrollHeight - fromBottom;
+  }
+
+  function showOlderControl(live) {
+    if (!loadOlder) return;
+    loadOlder.hidden = !live;
+    loadOlder.disabled = !live || olderRequested;
+    if (olderNote) olderNote.hidden = live;
+  }
+
+  if (thread && messageList) {
+    scrollToNewest();
+    messageList.addEventListener("scroll", () => {
+      if (atBottom() && newMessagesPill) newMessagesPill.hidden = true;
+      if (messageList.scrollTop < 80) requestOlder();
+    }, { passive: true });
+    if (newMessagesPill) newMessagesPill.addEventListener("click", scrollToNewest);
+    if (loadOlder) loadOlder.addEventListener("click", requestOlder);
   }
 
   function latestMessageId() {
@@ -214,9 +301,7 @@
     const last = row.querySelector(".last-message");
     const prefix = frame.author.kind === "agent" ? `${authorLabel(frame.author)}: ` : "";
     last.textContent = prefix + frame.text;
-    const time = row.querySelector("time");
-    time.dateTime = frame.ts;
-    time.textContent = shortTime(frame.ts);
+    setTime(row.querySelector("time"), frame.ts);
     if (frame.author.kind === "visitor") {
       const badge = row.querySelector(".unread-count");
       const count = Number(badge.dataset.count || 0) + 1;
@@ -304,6 +389,8 @@
     }
     const select = document.querySelector("#assign-form select");
     if (select) select.value = conversation.assignee ? String(conversation.assignee) : "";
+    const assignMe = document.getElementById("assign-me-form");
+    if (assignMe) assignMe.hidden = String(conversation.assignee) === thread.dataset.userId;
   }
 
   function onAck(frame) {
@@ -333,6 +420,7 @@
     read: onRead,
     conversation: onConversation,
     ack: onAck,
+    history: onHistory,
     error: onError,
   };
 
@@ -371,7 +459,7 @@
       pending.set(clientId, frame);
       const item = messageItem({ clientId, text, author: { kind: "agent", name: "You" } });
       item.classList.add("pending");
-      appendToThread(item);
+      appendToThread(item, { own: true });
       send(frame);
       if (typingSent) send({ type: "typing", conversation: room, site_id: siteId, state: false });
       typingSent = false;
