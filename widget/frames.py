@@ -173,6 +173,12 @@ class VisitorSummary(TypedDict):
     name: str
 
 
+class LabelSummary(TypedDict):
+    id: int
+    name: str
+    color: str
+
+
 class ConversationSummary(TypedDict):
     id: str  # the room
     site_id: int
@@ -184,6 +190,10 @@ class ConversationSummary(TypedDict):
     last_message_at: str | None
     visitor_read_up_to: int
     agent_read_up_to: int
+    snoozed_until: str | None
+    waiting_since: str | None
+    labels: list[LabelSummary]
+    unread: int
 
 
 class ConversationOut(TypedDict):
@@ -255,10 +265,12 @@ def message_of(stored: "Message") -> MessageOut:
 def conversation_summary(conversation: "Conversation") -> ConversationSummary:
     """What agents are told about a conversation in `conversation` frames.
 
-    Reads only what the caller loaded (the visitor must be loaded with the conversation), so it
-    can run after commit without a query.
+    Reads only what the caller loaded (the visitor must be loaded with the conversation, and
+    `unread` and `list_labels` set on it: `hot_sql.room_touch` or `hot_sql.room_list_state`),
+    so it can run after commit without a query.
     """
     visitor = conversation.visitor if conversation.visitor_id else None
+    snoozed, waiting = conversation.snoozed_until, conversation.waiting_since
     return {
         "id": conversation.room,
         "site_id": conversation.site_id,
@@ -272,6 +284,10 @@ def conversation_summary(conversation: "Conversation") -> ConversationSummary:
         ),
         "visitor_read_up_to": conversation.visitor_read_up_to,
         "agent_read_up_to": conversation.agent_read_up_to,
+        "snoozed_until": snoozed.isoformat() if snoozed else None,
+        "waiting_since": waiting.isoformat() if waiting else None,
+        "labels": conversation.list_labels,
+        "unread": conversation.unread,
     }
 
 

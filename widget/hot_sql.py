@@ -11,10 +11,11 @@ come from the models; `tests/widget/test_hot_sql.py` checks the answers against 
 Like the rest of the tenant's data, these run inside the tenant's schema (`in_tenant`).
 """
 
+import orjson
 from django.db import connection
 
 from widget import frames
-from widget.models import Conversation, Message, Visitor
+from widget.models import Conversation, Label, Message, Visitor
 
 
 def _columns(model, alias: str) -> tuple[list[str], str]:
@@ -76,7 +77,27 @@ _KNOWN = (
     f"SELECT {_MESSAGE_ALL_COLUMNS} FROM {_MESSAGES} m "
     f'WHERE m."conversation_id" = ANY(%s) AND m."client_id" = ANY(%s) AND m."author_id" = ANY(%s)'
 )
-_TOUCH_ROOM = f'UPDATE {_ROOMS} SET "last_message_at" = %s, "status" = %s WHERE "id" = %s'
+# The room's state after a batch (the writer computed it under the row lock), and in the same
+# statement what the agents' list shows of it: its unread visitor messages (at most
+# UNREAD_CAP: a count that stops, so a conversation nobody read costs a bounded scan) and its
+# labels. One statement: this runs for every message of every socket.
+UNREAD_CAP = 100
+_LABELS = Label._meta.db_table
+_ROOM_LABELS = Conversation.labels.through._meta.db_table
+_UNREAD = (
+    f"(SELECT count(*) FROM (SELECT 1 FROM {_MESSAGES} m "
+    f'WHERE m."conversation_id" = c."id" AND m."author_kind" = \'visitor\' '
+    f'AND m."id" > c."agent_read_up_to" LIMIT {UNREAD_CAP}) unread)'
+)
+_LABELS_JSON = (
+    f"(SELECT coalesce(json_agg(json_build_object('id', l.\"id\", 'name', l.\"name\", "
+    f"'color', l.\"color\") ORDER BY l.\"name\"), '[]') FROM {_ROOM_LABELS} cl "
+    f'JOIN {_LABELS} l ON l."id" = cl."label_id" WHERE cl."conversation_id" = c."id")'
+)
+_TOUCH_ROOM = (
+    f'UPDATE {_ROOMS} c SET "last_message_at" = %s, "status" = %s, "snoozed_until" = %s, '
+    f'"waiting_since" = %s WHERE c."id" = %s RETURNING {_UNREAD}, {_LABELS_JSON}::text'
+)
 
 
 def _fetch(sql: str, params: list) -> list[tuple]:
@@ -133,9 +154,28 @@ def messages_with_client_ids(
 
 
 def room_touch(room: Conversation) -> None:
-    """Store the room's `last_message_at` and `status` (an UPDATE of those two columns)."""
+    """Store the room's `last_message_at`, `status`, `snoozed_until` and `waiting_since`, and
+    load onto it what its `conversation` frame tells the list (`unread`, `list_labels`): one
+    UPDATE ... RETURNING."""
     with connection.cursor() as cursor:
-        cursor.execute(_TOUCH_ROOM, [room.last_message_at, room.status, room.pk])
+        cursor.execute(
+            _TOUCH_ROOM,
+            [room.last_message_at, room.status, room.snoozed_until, room.waiting_since, room.pk],
+        )
+        unread, labels = cursor.fetchone()
+    room.unread, room.list_labels = unread, orjson.loads(labels)
+
+
+_LIST_STATE = f'SELECT {_UNREAD}, {_LABELS_JSON}::text FROM {_ROOMS} c WHERE c."id" = %s'
+
+
+def room_list_state(room: Conversation) -> None:
+    """Load onto the room what its `conversation` frame tells the list, as `room_touch` does:
+    `unread` (visitor messages past the agents' read mark, at most UNREAD_CAP) and
+    `list_labels` (its labels, `{"id", "name", "color"}` by name)."""
+    rows = _fetch(_LIST_STATE, [room.pk])
+    unread, labels = rows[0] if rows else (0, "[]")
+    room.unread, room.list_labels = unread, orjson.loads(labels)
 
 
 def frames_latest(*, conversation_id: int, limit: int) -> tuple[list[frames.MessageOut], bool]:

@@ -453,6 +453,8 @@ def test_every_chat_events_delivery_is_stored_in_the_transaction_of_the_event(
         (body["type"], body["data"].get("message", {}).get("id")) for body in bodies
     ) == sorted(
         [
+            # Each conversation is created by its first message, not by the session.
+            ("conversation.created", None),
             ("conversation.created", None),
             ("message.created", sent.id),
             ("message.created", batch[0][0].id),

@@ -4,14 +4,12 @@ import asyncio
 
 import pytest
 from channels.db import database_sync_to_async
-from django.db import transaction
 from django_tenants.utils import schema_context
 
 from tests.support.sockets import Listener
 from widget import events
 from widget.fanout.hub import hub
 from widget.models import Conversation, Message
-from widget.services.conversations import conversation_created
 from widget.services.messages import message_post
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_sockets")]
@@ -57,19 +55,3 @@ async def test_a_message_reaches_the_room_and_the_agents_once(tenant_a):
     assert [frame["conversation"] for frame in to_agent] == ["cv_room1"]
     events_seen = [(f["event"], f["conversation"]["id"]) for f in agent.frames[1:]]
     assert events_seen == [("created", "cv_room1")]
-
-
-async def test_a_new_conversation_is_announced_to_the_agents(tenant_a):
-    agent = Listener("agent")
-    await hub.join(events.agents_group(tenant_a.id), agent)
-
-    def create():
-        with schema_context(tenant_a.schema_name), transaction.atomic():
-            Conversation.objects.filter(room="cv_new1").delete()
-            conversation = Conversation.objects.create(room="cv_new1", site_id=7)
-            conversation_created(tenant_id=tenant_a.id, conversation=conversation)
-
-    await database_sync_to_async(create)()
-    await asyncio.sleep(0.2)
-    assert [(f["event"], f["conversation"]["id"]) for f in agent.frames] == [("created", "cv_new1")]
-    assert agent.frames[0]["conversation"]["site_id"] == 7

@@ -3,8 +3,9 @@
 
 - `messages`: storing messages, one or a batch in one transaction, and announcing them;
 - `rooms`: a visitor's socket joining a room (a public room is created on first use);
-- `conversations`: the state agents see and change: read marks, close, reopen, assign, and the
-  `created` event;
+- `conversations`: the state agents see and change: read marks, close, reopen, assign, labels,
+  snooze, and the same on many at once (`conversations_bulk`);
+- `labels`: the tenant's labels themselves;
 - `sessions`: starting or resuming a widget session, the identity hash included;
 - `erasure`: what is deleted for good: a visitor on request, messages older than the plan keeps.
 

@@ -142,6 +142,7 @@ def _store(
             continue
         event = "created" if room.last_message_at is None else "updated"
         room.last_message_at, room.status = newest[-1].created_at, Conversation.Status.OPEN
+        _wait_and_wake(room, newest)
         hot_sql.room_touch(room)
         room_events.append((room, event))
     for post in posts:
@@ -158,6 +159,27 @@ def _store(
             events.publish_conversation(tenant_id, room, event)
 
     # In this transaction, not after it: a crash between the commit and a hook would lose them.
+    # A conversation exists for the tenant from its first message (not from the widget session
+    # that made its row): that is when `conversation.created` is queued, before the message's.
+    for room, event in room_events:
+        if event == "created":
+            webhook_events.enqueue_conversation_created(tenant_id, room)
     webhook_events.enqueue_messages_created(tenant_id, fresh)
     transaction.on_commit(publish)
     return answers
+
+
+def _wait_and_wake(room: Conversation, newest: list[Message]) -> None:
+    """The room's `waiting_since` and `snoozed_until` after its new messages (in order), set on
+    the locked row for `hot_sql.room_touch`.
+
+    A visitor's message wakes a snoozed conversation and, if nobody was waiting yet, starts the
+    wait; an agent's reply ends it (a private note is no answer); a system notice changes
+    neither.
+    """
+    for message in newest:
+        if message.author_kind == Message.AuthorKind.VISITOR:
+            room.snoozed_until = None
+            room.waiting_since = room.waiting_since or message.created_at
+        elif message.author_kind == Message.AuthorKind.AGENT and not message.private:
+            room.waiting_since = None

@@ -12,10 +12,8 @@ from django_tenants.utils import schema_context
 from core.errors import IdentityInvalid, IdentityRequired, InvalidToken
 from tenants.site_directory import SiteInfo
 from tenants.tokens import VisitorToken, token_issue, token_verify
-from widget import webhook_events
 from widget.events import PRIVATE_ROOM_PREFIX
 from widget.models import Conversation, Visitor
-from widget.services.conversations import conversation_created
 
 
 @dataclass(frozen=True)
@@ -80,7 +78,10 @@ def _identified_visitor(site: SiteInfo, user_id: str, previous: Visitor | None) 
     return Visitor(site_id=site.site_id, external_id=user_id)
 
 
-def _private_conversation(site: SiteInfo, visitor: Visitor) -> tuple[Conversation, bool]:
+def _private_conversation(site: SiteInfo, visitor: Visitor) -> Conversation:
+    """The visitor's conversation, its row made now if they have none. The row is the socket's
+    room; the tenant hears of the conversation only with its first message (`created` event and
+    webhook in `widget.services.messages`): a page view alone is no conversation."""
     conversation = (
         Conversation.objects.filter(
             site_id=site.site_id, visitor=visitor, kind=Conversation.Kind.PRIVATE
@@ -89,14 +90,13 @@ def _private_conversation(site: SiteInfo, visitor: Visitor) -> tuple[Conversatio
         .first()
     )
     if conversation is not None:
-        return conversation, False
-    conversation = Conversation.objects.create(
+        return conversation
+    return Conversation.objects.create(
         room=PRIVATE_ROOM_PREFIX + secrets.token_urlsafe(16),
         site_id=site.site_id,
         kind=Conversation.Kind.PRIVATE,
         visitor=visitor,
     )
-    return conversation, True
 
 
 def visitor_session_start(
@@ -122,10 +122,7 @@ def visitor_session_start(
             visitor.name = identity.name or visitor.name
             visitor.email = identity.email or visitor.email
         visitor.save()
-        conversation, created = _private_conversation(site, visitor)
-        if created:
-            conversation_created(tenant_id=site.tenant_id, conversation=conversation)
-            webhook_events.enqueue_conversation_created(site.tenant_id, conversation)
+        conversation = _private_conversation(site, visitor)
     token, claims = token_issue(
         tenant_id=site.tenant_id,
         site_id=site.site_id,
