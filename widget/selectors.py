@@ -3,7 +3,7 @@
 Like the services, these run inside the tenant's schema (`schema_context`).
 """
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from core.errors import NotFound
 from widget import presence
@@ -124,3 +124,31 @@ def inbox_conversation(*, conversation_id: int) -> Conversation | None:
         .filter(pk=conversation_id)
         .first()
     )
+
+
+# --- What the dashboard tells a member without their asking (dashboard's notifications) ------
+
+UNREAD_ROOMS_SHOWN = 100
+
+
+def unread_rooms(*, limit: int = UNREAD_ROOMS_SHOWN) -> list[str]:
+    """The rooms of open conversations holding a visitor's message no agent has read: the
+    dashboard's tab title counts them, and its page keeps the count live from there."""
+    unread = Message.objects.filter(
+        conversation=OuterRef("pk"),
+        author_kind=Message.AuthorKind.VISITOR,
+        id__gt=OuterRef("agent_read_up_to"),
+    )
+    return list(
+        Conversation.objects.filter(Exists(unread), status=Conversation.Status.OPEN)
+        .order_by(F("last_message_at").desc(nulls_last=True))
+        .values_list("room", flat=True)[:limit]
+    )
+
+
+def conversation_by_room(*, room: str, site_id: int | None = None) -> Conversation | None:
+    """The conversation a frame names (its room, and its site when two sites share the name)."""
+    conversations = Conversation.objects.filter(room=room)
+    if site_id is not None:
+        conversations = conversations.filter(site_id=site_id)
+    return conversations.order_by("id").first()

@@ -17,6 +17,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_tenants.utils import tenant_context
 
+from accounts.avatars import avatar_image
 from accounts.models import Role, User
 from accounts.roles import assignable_roles, may_manage_member
 from accounts.selectors import dashboards_of_email, member_count
@@ -195,3 +196,70 @@ def dashboards_send(*, email: str) -> None:
         from_email=None,
         recipient_list=[email],
     )
+
+
+# --- The member's own profile -----------------------------------------------------------------
+
+
+def member_profile_update(
+    *,
+    tenant: Tenant,
+    member: User,
+    display_name: str,
+    time_zone: str,
+    notify_sound: bool,
+    notify_desktop: bool,
+    notify_unanswered_minutes: int | None,
+) -> User:
+    """Save what a member says of themself. A new name reaches their open agent sockets: each
+    socket speaks with the name it was admitted under, so they are told to reconnect."""
+    before = member.public_name
+    member.display_name = display_name
+    member.time_zone = time_zone
+    member.notify_sound = notify_sound
+    member.notify_desktop = notify_desktop
+    member.notify_unanswered_minutes = notify_unanswered_minutes
+    member.save(
+        update_fields=[
+            "display_name",
+            "time_zone",
+            "notify_sound",
+            "notify_desktop",
+            "notify_unanswered_minutes",
+        ]
+    )
+    if member.public_name != before:
+        member_access_changed(tenant=tenant, user_id=member.pk)
+    return member
+
+
+def member_avatar_set(*, tenant: Tenant, member: User, upload) -> User:
+    """Give a member a picture made from an upload (`accounts.avatars.avatar_image` checks and
+    re-encodes it; BadRequest when it is not a usable image). The previous one is deleted."""
+    picture = avatar_image(upload, schema_name=tenant.schema_name)
+    previous = member.avatar.name if member.avatar else ""
+    member.avatar.save(picture.name, picture, save=False)
+    member.save(update_fields=["avatar"])
+    if previous:
+        transaction.on_commit(lambda: member.avatar.storage.delete(previous))
+    return member
+
+
+def member_avatar_remove(*, member: User) -> User:
+    """Back to initials: the picture is deleted from storage once the change commits."""
+    if not member.avatar:
+        return member
+    previous, storage = member.avatar.name, member.avatar.storage
+    member.avatar = ""
+    member.save(update_fields=["avatar"])
+    transaction.on_commit(lambda: storage.delete(previous))
+    return member
+
+
+def member_password_change(*, tenant: Tenant, member: User, password: str) -> User:
+    """Set a new password the caller's form checked (the old one and the validators). Django
+    then refuses the member's other sessions; their open sockets are told to close."""
+    member.set_password(password)
+    member.save(update_fields=["password"])
+    member_access_changed(tenant=tenant, user_id=member.pk)
+    return member

@@ -1,10 +1,12 @@
-"""What every dashboard template needs for its navigation: which sections the user may open."""
+"""What every dashboard template needs: which sections the user may open (navigation), and what
+the page tells the member of new conversations (notifications)."""
 
 from django.conf import settings
 
 from accounts.roles import Capability, user_can
 from tenants.billing.limits import monthly_messages_used, plan_for
 from tenants.billing.stripe_api import billing_configured
+from widget.selectors import unread_rooms
 
 NOTICE_PERCENT = 80  # the month's messages used from which the owner is told
 
@@ -18,6 +20,7 @@ _SECTIONS = {
     "billing": "billing",
     "audit": "audit",
     "account": "account",
+    "profile": "profile",
 }
 
 
@@ -46,3 +49,22 @@ def _messages_notice(tenant) -> dict | None:
     if usage.unlimited or usage.used is None or usage.used * 100 < NOTICE_PERCENT * usage.limit:
         return None
     return {"usage": usage, "plan": plan_for(tenant.pk), "can_upgrade": billing_configured()}
+
+
+def notifications(request) -> dict:
+    """What `notifications.js` needs on every page of a member who uses the inbox: their
+    preferences and the conversations waiting to be read (the tab title counts them)."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or tenant.schema_name == settings.PUBLIC_SCHEMA_NAME:
+        return {}
+    user = request.user
+    if not user_can(user, Capability.INBOX):
+        return {}
+    return {
+        "notify": {
+            "sound": user.notify_sound,
+            "desktop": user.notify_desktop,
+            # A callable: the template calls it where it shows it, so no other page pays its query.
+            "unread_rooms": unread_rooms,
+        }
+    }

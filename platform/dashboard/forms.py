@@ -163,7 +163,12 @@ class RoleForm(forms.Form):
 
 
 class AcceptInvitationForm(auth_forms.SetPasswordForm):
-    display_name = forms.CharField(label="Your name", max_length=100, required=False)
+    display_name = forms.CharField(
+        label="Your name",
+        max_length=100,
+        help_text="Shown to your team and to visitors beside your replies.",
+        error_messages={"required": "Tell your team and your visitors your name."},
+    )
     field_order = ["display_name", "new_password1", "new_password2"]
 
 

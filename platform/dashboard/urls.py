@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard.views import account, auth, billing, inbox, sites, team
+from dashboard.views import account, auth, billing, inbox, profile, sites, team
 
 urlpatterns = [
     path("", inbox.inbox, name="inbox"),
@@ -20,6 +20,11 @@ urlpatterns = [
         inbox.conversation_assign_view,
         name="conversation_assign",
     ),
+    path("conversations/room/<str:room>/", profile.conversation_open, name="conversation_open"),
+    path("profile/", profile.profile, name="profile"),
+    path("profile/password/", profile.profile_password, name="profile_password"),
+    path("avatars/<str:token>.png", profile.avatar, name="avatar"),
+    path("sounds/chime.wav", profile.chime, name="chime"),
     path("sites/", sites.site_list, name="sites"),
     path("sites/new/", sites.site_new, name="site_new"),
     path("sites/<int:pk>/", sites.site_detail, name="site"),

@@ -95,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dashboard.context_processors.navigation",
+                "dashboard.context_processors.notifications",
             ],
         },
     },
@@ -241,6 +242,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded files (members' pictures) in the default storage: a folder on this machine unless
+# STORAGES is changed; several workers on several machines need it shared (infra/RUNBOOK.md).
+MEDIA_ROOT = env("PARLEY_MEDIA_ROOT", default=str(BASE_DIR / ".data" / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -41,3 +41,5 @@ HTTP_THREAD_WAIT = env.float("PARLEY_HTTP_THREAD_WAIT", default=30.0)  # noqa: F
 # Without Stripe, the suite's tenants are on the Free plan, whose limits the tests reach; the
 # tests of the self-hosted default set it (tests/tenants/billing/test_plan_grants.py).
 DEFAULT_PLAN = env("PARLEY_DEFAULT_PLAN", default="free")  # noqa: F405
+# Members' pictures uploaded by the suite, apart from a developer's own (`make run`'s).
+MEDIA_ROOT = env("PARLEY_MEDIA_ROOT", default=str(BASE_DIR / ".data" / "test-media"))  # noqa: F405

@@ -165,6 +165,7 @@
     const item = element("li", `message author-${author.kind}`);
     if (id) item.dataset.id = String(id);
     if (clientId) item.dataset.clientId = clientId;
+    if (author.id) item.dataset.authorId = String(author.id);
     item.append(element("span", "author", authorLabel(author)), element("p", "text", text));
     const time = element("time");
     setTime(time, ts);
@@ -457,7 +458,9 @@
       const clientId = clientIdInput.value || uuid4();
       const frame = { type: "message", conversation: room, site_id: siteId, client_id: clientId, text };
       pending.set(clientId, frame);
-      const item = messageItem({ clientId, text, author: { kind: "agent", name: "You" } });
+      // Signed as the server will sign it (the member's name), so a reload shows the same.
+      const me = { kind: "agent", id: thread.dataset.userId, name: thread.dataset.userName };
+      const item = messageItem({ clientId, text, author: me });
       item.classList.add("pending");
       appendToThread(item, { own: true });
       send(frame);
