@@ -3,6 +3,8 @@
 Like the services, these run inside the tenant's schema (`schema_context`).
 """
 
+from datetime import datetime
+
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from core.errors import NotFound
@@ -152,3 +154,27 @@ def conversation_by_room(*, room: str, site_id: int | None = None) -> Conversati
     if site_id is not None:
         conversations = conversations.filter(site_id=site_id)
     return conversations.order_by("id").first()
+
+
+def conversations_waiting(*, since_before: datetime, now: datetime) -> list[int]:
+    """Open conversations whose visitor has waited for an answer since before `since_before`,
+    not snoozed: those the unanswered-conversation emails may be about (their ids)."""
+    return list(
+        Conversation.objects.filter(
+            status=Conversation.Status.OPEN, waiting_since__lte=since_before
+        )
+        .exclude(snoozed_until__gt=now)
+        .order_by("waiting_since")
+        .values_list("pk", flat=True)
+    )
+
+
+def conversation_waiting_locked(*, conversation_id: int) -> Conversation | None:
+    """The conversation, locked for this transaction, if it still waits and no other process
+    holds it (two notifiers never email about it twice): call inside `transaction.atomic`."""
+    return (
+        Conversation.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("visitor")
+        .filter(pk=conversation_id, waiting_since__isnull=False)
+        .first()
+    )

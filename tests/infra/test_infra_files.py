@@ -63,6 +63,7 @@ def test_compose_runs_the_webhooks_worker_and_the_daily_grace_check():
     services = compose()["services"]
     assert services["webhooks"]["command"] == ["python", "manage.py", "webhooks_worker"]
     assert "manage.py billing_expire_grace" in " ".join(services["billing-grace"]["command"])
+    assert services["unanswered"]["command"][2:] == ["notify_unanswered", "--every", "60"]
     for name in ("webhooks", "billing-grace"):
         assert set(REQUIRED) <= set(services[name]["environment"]), name
         assert services[name]["depends_on"]["migrate"]["condition"] == (

@@ -160,3 +160,10 @@ def conversations_bulk(
         else:
             conversation_label_add(tenant_id=tenant_id, conversation=conversation, label=label)
     return len(conversations)
+
+
+def conversation_waiting_notified(*, conversation: Conversation, at: datetime) -> None:
+    """Record that agents were emailed about this wait at `at`: an agent is told once per wait,
+    when their own delay has passed since it began (dashboard.unanswered)."""
+    Conversation.objects.filter(pk=conversation.pk).update(waiting_notified_at=at)
+    conversation.waiting_notified_at = at

@@ -1,4 +1,5 @@
-"""`make run`: migrate, create the demo, start daphne, the webhooks worker and the demo customer
+"""`make run`: migrate, create the demo, start daphne, the webhooks worker, the unanswered-
+conversation notifier and the demo customer
 page, print the URLs.
 
 Everything it starts stops on Ctrl-C: daphne, the webhooks worker, the customer page and (through
@@ -51,12 +52,19 @@ class Command(BaseCommand):
             cwd=settings.BASE_DIR,
             env=self._child_environment(),
         )
+        # Emails about conversations left unanswered, looked for every minute (RUNBOOK.md).
+        unanswered_notifier = subprocess.Popen(
+            [sys.executable, "manage.py", "notify_unanswered", "--every", "60"],
+            cwd=settings.BASE_DIR,
+            env=self._child_environment(),
+        )
         self._print_banner(demo)
 
         def stop(signum, frame):
             self.stdout.write("\nStopping Parley…")
             daphne.terminate()
             webhooks_worker.terminate()
+            unanswered_notifier.terminate()
 
         # Handled explicitly: a shell that starts `make run` in the background ignores SIGINT.
         signal.signal(signal.SIGINT, stop)
@@ -66,6 +74,8 @@ class Command(BaseCommand):
         finally:
             webhooks_worker.terminate()
             webhooks_worker.wait()
+            unanswered_notifier.terminate()
+            unanswered_notifier.wait()
             customer_server.shutdown()
             connection.close()
 
