@@ -89,7 +89,8 @@ class InConversation(ClientFrame):
 
 
 class AgentMessageFrame(MessageFrame, InConversation):
-    pass
+    # A note for the team: stored and shown to agents, never sent to the visitor.
+    private: StrictBool = False
 
 
 class AgentTypingFrame(TypingFrame, InConversation):
@@ -125,6 +126,7 @@ class MessageOut(TypedDict):
     ts: str
     author: Author
     conversation: NotRequired[str]
+    private: NotRequired[bool]
 
 
 class ReadyOut(TypedDict):
@@ -233,13 +235,14 @@ def message(
     author_kind: str,
     author_id: str,
     author_name: str,
+    private: bool = False,
 ) -> MessageOut:
     """The `message` frame of a stored message, from its plain values.
 
     Positional in the order of `widget.hot_sql`'s message columns, so the hot path builds a frame
     straight from a row (`message(*row)`); `message_of` builds it from a model.
     """
-    return {
+    frame: MessageOut = {
         "type": "message",
         "id": message_id,
         "client_id": client_id,
@@ -247,6 +250,10 @@ def message(
         "ts": created_at.isoformat(),
         "author": {"kind": author_kind, "id": author_id, "name": author_name},
     }
+    if private:
+        # Only agents ever get a note's frame (`widget.events.publish_message`).
+        frame["private"] = True
+    return frame
 
 
 def message_of(stored: "Message") -> MessageOut:
@@ -259,6 +266,7 @@ def message_of(stored: "Message") -> MessageOut:
         stored.author_kind,
         stored.author_id,
         stored.author_name,
+        stored.private,
     )
 
 

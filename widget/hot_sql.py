@@ -45,19 +45,21 @@ _PUBLIC_ROOM = (
 _MESSAGE_COLUMNS = (
     '"id", "client_id", "text", "created_at", "author_kind", "author_id", "author_name"'
 )
+# These serve the visitor's socket: never a private note (the team's own).
 _NEWEST = (
     f"SELECT {_MESSAGE_COLUMNS} FROM {_MESSAGES} "
-    f'WHERE "conversation_id" = %s ORDER BY "id" DESC LIMIT %s'
+    f'WHERE "conversation_id" = %s AND NOT "private" ORDER BY "id" DESC LIMIT %s'
 )
 _AFTER = (
     f"SELECT {_MESSAGE_COLUMNS} FROM {_MESSAGES} "
-    f'WHERE "conversation_id" = %s AND "id" > %s ORDER BY "id" LIMIT %s'
+    f'WHERE "conversation_id" = %s AND "id" > %s AND NOT "private" ORDER BY "id" LIMIT %s'
 )
 # A resume's overlap: of the newest `limit` messages up to `since` (a bounded scan of the room's
 # (conversation, id) index, however old the room), those stored within `overlap` seconds of it.
 _UP_TO = (
     f"SELECT * FROM (SELECT {_MESSAGE_COLUMNS} FROM {_MESSAGES} "
-    f'WHERE "conversation_id" = %s AND "id" <= %s ORDER BY "id" DESC LIMIT %s) recent '
+    f'WHERE "conversation_id" = %s AND "id" <= %s AND NOT "private" '
+    f'ORDER BY "id" DESC LIMIT %s) recent '
     f'WHERE recent."created_at" >= (SELECT "created_at" FROM {_MESSAGES} '
     f'WHERE "conversation_id" = %s AND "id" <= %s ORDER BY "id" DESC LIMIT 1) '
     f"- make_interval(secs => %s) "

@@ -12,25 +12,29 @@ from widget import presence
 from widget.models import Conversation, Message, Visitor
 
 
-def messages_latest(*, conversation: Conversation, limit: int) -> tuple[list[Message], bool]:
+def _readable(conversation: Conversation, with_private: bool) -> QuerySet[Message]:
+    """The room's messages a reader may see: private notes only for the team (`with_private`),
+    never for a visitor."""
+    messages = Message.objects.filter(conversation=conversation)
+    return messages if with_private else messages.filter(private=False)
+
+
+def messages_latest(
+    *, conversation: Conversation, limit: int, with_private: bool = False
+) -> tuple[list[Message], bool]:
     """The room's `limit` latest messages, oldest first, and whether older ones exist."""
-    newest_first = list(
-        Message.objects.filter(conversation=conversation).order_by("-id")[: limit + 1]
-    )
+    newest_first = list(_readable(conversation, with_private).order_by("-id")[: limit + 1])
     return newest_first[:limit][::-1], len(newest_first) > limit
 
 
 def messages_before(
-    *, conversation: Conversation, before_id: int | None, limit: int
+    *, conversation: Conversation, before_id: int | None, limit: int, with_private: bool = False
 ) -> tuple[list[Message], bool]:
     """A page of older messages before `before_id` (the newest when None), oldest first."""
     if before_id is None:
-        return messages_latest(conversation=conversation, limit=limit)
-    newest_first = list(
-        Message.objects.filter(conversation=conversation, id__lt=before_id).order_by("-id")[
-            : limit + 1
-        ]
-    )
+        return messages_latest(conversation=conversation, limit=limit, with_private=with_private)
+    older = _readable(conversation, with_private).filter(id__lt=before_id)
+    newest_first = list(older.order_by("-id")[: limit + 1])
     return newest_first[:limit][::-1], len(newest_first) > limit
 
 

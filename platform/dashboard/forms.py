@@ -184,6 +184,8 @@ class ReplyForm(forms.Form):
     )
     # Made when the page is rendered: submitting the same form twice stores the reply once.
     client_id = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    # A note for the team: stored and shown to agents, never sent to the visitor.
+    private = forms.BooleanField(required=False, label="Note")
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("client_id", str(uuid.uuid4()))

@@ -185,3 +185,48 @@ def test_the_conversation_page_at_375_px(server, module_browser):
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         recorded.screenshot("conversation-375.png", full_page=True)
         _clean(recorded)
+
+
+def test_a_private_note_is_styled_for_the_team_and_stays_a_note(server, module_browser):
+    with agent_page(module_browser) as writer, agent_page(module_browser) as reader:
+        page = _open(writer, server)
+        other = _open(reader, server)
+        page.check("#id_private")
+        expect(page.locator("#reply-form")).to_have_class(re.compile("note-mode"))
+        expect(page.locator("#note-hint")).to_be_visible()
+        page.fill("#id_text", "Refunded on Monday, do not refund again")
+        page.keyboard.press("Enter")
+        mine = page.locator("#messages li.message").last
+        expect(mine).to_have_class(re.compile(r"\bprivate\b"))
+        expect(mine).to_have_attribute("data-id", re.compile(r"^\d+$"))
+        expect(mine.locator(".note-tag")).to_have_text("Only your team sees this")
+        theirs = other.locator("#messages li.message").last
+        expect(theirs.locator(".text")).to_have_text("Refunded on Monday, do not refund again")
+        expect(theirs).to_have_class(re.compile(r"\bprivate\b"))
+        writer.screenshot("conversation-private-note.png", full_page=True)
+
+        page.uncheck("#id_private")
+        expect(page.locator("#note-hint")).to_be_hidden()
+        page.reload()
+        note = page.locator("#messages li.private")
+        expect(note.last.locator(".text")).to_have_text("Refunded on Monday, do not refund again")
+        _clean(writer)
+        _clean(reader)
+
+
+def test_a_note_without_the_socket_posts_the_form(server, module_browser):
+    with agent_page(module_browser, width=375, height=740) as recorded:
+        page = recorded.page
+        page.route_web_socket(re.compile(r".*/ws/agent/$"), lambda ws: ws.close(code=1011))
+        log_in(page, server)
+        page.goto(f"{server.tenant_url}/conversations/{server.seeded['conversation_id']}/")
+        page.check("#id_private")
+        page.fill("#id_text", "A note posted by the form")
+        page.click("#reply-submit")
+        page.wait_for_load_state()
+        last = page.locator("#messages li.message").last
+        expect(last.locator(".text")).to_have_text("A note posted by the form")
+        expect(last).to_have_class(re.compile(r"\bprivate\b"))
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        recorded.screenshot("conversation-note-375.png", full_page=True)
+        assert recorded.csp_violations() == []

@@ -36,7 +36,7 @@ def _mark_read(*, tenant_id: int, room: str, site_id: int | None, **read):
 def _history(*, room: str, site_id: int | None, before_id: int | None, limit: int):
     conversation = _conversation_or_refuse(room, site_id)
     messages, has_more = selectors.messages_before(
-        conversation=conversation, before_id=before_id, limit=limit
+        conversation=conversation, before_id=before_id, limit=limit, with_private=True
     )
     return [frames.message_of(message) for message in messages], has_more
 
@@ -88,6 +88,7 @@ class AgentConsumer(SocketConsumer):
             author_id=self.author["id"],
             author_name=self.author["name"],
             client_id=frame.client_id,
+            private=frame.private,
         )
         message, _ = await writer.post(
             schema_name=self.tenant.schema_name, tenant_id=self.tenant.id, post=post

@@ -26,6 +26,8 @@ class MessagePost:
     author_id: str = ""
     author_name: str = ""
     client_id: str | None = None
+    # A note for the team (agents only): never sent to the visitor (`events.publish_message`).
+    private: bool = False
 
 
 def message_post(
@@ -37,6 +39,7 @@ def message_post(
     author_id: str = "",
     author_name: str = "",
     client_id: str | None = None,
+    private: bool = False,
 ) -> tuple[Message, bool]:
     """Store a message and publish it to the room and the tenant's agents after commit.
 
@@ -44,7 +47,7 @@ def message_post(
     publishes nothing again: a resend after a reconnect is stored and broadcast once. Another
     author's message with that `client_id` is not this one's. Returns (message, created).
     """
-    post = MessagePost(conversation, text, author_kind, author_id, author_name, client_id)
+    post = MessagePost(conversation, text, author_kind, author_id, author_name, client_id, private)
     return message_post_many(tenant_id=tenant_id, posts=[post])[0]
 
 
@@ -124,6 +127,7 @@ def _store(
             author_id=post.author_id,
             author_name=post.author_name,
             text=post.text,
+            private=post.private,
         )
         fresh.append(message)
         if post.client_id is not None:

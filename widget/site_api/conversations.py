@@ -82,6 +82,7 @@ def messages_send(request: HttpRequest, conversation_id: ConversationId, body: M
             author_id=author["id"] or f"api:{request.auth.prefix}",
             author_name=author["name"] or tenant.name,
             client_id=body.client_id,
+            private=body.private,
         )
         return Status(201 if created else 200, _message_out(message))
 

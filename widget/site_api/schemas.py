@@ -48,6 +48,8 @@ class MessageOut(Schema):
     text: str
     ts: datetime
     author: AuthorOut
+    # A note for the team: never sent to the visitor (nor in the widget's history).
+    private: bool = False
 
 
 class MessageListOut(Schema):
@@ -67,3 +69,6 @@ class MessageIn(StrictInput):
     ]
     client_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] | None = None
     author: AuthorIn | None = None
+    # A note for the team (`author.kind` "agent" only): stored and shown to agents, never sent
+    # to the visitor.
+    private: bool = False

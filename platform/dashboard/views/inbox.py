@@ -68,7 +68,9 @@ def inbox(request):
 @require_GET
 def conversation_detail(request, pk: int):
     conversation = _conversation_or_404(pk)
-    history, has_more = messages_latest(conversation=conversation, limit=HISTORY_PAGE_SIZE)
+    history, has_more = messages_latest(
+        conversation=conversation, limit=HISTORY_PAGE_SIZE, with_private=True
+    )
     if history:
         conversation_mark_read(
             tenant_id=request.tenant.id,
@@ -109,6 +111,7 @@ def conversation_reply(request, pk: int):
             author_id=agent["id"],
             author_name=agent["name"],
             client_id=form.cleaned_data["client_id"],
+            private=form.cleaned_data["private"],
         )
     except ParleyError as error:  # past the plan's messages this month, say: nothing was stored
         messages.error(request, error.message)

@@ -161,12 +161,16 @@
     return { visitor: "Visitor", agent: "Agent", system: "System" }[author && author.kind] || "";
   }
 
-  function messageItem({ id, clientId, text, ts, author }) {
+  function messageItem({ id, clientId, text, ts, author, private: note = false }) {
     const item = element("li", `message author-${author.kind}`);
     if (id) item.dataset.id = String(id);
     if (clientId) item.dataset.clientId = clientId;
     if (author.id) item.dataset.authorId = String(author.id);
     item.append(element("span", "author", authorLabel(author)), element("p", "text", text));
+    if (note) {
+      item.classList.add("private");
+      item.append(element("span", "note-tag", "Only your team sees this"));
+    }
     const time = element("time");
     setTime(time, ts);
     item.append(time);
@@ -228,7 +232,7 @@
     const fragment = document.createDocumentFragment();
     for (const message of frame.messages || []) {
       if (messageList.querySelector(`li[data-id="${Number(message.id)}"]`)) continue;
-      fragment.append(messageItem({ id: message.id, clientId: message.client_id, text: message.text, ts: message.ts, author: message.author }));
+      fragment.append(messageItem({ id: message.id, clientId: message.client_id, text: message.text, ts: message.ts, author: message.author, private: message.private === true }));
     }
     older.after(fragment);
     if (frame.has_more) {
@@ -330,7 +334,7 @@
       pending.delete(frame.client_id);
     } else {
       appendToThread(
-        messageItem({ id: frame.id, clientId: frame.client_id, text: frame.text, ts: frame.ts, author: frame.author }),
+        messageItem({ id: frame.id, clientId: frame.client_id, text: frame.text, ts: frame.ts, author: frame.author, private: frame.private === true }),
       );
     }
     if (frame.author.kind === "visitor") {
@@ -428,10 +432,42 @@
   if (thread) {
     const textarea = replyForm.querySelector("textarea");
     const clientIdInput = replyForm.querySelector('input[name="client_id"]');
+    const noteToggle = replyForm.querySelector('input[name="private"]');
+    const noteHint = document.getElementById("note-hint");
+    const replyPlaceholder = textarea.placeholder;
     let typingSent = false;
     let typingIdle = null;
 
+    function noteMode() {
+      return Boolean(noteToggle && noteToggle.checked);
+    }
+
+    function showMode() {
+      // A note is the team's own: it looks different, and the visitor is not told of typing.
+      const note = noteMode();
+      replyForm.classList.toggle("note-mode", note);
+      textarea.placeholder = note ? "Write a private note…" : replyPlaceholder;
+      if (noteHint) noteHint.hidden = !note;
+      if (note && typingSent) {
+        send({ type: "typing", conversation: room, site_id: siteId, state: false });
+        typingSent = false;
+      }
+    }
+
+    if (noteToggle) {
+      noteToggle.addEventListener("change", showMode);
+      showMode();
+    }
+    // Other modules (shortcuts.js) switch between a reply and a note with this event.
+    document.addEventListener("parley:toggle-note", () => {
+      if (!noteToggle) return;
+      noteToggle.checked = !noteToggle.checked;
+      showMode();
+      textarea.focus();
+    });
+
     textarea.addEventListener("input", () => {
+      if (noteMode()) return;
       if (!typingSent && send({ type: "typing", conversation: room, site_id: siteId, state: true })) typingSent = true;
       clearTimeout(typingIdle);
       typingIdle = setTimeout(() => {
@@ -456,11 +492,13 @@
       if (!isOpen()) return; // no socket: the form posts, the server stores the reply
       event.preventDefault();
       const clientId = clientIdInput.value || uuid4();
+      const note = noteMode();
       const frame = { type: "message", conversation: room, site_id: siteId, client_id: clientId, text };
+      if (note) frame.private = true;
       pending.set(clientId, frame);
       // Signed as the server will sign it (the member's name), so a reload shows the same.
       const me = { kind: "agent", id: thread.dataset.userId, name: thread.dataset.userName };
-      const item = messageItem({ clientId, text, author: me });
+      const item = messageItem({ clientId, text, author: me, private: note });
       item.classList.add("pending");
       appendToThread(item, { own: true });
       send(frame);
