@@ -226,9 +226,14 @@
     olderRequested = false;
     const older = document.getElementById("older");
     if (!older) return;
-    // Keep the message the agent was reading where it is: measure from the bottom, insert
-    // above, and put the same distance back.
-    const fromBottom = messageList.scrollHeight - messageList.scrollTop;
+    // Keep the message the agent was reading where it is: note where the oldest shown message
+    // sits on screen, insert above it, and scroll so it sits there again (once more on the next
+    // frame, after other modules have decorated the new items, avatars for one).
+    const anchor = messageList.querySelector("li[data-id]");
+    const anchorOffset = anchor ? anchor.offsetTop - messageList.scrollTop : 0;
+    const keepAnchor = () => {
+      if (anchor) messageList.scrollTop = anchor.offsetTop - anchorOffset;
+    };
     const fragment = document.createDocumentFragment();
     for (const message of frame.messages || []) {
       if (messageList.querySelector(`li[data-id="${Number(message.id)}"]`)) continue;
@@ -240,7 +245,8 @@
     } else {
       older.remove();
     }
-    messageList.scrollTop = messageList.scrollHeight - fromBottom;
+    keepAnchor();
+    requestAnimationFrame(keepAnchor);
   }
 
   function showOlderControl(live) {
