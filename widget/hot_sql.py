@@ -86,11 +86,20 @@ _KNOWN = (
 UNREAD_CAP = 100
 _LABELS = Label._meta.db_table
 _ROOM_LABELS = Conversation.labels.through._meta.db_table
-_UNREAD = (
-    f"(SELECT count(*) FROM (SELECT 1 FROM {_MESSAGES} m "
-    f'WHERE m."conversation_id" = c."id" AND m."author_kind" = \'visitor\' '
-    f'AND m."id" > c."agent_read_up_to" LIMIT {UNREAD_CAP}) unread)'
-)
+
+
+def unread_sql(room: str) -> str:
+    """The count of a room's unread visitor messages (up to UNREAD_CAP), as a subquery on the
+    conversation row named `room` (an alias or a quoted table name): the frames' and the inbox
+    list's `unread` are this one expression."""
+    return (
+        f"(SELECT count(*) FROM (SELECT 1 FROM {_MESSAGES} m "
+        f'WHERE m."conversation_id" = {room}."id" AND m."author_kind" = \'visitor\' '
+        f'AND m."id" > {room}."agent_read_up_to" LIMIT {UNREAD_CAP}) unread)'
+    )
+
+
+_UNREAD = unread_sql("c")
 _LABELS_JSON = (
     f"(SELECT coalesce(json_agg(json_build_object('id', l.\"id\", 'name', l.\"name\", "
     f"'color', l.\"color\") ORDER BY l.\"name\"), '[]') FROM {_ROOM_LABELS} cl "

@@ -5,7 +5,7 @@ Like the services, these run inside the tenant's schema (`schema_context`).
 
 from datetime import datetime
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, QuerySet
 
 from core.errors import NotFound
 from widget import presence
@@ -81,47 +81,7 @@ def visitor_get(*, visitor_id: str) -> Visitor:
     return visitor
 
 
-# --- The dashboard's inbox -------------------------------------------------------------------
-
-INBOX_PAGE_SIZE = 100
-
-
-def inbox_conversations(
-    *,
-    status: str | None = None,
-    assignee_id: int | None = None,
-    unassigned: bool = False,
-    site_id: int | None = None,
-    limit: int = INBOX_PAGE_SIZE,
-) -> QuerySet[Conversation]:
-    """Conversations, most recently active first, each with its last message and the number of
-    visitor messages the agents have not read (`unread`)."""
-    last = Message.objects.filter(conversation=OuterRef("pk")).order_by("-id")
-    conversations = (
-        Conversation.objects.select_related("visitor", "assignee")
-        .annotate(
-            last_text=Subquery(last.values("text")[:1]),
-            last_author_kind=Subquery(last.values("author_kind")[:1]),
-            last_author_name=Subquery(last.values("author_name")[:1]),
-            unread=Count(
-                "messages",
-                filter=Q(
-                    messages__author_kind=Message.AuthorKind.VISITOR,
-                    messages__id__gt=F("agent_read_up_to"),
-                ),
-            ),
-        )
-        .order_by(F("last_message_at").desc(nulls_last=True), "-id")
-    )
-    if status:
-        conversations = conversations.filter(status=status)
-    if unassigned:
-        conversations = conversations.filter(assignee__isnull=True)
-    elif assignee_id is not None:
-        conversations = conversations.filter(assignee_id=assignee_id)
-    if site_id is not None:
-        conversations = conversations.filter(site_id=site_id)
-    return conversations[:limit]
+# --- The dashboard's inbox (its list: widget.inbox) -----------------------------------------
 
 
 def inbox_conversation(*, conversation_id: int) -> Conversation | None:

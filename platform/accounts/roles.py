@@ -17,6 +17,7 @@ class Capability(StrEnum):
     BILLING = "billing"
     AUDIT = "audit"  # the tenant's audit log
     ACCOUNT = "account"  # export the tenant's data, close the account
+    LABELS = "labels"  # manage the inbox's labels (any member puts them on conversations)
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
@@ -28,6 +29,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.TEAM,
             Capability.API_KEYS,
             Capability.AUDIT,
+            Capability.LABELS,
         }
     ),
     Role.OWNER: frozenset(Capability),

@@ -21,6 +21,7 @@ _SECTIONS = {
     "audit": "audit",
     "account": "account",
     "profile": "profile",
+    "labels": "labels",
 }
 
 

@@ -12,7 +12,6 @@ from dashboard.throttle import login_address_throttle, login_throttle, wait_phra
 from tenants.models import Site
 from tenants.origins import InvalidOrigin, normalize_allowed_origin
 from tenants.services import SITE_COLOR_PATTERN, SITE_LOCALE_PATTERN
-from widget.models import Conversation
 
 
 class SignupForm(forms.Form):
@@ -200,34 +199,3 @@ class AssignForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = User.objects.filter(is_active=True).order_by("email")
-
-
-class InboxFilterForm(forms.Form):
-    status = forms.ChoiceField(
-        choices=[("", "Any status"), *Conversation.Status.choices], required=False
-    )
-    assignee = forms.ChoiceField(required=False, choices=[])
-    site = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, choices=[])
-
-    def __init__(self, *args, sites: list[Site], members: list[User], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [
-            ("", "Anyone"),
-            ("me", "Me"),
-            ("none", "Nobody"),
-            *[(str(member.pk), member.public_name) for member in members],
-        ]
-        self.fields["site"].choices = [("", "Any site")] + [(s.id, s.name) for s in sites]
-
-    def criteria(self, user: User) -> dict:
-        """The chosen filters as arguments of `widget.selectors.inbox_conversations`."""
-        assignee = self.cleaned_data["assignee"]  # "", "me", "none" or a member's id
-        criteria = {
-            "status": self.cleaned_data["status"] or None,
-            "site_id": self.cleaned_data["site"],
-        }
-        if assignee == "none":
-            criteria["unassigned"] = True
-        elif assignee:
-            criteria["assignee_id"] = user.pk if assignee == "me" else int(assignee)
-        return criteria

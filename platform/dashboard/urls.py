@@ -3,10 +3,34 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard.views import account, auth, billing, inbox, profile, sites, team
+from dashboard.views import account, auth, billing, inbox, inbox_list, profile, sites, team
 
 urlpatterns = [
-    path("", inbox.inbox, name="inbox"),
+    path("", inbox_list.inbox, name="inbox"),
+    path("conversations/bulk/", inbox_list.inbox_bulk, name="inbox_bulk"),
+    path(
+        "conversations/<int:pk>/labels/",
+        inbox_list.conversation_label_add_view,
+        name="conversation_label_add",
+    ),
+    path(
+        "conversations/<int:pk>/labels/<int:label_pk>/remove/",
+        inbox_list.conversation_label_remove_view,
+        name="conversation_label_remove",
+    ),
+    path(
+        "conversations/<int:pk>/snooze/",
+        inbox_list.conversation_snooze_view,
+        name="conversation_snooze",
+    ),
+    path(
+        "conversations/<int:pk>/unsnooze/",
+        inbox_list.conversation_unsnooze_view,
+        name="conversation_unsnooze",
+    ),
+    path("labels/", inbox_list.labels_page, name="labels"),
+    path("labels/<int:pk>/", inbox_list.label_update_view, name="label_update"),
+    path("labels/<int:pk>/delete/", inbox_list.label_delete_view, name="label_delete"),
     path("conversations/<int:pk>/", inbox.conversation_detail, name="conversation"),
     path("conversations/<int:pk>/reply/", inbox.conversation_reply, name="conversation_reply"),
     path("conversations/<int:pk>/close/", inbox.conversation_close_view, name="conversation_close"),

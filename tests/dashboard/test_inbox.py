@@ -71,28 +71,34 @@ def test_the_inbox_lists_this_tenants_conversations_only(
     assert "Beta secret" not in page
 
 
-def test_the_inbox_filters_by_status_assignee_and_site(tenant_a, agent, vera, tenant_client):
+def test_the_inbox_views_by_status_assignee_and_site(tenant_a, agent, vera, tenant_client):
     shop = site_create(tenant=tenant_a, name="Shop", allowed_origins=["https://shop.example"])
     quiet = conversation_with_messages(
         tenant_a, room="cv_quiet", visitor_name="Quinn", texts=[("visitor", "bye")]
     )
+    ursula = conversation_with_messages(
+        tenant_a, room="cv_ursula", visitor_name="Ursula", texts=[("visitor", "hi")]
+    )
     with tenant_context(tenant_a):
         Conversation.objects.filter(pk=quiet.pk).update(status="closed", site_id=shop.pk)
+        Conversation.objects.filter(pk=ursula.pk).update(site_id=shop.pk)
         # Vera's conversation is on another site than the shop, whatever id the shop got.
         Conversation.objects.filter(pk=vera.pk).update(assignee=agent, site_id=shop.pk + 1)
     client = tenant_client(tenant_a, agent)
 
-    closed = client.get("/", {"status": "closed"}).content.decode()
+    closed = client.get("/", {"view": "closed"}).content.decode()
     assert "Quinn" in closed
     assert "Vera" not in closed
-    mine = client.get("/", {"assignee": "me"}).content.decode()
+    mine = client.get("/", {"view": "mine"}).content.decode()
     assert "Vera" in mine
     assert "Quinn" not in mine
-    unassigned = client.get("/", {"assignee": "none"}).content.decode()
-    assert "Quinn" in unassigned
+    assert "Ursula" not in mine
+    unassigned = client.get("/", {"view": "unassigned"}).content.decode()
+    assert "Ursula" in unassigned
     assert "Vera" not in unassigned
-    on_shop = client.get("/", {"site": shop.pk}).content.decode()
-    assert "Quinn" in on_shop
+    assert "Quinn" not in unassigned
+    on_shop = client.get("/", {"view": "open", "site": shop.pk}).content.decode()
+    assert "Ursula" in on_shop
     assert "Vera" not in on_shop
 
 

@@ -12,11 +12,11 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import User
 from accounts.roles import Capability
 from core.errors import ParleyError
-from dashboard.forms import AssignForm, InboxFilterForm, ReplyForm
+from dashboard.forms import AssignForm, ReplyForm
 from dashboard.permissions import requires
 from tenants.models import Site
 from widget.models import Conversation, Message
-from widget.selectors import inbox_conversation, inbox_conversations, messages_latest
+from widget.selectors import inbox_conversation, messages_latest
 from widget.services.conversations import (
     conversation_assign,
     conversation_close,
@@ -45,23 +45,6 @@ def _conversation_or_404(pk: int) -> Conversation:
     if conversation is None:
         raise Http404("No such conversation.")
     return conversation
-
-
-@requires(Capability.INBOX)
-@require_GET
-def inbox(request):
-    sites = _sites(request)
-    members = list(User.objects.filter(is_active=True).order_by("email"))
-    filters = InboxFilterForm(request.GET or None, sites=list(sites.values()), members=members)
-    criteria = filters.criteria(request.user) if filters.is_valid() else {}
-    conversations = list(inbox_conversations(**criteria))
-    for conversation in conversations:
-        conversation.site = sites.get(conversation.site_id)
-    return render(
-        request,
-        "dashboard/inbox.html",
-        {"conversations": conversations, "filters": filters, "filtered": bool(request.GET)},
-    )
 
 
 @requires(Capability.INBOX)

@@ -278,52 +278,6 @@
     }
   }
 
-  // ---- the inbox list --------------------------------------------------------------------------
-
-  let refreshTimer = null;
-
-  function refreshList() {
-    // A conversation the page does not show yet: take the server's rendering of the list again
-    // (escaped by the server's templates), so that filters and ordering stay the server's.
-    clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(async () => {
-      const response = await fetch(location.href, { credentials: "same-origin" });
-      if (!response.ok) return;
-      const page = new DOMParser().parseFromString(await response.text(), "text/html");
-      const fresh = page.getElementById("conversation-list");
-      const current = document.getElementById("conversation-list");
-      if (fresh && current) current.replaceWith(document.importNode(fresh, true));
-      const empty = document.getElementById("inbox-empty");
-      if (empty) empty.hidden = Boolean(fresh && fresh.children.length);
-    }, 300);
-  }
-
-  function listRow(conversationRoom) {
-    const rows = document.querySelectorAll("#conversation-list .conversation-row");
-    return Array.from(rows).find((row) => row.dataset.room === conversationRoom) || null;
-  }
-
-  function updateRow(frame) {
-    const row = listRow(frame.conversation);
-    if (!row) {
-      refreshList();
-      return;
-    }
-    const last = row.querySelector(".last-message");
-    const prefix = frame.author.kind === "agent" ? `${authorLabel(frame.author)}: ` : "";
-    last.textContent = prefix + frame.text;
-    setTime(row.querySelector("time"), frame.ts);
-    if (frame.author.kind === "visitor") {
-      const badge = row.querySelector(".unread-count");
-      const count = Number(badge.dataset.count || 0) + 1;
-      badge.dataset.count = String(count);
-      badge.textContent = String(count);
-      badge.hidden = false;
-      row.classList.add("unread");
-    }
-    row.parentElement.prepend(row);
-  }
-
   // ---- one conversation ------------------------------------------------------------------------
 
   let typingTimer = null;
@@ -364,12 +318,6 @@
     seenNote.hidden = false;
   }
 
-  function memberName(memberId) {
-    // The filter's and the assign form's options list the team: id -> name.
-    const option = document.querySelector(`select[name="assignee"] option[value="${Number(memberId)}"]`);
-    return option ? option.textContent : "";
-  }
-
   function showStatus(badge, status) {
     badge.className = `badge status-${status}`;
     badge.textContent = status === "closed" ? "Closed" : "Open";
@@ -378,18 +326,7 @@
   function onConversation(frame) {
     const conversation = frame.conversation || {};
     const conversationRoom = conversation.id;
-    if (inbox) {
-      const row = listRow(conversationRoom);
-      if (!row) {
-        refreshList();
-      } else {
-        row.dataset.status = conversation.status;
-        showStatus(row.querySelector(".badge"), conversation.status);
-        row.querySelector(".assignee").textContent = conversation.assignee
-          ? memberName(conversation.assignee) || "Assigned"
-          : "Unassigned";
-      }
-    }
+    // The inbox's rows follow these frames in inbox_list.js.
     if (!thread || conversationRoom !== room) return;
     if (conversation.site_id !== undefined && siteId && conversation.site_id !== siteId) return;
     clearTimeout(closeFallback);
@@ -424,7 +361,6 @@
 
   const handlers = {
     message(frame) {
-      if (inbox) updateRow(frame);
       if (thread && frame.conversation === room) onThreadMessage(frame);
     },
     typing: onTyping,

@@ -1,0 +1,206 @@
+// The inbox's list, kept right live: listens to the agent socket's frames (`parley:frame` events
+// that inbox.js dispatches on `document`) and updates, removes or adds rows and the views'
+// counts; shows a selection bar for the bulk actions when rows are selected.
+//
+// Without JavaScript the list works as plain pages and one form post. Row data is only ever put
+// in the page with textContent (a new row, or the counts, come from the server's own rendering).
+"use strict";
+
+(() => {
+  const inbox = document.getElementById("inbox");
+  if (!inbox || inbox.dataset.page !== "inbox") return;
+
+  const view = inbox.dataset.view; // "" when showing a label's view
+  const labelView = inbox.dataset.label ? Number(inbox.dataset.label) : null;
+  const searching = inbox.dataset.searching === "1";
+  const userId = Number(inbox.dataset.userId);
+  const paged = new URLSearchParams(location.search).has("cursor");
+  const bulkForm = document.getElementById("bulk-form");
+  const bulkBar = document.getElementById("bulk-bar");
+  const selectAll = document.getElementById("select-all");
+  const selectedCount = document.getElementById("selected-count");
+  const bulkAction = document.getElementById("bulk-action");
+  const bulkAssignee = document.getElementById("bulk-assignee");
+  const bulkLabel = document.getElementById("bulk-label");
+  const REFRESH_MS = 700;
+
+  // ---- selection and the bulk bar --------------------------------------------------------------
+
+  function rowBoxes() {
+    return Array.from(document.querySelectorAll("#conversation-list .row-select"));
+  }
+
+  function showSelection() {
+    const chosen = rowBoxes().filter((box) => box.checked).length;
+    bulkBar.dataset.active = chosen ? "true" : "false";
+    selectedCount.textContent = chosen ? `${chosen} selected` : "";
+  }
+
+  function showActionFields() {
+    bulkAssignee.hidden = bulkAction.value !== "assign";
+    if (bulkLabel) bulkLabel.hidden = bulkAction.value !== "label";
+  }
+
+  bulkForm.classList.add("scripted");
+  selectAll.addEventListener("change", () => {
+    for (const box of rowBoxes()) box.checked = selectAll.checked;
+    showSelection();
+  });
+  bulkForm.addEventListener("change", (event) => {
+    if (!event.target.classList.contains("row-select")) return;
+    if (!event.target.checked) selectAll.checked = false; // no longer every row of the page
+    showSelection();
+  });
+  bulkAction.addEventListener("change", showActionFields);
+  showActionFields();
+  showSelection();
+
+  // ---- rows from frames ------------------------------------------------------------------------
+
+  function row(room) {
+    return Array.from(document.querySelectorAll("#conversation-list .conversation-row")).find(
+      (item) => item.dataset.room === room,
+    ) || null;
+  }
+
+  function memberName(memberId) {
+    const option = bulkAssignee.querySelector(`option[value="${Number(memberId)}"]`);
+    return option ? option.textContent : "Assigned";
+  }
+
+  function snoozed(conversation) {
+    return Boolean(conversation.snoozed_until) && new Date(conversation.snoozed_until) > new Date();
+  }
+
+  // Whether this page's view holds the conversation (the server's views, inbox.py).
+  function belongs(conversation) {
+    const open = conversation.status === "open" && !snoozed(conversation);
+    const labels = (conversation.labels || []).map((label) => label.id);
+    if (labelView !== null) return open && labels.includes(labelView);
+    if (view === "mine") return open && conversation.assignee === userId;
+    if (view === "unassigned") return open && conversation.assignee === null;
+    if (view === "open") return open;
+    if (view === "closed") return conversation.status === "closed";
+    if (view === "snoozed") return conversation.status === "open" && snoozed(conversation);
+    return true;
+  }
+
+  function showUnread(item, unread) {
+    const badge = item.querySelector(".unread-count");
+    badge.dataset.count = String(unread);
+    badge.textContent = unread >= 100 ? "99+" : String(unread);
+    badge.hidden = !unread;
+    item.classList.toggle("unread", unread > 0);
+  }
+
+  function showChips(item, labels) {
+    const chips = item.querySelector(".chips");
+    chips.replaceChildren(
+      ...labels.map((label) => {
+        const chip = document.createElement("span");
+        chip.className = "chip";
+        chip.dataset.label = String(label.id);
+        chip.dataset.color = label.color;
+        chip.style.setProperty("--chip", label.color);
+        chip.textContent = label.name;
+        return chip;
+      }),
+    );
+  }
+
+  function onConversation(conversation) {
+    const item = row(conversation.id);
+    if (!belongs(conversation)) {
+      if (item) item.remove();
+      showEmpty();
+      return;
+    }
+    if (!item) {
+      refresh({ list: true });
+      return;
+    }
+    item.dataset.status = conversation.status;
+    const badge = item.querySelector(".badge");
+    badge.className = `badge status-${conversation.status}`;
+    badge.textContent = conversation.status === "closed" ? "Closed" : "Open";
+    item.querySelector(".assignee").textContent =
+      conversation.assignee === null ? "Unassigned" : memberName(conversation.assignee);
+    showChips(item, conversation.labels || []);
+    showUnread(item, conversation.unread || 0);
+  }
+
+  function onMessage(frame) {
+    const item = row(frame.conversation);
+    if (!item) return; // its `conversation` frame follows and decides
+    if (!searching && !frame.private) {
+      const author = frame.author || {};
+      const prefix = author.kind === "agent" ? `${author.name || "Agent"}: ` : "";
+      item.querySelector(".last-message").textContent = prefix + frame.text;
+    }
+    const time = item.querySelector("time");
+    time.dateTime = frame.ts;
+    time.textContent = new Date(frame.ts).toLocaleString(undefined, {
+      month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    });
+    if (!paged) item.parentElement.prepend(item);
+  }
+
+  function showEmpty() {
+    const empty = document.getElementById("inbox-empty");
+    if (empty) empty.hidden = rowBoxes().length > 0;
+  }
+
+  // ---- the server's rendering: counts always, the list for a row the page lacks -----------------
+
+  let refreshTimer = null;
+  let refreshList = false;
+
+  function refresh({ list }) {
+    refreshList = refreshList || (list && !paged && !searching);
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(async () => {
+      const takeList = refreshList;
+      refreshList = false;
+      const response = await fetch(location.href, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const views = page.getElementById("inbox-views");
+      if (views) document.getElementById("inbox-views").replaceWith(document.importNode(views, true));
+      colour();
+      if (!takeList) return;
+      const fresh = page.getElementById("conversation-list");
+      const current = document.getElementById("conversation-list");
+      if (!fresh || !current) return;
+      const chosen = new Set(rowBoxes().filter((box) => box.checked).map((box) => box.value));
+      current.replaceWith(document.importNode(fresh, true));
+      for (const box of rowBoxes()) box.checked = chosen.has(box.value);
+      const ids = page.querySelectorAll('#bulk-form input[name="page_ids"]');
+      bulkForm.querySelectorAll('input[name="page_ids"]').forEach((input) => input.remove());
+      for (const input of ids) bulkForm.prepend(document.importNode(input, true));
+      colour();
+      showEmpty();
+      showSelection();
+    }, REFRESH_MS);
+  }
+
+  // Label colours are data, set as a custom property (the CSP allows no inline style attributes
+  // in the markup, but a script may set one property).
+  function colour() {
+    for (const node of document.querySelectorAll("[data-color]")) {
+      if (/^#[0-9a-fA-F]{6}$/.test(node.dataset.color)) node.style.setProperty("--chip", node.dataset.color);
+    }
+  }
+  colour();
+
+  document.addEventListener("parley:frame", (event) => {
+    const frame = event.detail;
+    if (frame.type === "conversation" && frame.conversation) {
+      onConversation(frame.conversation);
+      refresh({ list: false });
+    } else if (frame.type === "message") {
+      onMessage(frame);
+    } else if (frame.type === "read") {
+      refresh({ list: false });
+    }
+  });
+})();

@@ -1,0 +1,9 @@
+// Label chips and dots take their colour from `data-color` (a label's `#rrggbb`), set as the
+// `--chip` custom property: the pages' CSP allows no style attribute in the markup.
+"use strict";
+
+(() => {
+  for (const node of document.querySelectorAll("[data-color]")) {
+    if (/^#[0-9a-fA-F]{6}$/.test(node.dataset.color)) node.style.setProperty("--chip", node.dataset.color);
+  }
+})();
