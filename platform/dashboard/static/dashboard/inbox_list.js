@@ -142,6 +142,10 @@
     time.textContent = new Date(frame.ts).toLocaleString(undefined, {
       month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
     });
+    // At once, before the `conversation` frame that follows brings the server's count.
+    if ((frame.author || {}).kind === "visitor") {
+      showUnread(item, Number(item.querySelector(".unread-count").dataset.count || 0) + 1);
+    }
     if (!paged) item.parentElement.prepend(item);
   }
 
