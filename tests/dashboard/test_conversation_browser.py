@@ -230,3 +230,23 @@ def test_a_note_without_the_socket_posts_the_form(server, module_browser):
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         recorded.screenshot("conversation-note-375.png", full_page=True)
         assert recorded.csp_violations() == []
+
+
+def test_a_flash_that_no_longer_holds_goes_when_the_conversation_changes(server, module_browser):
+    with agent_page(module_browser) as watcher, agent_page(module_browser) as actor:
+        page = _open(watcher, server)
+        page.select_option("#assign-form select", "")
+        page.click("#assign-submit")
+        expect(page.locator(".flash")).to_contain_text("Assigned to nobody")
+        expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+        other = _open(actor, server)
+        # Another agent closes it: the flash spoke of an open conversation and goes.
+        other.click("#close-conversation")
+        expect(page.locator("#conversation-status")).to_have_text("Closed")
+        expect(page.locator(".flash")).to_have_count(0)
+        expect(page.locator("#reopen-form")).to_be_visible()
+        watcher.screenshot("conversation-stale-flash-cleared.png", full_page=True)
+        other.click("#reopen-conversation")
+        expect(page.locator("#conversation-status")).to_have_text("Open")
+        _clean(watcher)
+        _clean(actor)

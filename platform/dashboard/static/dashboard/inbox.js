@@ -323,6 +323,22 @@
     badge.textContent = status === "closed" ? "Closed" : "Open";
   }
 
+  // What the page's flashes ("Assigned to Ann.", "Conversation closed.") were true of. Once the
+  // conversation's status or assignee changes under them, they no longer hold: they go.
+  let shownState = (() => {
+    const select = document.querySelector("#assign-form select");
+    const badge = document.getElementById("conversation-status");
+    const status = badge && badge.className.includes("status-closed") ? "closed" : "open";
+    return `${status}|${select ? select.value : ""}`;
+  })();
+
+  function forgetStaleFlashes(conversation) {
+    const now = `${conversation.status}|${conversation.assignee || ""}`;
+    if (now === shownState) return;
+    shownState = now;
+    for (const flash of document.querySelectorAll(".flash")) flash.remove();
+  }
+
   function onConversation(frame) {
     const conversation = frame.conversation || {};
     const conversationRoom = conversation.id;
@@ -337,6 +353,7 @@
     }
     const select = document.querySelector("#assign-form select");
     if (select) select.value = conversation.assignee ? String(conversation.assignee) : "";
+    forgetStaleFlashes(conversation);
     const assignMe = document.getElementById("assign-me-form");
     if (assignMe) assignMe.hidden = String(conversation.assignee) === thread.dataset.userId;
   }
