@@ -44,13 +44,20 @@ def _profile_initial(user) -> dict:
     }
 
 
+def _password_form(user, data=None) -> PasswordChangeForm:
+    form = PasswordChangeForm(user, data)
+    # Django focuses the old password; on this page the profile comes first.
+    form.fields["old_password"].widget.attrs.pop("autofocus", None)
+    return form
+
+
 def _page(request, *, form=None, password_form=None, status=200):
     return render(
         request,
         "dashboard/profile.html",
         {
             "form": form or ProfileForm(initial=_profile_initial(request.user)),
-            "password_form": password_form or PasswordChangeForm(request.user),
+            "password_form": password_form or _password_form(request.user),
         },
         status=status,
     )
@@ -89,7 +96,7 @@ def profile(request):
 @login_required
 @require_POST
 def profile_password(request):
-    form = PasswordChangeForm(request.user, request.POST)
+    form = _password_form(request.user, request.POST)
     if not form.is_valid():
         return _page(request, password_form=form, status=400)
     member = member_password_change(
