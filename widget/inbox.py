@@ -62,6 +62,8 @@ class InboxFilter:
     status: str | None = None
     snoozed: bool | None = None
     q: str = ""
+    # A label's view shows open, awake conversations; the API's label filter, every status.
+    any_status: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ def inbox_queryset(criteria: InboxFilter, *, now: datetime | None = None) -> Que
     )
     if criteria.label_id is not None:
         rows = rows.filter(_has_label(criteria.label_id))
-        if criteria.view is None:
+        if criteria.view is None and not criteria.any_status:
             rows = rows.filter(status=Conversation.Status.OPEN).filter(_awake(now))
     if criteria.site_id is not None:
         rows = rows.filter(site_id=criteria.site_id)

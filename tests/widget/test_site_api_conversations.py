@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.utils.timezone import now
 from django_tenants.utils import schema_context
 
 from tenants.services import site_create
@@ -27,7 +28,7 @@ def make_conversation(tenant, site_id: int, *, room: str, status="open", message
     with schema_context(tenant.schema_name):
         visitor = Visitor.objects.create(site_id=site_id, name=f"Visitor of {room}")
         conversation = Conversation.objects.create(
-            room=room, site_id=site_id, visitor=visitor, status=status
+            room=room, site_id=site_id, visitor=visitor, status=status, last_message_at=now()
         )
         for text in messages:
             Message.objects.create(
@@ -299,3 +300,23 @@ def test_a_malformed_visitor_id_is_refused(api_a, visitor_id):
 def test_an_unknown_visitor_is_not_found(api_a):
     response = api_a.delete(f"/api/v1/visitors/{uuid.uuid4()}")
     assert response.status_code == 404
+
+
+def test_conversations_are_searched_and_filtered_within_the_tenant(
+    api_a, tenant_a, site, b_conversation
+):
+    make_conversation(tenant_a, site.id, room="cv_refund", messages=["I want a refund & more"])
+    make_conversation(tenant_a, site.id, room="cv_other", messages=["hello"])
+    make_conversation(tenant_a, site.id, room="cv_silent")
+    with schema_context(tenant_a.schema_name):
+        Conversation.objects.filter(room="cv_silent").update(last_message_at=None)
+    found = api_a.get("/api/v1/conversations", {"q": "refund"}).json()["data"]
+    assert [c["room"] for c in found] == ["cv_refund"]
+    assert "<mark>refund</mark>" in found[0]["headline"]
+    assert api_a.get("/api/v1/conversations", {"q": "B only"}).json()["data"] == []
+    listed = {c["room"] for c in api_a.get("/api/v1/conversations").json()["data"]}
+    assert listed == {"cv_refund", "cv_other"}  # a session without a message is no conversation
+    assert api_a.get("/api/v1/conversations", {"unassigned": "true", "snoozed": "false"}).json()[
+        "data"
+    ]
+    assert api_a.get("/api/v1/conversations", {"cursor": "forged"}).status_code == 400

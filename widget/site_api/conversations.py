@@ -17,6 +17,7 @@ from tenants.api.schemas import MAX_ID
 from tenants.selectors import site_get
 from widget import selectors
 from widget.frames import message_of
+from widget.inbox import InboxFilter, inbox_page
 from widget.services.erasure import visitor_erase
 from widget.services.messages import message_post
 from widget.site_api.schemas import (
@@ -41,17 +42,42 @@ def _message_out(message) -> MessageOut:
 @router.get("/conversations", response={200: ConversationListOut, **ERRORS})
 def conversations_list(
     request: HttpRequest,
-    params: PageParams,
+    cursor: Annotated[str | None, Query(max_length=300)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
     status: Annotated[Literal["open", "closed"] | None, Query()] = None,
     site: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    assignee: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    unassigned: bool = False,
+    label: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    snoozed: bool | None = None,
 ):
+    """Conversations where something was said, most recently active first (`cursor` is the
+    `next` of the previous page). `q` searches message text (PostgreSQL full text, `simple`
+    configuration, web search syntax: words, "a phrase", -word) and visitors' names and emails;
+    each row then has `headline`, an HTML fragment with everything escaped and the matches in
+    `<mark>`. Filters combine: `status`, `site`, `assignee` (a member's id) or `unassigned`,
+    `label` (a label's id), `snoozed` (true: snoozed now; false: not)."""
     tenant = request.auth.tenant
     if site is not None:
         site_get(tenant=tenant, site_id=site)  # another tenant's site: 404, as a missing one
+    criteria = InboxFilter(
+        view=None,
+        site_id=site,
+        status=status,
+        assignee_id=assignee,
+        unassigned=unassigned,
+        label_id=label,
+        snoozed=snoozed,
+        q=" ".join((q or "").split()),
+        any_status=True,
+    )
     with schema_context(tenant.schema_name):
-        conversations = selectors.conversation_list(site_id=site, status=status)
-        rows, next_cursor = page(conversations, params, newest_first=True)
-        return {"data": [ConversationOut.from_orm(row) for row in rows], "next": next_cursor}
+        found = inbox_page(criteria, cursor=cursor, limit=limit)
+        return {
+            "data": [ConversationOut.from_orm(row) for row in found.conversations],
+            "next": found.next_cursor,
+        }
 
 
 @router.get("/conversations/{conversation_id}/messages", response={200: MessageListOut, **ERRORS})

@@ -27,6 +27,10 @@ class ConversationOut(Schema):
     visitor: VisitorOut | None
     created_at: datetime
     last_message_at: datetime | None
+    assignee_id: int | None = None
+    snoozed_until: datetime | None = None
+    # In `GET /conversations?q=`: the newest matching message, escaped, matches in <mark>.
+    headline: str | None = None
 
 
 class ConversationListOut(Schema):
