@@ -33,6 +33,7 @@ SITE_EDITABLE = (
     "greeting",
     "position",
     "locale",
+    "typing_preview",
 )
 MAX_WEBHOOKS_PER_TENANT = 20
 # Host names a tenant may not take: the platform's own, and names people would trust as ours.
@@ -124,6 +125,7 @@ def site_create(
     greeting: str | None = None,
     position: str | None = None,
     locale: str | None = None,
+    typing_preview: bool = False,
 ) -> Site:
     """Create a site with a fresh site key and identity secret: the one way a site is made (the
     dashboard, the site-key API and the demo call it). Origins are validated here (InvalidOrigin),
@@ -140,6 +142,7 @@ def site_create(
         allowed_origins=origins,
         public_rooms=public_rooms,
         require_identity=require_identity,
+        typing_preview=typing_preview,
         identity_secret=new_identity_secret(),
         **appearance,
     )

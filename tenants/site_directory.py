@@ -38,6 +38,8 @@ class SiteInfo:
     locale: str
     key: str
     key_expires_at: datetime | None
+    # Agents see the visitor's draft (PROTOCOL.md, Typing preview).
+    typing_preview: bool = False
 
     def key_live(self, now: datetime | None = None) -> bool:
         return self.key_expires_at is None or self.key_expires_at > (now or timezone.now())
@@ -74,6 +76,7 @@ def _load(key: str) -> SiteInfo | None:
         locale=site.locale,
         key=row.key,
         key_expires_at=row.expires_at,
+        typing_preview=site.typing_preview,
     )
 
 

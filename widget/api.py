@@ -24,6 +24,7 @@ from tenants.status import ensure_active
 from widget.cors import cors_allow
 from widget.selectors import site_agents_online
 from widget.services.sessions import VisitorIdentity, visitor_session_start
+from widget.visitor_context import BrowserContext, attributes_clean
 
 widget_api = ParleyAPI(
     title="Parley widget API",
@@ -48,12 +49,16 @@ class UserIn(StrictInput):
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NoNul] = ""
     email: Annotated[str, StringConstraints(max_length=254), NoNul, AfterValidator(_email)] = ""
     hash: Annotated[str, StringConstraints(max_length=128)] = ""
+    # Custom attributes (plan, company...): scalar values, bounded (widget.visitor_context).
+    attributes: Annotated[dict, AfterValidator(attributes_clean)] | None = None
 
 
 class SessionIn(StrictInput):
     site_key: Annotated[str, StringConstraints(max_length=64), NoNul]
     visitor_token: Annotated[str, StringConstraints(max_length=2048)] | None = None
     user: UserIn | None = None
+    # The page, referrer, locale and time zone the widget reports (PROTOCOL.md, Visitor context).
+    context: BrowserContext | None = None
 
 
 class SiteAppearanceOut(Schema):
@@ -64,6 +69,7 @@ class SiteAppearanceOut(Schema):
     locale: str
     public_rooms: bool
     agents_online: bool
+    typing_preview: bool
 
 
 class SessionOut(Schema):
@@ -102,9 +108,20 @@ def session_start(request: HttpRequest, body: SessionIn):
     identity = None
     if body.user is not None:
         identity = VisitorIdentity(
-            user_id=body.user.id, name=body.user.name, email=body.user.email, hash=body.user.hash
+            user_id=body.user.id,
+            name=body.user.name,
+            email=body.user.email,
+            hash=body.user.hash,
+            attributes=body.user.attributes,
         )
-    session = visitor_session_start(site=site, visitor_token=body.visitor_token, identity=identity)
+    session = visitor_session_start(
+        site=site,
+        visitor_token=body.visitor_token,
+        identity=identity,
+        context=body.context,
+        user_agent=request.headers.get("User-Agent", ""),
+        address=client_address(request),
+    )
     return SessionOut(
         visitor_id=str(session.visitor.id),
         token=session.token,
@@ -119,5 +136,6 @@ def session_start(request: HttpRequest, body: SessionIn):
             locale=site.locale,
             public_rooms=site.public_rooms,
             agents_online=site_agents_online(tenant_id=site.tenant_id, site_id=site.site_id),
+            typing_preview=site.typing_preview,
         ),
     )

@@ -90,11 +90,36 @@ def publish_message(tenant_id: int, conversation, message) -> None:
 
 
 def publish_typing(
-    tenant_id: int, conversation, *, author: frames.Author, state: bool, sender: str
+    tenant_id: int,
+    conversation,
+    *,
+    author: frames.Author,
+    state: bool,
+    sender: str,
+    draft: str = "",
 ) -> None:
-    """Typing is not stored: straight to the other members of the room and to the agents."""
+    """Typing is not stored: straight to the other members of the room and to the agents.
+
+    A visitor's `draft` (the typing preview of a site that enables it) goes to the agents alone:
+    the room's other members, other visitors of a public room among them, never see it.
+    """
     frame = frames.typing(author=author, state=state)
-    _to_room_and_agents(tenant_id, conversation, frame, exclude=sender)
+    if not draft:
+        _to_room_and_agents(tenant_id, conversation, frame, exclude=sender)
+        return
+    room = conversation.room
+    _send(room_group(tenant_id, conversation.site_id, room), frame, exclude=sender)
+    preview = frames.typing(author=author, state=state, draft=draft)
+    _send(agents_group(tenant_id), frames.in_conversation(preview, room), exclude=sender)
+
+
+def publish_visitor(tenant_id: int, conversation, visitor) -> None:
+    """Tell the tenant's agents what is known of a conversation's visitor now (they navigated,
+    or started a session): the conversation page's side panel follows."""
+    _send(
+        agents_group(tenant_id),
+        frames.visitor(room=conversation.room, site_id=conversation.site_id, visitor=visitor),
+    )
 
 
 def publish_read(

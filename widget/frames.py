@@ -16,11 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 from core.errors import BadRequest, TooLarge
 
 if TYPE_CHECKING:
-    from widget.models import Conversation, Message
+    from widget.models import Conversation, Message, Visitor
 
 MAX_FRAME_BYTES = 16 * 1024
 MAX_TEXT_CHARS = 4000
 MAX_HISTORY_LIMIT = 100
+MAX_DRAFT_CHARS = 500
 
 MessageId = Annotated[StrictInt, Field(ge=0, le=2**63 - 1)]
 ClientId = Annotated[StrictStr, Field(min_length=1, max_length=64)]
@@ -61,6 +62,20 @@ class MessageFrame(ClientFrame):
 class TypingFrame(ClientFrame):
     type: Literal["typing"]
     state: StrictBool
+    # The visitor's draft (PROTOCOL.md, Typing preview): shown to the agents only, on a site that
+    # enables it; cut to MAX_DRAFT_CHARS, never stored.
+    draft: StrictStr | None = None
+
+    def preview(self) -> str:
+        return (self.draft or "")[:MAX_DRAFT_CHARS] if self.state else ""
+
+
+class ContextFrame(ClientFrame):
+    """The page the visitor navigated to (PROTOCOL.md, Visitor context)."""
+
+    type: Literal["context"]
+    page_url: StrictStr = ""
+    page_title: StrictStr = ""
 
 
 class ReadFrame(ClientFrame):
@@ -135,6 +150,8 @@ class ReadyOut(TypedDict):
     visitor_id: str
     messages: list[MessageOut]
     has_more: bool
+    visitor_read_up_to: int
+    agent_read_up_to: int
 
 
 class AgentReadyOut(TypedDict):
@@ -153,6 +170,7 @@ class TypingOut(TypedDict):
     type: Literal["typing"]
     author: Author
     state: bool
+    draft: NotRequired[str]
     conversation: NotRequired[str]
 
 
@@ -196,6 +214,32 @@ class ConversationSummary(TypedDict):
     waiting_since: str | None
     labels: list[LabelSummary]
     unread: int
+
+
+class VisitorContextOut(TypedDict):
+    id: str
+    name: str
+    email: str
+    page_url: str
+    page_title: str
+    referrer: str
+    locale: str
+    time_zone: str
+    browser: str
+    os: str
+    device: str
+    country: str
+    city: str
+    attributes: dict
+    first_seen_at: str | None
+    last_seen_at: str | None
+
+
+class VisitorOut(TypedDict):
+    type: Literal["visitor"]
+    conversation: str
+    site_id: int
+    visitor: VisitorContextOut
 
 
 class ConversationOut(TypedDict):
@@ -309,13 +353,59 @@ def conversation(
     }
 
 
-def ready(*, room: str, visitor_id: str, messages: list, has_more: bool) -> ReadyOut:
+def ready(
+    *,
+    room: str,
+    visitor_id: str,
+    messages: list,
+    has_more: bool,
+    visitor_read_up_to: int = 0,
+    agent_read_up_to: int = 0,
+) -> ReadyOut:
     return {
         "type": "ready",
         "room": room,
         "visitor_id": visitor_id,
         "messages": messages,
         "has_more": has_more,
+        "visitor_read_up_to": visitor_read_up_to,
+        "agent_read_up_to": agent_read_up_to,
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def visitor_context(visitor: "Visitor") -> VisitorContextOut:
+    """What agents see of a visitor beside the conversation (the panel, the `visitor` frame)."""
+    return {
+        "id": str(visitor.id),
+        "name": visitor.display_name,
+        "email": visitor.email,
+        "page_url": visitor.page_url,
+        "page_title": visitor.page_title,
+        "referrer": visitor.referrer,
+        "locale": visitor.locale,
+        "time_zone": visitor.time_zone,
+        "browser": visitor.browser,
+        "os": visitor.os,
+        "device": visitor.device,
+        "country": visitor.country,
+        "city": visitor.city,
+        "attributes": dict(visitor.attributes or {}),
+        "first_seen_at": _iso(visitor.first_seen_at),
+        "last_seen_at": _iso(visitor.last_seen_at),
+    }
+
+
+def visitor(*, room: str, site_id: int, visitor: "Visitor") -> VisitorOut:
+    """The agents' `visitor` frame: the visitor of a conversation navigated or was identified."""
+    return {
+        "type": "visitor",
+        "conversation": room,
+        "site_id": site_id,
+        "visitor": visitor_context(visitor),
     }
 
 
@@ -327,8 +417,11 @@ def ack(*, client_id: str, message_id: int, created_at: datetime) -> AckOut:
     return {"type": "ack", "client_id": client_id, "id": message_id, "ts": created_at.isoformat()}
 
 
-def typing(*, author: Author, state: bool) -> TypingOut:
-    return {"type": "typing", "author": author, "state": state}
+def typing(*, author: Author, state: bool, draft: str = "") -> TypingOut:
+    frame: TypingOut = {"type": "typing", "author": author, "state": state}
+    if draft:
+        frame["draft"] = draft
+    return frame
 
 
 def read(*, author: Author, up_to: int) -> ReadOut:

@@ -140,7 +140,11 @@ def _room_and_visitor(row: tuple) -> tuple[Conversation, Visitor | None]:
     conversation = Conversation.from_db(connection.alias, _ROOM_FIELDS, row[:split])
     if row[split] is None:
         return conversation, None
-    return conversation, Visitor.from_db(connection.alias, _VISITOR_FIELDS, row[split:])
+    visitor = Visitor.from_db(connection.alias, _VISITOR_FIELDS, row[split:])
+    # Raw rows carry jsonb as text (Django decodes JSONField values itself, in its converters).
+    if isinstance(visitor.attributes, str):
+        visitor.attributes = orjson.loads(visitor.attributes)
+    return conversation, visitor
 
 
 def _room_with_its_visitor(row: tuple) -> Conversation:

@@ -142,3 +142,25 @@ def conversation_waiting_locked(*, conversation_id: int) -> Conversation | None:
         .filter(pk=conversation_id, waiting_since__isnull=False)
         .first()
     )
+
+
+def visitor_other_conversations(
+    *, conversation: Conversation, limit: int = 20
+) -> list[Conversation]:
+    """The visitor's other conversations (on any of the tenant's sites), latest first: what an
+    agent looks at to know whether this person wrote before."""
+    if not conversation.visitor_id:
+        return []
+    return list(
+        Conversation.objects.filter(visitor_id=conversation.visitor_id)
+        .exclude(pk=conversation.pk)
+        .order_by(F("last_message_at").desc(nulls_last=True), "-id")[:limit]
+    )
+
+
+def visitor_has_seen(*, conversation: Conversation, messages: list[Message]) -> bool:
+    """Whether the visitor has read the latest message they did not write (the "Seen" note)."""
+    for message in reversed(messages):
+        if message.author_kind != Message.AuthorKind.VISITOR:
+            return message.id <= conversation.visitor_read_up_to
+    return False

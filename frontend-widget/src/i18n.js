@@ -27,6 +27,7 @@ const STRINGS = {
     unread: "{n} unread",
     newMessage: "New message from {name}: {text}",
     earlier: "Show earlier messages",
+    previewNotice: "The team sees what you type before you send it.",
   },
   de: {
     openChat: "Chat öffnen",
@@ -53,6 +54,7 @@ const STRINGS = {
     unread: "{n} ungelesen",
     newMessage: "Neue Nachricht von {name}: {text}",
     earlier: "Frühere Nachrichten anzeigen",
+    previewNotice: "Das Team sieht, was Sie schreiben, bevor Sie es senden.",
   },
   fr: {
     openChat: "Ouvrir le chat",
@@ -79,6 +81,7 @@ const STRINGS = {
     unread: "{n} non lus",
     newMessage: "Nouveau message de {name} : {text}",
     earlier: "Afficher les messages précédents",
+    previewNotice: "L’équipe voit ce que vous écrivez avant l’envoi.",
   },
   es: {
     openChat: "Abrir el chat",
@@ -105,6 +108,7 @@ const STRINGS = {
     unread: "{n} sin leer",
     newMessage: "Nuevo mensaje de {name}: {text}",
     earlier: "Ver mensajes anteriores",
+    previewNotice: "El equipo ve lo que escribes antes de que lo envíes.",
   },
 };
 

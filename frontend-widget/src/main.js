@@ -1,6 +1,7 @@
 // The bundle's entry point: read the embed tag, install `window.Parley`, start the widget.
 
 import { installApi } from "./api.js";
+import { browserContext, pagePlace, watchNavigation } from "./context.js";
 import { pageStorage } from "./storage.js";
 import { createView } from "./ui.js";
 import { createWidget } from "./widget.js";
@@ -43,6 +44,9 @@ function boot(window) {
       origin: window.location.origin,
       languages: [...(window.navigator.languages ?? []), window.navigator.language],
       hidden: () => document.visibilityState === "hidden",
+      context: () => browserContext(window),
+      place: () => pagePlace(window),
+      onNavigate: (listener) => watchNavigation(window, listener),
       createView: (options) => createView({ window, ...options }),
     },
   });

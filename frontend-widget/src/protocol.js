@@ -22,7 +22,14 @@ export const authFrame = (token, since) =>
   frame(since == null ? { type: "auth", token } : { type: "auth", token, since });
 export const messageFrame = (clientId, text) =>
   frame({ type: "message", client_id: clientId, text });
-export const typingFrame = (state) => frame({ type: "typing", state: !!state });
+export const MAX_DRAFT_LENGTH = 500;
+export const typingFrame = (state, draft) =>
+  frame(
+    state && typeof draft === "string" && draft
+      ? { type: "typing", state: true, draft: [...draft].slice(0, MAX_DRAFT_LENGTH).join("") }
+      : { type: "typing", state: !!state },
+  );
+export const contextFrame = ({ page_url, page_title }) => frame({ type: "context", page_url, page_title });
 export const readFrame = (upTo) => frame({ type: "read", up_to: upTo });
 export const historyFrame = (before, limit = HISTORY_PAGE) =>
   frame({ type: "history", before, limit });
@@ -76,6 +83,8 @@ const CLEANERS = {
     visitor_id: f.visitor_id == null ? null : String(f.visitor_id),
     messages: cleanMessages(f.messages),
     has_more: f.has_more === true,
+    visitor_read_up_to: isId(f.visitor_read_up_to) ? f.visitor_read_up_to : 0,
+    agent_read_up_to: isId(f.agent_read_up_to) ? f.agent_read_up_to : 0,
   }),
   ack: (f) =>
     typeof f.client_id === "string" && isId(f.id)

@@ -48,14 +48,16 @@ function checkSession(body) {
       locale: typeof site.locale === "string" ? site.locale : "",
       public_rooms: site.public_rooms ?? false,
       agents_online: site.agents_online ?? null,
+      typing_preview: site.typing_preview === true,
     },
   };
 }
 
-export async function requestSession({ fetch, baseUrl, siteKey, visitorToken, user }) {
+export async function requestSession({ fetch, baseUrl, siteKey, visitorToken, user, context }) {
   const body = { site_key: siteKey };
   if (visitorToken) body.visitor_token = visitorToken;
   if (user) body.user = user;
+  if (context) body.context = context;
   let response;
   try {
     response = await fetch(`${baseUrl}/api/widget/v1/session`, {

@@ -93,6 +93,10 @@ export function createView({ window, site, t, locale, handlers }) {
   send.append(icon(SEND_ICON));
   form.append(label, input, send);
   panel.append(header, notice, flash, log, typing, form);
+  if (site.typing_preview) {
+    // The site shows agents the draft: the visitor is told, always, right by the composer.
+    panel.append(make("p", "disclosure", t("previewNotice")));
+  }
 
   const launcher = make("button", "launcher");
   launcher.type = "button";
@@ -164,7 +168,7 @@ export function createView({ window, site, t, locale, handlers }) {
       submit();
     }
   });
-  input.addEventListener("input", () => handlers.onInput());
+  input.addEventListener("input", () => handlers.onInput(() => input.value));
   earlier.addEventListener("click", () => handlers.onEarlier());
   const onVisibility = () => handlers.onVisible();
   document.addEventListener("visibilitychange", onVisibility);

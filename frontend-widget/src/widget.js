@@ -9,6 +9,7 @@ import {
   ROOM_PATTERN,
   chatSocketUrl,
   checkText,
+  contextFrame,
   historyFrame,
   messageFrame,
   readFrame,
@@ -20,6 +21,8 @@ import { createStore } from "./storage.js";
 const TYPING_REFRESH = 3000; // resend `typing: true` at most this often while typing
 const TYPING_IDLE = 4000; // then `typing: false` after this long without a key
 const TYPING_SHOWN = 6000; // an agent's indicator fades if no update comes (a lost `false`)
+const DRAFT_EVERY = 500; // with the typing preview, the draft goes at most this often
+const NAVIGATION_DEBOUNCE = 500; // a router's several history calls make one `context` frame
 const SESSION_ATTEMPTS = 5; // at page load, for a session answer that may pass (5xx, 429)
 const EVENTS = ["ready", "open", "close", "message", "unread", "status", "error"];
 
@@ -28,6 +31,13 @@ function cleanUser(user) {
   const clean = { id: String(user.id) };
   for (const field of ["name", "email", "hash"]) {
     if (typeof user[field] === "string" && user[field]) clean[field] = user[field];
+  }
+  // Custom attributes: the server keeps scalar values only (PROTOCOL.md, Visitor context).
+  const attributes = user.attributes;
+  if (attributes && typeof attributes === "object" && !Array.isArray(attributes)) {
+    clean.attributes = Object.fromEntries(
+      Object.entries(attributes).filter(([, value]) => value === null || ["string", "number", "boolean"].includes(typeof value)),
+    );
   }
   return clean;
 }
@@ -59,6 +69,10 @@ export function createWidget({ config, env }) {
   let typingTimer = null;
   let typingSentAt = 0;
   let typingIdleTimer = null;
+  let draftTimer = null;
+  let draftSent = "";
+  let reportedPlace = "";
+  let navigationTimer = null;
   let status = "connecting";
   let resendTimer = null;
   let seenBefore = false;
@@ -173,11 +187,14 @@ export function createWidget({ config, env }) {
   const FRAMES = {
     ready(frame) {
       visitorId = frame.visitor_id ?? session.visitor_id ?? visitorId;
+      // How far the agents have read, as stored: "Seen" survives a reload.
+      seenUpTo = Math.max(seenUpTo, frame.agent_read_up_to ?? 0);
       for (const message of frame.messages) addMessage(message, { live: seenBefore });
       if (!seenBefore) hasMore = frame.has_more;
       seenBefore = true;
       resendPending();
       markRead();
+      reportPlace();
       emit("status", "online");
     },
     message(frame) {
@@ -264,6 +281,7 @@ export function createWidget({ config, env }) {
     // The same identity keeps its token. An anonymous visitor's token goes along when they
     // identify, so the conversation can follow them; one user's token never goes with another's.
     const visitorToken = savedUser === (user?.id ?? null) || savedUser === null ? savedToken : undefined;
+    const context = env.context?.();
     const request = (token) =>
       requestSession({
         fetch: env.fetch,
@@ -271,6 +289,7 @@ export function createWidget({ config, env }) {
         siteKey: config.siteKey,
         visitorToken: token,
         user,
+        context,
       });
     try {
       return await request(visitorToken);
@@ -304,10 +323,36 @@ export function createWidget({ config, env }) {
 
   function stopTyping() {
     timers.clearTimeout(typingIdleTimer);
-    typingIdleTimer = null;
+    timers.clearTimeout(draftTimer);
+    typingIdleTimer = draftTimer = null;
     if (typingSentAt) {
       typingSentAt = 0;
+      draftSent = "";
       connection?.send(typingFrame(false));
+    }
+  }
+
+  // The page the visitor is on, told once per change (the session told the first one).
+  function reportPlace() {
+    const place = env.place?.();
+    if (!place) return;
+    const key = `${place.page_url}\n${place.page_title}`;
+    if (key !== reportedPlace && connection?.send(contextFrame(place))) reportedPlace = key;
+  }
+
+  function onNavigate() {
+    timers.clearTimeout(navigationTimer);
+    navigationTimer = timers.setTimeout(reportPlace, NAVIGATION_DEBOUNCE);
+  }
+
+  // With the site's typing preview on, the draft itself, at most every DRAFT_EVERY ms.
+  function sendDraft(readDraft) {
+    draftTimer = null;
+    const draft = readDraft().trim();
+    if (!draft) return stopTyping();
+    if (draft !== draftSent && connection?.send(typingFrame(true, draft))) {
+      draftSent = draft;
+      typingSentAt = env.now();
     }
   }
 
@@ -335,7 +380,16 @@ export function createWidget({ config, env }) {
       render();
       return true;
     },
-    onInput() {
+    onInput(readDraft) {
+      if (session?.site.typing_preview && readDraft) {
+        if (!draftTimer) {
+          const waited = env.now() - typingSentAt;
+          draftTimer = timers.setTimeout(() => sendDraft(readDraft), Math.max(0, DRAFT_EVERY - waited));
+        }
+        timers.clearTimeout(typingIdleTimer);
+        typingIdleTimer = timers.setTimeout(stopTyping, TYPING_IDLE);
+        return;
+      }
       const now = env.now();
       if (now - typingSentAt > TYPING_REFRESH && connection.send(typingFrame(true))) typingSentAt = now;
       timers.clearTimeout(typingIdleTimer);
@@ -352,6 +406,7 @@ export function createWidget({ config, env }) {
   };
 
   let generation = 0;
+  let navigationWatched = false;
   async function start() {
     if (phase !== "idle") return;
     phase = "starting";
@@ -387,6 +442,8 @@ export function createWidget({ config, env }) {
       return;
     }
     visitorId = session.visitor_id;
+    const first = env.place?.();
+    reportedPlace = first ? `${first.page_url}\n${first.page_title}` : "";
     readUpTo = Number(store.get(`read:${room}`, 0)) || 0;
     outbox = createOutbox(store, { key: `outbox:${room}`, now: env.now });
     locale = pickLocale([config.locale, session.site.locale, ...env.languages]);
@@ -414,6 +471,10 @@ export function createWidget({ config, env }) {
       onStatus,
     });
     phase = "running";
+    if (!navigationWatched) {
+      navigationWatched = true;
+      env.onNavigate?.(() => phase === "running" && onNavigate());
+    }
     render();
     connection.start();
     if (wantOpen) view.open({ focus: false });
@@ -424,7 +485,9 @@ export function createWidget({ config, env }) {
     generation++;
     connection?.stop();
     view?.destroy();
-    for (const timer of [typingTimer, typingIdleTimer, resendTimer]) timers.clearTimeout(timer);
+    for (const timer of [typingTimer, typingIdleTimer, resendTimer, draftTimer, navigationTimer]) {
+      timers.clearTimeout(timer);
+    }
     connection = view = outbox = null;
     resetConversation();
   }

@@ -47,7 +47,7 @@ function fakeView() {
   return view;
 }
 
-function setup({ storage = new MemoryStorage(), answers = [jsonResponse(200, session())], config = {} } = {}) {
+function setup({ storage = new MemoryStorage(), answers = [jsonResponse(200, session())], config = {}, env = {} } = {}) {
   const clock = new FakeClock();
   const { FakeWebSocket, sockets } = fakeWebSocketClass();
   const requests = [];
@@ -77,6 +77,7 @@ function setup({ storage = new MemoryStorage(), answers = [jsonResponse(200, ses
         views.push(view);
         return view;
       },
+      ...env,
     },
   });
   const last = () => sockets[sockets.length - 1];
@@ -499,4 +500,91 @@ test("a message too long for the server is refused before sending", async () => 
   assert.equal(ctx.view().handlers.onSend("   "), false);
   assert.equal(ctx.last().sentOfType("message").length, 0);
   assert.deepEqual(ctx.view().flashed, ["Ce message est trop long."]);
+});
+
+test("the session reports the page and browser; each navigation after ready is one context frame", async () => {
+  const page = { page_url: "https://shop.example/", page_title: "Home" };
+  let navigate = null;
+  const ctx = setup({
+    env: {
+      context: () => ({ ...page, referrer: "https://search.example/", locale: "de-AT", time_zone: "Europe/Vienna" }),
+      place: () => ({ ...page }),
+      onNavigate: (listener) => (navigate = listener),
+    },
+  });
+  await ctx.widget.start();
+  assert.deepEqual(ctx.requests[0].body.context, {
+    page_url: "https://shop.example/",
+    page_title: "Home",
+    referrer: "https://search.example/",
+    locale: "de-AT",
+    time_zone: "Europe/Vienna",
+  });
+  ctx.ready();
+  assert.deepEqual(ctx.last().sentOfType("context"), [], "the session told the first page");
+  page.page_url = "https://shop.example/#/cart";
+  navigate();
+  page.page_title = "Cart";
+  navigate();
+  await ctx.clock.tick(600);
+  assert.deepEqual(ctx.last().sentOfType("context"), [
+    { type: "context", page_url: "https://shop.example/#/cart", page_title: "Cart" },
+  ]);
+  navigate();
+  await ctx.clock.tick(600);
+  assert.equal(ctx.last().sentOfType("context").length, 1, "the same page is not told again");
+});
+
+test("Seen comes back after a reload from ready's agent_read_up_to", async () => {
+  const ctx = setup();
+  await ctx.widget.start();
+  const mine = { ...agent(5, "my question"), author: { kind: "visitor", id: "v1", name: "" } };
+  ctx.ready([mine, agent(6, "an answer")], { agent_read_up_to: 5, visitor_read_up_to: 6 });
+  const shown = ctx.widget.state.messages.find((m) => m.mine);
+  assert.equal(shown.seen, true);
+});
+
+test("with the typing preview the draft goes at most every 500 ms and clears when emptied", async () => {
+  const ctx = setup({ answers: [jsonResponse(200, session({ site: { ...SITE, typing_preview: true } }))] });
+  await ctx.widget.start();
+  ctx.ready();
+  let text = "";
+  const { onInput } = ctx.view().handlers;
+  const type = (value) => {
+    text = value;
+    onInput(() => text);
+  };
+  type("H");
+  await ctx.clock.tick(0);
+  type("He");
+  type("Hel");
+  await ctx.clock.tick(200);
+  type("Hell");
+  await ctx.clock.tick(400);
+  assert.deepEqual(ctx.last().sentOfType("typing"), [
+    { type: "typing", state: true, draft: "H" },
+    { type: "typing", state: true, draft: "Hell" },
+  ]);
+  type("x".repeat(700));
+  await ctx.clock.tick(600);
+  assert.equal(ctx.last().sentOfType("typing").at(-1).draft.length, 500);
+  type("");
+  await ctx.clock.tick(600);
+  assert.deepEqual(ctx.last().sentOfType("typing").at(-1), { type: "typing", state: false });
+});
+
+test("without the typing preview no draft is ever sent", async () => {
+  const ctx = setup();
+  await ctx.widget.start();
+  ctx.ready();
+  ctx.view().handlers.onInput(() => "secret words");
+  await ctx.clock.tick(1000);
+  assert.deepEqual(ctx.last().sentOfType("typing"), [{ type: "typing", state: true }]);
+});
+
+test("identify's custom attributes go with the session, scalars only", async () => {
+  const ctx = setup();
+  ctx.widget.identify({ id: "u1", attributes: { plan: "pro", seats: 3, trial: false, nested: { a: 1 } } });
+  await ctx.widget.start();
+  assert.deepEqual(ctx.requests[0].body.user.attributes, { plan: "pro", seats: 3, trial: false });
 });

@@ -133,6 +133,12 @@ class SiteForm(forms.Form):
         required=False,
         help_text="Visitors must be identified by your server with the identity secret.",
     )
+    typing_preview = forms.BooleanField(
+        label="Show agents what visitors type",
+        required=False,
+        help_text="Agents see a visitor's message as it is typed, before it is sent. The widget "
+        "tells visitors so, beside the message box.",
+    )
 
     def clean_color(self) -> str:
         color = self.cleaned_data["color"]

@@ -42,6 +42,8 @@ class SiteIn(StrictInput):
     allowed_origins: Origins
     public_rooms: bool = False
     require_identity: bool = False
+    # Agents see visitors' drafts as they type (the widget tells the visitor).
+    typing_preview: bool = False
     color: Color | None = None
     greeting: Greeting | None = None
     position: Literal["right", "left"] | None = None
@@ -57,6 +59,7 @@ class SitePatch(StrictInput):
     allowed_origins: Origins | None = None
     public_rooms: bool | None = None
     require_identity: bool | None = None
+    typing_preview: bool | None = None
     color: Color | None = None
     greeting: Greeting | None = None
     position: Literal["right", "left"] | None = None
@@ -88,6 +91,7 @@ class SiteOut(Schema):
     allowed_origins: list[str]
     public_rooms: bool
     require_identity: bool
+    typing_preview: bool
     color: str
     greeting: str
     position: str

@@ -73,6 +73,7 @@ def test_a_new_visitor_gets_a_token_a_private_conversation_and_the_site(
         "locale": "fr",
         "public_rooms": False,
         "agents_online": False,
+        "typing_preview": False,
     }
     claims = token_verify(body["token"])
     assert claims.visitor_id == body["visitor_id"]

@@ -8,6 +8,7 @@ from `events.close_site_sockets`) or past its rotation grace (checked every
 """
 
 from django.utils import timezone
+from pydantic import ValidationError
 
 from core.db_thread import in_tenant
 from core.errors import (
@@ -19,7 +20,13 @@ from core.errors import (
     TenantSuspended,
     UnknownSiteKey,
 )
-from core.ratelimit import OpenCounts, SharedBuckets, client_address, retry_after_seconds
+from core.ratelimit import (
+    OpenCounts,
+    SharedBuckets,
+    TokenBucket,
+    client_address,
+    retry_after_seconds,
+)
 from tenants.billing import limits
 from tenants.site_directory import asite_for_key
 from tenants.status import aensure_active
@@ -30,8 +37,13 @@ from widget.consumers.base import SocketClose, SocketConsumer, SocketGone
 from widget.services.conversations import conversation_mark_read
 from widget.services.messages import MessagePost
 from widget.services.rooms import chat_join
+from widget.services.visitors import visitor_page_update
+from widget.visitor_context import PageContext
 from widget.writer import writer
 
+# `context` frames a socket may send: a burst of 10, then one every 2 s (PROTOCOL.md).
+CONTEXT_RATE = 0.5
+CONTEXT_BURST = 10
 # The frame buckets that all sockets of one visitor in this process share (several tabs count
 # together), by (tenant id, visitor id).
 visitors = SharedBuckets()
@@ -85,6 +97,7 @@ class ChatConsumer(SocketConsumer):
         "read": (frames.ReadFrame, "on_read"),
         "history": (frames.HistoryFrame, "on_history"),
         "ping": (frames.PingFrame, "on_ping"),
+        "context": (frames.ContextFrame, "on_context"),
     }
 
     async def on_connect(self) -> None:
@@ -209,9 +222,15 @@ class ChatConsumer(SocketConsumer):
         # Deadlines of an authenticated socket: the key's re-check and expiry (idle was watched).
         self.watch_by(min(self.next_key_check, self.key_expires_at or self.next_key_check))
         self.sent_in_ready = frozenset(message["id"] for message in messages)
+        self.context_bucket = TokenBucket(rate=CONTEXT_RATE, burst=CONTEXT_BURST)
         await self.send_frame(
             frames.ready(
-                room=self.room, visitor_id=token.visitor_id, messages=messages, has_more=has_more
+                room=self.room,
+                visitor_id=token.visitor_id,
+                messages=messages,
+                has_more=has_more,
+                visitor_read_up_to=self.conversation.visitor_read_up_to,
+                agent_read_up_to=self.conversation.agent_read_up_to,
             )
         )
         await self.flush_backlog()
@@ -256,12 +275,36 @@ class ChatConsumer(SocketConsumer):
         )
 
     async def on_typing(self, frame: frames.TypingFrame) -> None:
+        # A draft reaches the agents only where the site enables the preview (the widget tells
+        # the visitor); elsewhere it is dropped here, and the frame is plain typing.
+        site = await asite_for_key(self.site.key) if frame.draft else self.site
         events.publish_typing(
             self.tenant.id,
             self.conversation,
             author=self.author,
             state=frame.state,
             sender=self.member_id,
+            draft=frame.preview() if site.typing_preview else "",
+        )
+
+    async def on_context(self, frame: frames.ContextFrame) -> None:
+        """The visitor navigated. Over the budget the frame is dropped without an answer: the
+        next one carries the page then, and a page that navigates in a loop costs nothing."""
+        if self.context_bucket.take(self.loop.time()):
+            return
+        try:
+            page = PageContext(page_url=frame.page_url, page_title=frame.page_title)
+        except ValidationError as error:
+            raise BadRequest(f"context: {error.errors(include_url=False)[0]['msg']}") from None
+        if not events.is_private_room(self.room):
+            return  # a public room's agents are not looking at one visitor
+        await in_tenant(
+            self.tenant.schema_name,
+            visitor_page_update,
+            tenant_id=self.tenant.id,
+            conversation=self.conversation,
+            visitor_id=self.visitor_id,
+            page=page,
         )
 
     async def on_read(self, frame: frames.ReadFrame) -> None:

@@ -12,8 +12,11 @@ from django_tenants.utils import schema_context
 from core.errors import IdentityInvalid, IdentityRequired, InvalidToken
 from tenants.site_directory import SiteInfo
 from tenants.tokens import VisitorToken, token_issue, token_verify
+from widget import events
 from widget.events import PRIVATE_ROOM_PREFIX
 from widget.models import Conversation, Visitor
+from widget.services.visitors import visitor_context_fill
+from widget.visitor_context import BrowserContext
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,8 @@ class VisitorIdentity:
     name: str = ""
     email: str = ""
     hash: str = ""
+    # Custom attributes, already bounded (`widget.visitor_context.attributes_clean`).
+    attributes: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -100,13 +105,21 @@ def _private_conversation(site: SiteInfo, visitor: Visitor) -> Conversation:
 
 
 def visitor_session_start(
-    *, site: SiteInfo, visitor_token: str | None = None, identity: VisitorIdentity | None = None
+    *,
+    site: SiteInfo,
+    visitor_token: str | None = None,
+    identity: VisitorIdentity | None = None,
+    context: BrowserContext | None = None,
+    user_agent: str | None = None,
+    address: str | None = None,
 ) -> VisitorSession:
     """Start or resume a widget session: the visitor, their private conversation and a token.
 
     A valid previous token of this site keeps its visitor and conversation; an invalid, expired
     or other site's token starts a new visitor. A verified identity keeps one visitor (and so
-    one conversation) per user id across devices. Runs in the site's tenant schema.
+    one conversation) per user id across devices. The browser's `context`, its user agent and
+    its address's place are stored on the visitor and told to the agents. Runs in the site's
+    tenant schema.
     """
     verified = identity_verified(site=site, identity=identity)
     previous = _previous_claims(site, visitor_token)
@@ -121,8 +134,13 @@ def visitor_session_start(
         if identity is not None:
             visitor.name = identity.name or visitor.name
             visitor.email = identity.email or visitor.email
+            if identity.attributes is not None:
+                visitor.attributes = identity.attributes
+        visitor_context_fill(visitor, context=context, user_agent=user_agent, address=address)
         visitor.save()
         conversation = _private_conversation(site, visitor)
+        # The agents' visitor panel follows a visitor who comes back (another page, a reload).
+        transaction.on_commit(lambda: events.publish_visitor(site.tenant_id, conversation, visitor))
     token, claims = token_issue(
         tenant_id=site.tenant_id,
         site_id=site.site_id,

@@ -5,17 +5,34 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from ninja import Schema
+from ninja import Field, Schema
 from pydantic import StringConstraints
 
 from core.api import NoNul, StrictInput
 
 
 class VisitorOut(Schema):
+    """A visitor with what their browser reported (PROTOCOL.md, Visitor context)."""
+
     id: uuid.UUID
     external_id: str
     name: str
     email: str
+    page_url: str = Field(description="The page the visitor was last seen on (http or https).")
+    page_title: str
+    referrer: str = Field(description="The page that led to the first one seen, if any.")
+    locale: str = Field(description="The browser's language, e.g. `de-AT`.")
+    time_zone: str = Field(description="The browser's IANA time zone, e.g. `Europe/Vienna`.")
+    browser: str
+    os: str
+    device: str
+    country: str = Field(description="From the installation's GeoIP database, when it has one.")
+    city: str
+    attributes: dict[str, str | int | float | bool | None] = Field(
+        description="The custom attributes given to `Parley('identify', {..., attributes})`."
+    )
+    first_seen_at: datetime
+    last_seen_at: datetime
 
 
 class ConversationOut(Schema):

@@ -283,6 +283,9 @@ VISITOR_TOKEN_TTL = env.int("PARLEY_VISITOR_TOKEN_TTL", default=24 * 3600)
 SITE_KEY_GRACE_SECONDS = env.int("PARLEY_SITE_KEY_GRACE_SECONDS", default=24 * 3600)
 # How long a process trusts its cached copy of a site (allow-list, keys) before asking the database.
 SITE_CACHE_SECONDS = env.float("PARLEY_SITE_CACHE_SECONDS", default=10.0)
+# A GeoLite2-City (or GeoIP2-City) database file: agents then see each visitor's country and
+# city. Unset, or a file that cannot be read (a warning once): no places, nothing else changes.
+PARLEY_GEOIP_PATH = env("PARLEY_GEOIP_PATH", default="")
 # How long a worker trusts its answer to "is this tenant suspended?" (tenants/status.py).
 TENANT_STATUS_CACHE_SECONDS = env.float("PARLEY_TENANT_STATUS_CACHE_SECONDS", default=3.0)
 

@@ -16,7 +16,12 @@ from dashboard.forms import AssignForm, ReplyForm
 from dashboard.permissions import requires
 from tenants.models import Site
 from widget.models import Conversation, Message
-from widget.selectors import inbox_conversation, messages_latest
+from widget.selectors import (
+    inbox_conversation,
+    messages_latest,
+    visitor_has_seen,
+    visitor_other_conversations,
+)
 from widget.services.conversations import (
     conversation_assign,
     conversation_close,
@@ -69,6 +74,9 @@ def conversation_detail(request, pk: int):
             "site": _sites(request).get(conversation.site_id),
             "history": history,
             "has_more": has_more,
+            # The side panel (dashboard/_visitor_panel.html) and the visitor's "Seen".
+            "past_conversations": visitor_other_conversations(conversation=conversation),
+            "visitor_seen": visitor_has_seen(conversation=conversation, messages=history),
             "reply_form": ReplyForm(),
             "assign_form": AssignForm(initial={"assignee": conversation.assignee_id}),
         },
