@@ -105,6 +105,8 @@ class Webhook(models.Model):
     # Signs deliveries, so it is kept (encrypted), not hashed: tenants/secrets_at_rest.py
     secret = EncryptedTextField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # A disabled webhook receives nothing until it is enabled again (`webhook_set_enabled`).
+    disabled_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.tenant_id}:{self.url}"

@@ -21,7 +21,7 @@ from tenants.keys import api_key_digest, new_api_key, new_identity_secret, new_s
 from tenants.models import ApiKey, Domain, Site, SiteKey, Tenant, Webhook
 from tenants.origins import normalize_allowed_origin
 from tenants.status import status_forget
-from tenants.webhooks import new_webhook_secret
+from tenants.webhooks import new_webhook_secret, webhook_deliveries_cancel
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 SITE_EDITABLE = (
@@ -283,6 +283,33 @@ def webhook_delete(*, webhook: Webhook) -> None:
         details={"url": webhook.url},
     )  # fmt: skip
     webhook.delete()  # with its delivery log; pending deliveries are not sent
+
+
+@transaction.atomic
+def webhook_rotate_secret(*, webhook: Webhook) -> str:
+    """A new signing secret, returned to be shown once; the previous one stops signing now
+    (deliveries are signed when they are sent, so pending ones carry the new one)."""
+    webhook.secret = new_webhook_secret()
+    webhook.save(update_fields=["secret"])
+    audit_record("webhook.secret_rotated", tenant=webhook.tenant, target=f"webhook {webhook.pk}")
+    return webhook.secret
+
+
+@transaction.atomic
+def webhook_set_enabled(*, webhook: Webhook, enabled: bool) -> Webhook:
+    """Disable a webhook (it receives nothing; what was waiting to be sent is not sent, and says
+    so in its log) or enable it again (it receives events from now on)."""
+    if enabled == (webhook.disabled_at is None):
+        return webhook
+    webhook.disabled_at = None if enabled else timezone.now()
+    webhook.save(update_fields=["disabled_at"])
+    if not enabled:
+        webhook_deliveries_cancel(webhook=webhook, reason="not sent: the webhook was disabled")
+    audit_record(
+        "webhook.enabled" if enabled else "webhook.disabled",
+        tenant=webhook.tenant, target=f"webhook {webhook.pk}", details={"url": webhook.url},
+    )  # fmt: skip
+    return webhook
 
 
 def api_key_create(*, tenant: Tenant, name: str) -> tuple[ApiKey, str]:

@@ -70,9 +70,9 @@ def _subscribers(tenant_id: int, event_type: str) -> list[int]:
         tenant_id,
         lambda: tuple(
             (webhook_id, tuple(events))
-            for webhook_id, events in Webhook.objects.filter(tenant_id=tenant_id).values_list(
-                "id", "events"
-            )
+            for webhook_id, events in Webhook.objects.filter(
+                tenant_id=tenant_id, disabled_at__isnull=True
+            ).values_list("id", "events")
         ),
     )
     return [webhook_id for webhook_id, events in subscriptions if event_type in events]
@@ -131,18 +131,28 @@ def webhook_deliveries_erase(*, tenant_id: int, subject: str) -> int:
     is emptied, and those not sent yet never will be (`failed`, the reason in their log).
     Returns how many deliveries were erased."""
     deliveries = WebhookDelivery.objects.filter(webhook__tenant_id=tenant_id, subject=subject)
+    _never_send(deliveries, reason="not sent: the person it was about was erased")
+    return deliveries.update(body="", subject="")
+
+
+def webhook_deliveries_cancel(*, webhook: Webhook, reason: str) -> int:
+    """Give up the webhook's deliveries not sent yet (`failed`, `reason` in their log): a
+    disabled webhook gets nothing, not even late. Returns how many."""
+    return _never_send(WebhookDelivery.objects.filter(webhook=webhook), reason=reason)
+
+
+def _never_send(deliveries, *, reason: str) -> int:
     never_sent = {
         "at": timezone.now().isoformat(),
         "status_code": None,
-        "error": "not sent: the person it was about was erased",
+        "error": reason,
         "duration_ms": 0,
     }
-    deliveries.filter(status=WebhookDelivery.Status.PENDING).update(
+    return deliveries.filter(status=WebhookDelivery.Status.PENDING).update(
         status=WebhookDelivery.Status.FAILED,
         next_attempt_at=None,
         attempts=CombinedExpression(F("attempts"), "||", Value([never_sent], JSONField())),
     )
-    return deliveries.update(body="", subject="")
 
 
 PRUNE_BATCH = 5000
@@ -277,6 +287,35 @@ def _record(delivery: WebhookDelivery, attempt: dict) -> None:
         delivered_at=delivery.delivered_at,
         next_attempt_at=delivery.next_attempt_at,
     )
+
+
+TEST_EVENT = "webhook.test"
+
+
+def webhook_test_send(*, webhook: Webhook) -> WebhookDelivery:
+    """Send `webhook` a test event now, through the same path as every delivery (signed, the
+    address checked, the attempt recorded, retried on the schedule when it fails), and return
+    the delivery with its first attempt. Its claim keeps the worker off it meanwhile."""
+    now = timezone.now()
+    event_id = "evt_" + secrets.token_urlsafe(16)
+    body = orjson.dumps(
+        {
+            "id": event_id,
+            "type": TEST_EVENT,
+            "created_at": now,
+            "data": {"message": "A test event sent from the Parley dashboard."},
+        }
+    ).decode()
+    delivery = WebhookDelivery.objects.create(
+        webhook=webhook,
+        event_id=event_id,
+        event_type=TEST_EVENT,
+        body=body,
+        next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS),
+    )
+    _record(delivery, _attempt(delivery))
+    delivery.refresh_from_db()
+    return delivery
 
 
 def webhooks_deliver_due(*, limit: int = 20, concurrency: int = 8) -> int:

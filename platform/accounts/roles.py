@@ -1,6 +1,7 @@
 """Who may do what: the capabilities of each role, and the rules for managing the team.
 
-agents: the inbox only; admins: the inbox, sites, the team (not its owners) and API keys;
+agents: the inbox only; admins: the inbox, sites, the team (not its owners), API keys
+and webhooks;
 owners: everything, billing included. The dashboard's pages and the agent socket ask here.
 """
 
@@ -14,6 +15,7 @@ class Capability(StrEnum):
     SITES = "sites"
     TEAM = "team"
     API_KEYS = "api_keys"
+    WEBHOOKS = "webhooks"
     BILLING = "billing"
     AUDIT = "audit"  # the tenant's audit log
     ACCOUNT = "account"  # export the tenant's data, close the account
@@ -28,6 +30,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.SITES,
             Capability.TEAM,
             Capability.API_KEYS,
+            Capability.WEBHOOKS,
             Capability.AUDIT,
             Capability.LABELS,
         }

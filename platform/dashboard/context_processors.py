@@ -17,6 +17,7 @@ _SECTIONS = {
     "sites": "sites",
     "team": "team",
     "api-keys": "api_keys",
+    "webhooks": "webhooks",
     "billing": "billing",
     "audit": "audit",
     "account": "account",

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import Role, User
 from dashboard.throttle import login_address_throttle, login_throttle, wait_phrase
-from tenants.models import Site
+from tenants.models import Site, Webhook
 from tenants.origins import InvalidOrigin, normalize_allowed_origin
 from tenants.services import SITE_COLOR_PATTERN, SITE_LOCALE_PATTERN
 
@@ -179,6 +179,24 @@ class AcceptInvitationForm(auth_forms.SetPasswordForm):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses this key, e.g. “CRM sync”.")
+
+
+class WebhookForm(forms.Form):
+    """The endpoint and its events; the URL is checked by `tenants.services.webhook_create`,
+    as for the API."""
+
+    url = forms.CharField(
+        label="Endpoint URL",
+        max_length=2000,
+        widget=forms.URLInput(attrs={"placeholder": "https://example.com/parley-events"}),
+        help_text="Parley POSTs signed JSON events here.",
+    )
+    events = forms.MultipleChoiceField(
+        choices=Webhook.Event.choices,
+        initial=list(Webhook.Event.values),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one event."},
+    )
 
 
 class ReplyForm(forms.Form):

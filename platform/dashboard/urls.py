@@ -3,7 +3,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard.views import account, auth, billing, inbox, inbox_list, profile, sites, team
+from dashboard.views import (
+    account,
+    auth,
+    billing,
+    inbox,
+    inbox_list,
+    profile,
+    sites,
+    team,
+    webhooks,
+)
 
 urlpatterns = [
     path("", inbox_list.inbox, name="inbox"),
@@ -63,6 +73,12 @@ urlpatterns = [
     path("team/<int:pk>/role/", team.team_change_role, name="team_change_role"),
     path("team/<int:pk>/remove/", team.team_remove, name="team_remove"),
     path("api-keys/", team.api_keys, name="api_keys"),
+    path("webhooks/", webhooks.webhooks, name="webhooks"),
+    path("webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook"),
+    path("webhooks/<int:pk>/test/", webhooks.webhook_test_view, name="webhook_test"),
+    path("webhooks/<int:pk>/secret/", webhooks.webhook_rotate_secret_view, name="webhook_secret"),
+    path("webhooks/<int:pk>/enabled/", webhooks.webhook_enable_view, name="webhook_enabled"),
+    path("webhooks/<int:pk>/delete/", webhooks.webhook_delete_view, name="webhook_delete"),
     path("audit/", account.audit, name="audit"),
     path("account/", account.account, name="account"),
     path("account/export/", account.account_export, name="account_export"),

@@ -14,6 +14,8 @@ import pytest
 
 from accounts.models import Role, User
 from accounts.services import invitation_link
+from tenants.models import WebhookDelivery
+from tenants.services import webhook_create
 from tests.support.browser import recorded_page
 from tests.support.dashboard_server import dashboard_server, log_in
 from widget.models import Conversation, Visitor
@@ -43,6 +45,8 @@ PAGES = [
     Page("team", "/team/"),
     Page("api-keys", "/api-keys/"),
     Page("billing", "/billing/"),
+    Page("webhooks", "/webhooks/"),
+    Page("webhook", "/webhooks/{webhook}/"),
     Page("audit", "/audit/"),
     Page("account", "/account/"),
     Page("login", "/login/", signed_in=False),
@@ -81,7 +85,27 @@ def _seed(tenant, site, owner) -> dict:
     invited.set_unusable_password()
     invited.save()
     link = invitation_link(user=invited, dashboard_url="/")
-    return {"conversation": conversation.pk, "site": site.pk, "invitation": link}
+    webhook = webhook_create(
+        tenant=tenant, url="https://hooks.test/parley", events=["message.created"]
+    )
+    for status, attempt in (
+        ("delivered", {"status_code": 200, "error": ""}),
+        ("failed", {"status_code": 500, "error": "the endpoint answered HTTP 500"}),
+    ):
+        WebhookDelivery.objects.create(
+            webhook=webhook,
+            event_id=f"evt_{status}",
+            event_type="message.created",
+            body="{}",
+            status=status,
+            attempts=[{"at": "2026-12-01T10:00:00+00:00", "duration_ms": 41, **attempt}],
+        )
+    return {
+        "conversation": conversation.pk,
+        "site": site.pk,
+        "invitation": link,
+        "webhook": webhook.pk,
+    }
 
 
 @pytest.fixture(scope="module")
