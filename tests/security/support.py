@@ -107,9 +107,10 @@ DASHBOARD_IDS = {
     "site": lambda w: w.site.pk,
     "team": lambda w: w.owner.pk,
     "api_key": lambda w: w.api_key_id,
+    "webhook": lambda w: w.webhook.pk,
 }
 # Ids kept in the public schema, unique across tenants: another tenant's must be 404.
-PUBLIC_SCHEMA_IDS = {"site", "api_key"}
+PUBLIC_SCHEMA_IDS = {"site", "api_key", "webhook"}
 
 
 def dashboard_patterns(resolver=None, prefix="") -> list[tuple[str, str]]:
