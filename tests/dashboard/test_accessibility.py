@@ -49,6 +49,7 @@ PAGES = [
     Page("webhook", "/webhooks/{webhook}/"),
     Page("audit", "/audit/"),
     Page("account", "/account/"),
+    Page("profile", "/profile/"),
     Page("login", "/login/", signed_in=False),
     Page("password-reset", "/password-reset/", signed_in=False),
     Page("password-reset-sent", "/password-reset/sent/", signed_in=False),

@@ -134,7 +134,7 @@ def dashboard_url(route: str, name: str, world) -> str:
     if "<int:pk>" in route:
         assert kind, f"{name}: add the object its pk names to DASHBOARD_IDS"
         route = route.replace("<int:pk>", str(DASHBOARD_IDS[kind](world)))
-    for converter in ("<str:token>", "<uidb64>", "<token>"):
+    for converter in ("<str:token>", "<str:room>", "<uidb64>", "<token>"):
         route = route.replace(converter, "MTIz")
     assert "<" not in route, f"{name}: fill {route}"
     return "/" + route
