@@ -13,7 +13,7 @@ from accounts.models import Role, User
 from tenants.models import Site, Tenant, Webhook
 from tenants.selectors import site_current_key
 from tenants.services import api_key_create, site_create, webhook_create
-from widget.models import Conversation, Message, Visitor
+from widget.models import Conversation, Label, Message, Visitor
 
 ORIGIN = "https://shop.example.com"
 PASSWORD = "a-long-enough-passphrase-42"
@@ -33,6 +33,7 @@ class World:
     message: Message
     webhook: Webhook
     owner: User
+    label: Label
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -44,6 +45,7 @@ class World:
             self.webhook.url,
             self.owner.email,
             self.conversation.room,
+            self.label.name,
         )
 
 
@@ -68,6 +70,8 @@ def world_of(tenant: Tenant, *, conversation_pk: int | None = None) -> World:
         owner = User.objects.create_user(
             email=f"owner@{slug}.test", password=PASSWORD, role=Role.OWNER
         )
+        label = Label.objects.create(name=f"{slug} secret label")
+        conversation.labels.add(label)
     return World(
         tenant=tenant,
         site=site,
@@ -79,6 +83,7 @@ def world_of(tenant: Tenant, *, conversation_pk: int | None = None) -> World:
         message=message,
         webhook=webhook,
         owner=owner,
+        label=label,
     )
 
 
@@ -108,6 +113,7 @@ DASHBOARD_IDS = {
     "team": lambda w: w.owner.pk,
     "api_key": lambda w: w.api_key_id,
     "webhook": lambda w: w.webhook.pk,
+    "label": lambda w: w.label.pk,
 }
 # Ids kept in the public schema, unique across tenants: another tenant's must be 404.
 PUBLIC_SCHEMA_IDS = {"site", "api_key", "webhook"}
@@ -134,6 +140,7 @@ def dashboard_url(route: str, name: str, world) -> str:
     if "<int:pk>" in route:
         assert kind, f"{name}: add the object its pk names to DASHBOARD_IDS"
         route = route.replace("<int:pk>", str(DASHBOARD_IDS[kind](world)))
+    route = route.replace("<int:label_pk>", str(world.label.pk))
     for converter in ("<str:token>", "<str:room>", "<uidb64>", "<token>"):
         route = route.replace(converter, "MTIz")
     assert "<" not in route, f"{name}: fill {route}"

@@ -48,7 +48,18 @@ API_ID_PARAMETERS = {
     "webhook_id": lambda a: a.webhook.id,
     "site": lambda a: a.site.id,  # GET /conversations?site=
 }
-API_PAGING_PARAMETERS = {"cursor", "limit", "status"}
+# Filters and paging: no id of another tenant's object (a label is named, a member is the
+# tenant's own, a search is words).
+API_PAGING_PARAMETERS = {
+    "cursor",
+    "limit",
+    "status",
+    "q",
+    "snoozed",
+    "unassigned",
+    "assignee",
+    "label",
+}
 # A valid body for operations that take one, so that only ownership can refuse the request.
 API_BODIES = {
     ("patch", "/api/v1/sites/{site_id}"): {"name": "Taken over", "allowed_origins": []},
