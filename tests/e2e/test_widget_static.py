@@ -92,7 +92,20 @@ def test_open_widget_under_strict_csp_with_a_stubbed_session(parley, customer_si
     launcher = page.get_by_role("button", name="Open chat (1 unread)")
     expect(launcher).to_be_visible()
     expect(launcher.locator(".badge")).to_have_text("1")
-    assert stub.session_requests == [{"site_key": "pk_stub"}]
+    # The site key, and what the visitor's browser says of the page (PROTOCOL.md, Visitor
+    # context): no identity, no token on a first visit.
+    assert stub.session_requests == [
+        {
+            "site_key": "pk_stub",
+            "context": {
+                "page_url": site + "/",
+                "page_title": "Acme Outdoor",
+                "referrer": "",
+                "locale": "en-US",
+                "time_zone": "UTC",
+            },
+        }
+    ]
     # The site's color reached the shadow root through a constructed stylesheet.
     assert launcher.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(20, 83, 45)"
     browser_page.screenshot("widget-launcher.png")
