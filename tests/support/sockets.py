@@ -121,3 +121,8 @@ async def stop_realtime() -> None:
     """Stop this process's fan-out and message writer (their tasks live on the test's loop)."""
     await writer.aclose()
     await hub.aclose()
+
+
+def of_type(kind: str, **fields):
+    """A predicate for `expect`: a frame of this type whose named fields have these values."""
+    return lambda frame: frame["type"] == kind and all(frame.get(k) == v for k, v in fields.items())

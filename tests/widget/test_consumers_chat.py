@@ -34,11 +34,6 @@ def site(tenant_a):
 
 
 @pytest.fixture
-def visitor(site):
-    return make_visitor(site, name="Grace")
-
-
-@pytest.fixture
 def ws_settings(settings):
     """Change socket settings for one test: ws_settings(IDLE_TIMEOUT=0.3)."""
 

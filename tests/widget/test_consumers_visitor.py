@@ -7,8 +7,8 @@ from django_tenants.utils import schema_context
 
 from tenants.models import Site
 from tenants.site_directory import site_cache_clear
-from tests.support.factories import make_agent, make_site, make_visitor
-from tests.support.sockets import agent_joined, expect, joined
+from tests.support.factories import make_site, make_visitor
+from tests.support.sockets import agent_joined, expect, joined, of_type
 from widget.models import Conversation, Visitor
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_sockets")]
@@ -22,15 +22,6 @@ def site(tenant_a):
 @pytest.fixture
 def visitor(site):
     return make_visitor(site, name="Greta")
-
-
-@pytest.fixture
-def agent(tenant_a):
-    return make_agent(tenant_a)
-
-
-def of_type(kind: str, **fields):
-    return lambda frame: frame["type"] == kind and all(frame.get(k) == v for k, v in fields.items())
 
 
 async def no_frame(socket, predicate, *, timeout: float = 1.0) -> bool:

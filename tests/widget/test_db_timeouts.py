@@ -11,22 +11,11 @@ import pytest
 from django.conf import settings
 
 from tests.core.test_db_timeouts import psycopg_uri
-from tests.support.factories import make_site, make_visitor
 from tests.support.sockets import chat_socket, closed_with, expect, joined
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_sockets")]
 
 LOCK_TIMEOUT = settings.DB_LOCK_TIMEOUT
-
-
-@pytest.fixture
-def site(tenant_a):
-    return make_site(tenant_a)
-
-
-@pytest.fixture
-def visitor(site):
-    return make_visitor(site, name="Grace")
 
 
 @contextlib.contextmanager

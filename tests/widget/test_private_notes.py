@@ -6,30 +6,10 @@ import pytest
 from channels.db import database_sync_to_async
 from django_tenants.utils import schema_context
 
-from tests.support.factories import make_agent, make_site, make_visitor
-from tests.support.sockets import agent_joined, expect, joined
+from tests.support.sockets import agent_joined, expect, joined, of_type
 from widget.models import Message
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_sockets")]
-
-
-def of_type(kind: str, **fields):
-    return lambda frame: frame["type"] == kind and all(frame.get(k) == v for k, v in fields.items())
-
-
-@pytest.fixture
-def site(tenant_a):
-    return make_site(tenant_a)
-
-
-@pytest.fixture
-def visitor(site):
-    return make_visitor(site, name="Grace")
-
-
-@pytest.fixture
-def agent(tenant_a):
-    return make_agent(tenant_a)
 
 
 async def test_a_note_reaches_the_agents_and_never_the_visitor(site, visitor, agent):
