@@ -5,13 +5,12 @@ messages with a pill while the agent reads older ones, and shows every time in t
 artifacts/."""
 
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import RECORD_CSP_VIOLATIONS, RecordedPage
+from tests.support.browser import recorded_page
 from tests.support.dashboard_server import dashboard_server, log_in
 from widget.models import Conversation, Message, Visitor
 
@@ -49,20 +48,9 @@ def server(django_db_setup, django_db_blocker):
         yield running
 
 
-@contextmanager
 def agent_page(browser, *, width=1024, height=720, time_zone="Asia/Tokyo"):
-    context = browser.new_context(
-        viewport={"width": width, "height": height}, timezone_id=time_zone
-    )
-    page = context.new_page()
-    recorded = RecordedPage(page=page)
-    page.add_init_script(RECORD_CSP_VIOLATIONS)
-    page.on("console", lambda message: recorded.console.append(message))
-    page.on("pageerror", lambda error: recorded.page_errors.append(str(error)))
-    try:
-        yield recorded
-    finally:
-        context.close()
+    """An agent's browser in a given time zone (the dashboard shows times in it)."""
+    return recorded_page(browser, width=width, height=height, timezone_id=time_zone)
 
 
 def _open(recorded, server):
@@ -78,11 +66,6 @@ def _list_scroll(page) -> dict:
         "() => { const l = document.getElementById('messages');"
         " return {top: l.scrollTop, height: l.scrollHeight, client: l.clientHeight}; }"
     )
-
-
-def _clean(recorded) -> None:
-    assert recorded.errors() == []
-    assert recorded.csp_violations() == []
 
 
 def test_the_thread_opens_at_the_newest_and_loads_older_above_in_place(server, module_browser):
@@ -115,7 +98,7 @@ def test_the_thread_opens_at_the_newest_and_loads_older_above_in_place(server, m
         ids = [int(i) for i in items.evaluate_all("els => els.map(e => e.dataset.id)")]
         assert ids == sorted(ids)
         assert len(set(ids)) == MESSAGES
-        _clean(recorded)
+        recorded.assert_clean()
 
 
 def test_times_are_in_the_agents_zone_on_the_server_and_live_alike(server, module_browser):
@@ -139,7 +122,7 @@ def test_times_are_in_the_agents_zone_on_the_server_and_live_alike(server, modul
         expect(page.locator("#messages li[data-id]").last.locator("time")).to_have_text(
             "Nov 24, 10:59"
         )
-        _clean(other)
+        other.assert_clean()
 
 
 def test_a_live_message_scrolls_into_view_at_the_bottom_else_a_pill(server, module_browser):
@@ -170,8 +153,8 @@ def test_a_live_message_scrolls_into_view_at_the_bottom_else_a_pill(server, modu
         pill.click()
         expect(pill).to_be_hidden()
         expect(page.locator("#messages li.message").last).to_be_in_viewport()
-        _clean(reader)
-        _clean(writer)
+        reader.assert_clean()
+        writer.assert_clean()
 
 
 def test_the_conversation_page_at_375_px(server, module_browser):
@@ -184,7 +167,7 @@ def test_the_conversation_page_at_375_px(server, module_browser):
         expect(page.locator("#assign-me-form")).to_be_hidden()
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         recorded.screenshot("conversation-375.png", full_page=True)
-        _clean(recorded)
+        recorded.assert_clean()
 
 
 def test_a_private_note_is_styled_for_the_team_and_stays_a_note(server, module_browser):
@@ -210,8 +193,8 @@ def test_a_private_note_is_styled_for_the_team_and_stays_a_note(server, module_b
         page.reload()
         note = page.locator("#messages li.private")
         expect(note.last.locator(".text")).to_have_text("Refunded on Monday, do not refund again")
-        _clean(writer)
-        _clean(reader)
+        writer.assert_clean()
+        reader.assert_clean()
 
 
 def test_a_note_without_the_socket_posts_the_form(server, module_browser):
@@ -248,5 +231,5 @@ def test_a_flash_that_no_longer_holds_goes_when_the_conversation_changes(server,
         watcher.screenshot("conversation-stale-flash-cleared.png", full_page=True)
         other.click("#reopen-conversation")
         expect(page.locator("#conversation-status")).to_have_text("Open")
-        _clean(watcher)
-        _clean(actor)
+        watcher.assert_clean()
+        actor.assert_clean()

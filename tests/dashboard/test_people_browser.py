@@ -15,7 +15,6 @@ import io
 import json
 import re
 import uuid
-from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -23,7 +22,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from websockets.sync.client import connect
 
-from tests.support.browser import RECORD_CSP_VIOLATIONS, RecordedPage
+from tests.support.browser import recorded_page
 from tests.support.dashboard_server import dashboard_server, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
@@ -102,26 +101,11 @@ def _site_key(server) -> str:
     return SiteKey.objects.filter(site=server.site, revoked_at=None).first().key
 
 
-@contextmanager
 def member_page(browser, *, width=1024, permissions=()):
-    context = browser.new_context(viewport={"width": width, "height": 800})
-    if permissions:
-        context.grant_permissions(list(permissions))
-    page = context.new_page()
-    recorded = RecordedPage(page=page)
-    page.add_init_script(RECORD_CSP_VIOLATIONS)
-    page.add_init_script(OBSERVE)
-    page.on("console", lambda message: recorded.console.append(message))
-    page.on("pageerror", lambda error: recorded.page_errors.append(str(error)))
-    try:
-        yield recorded
-    finally:
-        context.close()
-
-
-def _clean(recorded) -> None:
-    assert recorded.errors() == []
-    assert recorded.csp_violations() == []
+    """A member's browser that records notifications and sounds (OBSERVE)."""
+    return recorded_page(
+        browser, width=width, height=800, init_scripts=(OBSERVE,), permissions=tuple(permissions)
+    )
 
 
 def _choose_notifications(page, server) -> None:
@@ -189,7 +173,7 @@ def test_a_name_and_picture_set_on_the_profile_sign_the_replies(
                 )
                 == "image/png"
             )
-            _clean(recorded)
+            recorded.assert_clean()
 
         with member_page(module_browser, width=375) as narrow:
             page = narrow.page
@@ -202,7 +186,7 @@ def test_a_name_and_picture_set_on_the_profile_sign_the_replies(
             expect(page.locator("#messages li.author-agent img.avatar").last).to_be_visible()
             assert page.evaluate("document.documentElement.scrollWidth") <= 375
             narrow.screenshot("conversation-authors-375.png", full_page=True)
-            _clean(narrow)
+            narrow.assert_clean()
     finally:
         visitor.close()
 
@@ -240,13 +224,13 @@ def test_the_title_counts_waiting_conversations_and_a_message_rings_and_notifies
                 reader.page.goto(f"{server.tenant_url}/conversations/room/{visitor.room}/")
                 expect(reader.page.locator("#messages")).to_contain_text("open on Sunday")
                 expect(page).to_have_title("All open · Inbox · People E2E · Parley")
-                _clean(reader)
+                reader.assert_clean()
 
             # Clicking the notification opens the conversation.
             page.evaluate("window.__notifications[0].dispatchEvent(new Event('click'))")
             page.wait_for_url(f"{server.tenant_url}/conversations/*/")
             expect(page.locator("#messages")).to_contain_text("open on Sunday")
-            _clean(recorded)
+            recorded.assert_clean()
         finally:
             visitor.close()
 
@@ -254,7 +238,7 @@ def test_the_title_counts_waiting_conversations_and_a_message_rings_and_notifies
         log_in(narrow.page, server)
         assert narrow.page.evaluate("document.documentElement.scrollWidth") <= 375
         narrow.screenshot("notifications-inbox-375.png", full_page=True)
-        _clean(narrow)
+        narrow.assert_clean()
 
 
 def test_desktop_notifications_are_asked_for_on_a_click_only(
@@ -274,4 +258,4 @@ def test_desktop_notifications_are_asked_for_on_a_click_only(
         recorded.screenshot("notifications-offer.png", full_page=True)
         page.click("#enable-desktop-notifications")
         page.wait_for_function("window.__asked === 1")
-        _clean(recorded)
+        recorded.assert_clean()

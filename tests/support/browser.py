@@ -61,6 +61,11 @@ class RecordedPage:
         logged = [t for t in self.console_texts() if "Content Security Policy" in t]
         return reported + logged
 
+    def assert_clean(self) -> None:
+        """No script error and no Content-Security-Policy violation so far."""
+        assert self.errors() == []
+        assert self.csp_violations() == []
+
     def screenshot(self, name: str, **options) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / name
@@ -83,12 +88,26 @@ def chromium() -> Iterator[Browser]:
 
 
 @contextmanager
-def recorded_page(browser: Browser) -> Iterator[RecordedPage]:
-    """A page in a fresh context (its own cookies and localStorage), recording what it reports."""
-    context = browser.new_context(viewport={"width": 1024, "height": 720})
+def recorded_page(
+    browser: Browser,
+    *,
+    width: int = 1024,
+    height: int = 720,
+    init_scripts: tuple[str, ...] = (),
+    permissions: tuple[str, ...] = (),
+    **context_options,
+) -> Iterator[RecordedPage]:
+    """A page in a fresh context (its own cookies and localStorage), recording what it reports.
+
+    `init_scripts` run in every frame before the page's own; `permissions` are granted to the
+    context (e.g. "notifications"); other options go to `browser.new_context` (`timezone_id`)."""
+    context = browser.new_context(viewport={"width": width, "height": height}, **context_options)
+    if permissions:
+        context.grant_permissions(list(permissions))
     page = context.new_page()
     recorded = RecordedPage(page=page)
-    page.add_init_script(RECORD_CSP_VIOLATIONS)
+    for script in (RECORD_CSP_VIOLATIONS, *init_scripts):
+        page.add_init_script(script)
     page.on("console", lambda message: recorded.console.append(message))
     page.on("pageerror", lambda error: recorded.page_errors.append(str(error)))
     try:
