@@ -31,7 +31,8 @@ from widget.services.conversations import (
 from widget.services.messages import message_post
 
 
-def _sites(request) -> dict[int, Site]:
+def tenant_sites(request) -> dict[int, Site]:
+    """The tenant's sites by id, by name (the inbox's pages name a conversation's site)."""
     return {site.id: site for site in Site.objects.filter(tenant=request.tenant).order_by("name")}
 
 
@@ -45,7 +46,8 @@ def _agent(user: User) -> dict:
     return {"kind": Message.AuthorKind.AGENT, "id": str(user.pk), "name": user.public_name}
 
 
-def _conversation_or_404(pk: int) -> Conversation:
+def conversation_or_404(pk: int) -> Conversation:
+    """The tenant's conversation (with its visitor and assignee), for the inbox's views."""
     conversation = inbox_conversation(conversation_id=pk)
     if conversation is None:
         raise Http404("No such conversation.")
@@ -55,7 +57,7 @@ def _conversation_or_404(pk: int) -> Conversation:
 @requires(Capability.INBOX)
 @require_GET
 def conversation_detail(request, pk: int):
-    conversation = _conversation_or_404(pk)
+    conversation = conversation_or_404(pk)
     history, has_more = messages_latest(
         conversation=conversation, limit=HISTORY_PAGE_SIZE, with_private=True
     )
@@ -71,7 +73,7 @@ def conversation_detail(request, pk: int):
         "dashboard/conversation.html",
         {
             "conversation": conversation,
-            "site": _sites(request).get(conversation.site_id),
+            "site": tenant_sites(request).get(conversation.site_id),
             "history": history,
             "has_more": has_more,
             # The side panel (dashboard/_visitor_panel.html) and the visitor's "Seen".
@@ -86,7 +88,7 @@ def conversation_detail(request, pk: int):
 @requires(Capability.INBOX)
 @require_POST
 def conversation_reply(request, pk: int):
-    conversation = _conversation_or_404(pk)
+    conversation = conversation_or_404(pk)
     form = ReplyForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -119,7 +121,7 @@ def conversation_reply(request, pk: int):
 @requires(Capability.INBOX)
 @require_POST
 def conversation_close_view(request, pk: int):
-    conversation_close(tenant_id=request.tenant.id, conversation=_conversation_or_404(pk))
+    conversation_close(tenant_id=request.tenant.id, conversation=conversation_or_404(pk))
     messages.success(request, "Conversation closed.")
     return redirect("conversation", pk=pk)
 
@@ -127,7 +129,7 @@ def conversation_close_view(request, pk: int):
 @requires(Capability.INBOX)
 @require_POST
 def conversation_reopen_view(request, pk: int):
-    conversation_reopen(tenant_id=request.tenant.id, conversation=_conversation_or_404(pk))
+    conversation_reopen(tenant_id=request.tenant.id, conversation=conversation_or_404(pk))
     messages.success(request, "Conversation reopened.")
     return redirect("conversation", pk=pk)
 
@@ -135,7 +137,7 @@ def conversation_reopen_view(request, pk: int):
 @requires(Capability.INBOX)
 @require_POST
 def conversation_assign_view(request, pk: int):
-    conversation = _conversation_or_404(pk)
+    conversation = conversation_or_404(pk)
     form = AssignForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a member of the team.")

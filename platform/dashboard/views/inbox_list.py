@@ -20,9 +20,9 @@ from accounts.models import User
 from accounts.roles import Capability
 from core.errors import ParleyError
 from dashboard.permissions import requires
-from tenants.models import Site
+from dashboard.views.inbox import conversation_or_404, tenant_sites
 from widget.inbox import VIEWS, InboxFilter, inbox_counts, inbox_page
-from widget.models import Conversation, Label
+from widget.models import Label
 from widget.services.conversations import (
     conversation_label_add,
     conversation_label_remove,
@@ -53,6 +53,13 @@ def _label_or_none(value) -> Label | None:
         return None
 
 
+def _label_or_404(pk: int) -> Label:
+    label = _label_or_none(pk)
+    if label is None:
+        raise Http404("No such label.")
+    return label
+
+
 @requires(Capability.INBOX)
 @require_GET
 def inbox(request):
@@ -62,7 +69,7 @@ def inbox(request):
     if view is not None and view not in VIEWS:
         view = "open"
     q = " ".join(request.GET.get("q", "").split())[:SEARCH_MAX]
-    sites = {s.id: s for s in Site.objects.filter(tenant=request.tenant).order_by("name")}
+    sites = tenant_sites(request)
     try:
         site_id = int(request.GET["site"]) if request.GET.get("site") else None
     except ValueError:
@@ -161,17 +168,10 @@ def inbox_bulk(request):
 # --- Labels on a conversation, and snoozing it -------------------------------------------------
 
 
-def _conversation(pk: int) -> Conversation:
-    conversation = Conversation.objects.filter(pk=pk).first()
-    if conversation is None:
-        raise Http404("No such conversation.")
-    return conversation
-
-
 @requires(Capability.INBOX)
 @require_POST
 def conversation_label_add_view(request, pk: int):
-    conversation, label = _conversation(pk), _label_or_none(request.POST.get("label"))
+    conversation, label = conversation_or_404(pk), _label_or_none(request.POST.get("label"))
     if label is None:
         messages.error(request, "Choose a label.")
     else:
@@ -183,7 +183,7 @@ def conversation_label_add_view(request, pk: int):
 @requires(Capability.INBOX)
 @require_POST
 def conversation_label_remove_view(request, pk: int, label_pk: int):
-    conversation, label = _conversation(pk), _label_or_none(label_pk)
+    conversation, label = conversation_or_404(pk), _label_or_none(label_pk)
     if label is not None:
         conversation_label_remove(
             tenant_id=request.tenant.id, conversation=conversation, label=label
@@ -213,7 +213,7 @@ class SnoozeForm(forms.Form):
 @requires(Capability.INBOX)
 @require_POST
 def conversation_snooze_view(request, pk: int):
-    conversation = _conversation(pk)
+    conversation = conversation_or_404(pk)
     choice = request.POST.get("choice", "")
     until = snooze_choices(timezone.now()).get(choice)
     if until is None:
@@ -234,7 +234,7 @@ def conversation_snooze_view(request, pk: int):
 @requires(Capability.INBOX)
 @require_POST
 def conversation_unsnooze_view(request, pk: int):
-    conversation_unsnooze(tenant_id=request.tenant.id, conversation=_conversation(pk))
+    conversation_unsnooze(tenant_id=request.tenant.id, conversation=conversation_or_404(pk))
     messages.success(request, "Unsnoozed: the conversation is back in the inbox.")
     return redirect("conversation", pk=pk)
 
@@ -260,9 +260,7 @@ def labels_page(request):
 @requires(Capability.LABELS)
 @require_POST
 def label_update_view(request, pk: int):
-    label = _label_or_none(pk)
-    if label is None:
-        raise Http404("No such label.")
+    label = _label_or_404(pk)
     try:
         label_update(label=label, name=request.POST.get("name"), color=request.POST.get("color"))
     except ParleyError as error:
@@ -275,9 +273,7 @@ def label_update_view(request, pk: int):
 @requires(Capability.LABELS)
 @require_POST
 def label_delete_view(request, pk: int):
-    label = _label_or_none(pk)
-    if label is None:
-        raise Http404("No such label.")
+    label = _label_or_404(pk)
     label_delete(label=label)
     messages.success(request, f"Label {label.name} deleted.")
     return redirect(reverse("labels"))
