@@ -223,6 +223,8 @@ class ChatConsumer(SocketConsumer):
         self.watch_by(min(self.next_key_check, self.key_expires_at or self.next_key_check))
         self.sent_in_ready = frozenset(message["id"] for message in messages)
         self.context_bucket = TokenBucket(rate=CONTEXT_RATE, burst=CONTEXT_BURST)
+        self.page_waiting: PageContext | None = None  # past the budget (on_context)
+        self.page_due = 0.0
         await self.send_frame(
             frames.ready(
                 room=self.room,
@@ -288,16 +290,27 @@ class ChatConsumer(SocketConsumer):
         )
 
     async def on_context(self, frame: frames.ContextFrame) -> None:
-        """The visitor navigated. Over the budget the frame is dropped without an answer: the
-        next one carries the page then, and a page that navigates in a loop costs nothing."""
-        if self.context_bucket.take(self.loop.time()):
-            return
+        """The visitor navigated. Past the budget the page waits (the newest replacing an older
+        one) until the bucket has a token again, and the watchdog stores it then: a page that
+        navigates in a loop costs one store per 2 s, and the agents still see where it ended."""
         try:
             page = PageContext(page_url=frame.page_url, page_title=frame.page_title)
         except ValidationError as error:
             raise BadRequest(f"context: {error.errors(include_url=False)[0]['msg']}") from None
         if not events.is_private_room(self.room):
             return  # a public room's agents are not looking at one visitor
+        now = self.loop.time()
+        wait = self.context_bucket.take(now)
+        if wait:
+            if self.page_waiting is None:
+                self.page_due = now + wait
+                self.watch_by(self.page_due)
+            self.page_waiting = page
+            return
+        self.page_waiting = None
+        await self.store_page(page)
+
+    async def store_page(self, page: PageContext) -> None:
         await in_tenant(
             self.tenant.schema_name,
             visitor_page_update,
@@ -306,6 +319,21 @@ class ChatConsumer(SocketConsumer):
             visitor_id=self.visitor_id,
             page=page,
         )
+
+    async def store_page_waiting(self, now: float) -> float | None:
+        """The watchdog's part: store the page that waited for the budget once it is due (its
+        token taken then); returns when to look again, None when nothing waits."""
+        if self.page_waiting is None:
+            return None
+        if now < self.page_due:
+            return self.page_due
+        wait = self.context_bucket.take(now)
+        if wait:
+            self.page_due = now + wait
+            return self.page_due
+        page, self.page_waiting = self.page_waiting, None
+        await self.store_page(page)
+        return None
 
     async def on_read(self, frame: frames.ReadFrame) -> None:
         await in_tenant(
@@ -369,4 +397,6 @@ class ChatConsumer(SocketConsumer):
         deadlines = [idle_at, self.next_key_check]
         if self.key_expires_at is not None:
             deadlines.append(self.key_expires_at)
+        if (page_due := await self.store_page_waiting(now)) is not None:
+            deadlines.append(page_due)
         return min(deadlines)
