@@ -74,7 +74,7 @@ class ContextFrame(ClientFrame):
     """The page the visitor navigated to (PROTOCOL.md, Visitor context)."""
 
     type: Literal["context"]
-    page_url: StrictStr = ""
+    page_url: StrictStr  # a navigation always has one (the widget sends location.href)
     page_title: StrictStr = ""
 
 

@@ -72,6 +72,14 @@ async def test_a_context_frame_is_stored_and_told_to_the_agents(site, visitor, a
     assert told["visitor"]["page_title"] == "Your cart"
     stored = await _visitor(site, visitor.visitor_id)
     assert (stored.page_url, stored.page_title) == (page["page_url"], "Your cart")
+
+    # The next page has no title: it shows none, not the cart's.
+    await visitor_ws.send_json_to({"type": "context", "page_url": "https://shop.example.com/x"})
+    told = await expect(agent_ws, of_type("visitor", conversation=visitor.room))
+    assert (told["visitor"]["page_url"], told["visitor"]["page_title"]) == (
+        "https://shop.example.com/x",
+        "",
+    )
     await visitor_ws.disconnect()
     await agent_ws.disconnect()
 
@@ -81,7 +89,8 @@ async def test_a_context_frame_is_stored_and_told_to_the_agents(site, visitor, a
     [
         {"type": "context", "page_url": "javascript:alert(1)"},
         {"type": "context", "page_url": 5},
-        {"type": "context", "page_title": "t" * 5000},
+        {"type": "context", "page_url": "https://shop.example.com/", "page_title": "t" * 5000},
+        {"type": "context", "page_title": "A page with no address"},
     ],
 )
 async def test_a_bad_context_frame_is_bad_request_and_stores_nothing(site, visitor, frame):

@@ -38,7 +38,8 @@ def visitor_page_update(
     visitor = Visitor.objects.filter(pk=visitor_id).first()
     if visitor is None:
         return None
-    visitor_context_fill(visitor, context=page)
+    # The page as a whole: a new page without a title has none (not the previous page's).
+    visitor.page_url, visitor.page_title = page.page_url, page.page_title
     # `last_seen_at` moves with every save (auto_now): a navigation is a sign of life.
     visitor.save(update_fields=["page_url", "page_title", "last_seen_at"])
     transaction.on_commit(lambda: events.publish_visitor(tenant_id, conversation, visitor))
