@@ -10,6 +10,7 @@ from accounts.roles import Capability
 from core.errors import PlanLimit
 from dashboard.forms import SiteForm
 from dashboard.permissions import requires
+from dashboard.responses import shown_once
 from tenants.models import Site
 from tenants.origins import InvalidOrigin
 from tenants.selectors import site_current_key
@@ -112,6 +113,4 @@ def site_identity_secret_view(request, pk: int):
     """A new identity secret, shown in this response only: it is never displayed again."""
     site = _site_or_404(request, pk)
     secret = site_new_identity_secret(site=site)
-    response = _site_page(request, site, identity_secret=secret)
-    response["Cache-Control"] = "no-store"
-    return response
+    return shown_once(_site_page(request, site, identity_secret=secret))

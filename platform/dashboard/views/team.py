@@ -10,6 +10,7 @@ from accounts.services import member_change_role, member_invite, member_remove
 from core.errors import ParleyError, PlanLimit
 from dashboard.forms import ApiKeyForm, InviteForm, RoleForm
 from dashboard.permissions import requires
+from dashboard.responses import shown_once
 from tenants.models import ApiKey
 from tenants.services import api_key_create, api_key_revoke
 
@@ -93,9 +94,7 @@ def _api_keys_page(request, *, form: ApiKeyForm, new_key: str = "", status: int 
     keys = ApiKey.objects.filter(tenant=request.tenant).order_by("revoked_at", "-created_at")
     context = {"api_keys": keys, "form": form, "new_key": new_key}
     response = render(request, "dashboard/api_keys.html", context, status=status)
-    if new_key:
-        response["Cache-Control"] = "no-store"
-    return response
+    return shown_once(response) if new_key else response
 
 
 @requires(Capability.API_KEYS)

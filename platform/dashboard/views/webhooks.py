@@ -9,6 +9,7 @@ from accounts.roles import Capability
 from core.errors import ParleyError
 from dashboard.forms import WebhookForm
 from dashboard.permissions import requires
+from dashboard.responses import shown_once
 from tenants.models import Webhook, WebhookDelivery
 from tenants.selectors import webhook_deliveries, webhook_list
 from tenants.services import (
@@ -24,12 +25,6 @@ RECENT_DELIVERIES = 25
 
 def _webhook_or_404(request, pk: int) -> Webhook:
     return get_object_or_404(Webhook, pk=pk, tenant=request.tenant)
-
-
-def _shown_once(response):
-    """A page that carries a secret is kept by no cache."""
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def _list_page(request, *, form: WebhookForm, secret: str = "", created=None, status=200):
@@ -53,7 +48,7 @@ def webhooks(request):
         form.add_error("url" if message != error.message else None, message)
         return _list_page(request, form=form, status=400)
     messages.success(request, f"Webhook for {webhook.url} created. Copy its signing secret now.")
-    return _shown_once(
+    return shown_once(
         _list_page(request, form=WebhookForm(), secret=webhook.secret, created=webhook)
     )
 
@@ -102,7 +97,7 @@ def webhook_rotate_secret_view(request, pk: int):
     webhook = _webhook_or_404(request, pk)
     secret = webhook_rotate_secret(webhook=webhook)
     messages.success(request, "New signing secret issued: the previous one no longer signs.")
-    return _shown_once(_detail_page(request, webhook, secret=secret))
+    return shown_once(_detail_page(request, webhook, secret=secret))
 
 
 @requires(Capability.WEBHOOKS)
