@@ -167,13 +167,18 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 
 
-class AcceptInvitationForm(auth_forms.SetPasswordForm):
-    display_name = forms.CharField(
+def display_name_field() -> forms.CharField:
+    """A member's name as the invitation and the profile ask for it."""
+    return forms.CharField(
         label="Your name",
         max_length=100,
         help_text="Shown to your team and to visitors beside your replies.",
         error_messages={"required": "Tell your team and your visitors your name."},
     )
+
+
+class AcceptInvitationForm(auth_forms.SetPasswordForm):
+    display_name = display_name_field()
     field_order = ["display_name", "new_password1", "new_password2"]
 
 

@@ -6,6 +6,7 @@ from functools import cache
 from django import forms
 
 from accounts.avatars import MAX_UPLOAD_BYTES
+from dashboard.forms import display_name_field
 
 # "Email me about a conversation left unanswered for": minutes, or never ("").
 UNANSWERED_CHOICES = [
@@ -29,12 +30,7 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 
 class ProfileForm(forms.Form):
-    display_name = forms.CharField(
-        label="Your name",
-        max_length=100,
-        help_text="Shown to your team and to visitors beside your replies.",
-        error_messages={"required": "Tell your team and your visitors your name."},
-    )
+    display_name = display_name_field()
     avatar = forms.FileField(
         label="Picture",
         required=False,
