@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.db import models
+from django.utils import timezone
 
 # The text search configuration of message search: "simple" (no stemming, no stop words), so
 # every language a tenant's visitors write in is found word for word.
@@ -131,6 +132,11 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return self.room
+
+    @property
+    def is_snoozed(self) -> bool:
+        """Out of the open views until `snoozed_until` (a snooze that has passed is over)."""
+        return self.snoozed_until is not None and self.snoozed_until > timezone.now()
 
 
 class Message(models.Model):

@@ -15,7 +15,7 @@ from core.errors import ParleyError
 from dashboard.forms import AssignForm, ReplyForm
 from dashboard.permissions import requires
 from tenants.models import Site
-from widget.models import Conversation, Message
+from widget.models import Conversation, Label, Message
 from widget.selectors import (
     inbox_conversation,
     messages_latest,
@@ -68,6 +68,7 @@ def conversation_detail(request, pk: int):
             reader=_agent(request.user),
             up_to=history[-1].id,
         )
+    labels = list(conversation.labels.all())
     return render(
         request,
         "dashboard/conversation.html",
@@ -79,6 +80,9 @@ def conversation_detail(request, pk: int):
             # The side panel (dashboard/_visitor_panel.html) and the visitor's "Seen".
             "past_conversations": visitor_other_conversations(conversation=conversation),
             "visitor_seen": visitor_has_seen(conversation=conversation, messages=history),
+            # Its labels, and the team's others to add (dashboard/_conversation_labels.html).
+            "labels": labels,
+            "labels_addable": [label for label in Label.objects.all() if label not in labels],
             "reply_form": ReplyForm(),
             "assign_form": AssignForm(initial={"assignee": conversation.assignee_id}),
         },

@@ -85,12 +85,8 @@ def inbox(request):
         page = inbox_page(criteria, cursor=request.GET.get("cursor") or None)
     except ParleyError:  # a cursor from nowhere: start again at the newest
         page = inbox_page(criteria)
-    now = timezone.now()
     for conversation in page.conversations:
         conversation.site = sites.get(conversation.site_id)
-        conversation.is_snoozed = bool(
-            conversation.snoozed_until and conversation.snoozed_until > now
-        )
     counts = inbox_counts(user_id=request.user.pk)
     here = {"view": view} if view else {"label": label.pk}
     if q:
