@@ -82,6 +82,8 @@ def test_signup_to_a_first_conversation(parley, customer_site, new_tenant_droppe
         expect(row).to_be_visible()
         expect(row.locator(".unread-count")).to_have_text("1")
         owner.screenshot("dashboard-live-inbox.png", full_page=True)
+        # An owner's nine sections at 1024 px: the top bar wraps, the page does not scroll sideways.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1024
 
         row.locator("a").click()
         page.wait_for_url(re.compile(r".*/conversations/\d+/$"))
