@@ -17,6 +17,7 @@ from dashboard.views import (
 
 urlpatterns = [
     path("", inbox_list.inbox, name="inbox"),
+    path("inbox/counts/", inbox_list.inbox_counts_view, name="inbox_counts"),
     path("conversations/bulk/", inbox_list.inbox_bulk, name="inbox_bulk"),
     path(
         "conversations/<int:pk>/labels/",

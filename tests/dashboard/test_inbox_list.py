@@ -107,6 +107,22 @@ def test_views_count_the_conversations_with_unread_visitor_messages(tenant_a, ag
     assert "Sam" in rows(tenant_client(tenant_a, agent).get("/").content.decode())
 
 
+def test_the_counts_alone_answer_as_json_as_the_page_shows_them(tenant_a, agent, tenant_client):
+    """What inbox_list.js asks for after frames, instead of the whole page."""
+    chat(tenant_a, "Mia", "one")
+    with tenant_context(tenant_a):
+        label = label_create(name="Billing")
+    billing = chat(tenant_a, "Bo", "invoice?")
+    with tenant_context(tenant_a):
+        billing.labels.add(label)
+    client = tenant_client(tenant_a, agent)
+    counts = client.get("/inbox/counts/").json()
+    page = client.get("/").content.decode()
+    assert counts["open"] == view_count(page, "open") == 2
+    assert counts[f"label:{label.pk}"] == 1
+    assert client.post("/inbox/counts/").status_code == 405
+
+
 def test_a_labels_view_lists_its_conversations_with_chips(tenant_a, agent, tenant_client):
     billing = chat(tenant_a, "Bill", "invoice?")
     chat(tenant_a, "Other", "hello")

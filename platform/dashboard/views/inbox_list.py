@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -113,6 +113,14 @@ def inbox(request):
             "title": label.name if label else VIEW_NAMES[view],
         },
     )
+
+
+@requires(Capability.INBOX)
+@require_GET
+def inbox_counts_view(request):
+    """The views' unread counts alone (`inbox_list.js` keeps the open page's numbers right with
+    these, instead of fetching the whole page for them)."""
+    return JsonResponse(inbox_counts(user_id=request.user.pk))
 
 
 def _back_to_inbox(request):

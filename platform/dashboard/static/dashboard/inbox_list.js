@@ -22,7 +22,8 @@
   const bulkAction = document.getElementById("bulk-action");
   const bulkAssignee = document.getElementById("bulk-assignee");
   const bulkLabel = document.getElementById("bulk-label");
-  const REFRESH_MS = 700;
+  const COUNTS_MS = 1500; // at most one counts request this often
+  const LIST_MS = 700; // a burst of frames about new rows: one page request
 
   // ---- selection and the bulk bar --------------------------------------------------------------
 
@@ -116,7 +117,7 @@
       return;
     }
     if (!item) {
-      refresh({ list: true });
+      refreshList();
       return;
     }
     item.dataset.status = conversation.status;
@@ -137,11 +138,7 @@
       const prefix = author.kind === "agent" ? `${author.name || "Agent"}: ` : "";
       item.querySelector(".last-message").textContent = prefix + frame.text;
     }
-    const time = item.querySelector("time");
-    time.dateTime = frame.ts;
-    time.textContent = new Date(frame.ts).toLocaleString(undefined, {
-      month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-    });
+    window.parleyTimes.render(item.querySelector("time"), frame.ts); // the dashboard's one rule
     // At once, before the `conversation` frame that follows brings the server's count.
     if ((frame.author || {}).kind === "visitor") {
       showUnread(item, Number(item.querySelector(".unread-count").dataset.count || 0) + 1);
@@ -154,57 +151,68 @@
     if (empty) empty.hidden = rowBoxes().length > 0;
   }
 
-  // ---- the server's rendering: counts always, the list for a row the page lacks -----------------
+  // ---- the server's answers: the views' counts, and the list for a row the page lacks ---------
 
-  let refreshTimer = null;
-  let refreshList = false;
+  const views = document.getElementById("inbox-views");
+  let countsTimer = null;
+  let listTimer = null;
 
-  function refresh({ list }) {
-    refreshList = refreshList || (list && !paged && !searching);
-    clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(async () => {
-      const takeList = refreshList;
-      refreshList = false;
+  // The counts depend on every conversation, so the server gives them: one small JSON request
+  // after a burst of frames, never more than one per COUNTS_MS.
+  function refreshCounts() {
+    if (countsTimer) return;
+    countsTimer = setTimeout(async () => {
+      countsTimer = null;
+      const response = await fetch(views.dataset.countsUrl, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const counts = await response.json();
+      for (const link of views.querySelectorAll("a[data-view], a[data-label]")) {
+        const key = link.dataset.view || `label:${link.dataset.label}`;
+        const count = link.querySelector(".view-count");
+        if (!count || !(key in counts)) continue;
+        count.dataset.count = String(counts[key]);
+        count.textContent = String(counts[key]);
+        count.hidden = !counts[key];
+      }
+    }, COUNTS_MS);
+  }
+
+  // A conversation the page does not show yet (new, or new to this view): the page as the
+  // server renders it now. Not on a later page or a search, whose rows stay as they were.
+  function refreshList() {
+    if (paged || searching) return;
+    clearTimeout(listTimer);
+    listTimer = setTimeout(async () => {
       const response = await fetch(location.href, { credentials: "same-origin" });
       if (!response.ok) return;
       const page = new DOMParser().parseFromString(await response.text(), "text/html");
-      const views = page.getElementById("inbox-views");
-      if (views) document.getElementById("inbox-views").replaceWith(document.importNode(views, true));
-      colour();
-      if (!takeList) return;
+      const freshViews = page.getElementById("inbox-views");
+      if (freshViews) views.replaceChildren(...document.importNode(freshViews, true).childNodes);
       const fresh = page.getElementById("conversation-list");
       const current = document.getElementById("conversation-list");
-      if (!fresh || !current) return;
-      const chosen = new Set(rowBoxes().filter((box) => box.checked).map((box) => box.value));
-      current.replaceWith(document.importNode(fresh, true));
-      for (const box of rowBoxes()) box.checked = chosen.has(box.value);
-      const ids = page.querySelectorAll('#bulk-form input[name="page_ids"]');
-      bulkForm.querySelectorAll('input[name="page_ids"]').forEach((input) => input.remove());
-      for (const input of ids) bulkForm.prepend(document.importNode(input, true));
-      colour();
+      if (fresh && current) {
+        const chosen = new Set(rowBoxes().filter((box) => box.checked).map((box) => box.value));
+        current.replaceWith(document.importNode(fresh, true));
+        for (const box of rowBoxes()) box.checked = chosen.has(box.value);
+        const ids = page.querySelectorAll('#bulk-form input[name="page_ids"]');
+        bulkForm.querySelectorAll('input[name="page_ids"]').forEach((input) => input.remove());
+        for (const input of ids) bulkForm.prepend(document.importNode(input, true));
+      }
+      window.parleyLabels.colour();
       showEmpty();
       showSelection();
-    }, REFRESH_MS);
+    }, LIST_MS);
   }
-
-  // Label colours are data, set as a custom property (the CSP allows no inline style attributes
-  // in the markup, but a script may set one property).
-  function colour() {
-    for (const node of document.querySelectorAll("[data-color]")) {
-      if (/^#[0-9a-fA-F]{6}$/.test(node.dataset.color)) node.style.setProperty("--chip", node.dataset.color);
-    }
-  }
-  colour();
 
   document.addEventListener("parley:frame", (event) => {
     const frame = event.detail;
     if (frame.type === "conversation" && frame.conversation) {
       onConversation(frame.conversation);
-      refresh({ list: false });
+      refreshCounts();
     } else if (frame.type === "message") {
       onMessage(frame);
     } else if (frame.type === "read") {
-      refresh({ list: false });
+      refreshCounts();
     }
   });
 })();

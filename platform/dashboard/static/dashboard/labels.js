@@ -2,8 +2,13 @@
 // `--chip` custom property: the pages' CSP allows no style attribute in the markup.
 "use strict";
 
+// Pages that add chips later call `window.parleyLabels.colour(root)`.
 (() => {
-  for (const node of document.querySelectorAll("[data-color]")) {
-    if (/^#[0-9a-fA-F]{6}$/.test(node.dataset.color)) node.style.setProperty("--chip", node.dataset.color);
+  function colour(root = document) {
+    for (const node of root.querySelectorAll("[data-color]")) {
+      if (/^#[0-9a-fA-F]{6}$/.test(node.dataset.color)) node.style.setProperty("--chip", node.dataset.color);
+    }
   }
+  colour();
+  window.parleyLabels = { colour };
 })();
