@@ -1,9 +1,7 @@
 """End-to-end fixtures: a real daphne serving Parley, pages on a second origin, chromium."""
 
-import threading
 from collections.abc import Callable, Iterator
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import ExitStack
 
 import pytest
 from django.db import connection
@@ -11,6 +9,7 @@ from django.db import connection
 from config.embedded import database_url
 from tenants.services import public_tenant_ensure
 from tests.support.browser import browser_page, module_browser  # noqa: F401 (fixtures)
+from tests.support.customer_pages import customer_pages
 from tests.support.processes import Daphne, free_port, parley_environment
 
 
@@ -41,33 +40,9 @@ def strict_csp(platform_url: str) -> str:
 @pytest.fixture
 def customer_site() -> Iterator[Callable[..., str]]:
     """Serve pages from a second origin (http://127.0.0.1:<port>) with the headers given."""
-    servers: list[ThreadingHTTPServer] = []
+    with ExitStack() as servers:
 
-    def serve(pages: dict[str, str], headers: dict[str, str]) -> str:
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = pages.get(self.path.split("?", 1)[0])
-                if body is None:
-                    self.send_error(HTTPStatus.NOT_FOUND)
-                    return
-                payload = body.encode()
-                self.send_response(HTTPStatus.OK)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(payload)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(payload)
+        def serve(pages: dict[str, str], headers: dict[str, str]) -> str:
+            return servers.enter_context(customer_pages(pages, headers))
 
-            def log_message(self, *args):
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield serve
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+        yield serve

@@ -46,11 +46,13 @@
     }
     const link = element("a", "", title || url);
     link.id = "visitor-page";
+    link.title = title || url;
     link.href = url;
     link.target = "_blank";
     link.rel = "noopener noreferrer nofollow";
     const shown = element("span", "muted url", url);
     shown.id = "visitor-page-url";
+    shown.title = url;
     node.append(link, shown);
   }
 
@@ -93,6 +95,8 @@
     setText("email", visitor.email);
     showPage(visitor.page_url, visitor.page_title);
     setText("referrer", visitor.referrer);
+    const referrer = field("referrer");
+    if (referrer) referrer.title = visitor.referrer || "";
     const browser = visitor.browser || visitor.os
       ? `${visitor.browser || "Unknown browser"}${visitor.os ? ` on ${visitor.os}` : ""}${visitor.device ? ` · ${visitor.device}` : ""}`
       : "";
@@ -106,10 +110,8 @@
     showAttributes(visitor.attributes);
     const lastSeen = field("last-seen");
     if (lastSeen && visitor.last_seen_at) {
-      const time = element("time", "", new Date(visitor.last_seen_at).toLocaleString(undefined, {
-        month: "short", day: "numeric", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-      }));
-      time.dateTime = visitor.last_seen_at;
+      const time = document.createElement("time");
+      window.parleyTimes.render(time, visitor.last_seen_at); // the dashboard's one rule
       lastSeen.replaceChildren(time);
     }
   }
