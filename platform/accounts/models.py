@@ -35,6 +35,12 @@ class User(AbstractUser):
     notify_unanswered_minutes = models.PositiveIntegerField(null=True, blank=True)
     # Round-robin assignment gives a new conversation to the online agent assigned longest ago.
     last_assigned_at = models.DateTimeField(null=True, blank=True)
+    # A pending invitation (is_active False): who sent it and when its current link was made
+    # (a resend makes a new one); the team page shows both, and the link's age.
+    invited_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    invited_at = models.DateTimeField(null=True, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["username"]

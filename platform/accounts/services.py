@@ -6,6 +6,10 @@ is announced (`core.events.member_access_changed`) once it commits, so that the 
 agent sockets, which were admitted under the old access, close.
 """
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import ValidationError
@@ -13,6 +17,7 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_tenants.utils import tenant_context
@@ -67,12 +72,24 @@ def tenant_signup(*, name: str, slug: str, email: str, password: str) -> tuple[T
 
 class InvitationTokenGenerator(PasswordResetTokenGenerator):
     """Invitation links: like password reset links (they name the user's unusable password, which
-    accepting replaces, so a link works once) but signed apart from them."""
+    accepting replaces, so a link works once) but signed apart from them. The unusable password
+    is random, so drawing a new one (`_invitation_renew`) makes every earlier link stop working.
+    A link lasts PASSWORD_RESET_TIMEOUT (Django's setting, shared with password resets)."""
 
     key_salt = "parley.dashboard.invitation.v1"
 
 
 invitation_tokens = InvitationTokenGenerator()
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """A pending member and their invitation's link. The link is a credential: the dashboard
+    shows it only in the response to the invite or resend that made it, and no page shows it
+    later (the database keeps no token; a token is derived, and only its inputs are stored)."""
+
+    member: User
+    link: str
 
 
 def invitation_link(*, user: User, dashboard_url: str) -> str:
@@ -81,21 +98,61 @@ def invitation_link(*, user: User, dashboard_url: str) -> str:
     return dashboard_url.rstrip("/") + path
 
 
+def invitation_expires_at(member: User) -> datetime | None:
+    """When the current link of a pending invitation stops working (None: not pending)."""
+    if member.is_active or member.invited_at is None:
+        return None
+    return member.invited_at + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+
+
+def _invitation_renew(member: User, *, inviter: User | None = None) -> None:
+    """A new random unusable password and a new date: the links made before no longer check."""
+    member.set_unusable_password()
+    member.invited_at = timezone.now()
+    fields = ["password", "invited_at"]
+    if inviter is not None:
+        member.invited_by = inviter
+        fields.append("invited_by")
+    member.save(update_fields=fields)
+
+
+def _invitation_send(*, tenant: Tenant, sender: User, member: User, dashboard_url: str) -> str:
+    link = invitation_link(user=member, dashboard_url=dashboard_url)
+    sender_name, email = sender.public_name, member.email
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=f"{sender_name} invited you to {tenant.name} on Parley",
+            message=(
+                f"{sender_name} invited you to answer {tenant.name}'s visitors on Parley.\n\n"
+                f"Choose your password to join:\n{link}\n\n"
+                "If you did not expect this invitation, ignore this email.\n"
+            ),
+            from_email=None,
+            recipient_list=[email],
+        )
+    )
+    return link
+
+
 @transaction.atomic
 def member_invite(
     *, tenant: Tenant, inviter: User, email: str, role: str, dashboard_url: str
-) -> User:
+) -> Invitation:
     """Invite someone by email: an inactive member until they accept and choose a password.
 
-    Inviting the email of a pending invitation sends a fresh link; an active member's email is
-    refused. A new invitation takes a seat of the plan's agents (`PlanLimit` when none is left).
+    Inviting the email of a pending invitation sends a fresh link (the earlier one stops working),
+    if the inviter may manage that invitation (an admin may not take over an owner's); an active
+    member's email is refused. A new invitation takes a seat of the plan's agents (`PlanLimit`
+    when none is left).
     """
     email = email.strip().lower()
     if role not in assignable_roles(inviter):
         raise Forbidden("You may not invite someone with this role.")
-    member = User.objects.filter(email__iexact=email).first()
+    member = User.objects.select_for_update().filter(email__iexact=email).first()
     if member is not None and member.is_active:
         raise BadRequest(f"{email} is already a member of the team.")
+    if member is not None and not may_manage_member(inviter, member):
+        raise Forbidden("Only an owner may change an owner's invitation.")
     if member is None:
         # A new seat: within the plan (the count is taken once the tenant row is locked).
         ensure_can_add_agent(tenant, count_members=lambda: member_count(tenant))
@@ -105,22 +162,32 @@ def member_invite(
     elif member.role != role:
         member.role = role
         member.save(update_fields=["role"])
+    _invitation_renew(member, inviter=inviter)
     audit_record("member.invited", tenant=tenant, target=email, details={"role": role})
-    link = invitation_link(user=member, dashboard_url=dashboard_url)
-    inviter_name = inviter.public_name
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=f"{inviter_name} invited you to {tenant.name} on Parley",
-            message=(
-                f"{inviter_name} invited you to answer {tenant.name}'s visitors on Parley.\n\n"
-                f"Choose your password to join:\n{link}\n\n"
-                "If you did not expect this invitation, ignore this email.\n"
-            ),
-            from_email=None,
-            recipient_list=[email],
-        )
+    link = _invitation_send(
+        tenant=tenant, sender=inviter, member=member, dashboard_url=dashboard_url
     )
-    return member
+    return Invitation(member=member, link=link)
+
+
+@transaction.atomic
+def invitation_resend(
+    *, tenant: Tenant, actor: User, member: User, dashboard_url: str
+) -> Invitation:
+    """Email a pending invitation again with a new link; the earlier link stops working at once.
+    Only someone who may manage the member resends (an admin never gets an owner's link)."""
+    if not may_manage_member(actor, member):
+        raise Forbidden("Only an owner may resend an owner's invitation.")
+    member = User.objects.select_for_update().get(pk=member.pk)
+    if member.is_active:
+        raise BadRequest(f"{member.email} has already joined the team.")
+    _invitation_renew(member)
+    audit_record(
+        "member.invitation_resent", tenant=tenant, target=member.email,
+        details={"role": member.role},
+    )  # fmt: skip
+    link = _invitation_send(tenant=tenant, sender=actor, member=member, dashboard_url=dashboard_url)
+    return Invitation(member=member, link=link)
 
 
 def invitation_accept(*, member: User, password: str, display_name: str = "") -> User:

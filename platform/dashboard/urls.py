@@ -71,6 +71,7 @@ urlpatterns = [
     ),
     path("team/", team.team, name="team"),
     path("team/invite/", team.team_invite, name="team_invite"),
+    path("team/<int:pk>/resend/", team.team_resend, name="team_resend"),
     path("team/<int:pk>/role/", team.team_change_role, name="team_change_role"),
     path("team/<int:pk>/remove/", team.team_remove, name="team_remove"),
     path("api-keys/", team.api_keys, name="api_keys"),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.services import invitation_link
@@ -82,7 +83,10 @@ def _seed(tenant, site, owner) -> dict:
         author_id=str(visitor.id),
         author_name="Greta",
     )
-    invited = User(email="new@axe.test", username="new@axe.test", role=Role.AGENT, is_active=False)
+    invited = User(
+        email="new@axe.test", username="new@axe.test", role=Role.AGENT, is_active=False,
+        invited_by=owner, invited_at=timezone.now(),
+    )  # fmt: skip
     invited.set_unusable_password()
     invited.save()
     link = invitation_link(user=invited, dashboard_url="/")
