@@ -91,11 +91,13 @@ _ROOM_LABELS = Conversation.labels.through._meta.db_table
 def unread_sql(room: str) -> str:
     """The count of a room's unread visitor messages (up to UNREAD_CAP), as a subquery on the
     conversation row named `room` (an alias or a quoted table name): the frames' and the inbox
-    list's `unread` are this one expression."""
+    list's `unread` are this one expression. A room whose newest visitor message is read costs
+    no look into the messages."""
     return (
+        f'(CASE WHEN {room}."last_visitor_message_id" <= {room}."agent_read_up_to" THEN 0 ELSE '
         f"(SELECT count(*) FROM (SELECT 1 FROM {_MESSAGES} m "
         f'WHERE m."conversation_id" = {room}."id" AND m."author_kind" = \'visitor\' '
-        f'AND m."id" > {room}."agent_read_up_to" LIMIT {UNREAD_CAP}) unread)'
+        f'AND m."id" > {room}."agent_read_up_to" LIMIT {UNREAD_CAP}) unread) END)'
     )
 
 
@@ -107,7 +109,8 @@ _LABELS_JSON = (
 )
 _TOUCH_ROOM = (
     f'UPDATE {_ROOMS} c SET "last_message_at" = %s, "status" = %s, "snoozed_until" = %s, '
-    f'"waiting_since" = %s WHERE c."id" = %s RETURNING {_UNREAD}, {_LABELS_JSON}::text'
+    f'"waiting_since" = %s, "last_visitor_message_id" = %s WHERE c."id" = %s '
+    f"RETURNING {_UNREAD}, {_LABELS_JSON}::text"
 )
 
 
@@ -175,7 +178,14 @@ def room_touch(room: Conversation) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             _TOUCH_ROOM,
-            [room.last_message_at, room.status, room.snoozed_until, room.waiting_since, room.pk],
+            [
+                room.last_message_at,
+                room.status,
+                room.snoozed_until,
+                room.waiting_since,
+                room.last_visitor_message_id,
+                room.pk,
+            ],
         )
         unread, labels = cursor.fetchone()
     room.unread, room.list_labels = unread, orjson.loads(labels)

@@ -251,17 +251,12 @@ def highlighted(headline: str) -> SafeString:
 
 def inbox_counts(*, user_id: int, now: datetime | None = None) -> dict[str, int]:
     """For each view (VIEWS, and `label:<id>` for each label), how many of its conversations
-    have visitor messages the agents have not read. One pass over the conversations with unread
-    messages, one over their labels."""
+    have visitor messages the agents have not read (`Conversation.with_unread`: two of its
+    columns compared). One pass over the conversations, one over the labels of those unread."""
     now = now or timezone.now()
-    unread = Exists(
-        Message.objects.filter(
-            conversation=OuterRef("pk"),
-            author_kind=Message.AuthorKind.VISITOR,
-            id__gt=OuterRef("agent_read_up_to"),
-        )
+    with_unread = Conversation.objects.filter(last_message_at__isnull=False).filter(
+        Conversation.with_unread()
     )
-    with_unread = Conversation.objects.filter(last_message_at__isnull=False).filter(unread)
     counts = with_unread.aggregate(
         **{view: Count("pk", filter=_view_q(view, user_id=user_id, now=now)) for view in VIEWS}
     )

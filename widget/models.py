@@ -115,6 +115,10 @@ class Conversation(models.Model):
     # reply (None when answered). Drives the unanswered-conversation emails to agents.
     waiting_since = models.DateTimeField(null=True, blank=True, db_index=True)
     waiting_notified_at = models.DateTimeField(null=True, blank=True)
+    # The newest visitor message's id (0: none), kept by the message writer's one UPDATE, so that
+    # "has unread messages" is `last_visitor_message_id > agent_read_up_to`: a comparison of two
+    # columns instead of a look into the messages (the inbox's counts, the tab title).
+    last_visitor_message_id = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -132,6 +136,11 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return self.room
+
+    @classmethod
+    def with_unread(cls) -> models.Q:
+        """Conversations holding a visitor message no agent has read."""
+        return models.Q(last_visitor_message_id__gt=models.F("agent_read_up_to"))
 
     @property
     def is_snoozed(self) -> bool:

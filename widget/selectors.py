@@ -5,7 +5,7 @@ Like the services, these run inside the tenant's schema (`schema_context`).
 
 from datetime import datetime
 
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import F, QuerySet
 
 from core.errors import NotFound
 from widget import presence
@@ -100,13 +100,8 @@ UNREAD_ROOMS_SHOWN = 100
 def unread_rooms(*, limit: int = UNREAD_ROOMS_SHOWN) -> list[str]:
     """The rooms of open conversations holding a visitor's message no agent has read: the
     dashboard's tab title counts them, and its page keeps the count live from there."""
-    unread = Message.objects.filter(
-        conversation=OuterRef("pk"),
-        author_kind=Message.AuthorKind.VISITOR,
-        id__gt=OuterRef("agent_read_up_to"),
-    )
     return list(
-        Conversation.objects.filter(Exists(unread), status=Conversation.Status.OPEN)
+        Conversation.objects.filter(Conversation.with_unread(), status=Conversation.Status.OPEN)
         .order_by(F("last_message_at").desc(nulls_last=True))
         .values_list("room", flat=True)[:limit]
     )

@@ -111,6 +111,18 @@ def test_a_visitors_message_wakes_a_snooze_and_starts_the_wait_an_answer_ends_it
     assert room.waiting_since is None
 
 
+def test_the_writer_keeps_the_newest_visitor_message_for_the_unread_comparison(tenant_a, room):
+    """`Conversation.with_unread` compares two columns: the writer keeps the first of them."""
+    question = say(tenant_a, room, "Hi")
+    say(tenant_a, room, "Hello!", kind="agent", author_id="1")
+    room.refresh_from_db()
+    assert room.last_visitor_message_id == question.id
+    with schema_context(tenant_a.schema_name):
+        assert Conversation.objects.filter(Conversation.with_unread(), pk=room.pk).exists()
+        Conversation.objects.filter(pk=room.pk).update(agent_read_up_to=question.id)
+        assert not Conversation.objects.filter(Conversation.with_unread(), pk=room.pk).exists()
+
+
 def test_a_private_note_is_no_answer_and_a_system_notice_changes_nothing():
     """The notes' writer (a `private` message) goes through the same rule as every message."""
     since = timezone.now()

@@ -174,8 +174,8 @@ def _store(
 
 
 def _wait_and_wake(room: Conversation, newest: list[Message]) -> None:
-    """The room's `waiting_since` and `snoozed_until` after its new messages (in order), set on
-    the locked row for `hot_sql.room_touch`.
+    """The room's `waiting_since`, `snoozed_until` and `last_visitor_message_id` after its new
+    messages (in order), set on the locked row for `hot_sql.room_touch`.
 
     A visitor's message wakes a snoozed conversation and, if nobody was waiting yet, starts the
     wait; an agent's reply ends it (a private note is no answer); a system notice changes
@@ -183,6 +183,7 @@ def _wait_and_wake(room: Conversation, newest: list[Message]) -> None:
     """
     for message in newest:
         if message.author_kind == Message.AuthorKind.VISITOR:
+            room.last_visitor_message_id = message.id
             room.snoozed_until = None
             room.waiting_since = room.waiting_since or message.created_at
         elif message.author_kind == Message.AuthorKind.AGENT and not message.private:

@@ -143,5 +143,12 @@ class Command(BaseCommand):
                 "WHERE c.id = ANY(%s)",
                 [read_marks],
             )
+            # What the message writer keeps for the rows it writes.
+            cursor.execute(
+                f"UPDATE {Conversation._meta.db_table} c SET last_visitor_message_id = "
+                f"coalesce((SELECT max(id) FROM {table} m WHERE m.conversation_id = c.id "
+                "AND m.author_kind = 'visitor'), 0) WHERE c.id = ANY(%s)",
+                [[room.pk for room in rooms]],
+            )
             cursor.execute(f"ANALYZE {table}; ANALYZE {Conversation._meta.db_table}")
         return written
