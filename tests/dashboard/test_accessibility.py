@@ -19,8 +19,7 @@ from tenants.models import WebhookDelivery
 from tenants.services import webhook_create
 from tests.support.browser import recorded_page
 from tests.support.dashboard_server import dashboard_server, log_in
-from widget.models import Conversation, Visitor
-from widget.services.messages import message_post
+from tests.support.factories import visitor_conversation
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
@@ -73,15 +72,13 @@ RUN_AXE = """async () => {
 
 
 def _seed(tenant, site, owner) -> dict:
-    visitor = Visitor.objects.create(site_id=site.id, name="Greta", page_url="https://shop.test/")
-    conversation = Conversation.objects.create(room="cv_axe", site_id=site.id, visitor=visitor)
-    message_post(
-        tenant_id=tenant.id,
-        conversation=conversation,
-        text="Hello, is anyone there?",
-        author_kind="visitor",
-        author_id=str(visitor.id),
-        author_name="Greta",
+    conversation = visitor_conversation(
+        tenant,
+        site_id=site.id,
+        room="cv_axe",
+        texts=(("visitor", "Hello, is anyone there?"),),
+        name="Greta",
+        page_url="https://shop.test/",
     )
     invited = User(
         email="new@axe.test", username="new@axe.test", role=Role.AGENT, is_active=False,

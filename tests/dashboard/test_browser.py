@@ -16,8 +16,7 @@ import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 from tests.support.dashboard_server import dashboard_server, log_in
-from widget.models import Conversation, Visitor
-from widget.services.messages import message_post
+from tests.support.factories import visitor_conversation
 
 # django_db: run alone, this module would otherwise not get the test database set up at all.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
@@ -27,17 +26,13 @@ GRETA = {"kind": "visitor", "id": "v-greta", "name": "Greta"}
 
 
 def _seed(tenant, site, owner) -> None:
-    visitor = Visitor.objects.create(
-        site_id=site.id, name="Greta", page_url="https://gamma.test/tents"
-    )
-    conversation = Conversation.objects.create(room=ROOM, site_id=site.id, visitor=visitor)
-    message_post(
-        tenant_id=tenant.id,
-        conversation=conversation,
-        text="Hello, is anyone there?",
-        author_kind="visitor",
-        author_id=str(visitor.id),
-        author_name="Greta",
+    visitor_conversation(
+        tenant,
+        site_id=site.id,
+        room=ROOM,
+        texts=(("visitor", "Hello, is anyone there?"),),
+        name="Greta",
+        page_url="https://gamma.test/tents",
     )
 
 

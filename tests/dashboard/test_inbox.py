@@ -9,36 +9,26 @@ from django_tenants.utils import tenant_context
 
 from accounts.models import Role
 from tenants.services import site_create
+from tests.support.factories import visitor_conversation
 from tests.support.sockets import Listener, stop_realtime
 from widget import events
 from widget.fanout.hub import hub
-from widget.models import Conversation, Message, Visitor
-from widget.services.messages import message_post
+from widget.models import Conversation, Message
 
 pytestmark = pytest.mark.django_db
 
 
 def conversation_with_messages(tenant, *, room: str, visitor_name: str, texts: list[tuple]):
     """A visitor's conversation in `tenant` with messages given as (author_kind, text)."""
-    with tenant_context(tenant):
-        visitor = Visitor.objects.create(
-            site_id=1,
-            name=visitor_name,
-            email=f"{visitor_name.lower()}@customer.test",
-            external_id="user-77",
-            page_url="https://shop.example/pricing",
-        )
-        conversation = Conversation.objects.create(room=room, site_id=1, visitor=visitor)
-        for kind, text in texts:
-            message_post(
-                tenant_id=tenant.id,
-                conversation=conversation,
-                text=text,
-                author_kind=kind,
-                author_name=visitor_name if kind == "visitor" else "Ann",
-            )
-        conversation.refresh_from_db()
-        return conversation
+    return visitor_conversation(
+        tenant,
+        room=room,
+        texts=tuple(texts),
+        name=visitor_name,
+        email=f"{visitor_name.lower()}@customer.test",
+        external_id="user-77",
+        page_url="https://shop.example/pricing",
+    )
 
 
 @pytest.fixture

@@ -10,28 +10,27 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from accounts.models import Role
+from tests.support.factories import visitor_conversation
 from widget.models import Conversation, Label, Message, Visitor
 from widget.services.labels import label_create
-from widget.services.messages import message_post
 
 pytestmark = pytest.mark.django_db
 
 
 def chat(tenant, name: str, *texts: str, room: str | None = None, read: bool = False):
-    with tenant_context(tenant):
-        visitor = Visitor.objects.create(site_id=1, name=name, email=f"{name.lower()}@mail.test")
-        conversation = Conversation.objects.create(
-            room=room or f"cv_{name.lower()}", site_id=1, visitor=visitor
-        )
-        for text in texts:
-            message_post(
-                tenant_id=tenant.id, conversation=conversation, text=text, author_kind="visitor"
-            )
-        if read and texts:
+    conversation = visitor_conversation(
+        tenant,
+        room=room or f"cv_{name.lower()}",
+        texts=tuple(("visitor", text) for text in texts),
+        name=name,
+        email=f"{name.lower()}@mail.test",
+    )
+    if read and texts:
+        with tenant_context(tenant):
             latest = conversation.messages.order_by("-id").first()
             Conversation.objects.filter(pk=conversation.pk).update(agent_read_up_to=latest.id)
-        conversation.refresh_from_db()
-        return conversation
+            conversation.refresh_from_db()
+    return conversation
 
 
 def rows(page: str) -> list[str]:

@@ -7,16 +7,15 @@ from django_tenants.utils import tenant_context
 
 from tenants.models import Site
 from tenants.services import site_create
-from widget.models import Conversation, Message, Visitor
+from tests.support.factories import visitor_conversation
+from widget.models import Conversation, Message
 from widget.services.messages import message_post
 
 pytestmark = pytest.mark.django_db
 
 
 def _visitor_conversation(tenant, *, room: str, **visitor_fields) -> Conversation:
-    with tenant_context(tenant):
-        visitor = Visitor.objects.create(site_id=1, name="Greta", **visitor_fields)
-        return Conversation.objects.create(room=room, site_id=1, visitor=visitor)
+    return visitor_conversation(tenant, room=room, name="Greta", **visitor_fields)
 
 
 def _post(tenant, conversation, kind: str, text: str) -> Message:

@@ -22,6 +22,7 @@ from tenants.selectors import site_current_key
 from tenants.services import site_create
 from tenants.tokens import token_issue
 from widget.models import Conversation, Visitor
+from widget.services.messages import message_post
 
 ORIGIN = "https://shop.example.com"
 
@@ -131,3 +132,32 @@ def visitors_with_tokens(site: SiteFixture, count: int) -> list[tuple[str, str]]
         )
         for conversation in conversations
     ]
+
+
+def visitor_conversation(
+    tenant: Tenant,
+    *,
+    room: str,
+    texts: tuple[tuple[str, str], ...] = (),
+    site_id: int = 1,
+    agent_name: str = "Ann",
+    **visitor_fields,
+) -> Conversation:
+    """A visitor (with `visitor_fields`: name, email, page_url...) and their conversation in
+    `room`, with the messages `texts` as (author_kind, text) stored by the message writer, as the
+    inbox sees them (unread, last activity). Returns the conversation as stored."""
+    with schema_context(tenant.schema_name):
+        visitor = Visitor.objects.create(site_id=site_id, **visitor_fields)
+        conversation = Conversation.objects.create(room=room, site_id=site_id, visitor=visitor)
+        for kind, text in texts:
+            by_visitor = kind == "visitor"
+            message_post(
+                tenant_id=tenant.id,
+                conversation=conversation,
+                text=text,
+                author_kind=kind,
+                author_id=str(visitor.id) if by_visitor else "",
+                author_name=visitor.name if by_visitor else agent_name,
+            )
+        conversation.refresh_from_db()
+        return conversation
