@@ -1,4 +1,5 @@
-"""`make bench`: Parley side by side with the seed tutorial app, on this machine, in one run.
+"""`make bench`: Parley side by side with the raw limit (a bare `websockets` broadcast server,
+bench/raw_server.py) and the seed tutorial app, on this machine, in one run.
 
 Each system runs alone while it is measured (the others are stopped), with the same load
 generator, the same load shapes and the same Redis. Prints one table; `--json PATH` saves it.
@@ -36,7 +37,7 @@ def parse_args() -> argparse.Namespace:
         "--burst-rounds", type=int, default=3, help="bursts in a row; the table has the median"
     )
     parser.add_argument("--idle", type=int, default=10000)
-    parser.add_argument("--targets", default="seed-core,seed-pubsub,parley")
+    parser.add_argument("--targets", default="raw,seed-core,seed-pubsub,parley")
     parser.add_argument("--json", type=Path)
     parser.add_argument(
         "--parley-server",
@@ -99,7 +100,10 @@ async def measure(target, args) -> dict:
 
 def run_target(name: str, args, processes: servers.Processes, redis_url: str) -> dict:
     print(f"{name}:", flush=True)
-    if name.startswith("seed-"):
+    if name == "raw":
+        port, pid = servers.start_raw(processes)
+        target = SeedTarget(name=name, url=f"ws://127.0.0.1:{port}", pid=pid)
+    elif name.startswith("seed-"):
         layer = name.removeprefix("seed-")
         port, pid = servers.start_seed(processes, layer=layer, redis_url=redis_url)
         target = SeedTarget(name=name, url=f"ws://127.0.0.1:{port}", pid=pid)
@@ -127,41 +131,66 @@ def run_target(name: str, args, processes: servers.Processes, redis_url: str) ->
         processes.stop(processes.started[-1])
 
 
-def ratio(value, base) -> str:
-    return f"{value / base:.1f}x" if value and base else "-"
+ROWS = [
+    ("lossless deliveries/s", "lossless_per_s", "{:.0f}"),
+    (f"p50 at {FIXED_LOAD:.0f}/s (ms)", "p50_ms", "{:.1f}"),
+    (f"p99 at {FIXED_LOAD:.0f}/s (ms)", "p99_ms", "{:.1f}"),
+    ("messages lost (all steps)", "lost", "{}"),
+    ("burst accepted", "burst_accepted", "{}"),
+    ("burst connects/s", "burst_per_s", "{:.0f}"),
+    ("idle sockets held", "idle_held", "{}"),
+    ("memory per idle socket (KB)", "idle_kb", "{:.1f}"),
+]
+RATES = ("lossless_per_s", "burst_per_s")  # higher is better
+COSTS = ("p50_ms", "p99_ms", "idle_kb")  # lower is better
+
+# Parley against the raw server: (metric, the ratio Parley / raw to reach, at least or at most).
+RAW_TARGETS = [
+    ("lossless_per_s", 0.7, "at least"),
+    ("p50_ms", 3.0, "at most"),
+    ("p99_ms", 3.0, "at most"),
+    ("burst_per_s", 0.5, "at least"),
+]
+
+
+def comparison(key: str, value, base_value) -> str:
+    """Parley's figure against another's, in words that say which way is better."""
+    if not value or not base_value:
+        return "-" if key in RATES + COSTS else ""
+    if key in RATES:
+        return f"{value / base_value:.2f}x"
+    if key in COSTS:
+        if value <= base_value:
+            return f"{base_value / value:.1f}x lower"
+        return f"{value / base_value:.1f}x higher"
+    return ""
 
 
 def table(results: dict[str, dict]) -> str:
     names = list(results)
-    rows = [
-        ("lossless deliveries/s", "lossless_per_s", "{:.0f}"),
-        (f"p50 at {FIXED_LOAD:.0f}/s (ms)", "p50_ms", "{:.1f}"),
-        (f"p99 at {FIXED_LOAD:.0f}/s (ms)", "p99_ms", "{:.1f}"),
-        ("messages lost (all steps)", "lost", "{}"),
-        ("burst accepted", "burst_accepted", "{}"),
-        ("burst connects/s", "burst_per_s", "{:.0f}"),
-        ("idle sockets held", "idle_held", "{}"),
-        ("memory per idle socket (KB)", "idle_kb", "{:.1f}"),
-    ]
-    header = ["metric", *names]
     parley = results.get("parley")
     bases = [n for n in names if n != "parley"] if parley else []
-    header += [f"parley / {b}" for b in bases]
+    header = ["metric", *names, *(f"parley / {b}" for b in bases)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for label, key, fmt in rows:
+    for label, key, fmt in ROWS:
         cells = [label]
         for name in names:
             value = results[name].get(key)
             cells.append("-" if value is None else fmt.format(value))
-        for base in bases:
-            value, base_value = parley.get(key), results[base].get(key)
-            if key in ("p50_ms", "p99_ms", "idle_kb") and value and base_value:
-                cells.append(f"{base_value / value:.1f}x better" if value else "-")
-            elif key in ("lossless_per_s", "burst_per_s"):
-                cells.append(ratio(value, base_value))
-            else:
-                cells.append("")
+        cells += [comparison(key, parley.get(key), results[b].get(key)) for b in bases]
         lines.append("| " + " | ".join(cells) + " |")
+    if parley and "raw" in results:
+        lines += ["", "| target | parley / raw | goal | met |", "|---|---|---|---|"]
+        labels = {key: label for label, key, _ in ROWS}
+        for key, goal, direction in RAW_TARGETS:
+            value, base_value = parley.get(key), results["raw"].get(key)
+            if not value or not base_value:
+                lines.append(f"| {labels[key]} | - | {direction} {goal}x | - |")
+                continue
+            measured = value / base_value
+            met = measured >= goal if direction == "at least" else measured <= goal
+            verdict = "yes" if met else "no"
+            lines.append(f"| {labels[key]} | {measured:.2f}x | {direction} {goal}x | {verdict} |")
     return "\n".join(lines)
 
 

@@ -1,4 +1,5 @@
-"""Starting the systems under test on loopback: Redis, the seed app (two layers), Parley."""
+"""Starting the systems under test on loopback: Redis, the raw server, the seed app (two layers),
+Parley."""
 
 import json
 import os
@@ -119,6 +120,15 @@ def start_seed(processes: Processes, *, layer: str, redis_url: str) -> tuple[int
         port=port,
         env=env,
         cwd=app_dir,
+    )
+    return port, process.pid
+
+
+def start_raw(processes: Processes) -> tuple[int, int]:
+    """The bare `websockets` broadcast server (bench/raw_server.py): the limit Parley is held to."""
+    port = free_port()
+    process = processes.start(
+        [sys.executable, str(ROOT / "bench" / "raw_server.py"), str(port)], port=port
     )
     return port, process.pid
 

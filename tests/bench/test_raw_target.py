@@ -1,0 +1,58 @@
+"""`make bench`'s raw target: the bare broadcast server speaks the seed's protocol, so the load
+generator drives it unchanged, and the table holds Parley to the issue's ratios against it."""
+
+import asyncio
+
+import orjson
+import pytest
+
+from bench import loadgen, servers
+from bench.run import table
+from bench.targets import SeedTarget
+
+
+@pytest.fixture
+def raw_target():
+    processes = servers.Processes()
+    try:
+        port, pid = servers.start_raw(processes)
+        yield SeedTarget(name="raw", url=f"ws://127.0.0.1:{port}", pid=pid)
+    finally:
+        processes.stop_all()
+
+
+def test_a_message_reaches_every_member_of_its_room_and_no_other(raw_target):
+    async def scenario():
+        alice = await loadgen.open_member(raw_target, "lobby", 0)
+        bob = await loadgen.open_member(raw_target, "lobby", 1)
+        elsewhere = await loadgen.open_member(raw_target, "attic", 0)
+        await alice.send(raw_target.message("hello", "c1").decode())
+        for member in (alice, bob):
+            frame = orjson.loads(await asyncio.wait_for(member.recv(), 10))
+            assert raw_target.delivered_text(frame) == "hello"
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(elsewhere.recv(), 0.5)
+        for socket in (alice, bob, elsewhere):
+            await socket.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_path_that_is_no_room_is_refused(raw_target):
+    async def scenario():
+        socket = await loadgen.connect(raw_target.url + "/elsewhere/", ping_interval=None)
+        with pytest.raises(Exception, match="4404"):
+            await asyncio.wait_for(socket.recv(), 10)
+
+    asyncio.run(scenario())
+
+
+def test_the_table_shows_parley_against_raw_with_each_target_met_or_not():
+    raw = {"lossless_per_s": 12000, "p50_ms": 3.0, "p99_ms": 20.0, "burst_per_s": 700}
+    parley = {"lossless_per_s": 9000, "p50_ms": 12.0, "p99_ms": 40.0, "burst_per_s": 400}
+    printed = table({"raw": raw, "parley": parley})
+    assert "| lossless deliveries/s | 0.75x | at least 0.7x | yes |" in printed
+    assert "| p50 at 2500/s (ms) | 4.00x | at most 3.0x | no |" in printed
+    assert "| p99 at 2500/s (ms) | 2.00x | at most 3.0x | yes |" in printed
+    assert "| burst connects/s | 0.57x | at least 0.5x | yes |" in printed
+    assert "4.0x higher" in printed  # the p50 column of the side-by-side table
