@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 # The text search configuration of message search: "simple" (no stemming, no stop words), so
@@ -67,20 +68,33 @@ class Label(models.Model):
 
 
 class CannedReply(models.Model):
-    """A saved answer an agent inserts with `/shortcut` in the composer. Its text may name
-    variables such as `{{ visitor.name }}` (dashboard's composer fills them in)."""
+    """A saved answer an agent inserts with `/shortcut` in the composer. Its body is message
+    text (the messages' markdown subset) and may name variables such as `{{visitor.name|there}}`,
+    filled in for the conversation when it is inserted (`widget.canned_variables`)."""
 
-    shortcut = models.SlugField(max_length=32, unique=True)
+    # Kept in lower case (`/Hello` and `/hello` are one shortcut to type); the constraint holds
+    # it whatever writes the row.
+    shortcut = models.CharField(max_length=32)
     title = models.CharField(max_length=100)
-    text = models.TextField(max_length=4000)
+    body = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["shortcut"]
+        constraints = [
+            models.UniqueConstraint(Lower("shortcut"), name="unique_canned_reply_shortcut")
+        ]
 
     def __str__(self) -> str:
-        return self.shortcut
+        return f"/{self.shortcut}"
 
 
 class Conversation(models.Model):

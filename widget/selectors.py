@@ -9,7 +9,8 @@ from django.db.models import F, QuerySet
 
 from core.errors import NotFound
 from widget import presence
-from widget.models import Conversation, Message, Visitor
+from widget.canned_variables import conversation_values, variables_fill
+from widget.models import CannedReply, Conversation, Message, Visitor
 
 
 def _readable(conversation: Conversation, with_private: bool) -> QuerySet[Message]:
@@ -159,3 +160,39 @@ def visitor_has_seen(*, conversation: Conversation, messages: list[Message]) -> 
         if message.author_kind != Message.AuthorKind.VISITOR:
             return message.id <= conversation.visitor_read_up_to
     return False
+
+
+# --- Canned replies (their services: widget.services.canned_replies) -------------------------
+
+
+def canned_reply_list() -> QuerySet[CannedReply]:
+    return CannedReply.objects.all()
+
+
+def canned_reply_get(*, canned_reply_id: int) -> CannedReply:
+    canned_reply = CannedReply.objects.filter(pk=canned_reply_id).first()
+    if canned_reply is None:
+        raise NotFound("No canned reply has this id.")
+    return canned_reply
+
+
+def canned_replies_filled(
+    *, conversation: Conversation, agent_name: str, site_name: str
+) -> list[dict[str, str]]:
+    """The tenant's canned replies as the composer inserts them in this conversation: each
+    body with its variables filled in for its visitor and the agent answering."""
+    visitor = conversation.visitor
+    values = conversation_values(
+        visitor_name=visitor.name if visitor else "",
+        visitor_email=visitor.email if visitor else "",
+        agent_name=agent_name,
+        site_name=site_name,
+    )
+    return [
+        {
+            "shortcut": reply.shortcut,
+            "title": reply.title,
+            "text": variables_fill(reply.body, values),
+        }
+        for reply in canned_reply_list()
+    ]

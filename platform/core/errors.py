@@ -89,6 +89,14 @@ class Forbidden(ParleyError):
     default_message = "You may not do this."
 
 
+class Conflict(ParleyError):
+    """The change would break a rule of uniqueness (a canned reply's shortcut taken, say)."""
+
+    code = "conflict"
+    http_status = 409
+    default_message = "This conflicts with something that exists already."
+
+
 class PlanLimit(ParleyError):
     code = "plan_limit"
     http_status = 402
