@@ -2,7 +2,8 @@
 and subscribes webhooks, authenticated by `Authorization: Bearer sk_...`.
 
 Assembled here, above the apps, from their routers: sites and webhooks live with the public
-schema (`tenants.api`), conversations and visitors with the chat (`widget.site_api`).
+schema (`tenants.api`), conversations, visitors and canned replies with the chat
+(`widget.site_api`).
 OpenAPI document: `/api/v1/openapi.json`. Errors follow the contract (core/api.py).
 """
 
@@ -11,7 +12,7 @@ from django.conf import settings
 from core.api import ParleyAPI
 from tenants.api import audit, sites, webhooks
 from tenants.api.auth import ApiKeyAuth
-from widget.site_api import conversations
+from widget.site_api import canned_replies, conversations
 
 site_api = ParleyAPI(
     title="Parley site-key API",
@@ -26,3 +27,4 @@ site_api.add_router("", sites.router)
 site_api.add_router("", conversations.router)
 site_api.add_router("", webhooks.router)
 site_api.add_router("", audit.router)
+site_api.add_router("", canned_replies.router)

@@ -13,7 +13,7 @@ from accounts.models import Role, User
 from tenants.models import Site, Tenant, Webhook
 from tenants.selectors import site_current_key
 from tenants.services import api_key_create, site_create, webhook_create
-from widget.models import Conversation, Label, Message, Visitor
+from widget.models import CannedReply, Conversation, Label, Message, Visitor
 
 ORIGIN = "https://shop.example.com"
 PASSWORD = "a-long-enough-passphrase-42"
@@ -34,6 +34,7 @@ class World:
     webhook: Webhook
     owner: User
     label: Label
+    canned_reply: CannedReply
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -46,10 +47,13 @@ class World:
             self.owner.email,
             self.conversation.room,
             self.label.name,
+            self.canned_reply.body,
         )
 
 
-def world_of(tenant: Tenant, *, conversation_pk: int | None = None) -> World:
+def world_of(
+    tenant: Tenant, *, conversation_pk: int | None = None, canned_reply_pk: int | None = None
+) -> World:
     slug = tenant.slug
     site = site_create(tenant=tenant, name=f"{slug} private site", allowed_origins=[ORIGIN])
     row, api_key = api_key_create(tenant=tenant, name=f"{slug} server")
@@ -72,6 +76,12 @@ def world_of(tenant: Tenant, *, conversation_pk: int | None = None) -> World:
         )
         label = Label.objects.create(name=f"{slug} secret label")
         conversation.labels.add(label)
+        canned_reply = CannedReply.objects.create(
+            pk=canned_reply_pk,
+            shortcut="refund",
+            title="Refunds",
+            body=f"{slug} secret refund policy",
+        )
     return World(
         tenant=tenant,
         site=site,
@@ -84,6 +94,7 @@ def world_of(tenant: Tenant, *, conversation_pk: int | None = None) -> World:
         webhook=webhook,
         owner=owner,
         label=label,
+        canned_reply=canned_reply,
     )
 
 
@@ -114,6 +125,7 @@ DASHBOARD_IDS = {
     "api_key": lambda w: w.api_key_id,
     "webhook": lambda w: w.webhook.pk,
     "label": lambda w: w.label.pk,
+    "canned_reply": lambda w: w.canned_reply.pk,
 }
 # Ids kept in the public schema, unique across tenants: another tenant's must be 404.
 PUBLIC_SCHEMA_IDS = {"site", "api_key", "webhook"}

@@ -28,7 +28,7 @@ from tests.security.support import (
 from tests.support.api_clients import PlatformClient, error_code, site_api_client
 from tests.support.factories import make_agent, make_site, make_visitor
 from tests.support.sockets import agent_socket, chat_socket
-from widget.models import Conversation, Message, Visitor
+from widget.models import CannedReply, Conversation, Message, Visitor
 
 
 @pytest.fixture(autouse=True)
@@ -46,6 +46,7 @@ API_ID_PARAMETERS = {
     "conversation_id": lambda a: a.conversation.id,
     "visitor_id": lambda a: a.visitor.id,
     "webhook_id": lambda a: a.webhook.id,
+    "canned_reply_id": lambda a: a.canned_reply.id,
     "site": lambda a: a.site.id,  # GET /conversations?site=
 }
 # Filters and paging: no id of another tenant's object (a label is named, a member is the
@@ -67,6 +68,8 @@ API_BODIES = {
     ("post", "/api/v1/conversations/{conversation_id}/messages"): {"text": "injected by B"},
     ("post", "/api/v1/sites"): {"name": "B's own", "allowed_origins": [ORIGIN]},
     ("post", "/api/v1/webhooks"): {"url": "https://b.example.net/hook"},
+    ("post", "/api/v1/canned-replies"): {"shortcut": "b-own", "title": "B", "body": "B's"},
+    ("patch", "/api/v1/canned-replies/{canned_reply_id}"): {"body": "Taken over"},
 }
 
 
@@ -86,6 +89,7 @@ def a_state(a) -> tuple:
         conversation = Conversation.objects.get(pk=a.conversation.pk)
         texts = list(Message.objects.filter(conversation=conversation).values_list("text"))
         visitor_exists = Visitor.objects.filter(pk=a.visitor.pk).exists()
+        canned_replies = list(CannedReply.objects.values_list("shortcut", "title", "body"))
     return (
         site.name,
         tuple(site.allowed_origins),
@@ -98,6 +102,7 @@ def a_state(a) -> tuple:
         visitor_exists,
         Webhook.objects.filter(pk=a.webhook.pk).exists(),
         ApiKey.objects.get(pk=a.api_key_id).revoked_at,
+        tuple(canned_replies),
     )
 
 
@@ -106,11 +111,12 @@ A_CONVERSATION_PK = 1_000_000_007
 
 @pytest.fixture
 def worlds(platform, tenant_a, tenant_b):
-    # Conversation ids are per schema: A's is one B cannot happen to hold too.
-    a = world_of(tenant_a, conversation_pk=A_CONVERSATION_PK)
+    # Conversation and canned reply ids are per schema: A's are ones B cannot happen to hold.
+    a = world_of(tenant_a, conversation_pk=A_CONVERSATION_PK, canned_reply_pk=A_CONVERSATION_PK)
     b = world_of(tenant_b)
     with schema_context(tenant_b.schema_name):
         assert not Conversation.objects.filter(pk=A_CONVERSATION_PK).exists()
+        assert not CannedReply.objects.filter(pk=A_CONVERSATION_PK).exists()
     return a, b
 
 

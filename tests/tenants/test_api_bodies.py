@@ -32,6 +32,11 @@ OPERATIONS = [
     ("DELETE", "/api/v1/webhooks/{webhook_id}"),
     ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"),
     ("GET", "/api/v1/audit"),
+    ("GET", "/api/v1/canned-replies"),
+    ("POST", "/api/v1/canned-replies"),
+    ("GET", "/api/v1/canned-replies/{canned_reply_id}"),
+    ("PATCH", "/api/v1/canned-replies/{canned_reply_id}"),
+    ("DELETE", "/api/v1/canned-replies/{canned_reply_id}"),
 ]
 WITH_BODY = [
     ("POST", "/api/v1/sites"),
@@ -39,6 +44,8 @@ WITH_BODY = [
     ("POST", "/api/v1/sites/{site_id}/rotate-key"),
     ("POST", "/api/v1/conversations/{conversation_id}/messages"),
     ("POST", "/api/v1/webhooks"),
+    ("POST", "/api/v1/canned-replies"),
+    ("PATCH", "/api/v1/canned-replies/{canned_reply_id}"),
 ]
 
 
@@ -52,6 +59,7 @@ def ids(tenant_a):
         "conversation_id": conversation.id,
         "visitor_id": uuid.uuid4(),
         "webhook_id": 1,
+        "canned_reply_id": 1,
     }
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import StringConstraints
+from pydantic import StringConstraints, model_validator
 
 from core.api import NoNul, StrictInput
 
@@ -93,3 +93,70 @@ class MessageIn(StrictInput):
     # A note for the team (`author.kind` "agent" only): stored and shown to agents, never sent
     # to the visitor.
     private: bool = False
+
+
+# Canned replies: lengths are checked here for the OpenAPI document; what a shortcut may be and
+# which variables exist, by the services (widget.services.canned_replies), for every surface.
+Shortcut = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=33),
+    NoNul,
+    Field(
+        description="Letters, digits, - and _ (a leading / is dropped); unique per tenant "
+        "whatever its case, stored in lower case."
+    ),
+]
+CannedTitle = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul
+]
+CannedBody = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=3000),
+    NoNul,
+    Field(
+        description="Message text (bold, italic, code, links) with variables filled in when "
+        "inserted: {{visitor.name}}, {{visitor.first_name}}, {{visitor.email}}, {{agent.name}}, "
+        "{{site.name}}, each with an optional fallback for an empty value: "
+        "{{visitor.name|there}}. Anything else in double braces is refused (400)."
+    ),
+]
+
+
+class CannedReplyIn(StrictInput):
+    shortcut: Shortcut
+    title: CannedTitle
+    body: CannedBody
+
+
+class CannedReplyPatch(StrictInput):
+    """Only the fields present change; none may be null."""
+
+    shortcut: Shortcut | None = None
+    title: CannedTitle | None = None
+    body: CannedBody | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data):
+        if isinstance(data, dict):
+            for field, value in data.items():
+                if value is None:
+                    raise ValueError(f"{field} may not be null")
+        return data
+
+
+class CannedReplyOut(Schema):
+    id: int
+    shortcut: str
+    title: str
+    body: str
+    created_by_id: int | None = Field(
+        description="The member who created it; null when the API did."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class CannedReplyListOut(Schema):
+    data: list[CannedReplyOut]
+    next: str | None
