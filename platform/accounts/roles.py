@@ -1,7 +1,7 @@
 """Who may do what: the capabilities of each role, and the rules for managing the team.
 
-agents: the inbox only; admins: the inbox, sites, the team (not its owners), API keys
-and webhooks;
+agents: the inbox only (canned replies included, to insert, not to manage); admins: the inbox,
+sites, the team (not its owners), API keys, webhooks, labels and canned replies;
 owners: everything, billing included. The dashboard's pages and the agent socket ask here.
 """
 
@@ -20,6 +20,8 @@ class Capability(StrEnum):
     AUDIT = "audit"  # the tenant's audit log
     ACCOUNT = "account"  # export the tenant's data, close the account
     LABELS = "labels"  # manage the inbox's labels (any member puts them on conversations)
+    # Manage the canned replies (any member reads them and inserts them in the composer).
+    CANNED_REPLIES = "canned_replies"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
@@ -33,6 +35,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.WEBHOOKS,
             Capability.AUDIT,
             Capability.LABELS,
+            Capability.CANNED_REPLIES,
         }
     ),
     Role.OWNER: frozenset(Capability),

@@ -23,6 +23,7 @@ _SECTIONS = {
     "account": "account",
     "profile": "profile",
     "labels": "labels",
+    "canned-replies": "canned_replies",
 }
 
 

@@ -17,6 +17,7 @@ from dashboard.permissions import requires
 from tenants.models import Site
 from widget.models import Conversation, Label, Message
 from widget.selectors import (
+    canned_replies_filled,
     inbox_conversation,
     messages_latest,
     visitor_has_seen,
@@ -69,12 +70,13 @@ def conversation_detail(request, pk: int):
             up_to=history[-1].id,
         )
     labels = list(conversation.labels.all())
+    site = tenant_sites(request).get(conversation.site_id)
     return render(
         request,
         "dashboard/conversation.html",
         {
             "conversation": conversation,
-            "site": tenant_sites(request).get(conversation.site_id),
+            "site": site,
             "history": history,
             "has_more": has_more,
             # The side panel (dashboard/_visitor_panel.html) and the visitor's "Seen".
@@ -84,6 +86,13 @@ def conversation_detail(request, pk: int):
             "labels": labels,
             "labels_addable": [label for label in Label.objects.all() if label not in labels],
             "reply_form": ReplyForm(),
+            # What `/shortcut` in the composer inserts (canned_replies.js), filled in for this
+            # visitor and this agent.
+            "canned_replies": canned_replies_filled(
+                conversation=conversation,
+                agent_name=request.user.public_name,
+                site_name=site.name if site else "",
+            ),
             "assign_form": AssignForm(initial={"assignee": conversation.assignee_id}),
         },
     )
