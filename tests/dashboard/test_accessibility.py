@@ -20,6 +20,7 @@ from tenants.services import webhook_create
 from tests.support.browser import recorded_page
 from tests.support.dashboard_server import dashboard_server, log_in
 from tests.support.factories import visitor_conversation
+from widget.services.canned_replies import canned_reply_create
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
@@ -48,6 +49,8 @@ PAGES = [
     Page("webhooks", "/webhooks/"),
     Page("webhook", "/webhooks/{webhook}/"),
     Page("audit", "/audit/"),
+    Page("canned-replies", "/canned-replies/"),
+    Page("canned-reply", "/canned-replies/{canned_reply}/"),
     Page("account", "/account/"),
     Page("profile", "/profile/"),
     Page("login", "/login/", signed_in=False),
@@ -102,7 +105,15 @@ def _seed(tenant, site, owner) -> dict:
             status=status,
             attempts=[{"at": "2026-12-01T10:00:00+00:00", "duration_ms": 41, **attempt}],
         )
+    canned_reply = canned_reply_create(
+        tenant=tenant,
+        shortcut="hello",
+        title="Greeting",
+        body="Hi {{visitor.name|there}}, how can I help?",
+        created_by=owner,
+    )
     return {
+        "canned_reply": canned_reply.pk,
         "conversation": conversation.pk,
         "site": site.pk,
         "invitation": link,
