@@ -14,7 +14,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from tenants.models import Site, Tenant
-from widget.models import Conversation, Message, Visitor
+from widget.models import CannedReply, Conversation, Message, Visitor
 
 SITE_FIELDS = (
     "id", "name", "allowed_origins", "public_rooms", "require_identity", "color", "greeting",
@@ -31,6 +31,9 @@ CONVERSATION_FIELDS = (
 MESSAGE_FIELDS = (
     "id", "conversation_id", "client_id", "author_kind", "author_id", "author_name", "text",
     "created_at",
+)  # fmt: skip
+CANNED_REPLY_FIELDS = (
+    "id", "shortcut", "title", "body", "created_by_id", "created_at", "updated_at",
 )  # fmt: skip
 
 
@@ -60,6 +63,7 @@ def tenant_export(tenant: Tenant, path: Path) -> dict[str, int]:
             write("visitors", Visitor.objects.values(*VISITOR_FIELDS).iterator())
             write("conversations", Conversation.objects.values(*CONVERSATION_FIELDS).iterator())
             write("messages", Message.objects.order_by("id").values(*MESSAGE_FIELDS).iterator())
+            write("canned_replies", CannedReply.objects.values(*CANNED_REPLY_FIELDS).iterator())
     return counts
 
 

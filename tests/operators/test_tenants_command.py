@@ -16,6 +16,7 @@ from tenants.services import api_key_create
 from tests.support.api_clients import PlatformClient, error_code, platform, site_api_client
 from tests.support.factories import make_site, make_visitor
 from widget.models import Conversation
+from widget.services.canned_replies import canned_reply_create
 from widget.services.messages import message_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -112,19 +113,23 @@ def test_a_suspended_tenants_sessions_and_api_keys_are_refused_until_it_is_resum
 def test_export_holds_every_message_and_no_secret(tenant_a, tmp_path):
     site = make_site(tenant_a)
     seed(site, 30)
+    with schema_context(tenant_a.schema_name):
+        canned_reply_create(tenant=tenant_a, shortcut="hi", title="Hi", body="Hi {{agent.name}}")
     answer = run("export", "alpha", "--output", str(tmp_path / "alpha.zip"))
     assert answer["records"]["messages"] == 30
     with zipfile.ZipFile(tmp_path / "alpha.zip") as archive:
         names = set(archive.namelist())
         assert names == {
             "tenant.jsonl", "sites.jsonl", "users.jsonl", "visitors.jsonl",
-            "conversations.jsonl", "messages.jsonl",
+            "conversations.jsonl", "messages.jsonl", "canned_replies.jsonl",
         }  # fmt: skip
         messages = [json.loads(line) for line in archive.read("messages.jsonl").splitlines()]
+        canned = [json.loads(line) for line in archive.read("canned_replies.jsonl").splitlines()]
         everything = b"".join(archive.read(name) for name in names)
     assert sorted(m["text"] for m in messages) == sorted(
         f"message {n} with a secret-free text" for n in range(30)
     )
+    assert [(r["shortcut"], r["body"]) for r in canned] == [("hi", "Hi {{agent.name}}")]
     assert site.key.encode() not in everything
     assert b"identity_secret" not in everything
     assert b"password" not in everything
