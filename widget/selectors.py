@@ -10,7 +10,7 @@ from django.db.models import F, QuerySet
 from core.errors import NotFound
 from widget import presence
 from widget.canned_variables import conversation_values, variables_fill
-from widget.models import CannedReply, Conversation, Message, Visitor
+from widget.models import CannedReply, Conversation, Label, Message, Visitor
 
 
 def _readable(conversation: Conversation, with_private: bool) -> QuerySet[Message]:
@@ -196,3 +196,14 @@ def canned_replies_filled(
         }
         for reply in canned_reply_list()
     ]
+
+
+def label_list() -> QuerySet[Label]:
+    return Label.objects.all()
+
+
+def label_get(*, label_id: int) -> Label:
+    label = Label.objects.filter(pk=label_id).first()
+    if label is None:
+        raise NotFound("No label has this id.")
+    return label

@@ -4,6 +4,7 @@ from django.conf import settings
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from core.errors import NotFound
 from tenants.models import Tenant
 
 
@@ -22,3 +23,17 @@ def dashboards_of_email(email: str) -> list[Tenant]:
             if User.objects.filter(email__iexact=email, is_active=True).exists():
                 found.append(tenant)
     return found
+
+
+def member_list():
+    """The team (inside the tenant's schema), pending invitations included."""
+    return User.objects.all()
+
+
+def member_get(*, member_id: int) -> User:
+    """A member of the team (inside the tenant's schema); NotFound when the tenant has none with
+    this id."""
+    member = User.objects.filter(pk=member_id).first()
+    if member is None:
+        raise NotFound("No member has this id.")
+    return member

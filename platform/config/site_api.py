@@ -12,7 +12,7 @@ from django.conf import settings
 from core.api import ParleyAPI
 from tenants.api import audit, sites, webhooks
 from tenants.api.auth import ApiKeyAuth
-from widget.site_api import canned_replies, conversations
+from widget.site_api import actions, canned_replies, conversations
 
 site_api = ParleyAPI(
     title="Parley site-key API",
@@ -25,6 +25,7 @@ site_api = ParleyAPI(
 )
 site_api.add_router("", sites.router)
 site_api.add_router("", conversations.router)
+site_api.add_router("", actions.router)
 site_api.add_router("", webhooks.router)
 site_api.add_router("", audit.router)
 site_api.add_router("", canned_replies.router)

@@ -52,7 +52,11 @@ class World:
 
 
 def world_of(
-    tenant: Tenant, *, conversation_pk: int | None = None, canned_reply_pk: int | None = None
+    tenant: Tenant,
+    *,
+    conversation_pk: int | None = None,
+    canned_reply_pk: int | None = None,
+    label_pk: int | None = None,
 ) -> World:
     slug = tenant.slug
     site = site_create(tenant=tenant, name=f"{slug} private site", allowed_origins=[ORIGIN])
@@ -74,7 +78,7 @@ def world_of(
         owner = User.objects.create_user(
             email=f"owner@{slug}.test", password=PASSWORD, role=Role.OWNER
         )
-        label = Label.objects.create(name=f"{slug} secret label")
+        label = Label.objects.create(pk=label_pk, name=f"{slug} secret label")
         conversation.labels.add(label)
         canned_reply = CannedReply.objects.create(
             pk=canned_reply_pk,

@@ -28,7 +28,7 @@ from tests.security.support import (
 from tests.support.api_clients import PlatformClient, error_code, site_api_client
 from tests.support.factories import make_agent, make_site, make_visitor
 from tests.support.sockets import agent_socket, chat_socket
-from widget.models import CannedReply, Conversation, Message, Visitor
+from widget.models import CannedReply, Conversation, Label, Message, Visitor
 
 
 @pytest.fixture(autouse=True)
@@ -47,6 +47,7 @@ API_ID_PARAMETERS = {
     "visitor_id": lambda a: a.visitor.id,
     "webhook_id": lambda a: a.webhook.id,
     "canned_reply_id": lambda a: a.canned_reply.id,
+    "label_id": lambda a: a.label.id,
     "site": lambda a: a.site.id,  # GET /conversations?site=
 }
 # Filters and paging: no id of another tenant's object (a label is named, a member is the
@@ -61,6 +62,8 @@ API_PAGING_PARAMETERS = {
     "assignee",
     "label",
 }
+# Tenant A's conversation, canned reply and label ids: ones B cannot happen to hold (per schema).
+A_CONVERSATION_PK = 1_000_000_007
 # A valid body for operations that take one, so that only ownership can refuse the request.
 API_BODIES = {
     ("patch", "/api/v1/sites/{site_id}"): {"name": "Taken over", "allowed_origins": []},
@@ -70,6 +73,12 @@ API_BODIES = {
     ("post", "/api/v1/webhooks"): {"url": "https://b.example.net/hook"},
     ("post", "/api/v1/canned-replies"): {"shortcut": "b-own", "title": "B", "body": "B's"},
     ("patch", "/api/v1/canned-replies/{canned_reply_id}"): {"body": "Taken over"},
+    ("put", "/api/v1/conversations/{conversation_id}/assignee"): {"member_id": None},
+    ("put", "/api/v1/conversations/{conversation_id}/snooze"): {"until": "2999-01-01T00:00:00Z"},
+    ("post", "/api/v1/labels"): {"name": "B's own label"},
+    ("patch", "/api/v1/labels/{label_id}"): {"name": "Taken over"},
+    # A's conversation id among B's own: skipped (B has none with it), nothing of A's changes.
+    ("post", "/api/v1/conversations/bulk"): {"ids": [A_CONVERSATION_PK], "action": "close"},
 }
 
 
@@ -90,6 +99,8 @@ def a_state(a) -> tuple:
         texts = list(Message.objects.filter(conversation=conversation).values_list("text"))
         visitor_exists = Visitor.objects.filter(pk=a.visitor.pk).exists()
         canned_replies = list(CannedReply.objects.values_list("shortcut", "title", "body"))
+        labels = list(Label.objects.values_list("name", "color"))
+        conversation_labels = list(conversation.labels.values_list("pk", flat=True))
     return (
         site.name,
         tuple(site.allowed_origins),
@@ -103,20 +114,27 @@ def a_state(a) -> tuple:
         Webhook.objects.filter(pk=a.webhook.pk).exists(),
         ApiKey.objects.get(pk=a.api_key_id).revoked_at,
         tuple(canned_replies),
+        tuple(labels),
+        tuple(conversation_labels),
+        conversation.assignee_id,
+        conversation.snoozed_until,
     )
-
-
-A_CONVERSATION_PK = 1_000_000_007
 
 
 @pytest.fixture
 def worlds(platform, tenant_a, tenant_b):
     # Conversation and canned reply ids are per schema: A's are ones B cannot happen to hold.
-    a = world_of(tenant_a, conversation_pk=A_CONVERSATION_PK, canned_reply_pk=A_CONVERSATION_PK)
+    a = world_of(
+        tenant_a,
+        conversation_pk=A_CONVERSATION_PK,
+        canned_reply_pk=A_CONVERSATION_PK,
+        label_pk=A_CONVERSATION_PK,
+    )
     b = world_of(tenant_b)
     with schema_context(tenant_b.schema_name):
         assert not Conversation.objects.filter(pk=A_CONVERSATION_PK).exists()
         assert not CannedReply.objects.filter(pk=A_CONVERSATION_PK).exists()
+        assert not Label.objects.filter(pk=A_CONVERSATION_PK).exists()
     return a, b
 
 

@@ -25,6 +25,10 @@ class PlatformClient(Client):
         content = body if isinstance(body, str | bytes) else json.dumps(body)
         return self.patch(path, data=content, content_type="application/json", **extra)
 
+    def put_json(self, path: str, body, **extra):
+        content = body if isinstance(body, str | bytes) else json.dumps(body)
+        return self.put(path, data=content, content_type="application/json", **extra)
+
 
 def site_api_client(api_key: str) -> PlatformClient:
     return PlatformClient(HTTP_AUTHORIZATION=f"Bearer {api_key}")

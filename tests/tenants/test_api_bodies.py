@@ -37,6 +37,19 @@ OPERATIONS = [
     ("GET", "/api/v1/canned-replies/{canned_reply_id}"),
     ("PATCH", "/api/v1/canned-replies/{canned_reply_id}"),
     ("DELETE", "/api/v1/canned-replies/{canned_reply_id}"),
+    ("PUT", "/api/v1/conversations/{conversation_id}/assignee"),
+    ("POST", "/api/v1/conversations/{conversation_id}/close"),
+    ("POST", "/api/v1/conversations/{conversation_id}/reopen"),
+    ("PUT", "/api/v1/conversations/{conversation_id}/snooze"),
+    ("DELETE", "/api/v1/conversations/{conversation_id}/snooze"),
+    ("PUT", "/api/v1/conversations/{conversation_id}/labels/{label_id}"),
+    ("DELETE", "/api/v1/conversations/{conversation_id}/labels/{label_id}"),
+    ("POST", "/api/v1/conversations/bulk"),
+    ("GET", "/api/v1/labels"),
+    ("POST", "/api/v1/labels"),
+    ("PATCH", "/api/v1/labels/{label_id}"),
+    ("DELETE", "/api/v1/labels/{label_id}"),
+    ("GET", "/api/v1/members"),
 ]
 WITH_BODY = [
     ("POST", "/api/v1/sites"),
@@ -46,6 +59,11 @@ WITH_BODY = [
     ("POST", "/api/v1/webhooks"),
     ("POST", "/api/v1/canned-replies"),
     ("PATCH", "/api/v1/canned-replies/{canned_reply_id}"),
+    ("PUT", "/api/v1/conversations/{conversation_id}/assignee"),
+    ("PUT", "/api/v1/conversations/{conversation_id}/snooze"),
+    ("POST", "/api/v1/conversations/bulk"),
+    ("POST", "/api/v1/labels"),
+    ("PATCH", "/api/v1/labels/{label_id}"),
 ]
 
 
@@ -60,6 +78,7 @@ def ids(tenant_a):
         "visitor_id": uuid.uuid4(),
         "webhook_id": 1,
         "canned_reply_id": 1,
+        "label_id": 1,
     }
 
 

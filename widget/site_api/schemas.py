@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import StringConstraints, model_validator
+from pydantic import AliasChoices, StringConstraints, model_validator
 
 from core.api import NoNul, StrictInput
 
@@ -46,6 +46,11 @@ class ConversationOut(Schema):
     last_message_at: datetime | None
     assignee_id: int | None = None
     snoozed_until: datetime | None = None
+    # The inbox's rows and the actions' answers carry them as `list_labels` (widget.inbox); a
+    # list's page validates its rows again, by then as `labels`.
+    labels: list["LabelSummaryOut"] = Field(
+        default=[], validation_alias=AliasChoices("list_labels", "labels")
+    )
     # In `GET /conversations?q=`: the newest matching message, escaped, matches in <mark>.
     headline: str | None = None
 
@@ -159,4 +164,100 @@ class CannedReplyOut(Schema):
 
 class CannedReplyListOut(Schema):
     data: list[CannedReplyOut]
+    next: str | None
+
+
+# Labels, assignment, snooze and bulk actions: what the dashboard's conversation page does.
+class LabelSummaryOut(Schema):
+    id: int
+    name: str
+    color: str
+
+
+ConversationOut.model_rebuild()
+
+LabelName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=50),
+    NoNul,
+    Field(description="Unique per tenant whatever its case."),
+]
+LabelColor = Annotated[
+    str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$"), Field(description="Like #2563eb.")
+]
+
+
+class LabelIn(StrictInput):
+    name: LabelName
+    color: LabelColor = "#64748b"
+
+
+class LabelPatch(StrictInput):
+    """Only the fields present change; none may be null."""
+
+    name: LabelName | None = None
+    color: LabelColor | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data):
+        if isinstance(data, dict):
+            for field, value in data.items():
+                if value is None:
+                    raise ValueError(f"{field} may not be null")
+        return data
+
+
+class LabelOut(Schema):
+    id: int
+    name: str
+    color: str
+    created_at: datetime
+
+
+class LabelListOut(Schema):
+    data: list[LabelOut]
+    next: str | None
+
+
+MemberId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+class AssigneeIn(StrictInput):
+    member_id: MemberId | None = Field(
+        description="A member's id (`GET /members`), or null for nobody."
+    )
+
+
+class SnoozeIn(StrictInput):
+    until: Annotated[datetime, Field(strict=False)] = Field(
+        description="An ISO 8601 time with its offset, in the future."
+    )
+
+
+class BulkIn(StrictInput):
+    ids: Annotated[
+        list[Annotated[int, Field(ge=1, le=2**63 - 1)]], Field(min_length=1, max_length=100)
+    ]
+    action: Literal["assign", "close", "label"]
+    member_id: MemberId | None = Field(default=None, description="For `assign`; null: nobody.")
+    label_id: MemberId | None = Field(default=None, description="For `label`.")
+
+
+class BulkOut(Schema):
+    changed: int = Field(
+        description="The conversations the action applied to (unknown ids skipped)."
+    )
+
+
+class MemberOut(Schema):
+    id: int
+    name: str
+    email: str
+    role: str
+    active: bool
+
+
+class MemberListOut(Schema):
+    data: list[MemberOut]
     next: str | None
