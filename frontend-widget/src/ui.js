@@ -43,7 +43,7 @@ export function createView({ window, site, t, locale, handlers }) {
   const host = document.createElement("parley-widget");
   if (site.position === "left") host.classList.add("left");
   const root = host.attachShadow({ mode: "open" });
-  adoptStyles(window, root, CSS + themeRule(site.color));
+  const sheet = adoptStyles(window, root, CSS + themeRule(site.color));
 
   const panel = make("section", "panel");
   panel.id = "panel";
@@ -128,6 +128,7 @@ export function createView({ window, site, t, locale, handlers }) {
     launcher.setAttribute("aria-expanded", "true");
     launcher.setAttribute("aria-label", t("closeChat"));
     log.scrollTop = log.scrollHeight;
+    fitInput();
     if (focus) input.focus();
     handlers.onOpen();
   }
@@ -145,8 +146,22 @@ export function createView({ window, site, t, locale, handlers }) {
     handlers.onClose();
   }
 
+  // The message box's height follows its content (widget.css caps it at six lines, then it
+  // scrolls). It is set through a rule of the widget's own stylesheet, not a style attribute.
+  const boxHeight = heightRule(sheet, "#input");
+  function fitInput() {
+    if (!boxHeight) return;
+    boxHeight.style.height = "";
+    if (!isOpen) return;
+    const borders = input.offsetHeight - input.clientHeight;
+    boxHeight.style.height = `${input.scrollHeight + borders}px`;
+  }
+
   function submit() {
-    if (handlers.onSend(input.value)) input.value = "";
+    if (handlers.onSend(input.value)) {
+      input.value = "";
+      fitInput();
+    }
     input.focus();
   }
 
@@ -168,7 +183,10 @@ export function createView({ window, site, t, locale, handlers }) {
       submit();
     }
   });
-  input.addEventListener("input", () => handlers.onInput(() => input.value));
+  input.addEventListener("input", () => {
+    fitInput();
+    handlers.onInput(() => input.value);
+  });
   earlier.addEventListener("click", () => handlers.onEarlier());
   const onVisibility = () => handlers.onVisible();
   document.addEventListener("visibilitychange", onVisibility);
@@ -272,7 +290,7 @@ function adoptStyles(window, root, css) {
       const sheet = new window.CSSStyleSheet();
       sheet.replaceSync(css);
       root.adoptedStyleSheets = [sheet];
-      return;
+      return sheet;
     } catch {
       // Constructable stylesheets exist but refused: use the fallback.
     }
@@ -280,4 +298,15 @@ function adoptStyles(window, root, css) {
   const style = window.document.createElement("style");
   style.textContent = css;
   root.append(style);
+  return style.sheet;
+}
+
+// An empty rule at the end of the widget's stylesheet, for a size the script computes; null
+// where the sheet cannot take one (the box then keeps its CSS height and scrolls).
+function heightRule(sheet, selector) {
+  try {
+    return sheet.cssRules[sheet.insertRule(`${selector} {}`, sheet.cssRules.length)];
+  } catch {
+    return null;
+  }
 }

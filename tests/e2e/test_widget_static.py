@@ -145,6 +145,26 @@ def test_open_widget_under_strict_csp_with_a_stubbed_session(parley, customer_si
     launcher.click()
     assert panel.bounding_box() == {"x": 0, "y": 0, "width": 400, "height": 700}
     browser_page.screenshot("widget-open-mobile.png")
+
+    # On a 375 px phone the message box is at least 16 px (iOS zooms in on smaller fields), grows
+    # with a long message up to its six lines, scrolls beyond them, and shrinks back once sent.
+    page.set_viewport_size({"width": 375, "height": 667})
+    assert panel.bounding_box()["width"] == 375
+    one_line = textarea.bounding_box()["height"]
+    assert one_line <= 42
+    size = textarea.evaluate("t => parseFloat(getComputedStyle(t).fontSize)")
+    assert size >= 16
+    long_text = " ".join(["Our tent arrived with a torn seam."] * 117)[:4000]
+    textarea.fill(long_text)
+    cap = textarea.evaluate("t => parseFloat(getComputedStyle(t).maxHeight)")
+    grown = textarea.bounding_box()["height"]
+    assert 100 < grown <= cap, (grown, cap)
+    assert textarea.evaluate("t => t.scrollHeight > t.clientHeight")  # the rest scrolls
+    browser_page.screenshot("widget-composer-375.png")
+    textarea.press("Enter")
+    expect(panel.get_by_text(long_text[:40])).to_be_visible()
+    expect(textarea).to_have_value("")
+    assert textarea.bounding_box()["height"] == one_line
     assert dialogs == []
     assert browser_page.page_errors == []
     assert browser_page.csp_violations() == []
