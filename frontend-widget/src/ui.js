@@ -190,6 +190,8 @@ export function createView({ window, site, t, locale, handlers }) {
   earlier.addEventListener("click", () => handlers.onEarlier());
   const onVisibility = () => handlers.onVisible();
   document.addEventListener("visibilitychange", onVisibility);
+  // A phone turned sideways (or back) wraps the draft anew.
+  window.addEventListener("resize", fitInput);
 
   function messageText(node, text) {
     for (const segment of linkify(text)) {
@@ -276,6 +278,7 @@ export function createView({ window, site, t, locale, handlers }) {
     destroy() {
       window.clearTimeout(flashTimer);
       document.removeEventListener("visibilitychange", onVisibility);
+      window.removeEventListener("resize", fitInput);
       host.remove();
     },
   };

@@ -165,6 +165,16 @@ def test_open_widget_under_strict_csp_with_a_stubbed_session(parley, customer_si
     expect(panel.get_by_text(long_text[:40])).to_be_visible()
     expect(textarea).to_have_value("")
     assert textarea.bounding_box()["height"] == one_line
+
+    # On a wider screen the draft wraps into fewer lines and the box fits it again.
+    textarea.fill("Can I return a tent I have already pitched once in the garden, or only unused?")
+    narrow = textarea.bounding_box()["height"]
+    assert narrow > one_line
+    page.set_viewport_size({"width": 479, "height": 667})
+    page.wait_for_function(
+        "([t, h]) => t.getBoundingClientRect().height < h", arg=[textarea.element_handle(), narrow]
+    )
+    assert textarea.bounding_box()["height"] > one_line
     assert dialogs == []
     assert browser_page.page_errors == []
     assert browser_page.csp_violations() == []
