@@ -53,3 +53,10 @@ def webhook_get(*, tenant: Tenant, webhook_id: int) -> Webhook:
 
 def webhook_deliveries(*, webhook: Webhook) -> QuerySet:
     return WebhookDelivery.objects.filter(webhook=webhook)
+
+
+def site_auto_assigns(*, site_id: int | None) -> bool:
+    """Whether the site gives new conversations to online agents in turn (`Site.auto_assign`)."""
+    if site_id is None:
+        return False
+    return Site.objects.filter(pk=site_id, auto_assign=True).exists()

@@ -34,6 +34,7 @@ SITE_EDITABLE = (
     "position",
     "locale",
     "typing_preview",
+    "auto_assign",
 )
 MAX_WEBHOOKS_PER_TENANT = 20
 # Host names a tenant may not take: the platform's own, and names people would trust as ours.
@@ -126,6 +127,7 @@ def site_create(
     position: str | None = None,
     locale: str | None = None,
     typing_preview: bool = False,
+    auto_assign: bool = False,
 ) -> Site:
     """Create a site with a fresh site key and identity secret: the one way a site is made (the
     dashboard, the site-key API and the demo call it). Origins are validated here (InvalidOrigin),
@@ -143,6 +145,7 @@ def site_create(
         public_rooms=public_rooms,
         require_identity=require_identity,
         typing_preview=typing_preview,
+        auto_assign=auto_assign,
         identity_secret=new_identity_secret(),
         **appearance,
     )

@@ -15,7 +15,7 @@ from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -329,4 +329,27 @@ def member_password_change(*, tenant: Tenant, member: User, password: str) -> Us
     member.set_password(password)
     member.save(update_fields=["password"])
     member_access_changed(tenant=tenant, user_id=member.pk)
+    return member
+
+
+def member_take_turn(*, candidate_ids: set[int]) -> User | None:
+    """Round-robin: of the active members among `candidate_ids` (the online agents), the one
+    given a conversation longest ago (never first, then by id), now marked as given one.
+
+    Inside the caller's transaction. Two conversations starting at once on two workers take
+    different members: the row taken is locked until the transaction ends and the other skips
+    it (SKIP LOCKED), falling back to a locked one only when every candidate is taken.
+    """
+    if not candidate_ids:
+        return None
+    candidates = User.objects.filter(pk__in=candidate_ids, is_active=True).order_by(
+        models.F("last_assigned_at").asc(nulls_first=True), "pk"
+    )
+    member = candidates.select_for_update(skip_locked=True).first()
+    if member is None:
+        member = candidates.select_for_update().first()
+    if member is None:
+        return None
+    member.last_assigned_at = timezone.now()
+    member.save(update_fields=["last_assigned_at"])
     return member

@@ -139,6 +139,12 @@ class SiteForm(forms.Form):
         help_text="Agents see a visitor's message as it is typed, before it is sent. The widget "
         "tells visitors so, beside the message box.",
     )
+    auto_assign = forms.BooleanField(
+        label="Assign new conversations to online agents in turn",
+        required=False,
+        help_text="A conversation's first message goes to the online agent who was given one "
+        "longest ago. With nobody online it stays unassigned.",
+    )
 
     def clean_color(self) -> str:
         color = self.cleaned_data["color"]

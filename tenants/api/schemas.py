@@ -44,6 +44,7 @@ class SiteIn(StrictInput):
     require_identity: bool = False
     # Agents see visitors' drafts as they type (the widget tells the visitor).
     typing_preview: bool = False
+    auto_assign: bool = False
     color: Color | None = None
     greeting: Greeting | None = None
     position: Literal["right", "left"] | None = None
@@ -60,6 +61,7 @@ class SitePatch(StrictInput):
     public_rooms: bool | None = None
     require_identity: bool | None = None
     typing_preview: bool | None = None
+    auto_assign: bool | None = None
     color: Color | None = None
     greeting: Greeting | None = None
     position: Literal["right", "left"] | None = None
@@ -92,6 +94,7 @@ class SiteOut(Schema):
     public_rooms: bool
     require_identity: bool
     typing_preview: bool
+    auto_assign: bool
     color: str
     greeting: str
     position: str

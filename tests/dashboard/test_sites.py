@@ -1,6 +1,8 @@
 """Sites in the dashboard: creation and validation, the embed snippet, key rotation and the
 identity secret shown once."""
 
+import re
+
 import pytest
 
 from accounts.models import Role
@@ -137,3 +139,21 @@ def test_the_identity_secret_is_shown_once_after_generating_it(tenant_a, client)
 def test_an_owner_manages_sites_too(tenant_a, make_member, tenant_client):
     owner = make_member(tenant_a, "boss@alpha.test", Role.OWNER)
     assert tenant_client(tenant_a, owner).post("/sites/new/", GOOD_SITE).status_code == 302
+
+
+def test_round_robin_is_switched_on_and_off_on_the_site_page(tenant_a, client):
+    client.post("/sites/new/", GOOD_SITE)
+    site = Site.objects.get(tenant=tenant_a)
+    assert site.auto_assign is False
+    page = client.get(f"/sites/{site.pk}/").content.decode()
+    assert "Assign new conversations to online agents in turn" in page
+
+    saved = client.post(f"/sites/{site.pk}/", GOOD_SITE | {"auto_assign": "on"}, follow=True)
+    site.refresh_from_db()
+    assert site.auto_assign is True
+    checkbox = re.search(r'<input[^>]*name="auto_assign"[^>]*>', saved.content.decode())
+    assert checkbox is not None
+    assert "checked" in checkbox.group(0)
+    client.post(f"/sites/{site.pk}/", GOOD_SITE)
+    site.refresh_from_db()
+    assert site.auto_assign is False

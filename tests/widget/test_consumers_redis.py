@@ -63,15 +63,18 @@ async def test_agent_presence_is_shared_through_redis(redis_fanout, tenant_a):
     socket = await agent_joined(agent)
     vouched = await asyncio.to_thread(redis_fanout.client().hvals, f"parley:agents:t{tenant_a.id}")
     assert len(vouched) == 1
-    # Another worker, with no agent socket of its own, asks Redis.
-    counted_here = presence._local.pop(tenant_a.id)
+    # Another worker, with no agent socket of its own, asks Redis: who, and is anyone there.
+    member = (tenant_a.id, str(agent.user_id))
+    counted_here = presence._local.pop(member), presence._local_tenants.pop(tenant_a.id)
     try:
         assert await asyncio.to_thread(presence.agents_online, tenant_a.id) is True
+        assert await asyncio.to_thread(presence.agents_online_ids, tenant_a.id) == {agent.user_id}
     finally:
-        presence._local[tenant_a.id] = counted_here
+        presence._local[member], presence._local_tenants[tenant_a.id] = counted_here
     await socket.disconnect()
     await asyncio.sleep(0.1)
     assert await asyncio.to_thread(presence.agents_online, tenant_a.id) is False
+    assert await asyncio.to_thread(presence.agents_online_ids, tenant_a.id) == set()
 
 
 async def test_losing_redis_closes_the_sockets_1011(redis_fanout, site, caplog):

@@ -67,14 +67,14 @@ class AgentConsumer(SocketConsumer):
         self.next_access_check = self.connected_at + self.limits.access_recheck
         await self.join(events.member_group(self.tenant.id, agent.id))
         await self.join(events.agents_group(self.tenant.id))
-        await presence.agent_connected(self.tenant.id)
+        await presence.agent_connected(self.tenant.id, agent.id)
         self.present = True
         await self.send_frame(frames.agent_ready(agent=self.author))
 
     async def on_cleanup(self) -> None:
         if getattr(self, "present", False):
             self.present = False
-            await presence.agent_disconnected(self.tenant.id)
+            await presence.agent_disconnected(self.tenant.id, self.agent.id)
 
     def _where(self, frame: frames.InConversation) -> dict:
         return {"room": frame.conversation, "site_id": frame.site_id}

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
+from accounts.services import member_take_turn
 from core.errors import BadRequest
 from tenants.billing import limits
-from widget import events, hot_sql, webhook_events
+from tenants.selectors import site_auto_assigns
+from widget import events, hot_sql, presence, webhook_events
 from widget.models import Conversation, Message
 
 
@@ -148,6 +150,8 @@ def _store(
         room.last_message_at, room.status = newest[-1].created_at, Conversation.Status.OPEN
         _wait_and_wake(room, newest)
         hot_sql.room_touch(room)
+        if event == "created":
+            _assign_in_turn(tenant_id, room, newest)
         room_events.append((room, event))
     for post in posts:
         room = rooms[post.conversation.pk]
@@ -171,6 +175,21 @@ def _store(
     webhook_events.enqueue_messages_created(tenant_id, fresh)
     transaction.on_commit(publish)
     return answers
+
+
+def _assign_in_turn(tenant_id: int, room: Conversation, newest: list[Message]) -> None:
+    """A conversation that starts with a visitor's message, on a site that assigns in turn
+    (`Site.auto_assign`), goes to the online agent given one longest ago; with nobody online it
+    stays unassigned. Only at its start: one first message per conversation, so the lookups
+    here (the site, Redis, the team) are off the path of every later message."""
+    if room.assignee_id is not None or newest[0].author_kind != Message.AuthorKind.VISITOR:
+        return
+    if not site_auto_assigns(site_id=room.site_id):
+        return
+    member = member_take_turn(candidate_ids=presence.agents_online_ids(tenant_id))
+    if member is not None:
+        Conversation.objects.filter(pk=room.pk).update(assignee=member)
+        room.assignee_id = member.pk
 
 
 def _wait_and_wake(room: Conversation, newest: list[Message]) -> None:
