@@ -147,14 +147,15 @@ export function createView({ window, site, t, locale, handlers }) {
   }
 
   // The message box's height follows its content (widget.css caps it at six lines, then it
-  // scrolls). It is set through a rule of the widget's own stylesheet, not a style attribute.
-  const boxHeight = heightRule(sheet, "#input");
+  // scrolls). It is set by a rule of the widget's own stylesheet, rewritten whole each time,
+  // never through a style attribute or an element's style (see PROTOCOL.md, strict CSP).
+  const boxHeight = ownRule(sheet, "#input");
   function fitInput() {
     if (!boxHeight) return;
-    boxHeight.style.height = "";
+    boxHeight("");
     if (!isOpen) return;
     const borders = input.offsetHeight - input.clientHeight;
-    boxHeight.style.height = `${input.scrollHeight + borders}px`;
+    boxHeight(`height: ${input.scrollHeight + borders}px`);
   }
 
   function submit() {
@@ -306,10 +307,16 @@ function adoptStyles(window, root, css) {
 
 // An empty rule at the end of the widget's stylesheet, for a size the script computes; null
 // where the sheet cannot take one (the box then keeps its CSS height and scrolls).
-function heightRule(sheet, selector) {
+function ownRule(sheet, selector) {
+  // A rule at the end of the sheet, and a function that replaces its declarations.
+  let index;
   try {
-    return sheet.cssRules[sheet.insertRule(`${selector} {}`, sheet.cssRules.length)];
+    index = sheet.insertRule(`${selector} {}`, sheet.cssRules.length);
   } catch {
     return null;
   }
+  return (declarations) => {
+    sheet.deleteRule(index);
+    sheet.insertRule(`${selector} {${declarations}}`, index);
+  };
 }
