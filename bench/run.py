@@ -37,7 +37,7 @@ def parse_args() -> argparse.Namespace:
         "--burst-rounds", type=int, default=3, help="bursts in a row; the table has the median"
     )
     parser.add_argument("--idle", type=int, default=10000)
-    parser.add_argument("--targets", default="raw,seed-core,seed-pubsub,parley")
+    parser.add_argument("--targets", default="raw,seed-core,seed-pubsub,parley,parley-async-commit")
     parser.add_argument("--json", type=Path)
     parser.add_argument(
         "--parley-server",
@@ -112,6 +112,9 @@ def run_target(name: str, args, processes: servers.Processes, redis_url: str) ->
 
         database = database_url(embedded_postgres_settings(servers.ROOT / ".data" / "postgres"))
         env = servers.parley_environment(redis_url, database)
+        if name == "parley-async-commit":
+            # Message commits that do not wait for the disk (docs/PERFORMANCE.md, the risk).
+            env["PARLEY_MESSAGES_SYNCHRONOUS_COMMIT"] = "false"
         rooms = {f"bench{r}": args.members for r in range(args.rooms)}
         rooms |= {f"burst{i}": 50 for i in range((args.burst + 49) // 50)}
         rooms |= {f"idle{i}": 100 for i in range((args.idle + 99) // 100)}
@@ -169,7 +172,8 @@ def comparison(key: str, value, base_value) -> str:
 def table(results: dict[str, dict]) -> str:
     names = list(results)
     parley = results.get("parley")
-    bases = [n for n in names if n != "parley"] if parley else []
+    # Parley's variants (parley-async-commit) are columns beside it, not bases to compare with.
+    bases = [n for n in names if not n.startswith("parley")] if parley else []
     header = ["metric", *names, *(f"parley / {b}" for b in bases)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for label, key, fmt in ROWS:

@@ -156,6 +156,16 @@ def _room_with_its_visitor(row: tuple) -> Conversation:
     return conversation
 
 
+def commit_without_waiting_for_the_disk() -> None:
+    """This transaction's commit returns before its WAL reaches the disk (PostgreSQL's
+    `synchronous_commit = off`, for this transaction only). Call inside `transaction.atomic()`.
+    The risk, in docs/PERFORMANCE.md: a crash of the PostgreSQL server (not of Parley) loses
+    the last commits of up to three `wal_writer_delay`s (600 ms by default) that were already
+    acknowledged; the database stays consistent."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit = off")
+
+
 def rooms_locked(room_ids: list[int]) -> dict[int, Conversation]:
     """The rooms, each with its visitor loaded, row-locked (`FOR UPDATE`) in id order until the
     transaction ends. Call inside `transaction.atomic()`."""

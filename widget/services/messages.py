@@ -8,6 +8,7 @@ the one database thread, so its reads and its room update are plain SQL (`widget
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from accounts.services import member_take_turn
@@ -64,12 +65,17 @@ def message_post_many(*, tenant_id: int, posts: list[MessagePost]) -> list[tuple
     a client resuming `since` an id it has seen cannot miss an older message committed later.
     Under the lock, the `client_id`s already stored are visible, so a resend is never inserted.
 
+    With `PARLEY_MESSAGES_SYNCHRONOUS_COMMIT=false` the commit does not wait for the disk
+    (`hot_sql.commit_without_waiting_for_the_disk`, with its risk).
+
     Every new message counts toward the tenant's monthly allowance, whoever wrote it (visitor,
     agent, the API); a resend does not. Past the allowance: `PlanLimit`, and nothing is stored.
     """
     quota = limits.MessageQuota(tenant_id)
     try:
         with transaction.atomic():
+            if not settings.MESSAGES_SYNCHRONOUS_COMMIT:
+                hot_sql.commit_without_waiting_for_the_disk()
             return _store(tenant_id, posts, quota)
     except IntegrityError:
         quota.give_back()  # not stored: not counted

@@ -129,6 +129,10 @@ DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
 # elsewhere cannot stall every tenant of a worker; migrations turn both off (core/db_timeouts.py).
 DB_STATEMENT_TIMEOUT = env.float("PARLEY_DB_STATEMENT_TIMEOUT", default=5.0)
 DB_LOCK_TIMEOUT = env.float("PARLEY_DB_LOCK_TIMEOUT", default=2.0)
+# Off: a message's commit (and so its `ack`) does not wait for PostgreSQL's disk flush. Faster
+# on a slow disk; a PostgreSQL crash may lose the last ~600 ms of acknowledged messages
+# (docs/PERFORMANCE.md, "Durable storage"). On by default.
+MESSAGES_SYNCHRONOUS_COMMIT = env.bool("PARLEY_MESSAGES_SYNCHRONOUS_COMMIT", default=True)
 DATABASES["default"]["OPTIONS"].setdefault(
     "options",
     f"-c statement_timeout={round(DB_STATEMENT_TIMEOUT * 1000)} "
