@@ -1,14 +1,12 @@
 """axe-core over every dashboard page, in chromium, at desktop width and at 375 px.
 
 A serious or critical violation fails the page's test, printed with the rule, its help page and
-the elements at fault. axe-core is a devDependency of the widget (`make widget`'s `npm ci`
-installs it); Playwright injects it as an init script, which the pages' CSP does not block.
+the elements at fault (tests/support/axe.py).
 
 A new page is one more row of `PAGES`. Screenshots of every page at both widths go to artifacts/.
 """
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -17,14 +15,15 @@ from accounts.models import Role, User
 from accounts.services import invitation_link
 from tenants.models import WebhookDelivery
 from tenants.services import webhook_create
+from tests.support.axe import AXE, RUN_AXE, readable
 from tests.support.browser import recorded_page
 from tests.support.dashboard_server import dashboard_server, log_in
 from tests.support.factories import visitor_conversation
 from widget.services.canned_replies import canned_reply_create
+from widget.services.labels import label_create
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
-AXE = Path(__file__).resolve().parents[2] / "frontend-widget/node_modules/axe-core/axe.min.js"
 WIDTHS = {"desktop": 1280, "375": 375}
 
 
@@ -51,6 +50,10 @@ PAGES = [
     Page("audit", "/audit/"),
     Page("canned-replies", "/canned-replies/"),
     Page("canned-reply", "/canned-replies/{canned_reply}/"),
+    Page("labels", "/labels/"),
+    Page("inbox-label", "/?label={label}"),
+    Page("inbox-search", "/?q=anyone"),
+    Page("inbox-closed", "/?view=closed"),
     Page("account", "/account/"),
     Page("profile", "/profile/"),
     Page("login", "/login/", signed_in=False),
@@ -64,14 +67,6 @@ PAGES = [
     Page("landing", "/", signed_in=False, platform_host=True),
     Page("signup", "/signup/", signed_in=False, platform_host=True),
 ]
-
-RUN_AXE = """async () => {
-  const result = await axe.run(document, {resultTypes: ["violations"]});
-  return result.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => ({id: v.id, impact: v.impact, help: v.help, url: v.helpUrl,
-                  nodes: v.nodes.map((n) => n.target.join(" ") + ": " + n.failureSummary)}));
-}"""
 
 
 def _seed(tenant, site, owner) -> dict:
@@ -105,6 +100,8 @@ def _seed(tenant, site, owner) -> dict:
             status=status,
             attempts=[{"at": "2026-12-01T10:00:00+00:00", "duration_ms": 41, **attempt}],
         )
+    label = label_create(name="Billing", color="#b45309")
+    conversation.labels.add(label)
     canned_reply = canned_reply_create(
         tenant=tenant,
         shortcut="hello",
@@ -115,6 +112,7 @@ def _seed(tenant, site, owner) -> dict:
     return {
         "canned_reply": canned_reply.pk,
         "conversation": conversation.pk,
+        "label": label.pk,
         "site": site.pk,
         "invitation": link,
         "webhook": webhook.pk,
@@ -125,15 +123,6 @@ def _seed(tenant, site, owner) -> dict:
 def server(django_db_setup, django_db_blocker):
     with dashboard_server(django_db_blocker, slug="axe-e2e", name="Axe Audit", seed=_seed) as up:
         yield up
-
-
-def _readable(violations: list[dict]) -> str:
-    lines = []
-    for violation in violations:
-        lines.append(f"{violation['impact']}: {violation['id']}: {violation['help']}")
-        lines.append(f"  {violation['url']}")
-        lines.extend(f"    {node}" for node in violation["nodes"])
-    return "\n".join(lines)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])
@@ -158,5 +147,5 @@ def test_no_serious_accessibility_violation(server, module_browser, page):
         failed_load = f"the server responded with a status of {page.status}"
         assert [e for e in recorded.errors() if page.status == 200 or failed_load not in e] == []
         assert recorded.csp_violations() == []
-    report = "\n".join(f"at {label}:\n{_readable(v)}" for label, v in found.items() if v)
+    report = "\n".join(f"at {label}:\n{readable(v)}" for label, v in found.items() if v)
     assert not report, f"{page.name} ({url}):\n{report}"

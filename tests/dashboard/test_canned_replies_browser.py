@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Role, User
 from tenants.models import SiteKey
-from tests.dashboard.test_accessibility import AXE, RUN_AXE
+from tests.support.axe import AXE, RUN_AXE
 from tests.support.browser import recorded_page
 from tests.support.customer_pages import customer_pages
 from tests.support.dashboard_server import OWNER_PASSWORD, dashboard_server, log_in

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from config.embedded import database_url
 from tenants.models import Tenant
 from tenants.services import public_tenant_ensure, tenant_create
+from tests.support.axe import AXE, readable, serious_violations
 from tests.support.processes import Daphne, free_port, parley_environment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
@@ -20,6 +21,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 EMAIL = "ops-browser@parley.test"
 PASSWORD = "a-long-enough-operator-passphrase"
 SECRET = pyotp.random_base32()
+# A second operator for the axe run: a code once used is refused for its 30 seconds.
+AUDITOR_EMAIL = "ops-axe@parley.test"
+AUDITOR_SECRET = pyotp.random_base32()
 SLUG = "delta-ops"
 
 
@@ -29,10 +33,11 @@ def server(django_db_setup, django_db_blocker):
         public_tenant_ensure()
         Tenant.objects.filter(slug=SLUG).delete()
         tenant_create(name="Delta Outfitters", slug=SLUG)
-        Operator.objects.filter(email=EMAIL).delete()
-        operator = Operator(email=EMAIL, totp_secret=SECRET)
-        operator.set_password(PASSWORD)
-        operator.save()
+        for email, secret in ((EMAIL, SECRET), (AUDITOR_EMAIL, AUDITOR_SECRET)):
+            Operator.objects.filter(email=email).delete()
+            operator = Operator(email=email, totp_secret=secret)
+            operator.set_password(PASSWORD)
+            operator.save()
         url = database_url(connection.settings_dict)
     port = free_port()
     environment = parley_environment(
@@ -45,7 +50,7 @@ def server(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         for tenant in Tenant.objects.filter(slug=SLUG):
             tenant.delete(force_drop=True)
-        Operator.objects.filter(email=EMAIL).delete()
+        Operator.objects.filter(email__in=[EMAIL, AUDITOR_EMAIL]).delete()
 
 
 def test_the_front_page_at_desktop_and_phone_width(server, browser_page):
@@ -98,5 +103,30 @@ def test_an_operator_signs_in_with_a_code_suspends_and_resumes_a_tenant(server, 
     expect(table).to_contain_text("tenant.suspended")
     expect(table).to_contain_text(EMAIL)
     browser_page.screenshot("operator-audit.png", full_page=True)
+    assert browser_page.errors() == []
+    assert browser_page.csp_violations() == []
+
+
+def test_no_serious_accessibility_violation_on_the_console(server, browser_page):
+    """axe-core over every page of the console (tests/support/axe.py), at 1280 and 375 px."""
+    page = browser_page.page
+    page.add_init_script(path=str(AXE))
+    pages = ["/operator/login/", "/operator/", f"/operator/tenants/{SLUG}/", "/operator/audit/"]
+    found = {}
+    for path in pages:
+        if path == "/operator/":  # signed in from here on
+            page.goto(server.platform_url + "/operator/login/")
+            page.get_by_label("Email").fill(AUDITOR_EMAIL)
+            page.get_by_label("Password").fill(PASSWORD)
+            code = pyotp.TOTP(AUDITOR_SECRET).now()
+            page.get_by_label("Code from your authenticator app").fill(code)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_role("heading", name="Tenants")).to_be_visible()
+        for width in (1280, 375):
+            page.set_viewport_size({"width": width, "height": 800})
+            assert page.goto(server.platform_url + path).status == 200
+            if violations := serious_violations(page):
+                found[f"{path} at {width} px"] = readable(violations)
+    assert not found, "\n".join(f"{where}:\n{report}" for where, report in found.items())
     assert browser_page.errors() == []
     assert browser_page.csp_violations() == []
