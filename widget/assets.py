@@ -1,10 +1,11 @@
-"""The built widget, read once per process: the loader served at `/widget.js` and the bundle it
-loads from a versioned URL.
+"""The built widget, read once per process: the loader served at `/widget.js`, the bundle it
+loads from a versioned URL, and the preview the dashboard's site page draws the widget with.
 
 `make widget` builds `frontend-widget/dist/` (esbuild): `widget.js`, the whole widget, and
 `loader.js`, a few hundred bytes that run as the page's `<script>` tag. The bundle's URL carries a
 hash of its content, so it can be cached for a year; only the loader is short-lived, and a deploy
-reaches every page within the loader's max-age.
+reaches every page within the loader's max-age. `preview.js` is the widget's view without its
+network (`ParleyPreview.mountPreview`), read apart: a build without it still serves the widget.
 """
 
 import functools
@@ -37,6 +38,10 @@ def _asset(body: bytes, tag: str) -> Asset:
     return Asset(body=body, gzipped=gzip.compress(body, compresslevel=9, mtime=0), etag=tag)
 
 
+def _content_version(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:VERSION_LENGTH]
+
+
 @dataclass(frozen=True)
 class WidgetAssets:
     version: str
@@ -58,7 +63,7 @@ class WidgetAssets:
             ) from missing
         if BUNDLE_PATH_PLACEHOLDER not in loader_template:
             raise WidgetNotBuiltError(f"{build_dir / 'loader.js'} has no bundle path placeholder")
-        version = hashlib.sha256(bundle).hexdigest()[:VERSION_LENGTH]
+        version = _content_version(bundle)
         loader = loader_template.replace(
             BUNDLE_PATH_PLACEHOLDER, f"/widget/v/{version}.js".encode()
         )
@@ -72,6 +77,18 @@ class WidgetAssets:
 @functools.cache
 def widget_assets() -> WidgetAssets:
     return WidgetAssets.from_build(BUILD_DIR)
+
+
+@functools.cache
+def preview_asset() -> Asset:
+    """`preview.js`; its ETag, a hash of its content, is also the version its URL carries."""
+    try:
+        body = (BUILD_DIR / "preview.js").read_bytes()
+    except FileNotFoundError as missing:
+        raise WidgetNotBuiltError(
+            f"the widget's preview is not built ({missing.filename} is missing): run `make widget`"
+        ) from missing
+    return _asset(body, _content_version(body))
 
 
 _GZIP_REFUSED = re.compile(r"gzip\s*;\s*q\s*=\s*0(?:\.0*)?\s*(?:,|$)")

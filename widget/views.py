@@ -1,6 +1,7 @@
-"""Serving the widget script: `/widget.js` (the loader) and `/widget/v/<version>.js` (the bundle).
+"""Serving the widget script: `/widget.js` (the loader) and `/widget/v/<version>.js` (the bundle),
+and the preview of the dashboard's site page (`widget_preview`, routed on the tenant's host).
 
-Both are plain script files for `<script>` tags on other origins: no CORS needed, but
+All are plain script files for `<script>` tags on other origins: no CORS needed, but
 `Cross-Origin-Resource-Policy: cross-origin` so pages that isolate themselves (COEP) can load them.
 """
 
@@ -8,7 +9,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.http import parse_etags
 from django.views.decorators.http import require_safe
 
-from widget.assets import Asset, WidgetNotBuiltError, accepts_gzip, widget_assets
+from widget.assets import (
+    Asset,
+    WidgetNotBuiltError,
+    accepts_gzip,
+    preview_asset,
+    widget_assets,
+)
 
 LOADER_CACHE = "public, max-age=300"
 BUNDLE_CACHE = "public, max-age=31536000, immutable"
@@ -64,3 +71,17 @@ def widget_bundle(request: HttpRequest, version: str) -> HttpResponse:
     if version != assets.version:
         return _error(404, "not_found", f"no widget bundle has version {version}")
     return _script(request, assets.bundle, BUNDLE_CACHE)
+
+
+@require_safe
+def widget_preview(request: HttpRequest, version: str) -> HttpResponse:
+    """The widget's view without its network, for the dashboard's site page. It is served on the
+    tenant's host, whose pages allow scripts of their own origin only (dashboard.middleware), and
+    like the bundle under its content's hash, so it is cached for a year."""
+    try:
+        asset = preview_asset()
+    except WidgetNotBuiltError as error:
+        return _error(503, "widget_not_built", str(error))
+    if version != asset.etag:
+        return _error(404, "not_found", f"no widget preview has version {version}")
+    return _script(request, asset, BUNDLE_CACHE)

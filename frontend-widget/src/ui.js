@@ -21,7 +21,9 @@ export function themeRule(color) {
   return `:host{--pc:${color};--pt:${luminance > 0.45 ? "#111827" : "#fff"}}`;
 }
 
-export function createView({ window, site, t, locale, handlers }) {
+// `container` and `preview` serve the dashboard's preview (src/preview.js): the widget drawn inside
+// a framed box of the page (`:host(.preview)` in widget.css), inert, instead of fixed on the page.
+export function createView({ window, site, t, locale, handlers, container, preview = false }) {
   const { document } = window;
   const make = (tag, className, text) => {
     const node = document.createElement(tag);
@@ -42,6 +44,10 @@ export function createView({ window, site, t, locale, handlers }) {
 
   const host = document.createElement("parley-widget");
   if (site.position === "left") host.classList.add("left");
+  if (preview) {
+    host.classList.add("preview");
+    host.inert = true;
+  }
   const root = host.attachShadow({ mode: "open" });
   const sheet = adoptStyles(window, root, CSS + themeRule(site.color));
 
@@ -114,7 +120,7 @@ export function createView({ window, site, t, locale, handlers }) {
   announcer.setAttribute("aria-live", "polite");
   announcer.setAttribute("role", "status");
   root.append(panel, launcher, announcer);
-  document.body.append(host);
+  (container ?? document.body).append(host);
 
   let isOpen = false;
   let flashTimer = null;

@@ -1,7 +1,7 @@
 """URLs of the tenant dashboard (served on `<slug>.<platform host>`)."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, re_path
 
 from dashboard.views import (
     account,
@@ -15,6 +15,7 @@ from dashboard.views import (
     team,
     webhooks,
 )
+from widget import views as widget_views
 
 urlpatterns = [
     path("", inbox_list.inbox, name="inbox"),
@@ -76,6 +77,12 @@ urlpatterns = [
         "sites/<int:pk>/identity-secret/",
         sites.site_identity_secret_view,
         name="site_identity_secret",
+    ),
+    # The widget's preview for the site page, from this host: the pages' CSP allows no other.
+    re_path(
+        r"^widget/preview/(?P<version>[0-9a-f]{1,64})\.js$",
+        widget_views.widget_preview,
+        name="widget_preview",
     ),
     path("team/", team.team, name="team"),
     path("team/invite/", team.team_invite, name="team_invite"),

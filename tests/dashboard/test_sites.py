@@ -8,6 +8,7 @@ import pytest
 from accounts.models import Role
 from tenants.models import Site
 from tenants.selectors import site_current_key
+from widget import assets
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +158,39 @@ def test_round_robin_is_switched_on_and_off_on_the_site_page(tenant_a, client):
     client.post(f"/sites/{site.pk}/", GOOD_SITE)
     site.refresh_from_db()
     assert site.auto_assign is False
+
+
+@pytest.fixture
+def preview_build(tmp_path, monkeypatch):
+    """A build folder holding a known preview, read afresh."""
+    monkeypatch.setattr(assets, "BUILD_DIR", tmp_path)
+    (tmp_path / "preview.js").write_bytes(b"var ParleyPreview={};\n")
+    assets.preview_asset.cache_clear()
+    yield tmp_path
+    assets.preview_asset.cache_clear()
+
+
+def test_the_site_page_loads_the_widget_preview_under_its_hash(tenant_a, client, preview_build):
+    client.post("/sites/new/", GOOD_SITE)
+    site = Site.objects.get(tenant=tenant_a)
+    page = client.get(f"/sites/{site.pk}/").content.decode()
+    version = assets.preview_asset().etag
+    assert f'<script src="/widget/preview/{version}.js" defer></script>' in page
+    assert re.search(r'<script src="[^"]*dashboard/site_preview\.js" defer>', page)
+    assert 'id="widget-preview"' in page
+    assert client.get(f"/widget/preview/{version}.js").status_code == 200
+
+
+def test_without_a_preview_build_the_site_page_has_its_settings_alone(
+    tenant_a, client, preview_build
+):
+    client.post("/sites/new/", GOOD_SITE)
+    site = Site.objects.get(tenant=tenant_a)
+    (preview_build / "preview.js").unlink()
+    assets.preview_asset.cache_clear()
+    response = client.get(f"/sites/{site.pk}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="site-form"' in page
+    assert "widget-preview" not in page
+    assert "site_preview.js" not in page

@@ -1,8 +1,10 @@
 """Serving the widget: `/widget.js` (short-lived loader) and `/widget/v/<version>.js` (the
-immutable bundle), on the platform host."""
+immutable bundle), on the platform host; the site page's preview (`/widget/preview/<version>.js`)
+on a tenant's host."""
 
 import gzip
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -19,6 +21,8 @@ pytestmark = pytest.mark.django_db
 BUNDLE = b'(()=>{console.log("parley bundle")})();\n'
 LOADER = b'(()=>{var s=document.currentScript;load("__PARLEY_BUNDLE_PATH__",s)})();\n'
 VERSION = hashlib.sha256(BUNDLE).hexdigest()[:20]
+PREVIEW = b"var ParleyPreview=(()=>{return{mountPreview(){}}})();\n"
+PREVIEW_VERSION = hashlib.sha256(PREVIEW).hexdigest()[:20]
 
 
 @pytest.fixture(autouse=True)
@@ -26,10 +30,16 @@ def build(tmp_path, monkeypatch):
     """A build folder with a known bundle, read afresh for each test."""
     (tmp_path / "widget.js").write_bytes(BUNDLE)
     (tmp_path / "loader.js").write_bytes(LOADER)
+    (tmp_path / "preview.js").write_bytes(PREVIEW)
     monkeypatch.setattr(assets, "BUILD_DIR", tmp_path)
-    assets.widget_assets.cache_clear()
+    _read_anew()
     yield tmp_path
+    _read_anew()
+
+
+def _read_anew() -> None:
     assets.widget_assets.cache_clear()
+    assets.preview_asset.cache_clear()
 
 
 @pytest.fixture
@@ -138,7 +148,7 @@ def test_the_real_build_is_served_and_within_the_size_budget(platform, monkeypat
     """The esbuild output of frontend-widget/ (built by `make widget` before the suite)."""
     real_build = Path(assets.__file__).resolve().parents[1] / "frontend-widget" / "dist"
     monkeypatch.setattr(assets, "BUILD_DIR", real_build)
-    assets.widget_assets.cache_clear()
+    _read_anew()
     loader = platform.get("/widget.js", HTTP_ACCEPT_ENCODING="gzip")
     assert loader.status_code == 200, "run `make widget` to build the widget"
     version = assets.widget_assets().version
@@ -149,3 +159,65 @@ def test_the_real_build_is_served_and_within_the_size_budget(platform, monkeypat
     code = gzip.decompress(bundle.content) + gzip.decompress(loader.content)
     for forbidden in (b"eval(", b"new Function", b"innerHTML", b"insertAdjacentHTML", b".style."):
         assert forbidden not in code, forbidden
+
+
+@pytest.fixture
+def dashboard(tenant_a):
+    """A client on a tenant's host, where the dashboard's site page loads the preview."""
+    return Client(HTTP_HOST=f"{tenant_a.slug}.localhost")
+
+
+def test_the_preview_is_served_on_the_tenant_host_under_its_content_hash(dashboard):
+    path = f"/widget/preview/{PREVIEW_VERSION}.js"
+    response = dashboard.get(path)
+    assert response.status_code == 200
+    assert response.content == PREVIEW
+    assert response["Content-Type"] == "text/javascript; charset=utf-8"
+    assert response["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response["ETag"] == f'"{PREVIEW_VERSION}"'
+    assert dashboard.get(path, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+    zipped = dashboard.get(path, HTTP_ACCEPT_ENCODING="gzip")
+    assert gzip.decompress(zipped.content) == PREVIEW
+    assert dashboard.post(path).status_code == 405
+
+
+def test_a_preview_of_another_build_is_404_and_a_missing_one_503(dashboard, build):
+    stale = dashboard.get(f"/widget/preview/{VERSION}.js")
+    assert stale.status_code == 404
+    assert stale.json()["error"]["code"] == "not_found"
+    (build / "preview.js").unlink()
+    _read_anew()
+    missing = dashboard.get(f"/widget/preview/{PREVIEW_VERSION}.js")
+    assert missing.status_code == 503
+    assert missing.json()["error"]["code"] == "widget_not_built"
+    assert "make widget" in missing.json()["error"]["message"]
+
+
+def test_the_widget_is_served_without_a_preview_build(platform, build):
+    """The preview is read apart: a build without it still serves the customers' widget."""
+    (build / "preview.js").unlink()
+    _read_anew()
+    assert platform.get("/widget.js").status_code == 200
+    assert platform.get(f"/widget/v/{VERSION}.js").status_code == 200
+
+
+def test_the_real_preview_is_built_apart_from_the_budget_and_talks_to_nobody(
+    dashboard, monkeypatch
+):
+    """dist/preview.js holds the widget's view for the dashboard: like the bundle, nothing a
+    strict CSP blocks, and none of the widget's network code (no socket, no fetch)."""
+    real_build = Path(assets.__file__).resolve().parents[1] / "frontend-widget" / "dist"
+    monkeypatch.setattr(assets, "BUILD_DIR", real_build)
+    _read_anew()
+    version = assets.preview_asset().etag
+    response = dashboard.get(f"/widget/preview/{version}.js")
+    assert response.status_code == 200, "run `make widget` to build the widget"
+    code = response.content
+    assert code.startswith(b"var ParleyPreview=")
+    for forbidden in (b"eval(", b"new Function", b"innerHTML", b"insertAdjacentHTML", b".style."):
+        assert forbidden not in code, forbidden
+    for network in (b"WebSocket", b"fetch(", b"XMLHttpRequest", b"sendBeacon", b"/api/widget"):
+        assert network not in code, network
+    size = json.loads((real_build / "size.json").read_text())
+    assert size["preview"]["raw"] == len(code)
+    assert size["gzip"] <= size["limit"]

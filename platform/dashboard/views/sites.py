@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import Capability
@@ -15,6 +16,7 @@ from tenants.models import Site
 from tenants.origins import InvalidOrigin
 from tenants.selectors import site_current_key
 from tenants.services import site_create, site_new_identity_secret, site_rotate_key, site_update
+from widget.assets import WidgetNotBuiltError, preview_asset
 
 
 def _site_or_404(request, pk: int) -> Site:
@@ -26,6 +28,15 @@ def embed_snippet(site_key: str) -> str:
     return f'<script src="{src}" data-site-key="{site_key}" async></script>'
 
 
+def preview_script() -> str:
+    """The URL of the widget's preview, under its content's hash; "" when it is not built (the
+    page then shows the settings without the preview)."""
+    try:
+        return reverse("widget_preview", args=[preview_asset().etag])
+    except WidgetNotBuiltError:
+        return ""
+
+
 def _site_page(request, site: Site, *, form: SiteForm | None = None, **extra):
     key = site_current_key(site)
     fields = {name: getattr(site, name) for name in SiteForm.base_fields}
@@ -35,6 +46,7 @@ def _site_page(request, site: Site, *, form: SiteForm | None = None, **extra):
         "site_key": key,
         "snippet": embed_snippet(key.key) if key else "",
         "keys": site.keys.order_by("-created_at", "-id"),
+        "preview_script": preview_script(),
         **extra,
     }
     return render(request, "dashboard/site.html", context, status=400 if form else 200)
