@@ -136,6 +136,14 @@ def test_the_preview_follows_colour_greeting_position_and_locale_before_saving(
         expect(note).to_contain_text("does not speak “pt-BR”")
         expect(note).to_contain_text("English, German, French, or Spanish")
 
+        # The notice a site that shows agents the draft gives its visitors, by the composer.
+        disclosure = preview.locator(".disclosure")
+        expect(disclosure).to_have_count(0)
+        page.check("#id_typing_preview")
+        expect(disclosure).to_have_text("The team sees what you type before you send it.")
+        page.uncheck("#id_typing_preview")
+        expect(disclosure).to_have_count(0)
+
         # The admin's own name answers in the sample conversation.
         expect(preview.locator("li:not(.mine) .meta")).to_contain_text("owner")
 
