@@ -172,6 +172,24 @@ def test_the_preview_follows_colour_greeting_position_and_locale_before_saving(
         recorded.assert_clean()
 
 
+def test_the_new_site_page_previews_the_widget_as_the_site_is_described(server, module_browser):
+    with recorded_page(module_browser, width=1280, height=900) as recorded:
+        page = recorded.page
+        log_in(page, server)
+        page.goto(f"{server.tenant_url}/sites/new/")
+        preview = page.locator("#widget-preview")
+        # No name yet: the widget's own word for a chat, on the form's initial colour.
+        expect(preview.locator("h2")).to_have_text("Chat")
+        expect(preview.locator("header")).to_have_css("background-color", "rgb(79, 70, 229)")
+        page.fill("#id_name", "Trailhead Supply")
+        expect(preview.locator("h2")).to_have_text("Trailhead Supply")
+        page.fill("#id_locale", "es")
+        expect(preview.locator(".greeting")).to_have_text("Hi! How can we help?")
+        expect(preview.locator("textarea")).to_have_attribute("placeholder", "Escribe un mensaje…")
+        recorded.screenshot("site-new-preview-1280.png", full_page=True)
+        recorded.assert_clean()
+
+
 def _auto_assign_area(page):
     """The field of 'Assign new conversations to online agents in turn'."""
     return page.locator(".field", has=page.locator("#id_auto_assign"))

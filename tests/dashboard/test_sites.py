@@ -181,6 +181,16 @@ def test_the_site_page_loads_the_widget_preview_under_its_hash(tenant_a, client,
     assert client.get(f"/widget/preview/{version}.js").status_code == 200
 
 
+def test_the_new_site_page_previews_the_widget_too(tenant_a, client, preview_build):
+    page = client.get("/sites/new/").content.decode()
+    version = assets.preview_asset().etag
+    assert f'<script src="/widget/preview/{version}.js" defer></script>' in page
+    assert 'id="widget-preview"' in page
+    refused = client.post("/sites/new/", GOOD_SITE | {"color": "blue"})
+    assert refused.status_code == 400
+    assert 'id="widget-preview"' in refused.content.decode()
+
+
 def test_without_a_preview_build_the_site_page_has_its_settings_alone(
     tenant_a, client, preview_build
 ):
@@ -194,3 +204,6 @@ def test_without_a_preview_build_the_site_page_has_its_settings_alone(
     assert 'id="site-form"' in page
     assert "widget-preview" not in page
     assert "site_preview.js" not in page
+    new = client.get("/sites/new/")
+    assert new.status_code == 200
+    assert "widget-preview" not in new.content.decode()

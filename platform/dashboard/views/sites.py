@@ -83,7 +83,8 @@ def site_new(request):
             messages.success(request, f"Site “{site.name}” created. Paste the snippet below.")
             return redirect("site", pk=site.pk)
     status = 400 if form.is_bound else 200
-    return render(request, "dashboard/site_new.html", {"form": form}, status=status)
+    context = {"form": form, "preview_script": preview_script()}
+    return render(request, "dashboard/site_new.html", context, status=status)
 
 
 @requires(Capability.SITES)
