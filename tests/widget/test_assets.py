@@ -218,6 +218,9 @@ def test_the_real_preview_is_built_apart_from_the_budget_and_talks_to_nobody(
         assert forbidden not in code, forbidden
     for network in (b"WebSocket", b"fetch(", b"XMLHttpRequest", b"sendBeacon", b"/api/widget"):
         assert network not in code, network
+    # The preview's own rules reach preview.js alone: the widget's first load carries none.
+    assert b":host(.preview)" in code
+    assert b":host(.preview" not in (real_build / "widget.js").read_bytes()
     size = json.loads((real_build / "size.json").read_text())
     assert size["preview"]["raw"] == len(code)
     assert size["gzip"] <= size["limit"]

@@ -22,10 +22,15 @@
   });
 
   // A language the widget does not speak: say what visitors get instead.
-  const languages = new Intl.DisplayNames(["en"], { type: "language" });
-  const spoken = new Intl.ListFormat("en", { type: "disjunction" }).format(
-    preview.LOCALES.map((code) => languages.of(code)),
-  );
+  let spoken = preview.LOCALES.join(", ");
+  try {
+    const languages = new Intl.DisplayNames(["en"], { type: "language" });
+    spoken = new Intl.ListFormat("en", { type: "disjunction" }).format(
+      preview.LOCALES.map((code) => languages.of(code)),
+    );
+  } catch {
+    // A browser without these names keeps the codes.
+  }
   function explainLocale(locale) {
     const wanted = locale.trim();
     const unsupported = wanted !== "" && !preview.previewLocale(wanted).supported;
