@@ -322,7 +322,8 @@ def _set_typing_preview(page, shop, *, on: bool) -> None:
     page.goto(f"{shop.tenant_url}/sites/{shop.site.pk}/")
     page.get_by_label("Show agents what visitors type").set_checked(on)
     page.click("#site-save")
-    expect(page.locator(".flash")).to_be_visible()
+    # The page's own messages: the widget's preview beside the form has a `.flash` of its own.
+    expect(page.locator("#flash")).to_be_visible()
 
 
 def test_seen_is_shown_on_both_sides_after_a_reload(shop, module_browser):
