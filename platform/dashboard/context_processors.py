@@ -25,6 +25,11 @@ _SECTIONS = {
     "labels": "labels",
     "canned-replies": "canned_replies",
 }
+# The sections the navigation's "Settings" menu holds (the admin pages); while one is open, the
+# menu's button is shown as the current entry.
+_SETTINGS_SECTIONS = frozenset(
+    {"api_keys", "webhooks", "billing", "audit", "labels", "canned_replies", "account"}
+)
 
 
 def navigation(request) -> dict:
@@ -36,11 +41,13 @@ def navigation(request) -> dict:
     if not user.is_authenticated:
         return {"can": {}, "on_tenant_host": True}
     can_bill = user_can(user, Capability.BILLING)
+    section = _SECTIONS.get(request.path.strip("/").split("/")[0], "")
     return {
         "can": {capability.value: user_can(user, capability) for capability in Capability},
         "messages_notice": _messages_notice(request.tenant) if can_bill else None,
         "on_tenant_host": True,
-        "section": _SECTIONS.get(request.path.strip("/").split("/")[0], ""),
+        "section": section,
+        "in_settings": section in _SETTINGS_SECTIONS,
         "suspension": getattr(request, "suspension", None),
     }
 

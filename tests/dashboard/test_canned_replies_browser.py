@@ -94,6 +94,7 @@ def test_an_admin_writes_a_reply_and_an_agent_sends_it_filled_in(shop, module_br
     with recorded_page(module_browser, width=1280, height=900, timezone_id="UTC") as admin:
         page = admin.page
         log_in(page, shop)
+        page.click("#nav-settings-button")  # the admin pages are in the Settings menu
         page.click("#nav-canned-replies")
         expect(page.get_by_role("heading", name="Canned replies", level=1)).to_be_visible()
         page.get_by_label("Shortcut").fill("hello")

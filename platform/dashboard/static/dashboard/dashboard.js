@@ -38,3 +38,33 @@ window.addEventListener("load", () => {
     announcer.textContent = [...flash.querySelectorAll("li")].map((item) => item.textContent).join(" ");
   }, 250);
 });
+
+// The navigation's Settings menu is a <details>: its button opens and closes it, with the
+// keyboard too, and without this script. Here: Esc closes it and gives the focus back to its
+// button; so does a click outside it or the focus leaving it (tabbing on), so that an open
+// panel never lingers over the page. Up and Down move between its entries.
+for (const menu of document.querySelectorAll("details.nav-menu")) {
+  const button = menu.querySelector("summary");
+  const entries = () => Array.from(menu.querySelectorAll("a"));
+  menu.addEventListener("keydown", (event) => {
+    if (!menu.open) return;
+    if (event.key === "Escape") {
+      event.preventDefault();
+      menu.open = false;
+      button.focus();
+    } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      const links = entries();
+      const at = links.indexOf(document.activeElement);
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      const next = at === -1 ? (step === 1 ? 0 : links.length - 1) : (at + step + links.length) % links.length;
+      links[next].focus();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    if (menu.open && !menu.contains(event.target)) menu.open = false;
+  });
+  menu.addEventListener("focusout", (event) => {
+    if (event.relatedTarget && !menu.contains(event.relatedTarget)) menu.open = false;
+  });
+}
