@@ -162,7 +162,7 @@
 
   function typing(target) {
     if (!(target instanceof Element)) return false;
-    if (target.isContentEditable || target.closest("textarea, select, [contenteditable]")) return true;
+    if (target.isContentEditable || target.closest("textarea, select")) return true;
     return target instanceof HTMLInputElement && !NOT_TYPED.has(target.type);
   }
 
