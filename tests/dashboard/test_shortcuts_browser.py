@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.dashboard.test_accessibility import AXE, RUN_AXE, _readable
+from tests.support.axe import AXE, readable, serious_violations
 from tests.support.browser import recorded_page
 from tests.support.dashboard_server import dashboard_server, log_in
 from tests.support.factories import visitor_conversation
@@ -261,8 +261,8 @@ def test_question_mark_lists_the_shortcuts_in_a_dialog(server, module_browser, w
         page.keyboard.press("x")
         expect(page.locator(".row-select:checked")).to_have_count(0)
         recorded.screenshot(f"shortcuts-dialog-{width}.png")
-        violations = page.evaluate(RUN_AXE)
-        assert not violations, _readable(violations)
+        violations = serious_violations(page)
+        assert not violations, readable(violations)
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.keyboard.press("Escape")
         expect(dialog).to_be_hidden()
