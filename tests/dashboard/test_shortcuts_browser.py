@@ -160,11 +160,16 @@ def test_g_then_i_goes_to_the_inbox_and_slash_to_its_search(server, module_brows
         page.wait_for_url(f"{server.tenant_url}/")
         # i alone, or after another key than g, does nothing.
         _conversation(page, server, "Astrid")
+        page.evaluate("window.stillHere = true")
         page.keyboard.press("i")
         page.keyboard.press("g")
         page.keyboard.press("q")
         page.keyboard.press("i")
-        expect(page.locator("#conversation")).to_be_visible()
+        # The keys were heard (? still answers) and the page stayed: no navigation began.
+        page.keyboard.press("?")
+        expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+        page.keyboard.press("Escape")
+        assert page.evaluate("window.stillHere") is True
         assert page.url.endswith(f"/conversations/{server.seeded['Astrid']}/")
         # / on a conversation: the inbox, its search box focused.
         page.keyboard.press("/")
