@@ -141,9 +141,20 @@
     window.parleyTimes.render(item.querySelector("time"), frame.ts); // the dashboard's one rule
     // At once, before the `conversation` frame that follows brings the server's count.
     if ((frame.author || {}).kind === "visitor") {
+      item.dataset.lastVisitorMessage = String(frame.id);
       showUnread(item, Number(item.querySelector(".unread-count").dataset.count || 0) + 1);
     }
     if (!paged) item.parentElement.prepend(item);
+  }
+
+  // An agent read the conversation (on any tab, a colleague's too): read up to its latest
+  // visitor message, nothing of it is unread. The server sends no `conversation` frame for a read.
+  function onRead(frame) {
+    if ((frame.author || {}).kind !== "agent") return;
+    const item = row(frame.conversation);
+    if (item && Number(frame.up_to) >= Number(item.dataset.lastVisitorMessage || 0)) {
+      showUnread(item, 0);
+    }
   }
 
   function showEmpty() {
@@ -212,6 +223,7 @@
     } else if (frame.type === "message") {
       onMessage(frame);
     } else if (frame.type === "read") {
+      onRead(frame);
       refreshCounts();
     }
   });
