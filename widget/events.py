@@ -79,14 +79,14 @@ def publish_message(tenant_id: int, conversation, message) -> None:
     """Deliver a stored message to the room's members (its sender included) and the agents.
     A private note goes to the agents alone: the room's group never carries it."""
     frame = frames.message_of(message)
-    if message.private:
+    agents_frame = frames.for_agents(frame, conversation.room)
+    if not message.private:
         _send(
-            agents_group(tenant_id),
-            frames.in_conversation(frame, conversation.room),
+            room_group(tenant_id, conversation.site_id, conversation.room),
+            frame,
             message_id=message.id,
         )
-        return
-    _to_room_and_agents(tenant_id, conversation, frame, message_id=message.id)
+    _send(agents_group(tenant_id), agents_frame, message_id=message.id)
 
 
 def publish_typing(

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Annotated, Literal, NotRequired, TypedDict, Ty
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
+from accounts.avatars import InitialsAvatar, initials_avatar
 from core.errors import BadRequest, TooLarge
+from widget.models import Message
 
 if TYPE_CHECKING:
-    from widget.models import Conversation, Message, Visitor
+    from widget.models import Conversation, Visitor
 
 MAX_FRAME_BYTES = 16 * 1024
 MAX_TEXT_CHARS = 4000
@@ -131,6 +133,13 @@ class Author(TypedDict):
     kind: Literal["visitor", "agent", "system"]
     id: str
     name: str
+
+
+class AgentsAuthor(Author):
+    """A message's author as the agent socket tells it: with the initials and colour the
+    dashboard draws beside the message (`for_agents`)."""
+
+    avatar: InitialsAvatar
 
 
 class MessageOut(TypedDict):
@@ -269,6 +278,23 @@ NamesConversation = TypeVar("NamesConversation", MessageOut, AckOut, TypingOut, 
 def in_conversation(frame: NamesConversation, room: str) -> NamesConversation:
     """The agent socket's copy of a frame: the same fields and the conversation (its room)."""
     return frame | {"conversation": room}
+
+
+def with_avatar(frame: MessageOut) -> MessageOut:
+    """A message as the agent socket tells it: its author with the initials and colour
+    (`accounts.avatars.initials_avatar`) of the name the dashboard shows, the author's or, without
+    one, the kind's. The dashboard draws a message that arrives live exactly as it draws one at
+    page load and computes none of its own. The room's copy goes without: the widget draws no
+    pictures of people."""
+    author = frame["author"]
+    shown = author["name"] or Message.AuthorKind(author["kind"]).label
+    drawn: AgentsAuthor = {**author, "avatar": initials_avatar(shown)}
+    return frame | {"author": drawn}
+
+
+def for_agents(frame: MessageOut, room: str) -> MessageOut:
+    """The agent socket's copy of a message: in its conversation, its author drawn."""
+    return in_conversation(with_avatar(frame), room)
 
 
 def message(

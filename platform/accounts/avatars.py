@@ -8,6 +8,7 @@ behind the image), has a size we chose, and is served with a content type we fix
 
 import io
 import secrets
+from typing import TypedDict
 
 from django.core.files.base import ContentFile
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -21,8 +22,7 @@ MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_SOURCE_PIXELS = 25_000_000
 ACCEPTED_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 # The number of avatar colours (`.avatar-c0` to `.avatar-c7` in dashboard.css): the dashboard's
-# CSP allows no inline style, so a colour is a class. `avatar_color` and dashboard's people.js
-# pick it the same way.
+# CSP allows no inline style, so a colour is a class.
 AVATAR_COLORS = 8
 
 
@@ -71,12 +71,24 @@ def initials(name: str) -> str:
 
 
 def avatar_color(name: str) -> int:
-    """The colour of a name's initials, 0..AVATAR_COLORS-1: the same name always gets the same.
-
-    The sum of the name's code points: dashboard's people.js computes it the same way for names
-    that arrive live, so a name has one colour whether the server or the page drew it.
-    """
+    """The colour of a name's initials, 0..AVATAR_COLORS-1 (the sum of the name's code points):
+    the same name always gets the same."""
     return sum(ord(character) for character in name) % AVATAR_COLORS
+
+
+class InitialsAvatar(TypedDict):
+    initials: str
+    color: int
+
+
+def initials_avatar(name: str) -> InitialsAvatar:
+    """What stands for someone without a picture: their name's initials on its colour.
+
+    The one rule: the dashboard draws it at page load (`dashboard/_avatar.html`), and the pages
+    that add people live get it computed here, never in the browser: the agent socket's messages
+    carry it (`widget.frames.for_agents`), the team directory carries each member's.
+    """
+    return {"initials": initials(name), "color": avatar_color(name)}
 
 
 def avatar_storage_name(*, schema_name: str, token: str) -> str:

@@ -28,6 +28,8 @@ from tests.support.dashboard_server import dashboard_server, log_in
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
 ORIGIN = "https://shop.test"
+# How an avatar looks: its element, classes (the colour) and initials.
+DRAWN = "a => ({tag: a.tagName, classes: a.className, initials: a.textContent})"
 
 OBSERVE = """
 window.__played = [];
@@ -161,8 +163,18 @@ def test_a_name_and_picture_set_on_the_profile_sign_the_replies(
             assert frame["author"]["name"] == "Ada Lovelace"
             assert frame["text"] == "Hi Greta, Ada here."
             recorded.screenshot("profile-reply-live.png", full_page=True)
+            # A visitor's message arriving live is drawn as the page draws it once reloaded.
+            visitor.say("Lovely, thanks!")
+            theirs = page.locator("#messages li.author-visitor").last
+            expect(theirs.locator(".text")).to_have_text("Lovely, thanks!")
+            drawn_live = theirs.locator(".avatar").evaluate(DRAWN)
 
             page.reload()
+            theirs = page.locator("#messages li.author-visitor").last
+            expect(theirs.locator(".text")).to_have_text("Lovely, thanks!")
+            assert theirs.locator(".avatar").evaluate(DRAWN) == drawn_live
+            assert drawn_live["tag"] == "SPAN"
+            assert re.fullmatch(r"avatar avatar-c[0-7]", drawn_live["classes"])
             mine = page.locator("#messages li.author-agent").last
             expect(mine.locator(".author")).to_have_text("Ada Lovelace")
             expect(mine.locator("img.avatar")).to_be_visible()

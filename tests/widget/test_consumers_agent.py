@@ -43,6 +43,10 @@ async def test_the_agent_sees_every_frame_of_the_tenant_and_answers_live(site, v
     await visitor_ws.send_json_to({"type": "message", "client_id": "v-1", "text": "Help?"})
     message = await expect(agent_ws, of_type("message", text="Help?"))
     assert message["conversation"] == visitor.room
+    # The agents' copy draws its author as the dashboard does (accounts.avatars); the room's not.
+    assert message["author"]["avatar"] == {"initials": "G", "color": 2}
+    own = await expect(visitor_ws, of_type("message", text="Help?"))
+    assert own["author"] == {"kind": "visitor", "id": visitor.visitor_id, "name": "Grace"}
     created = await expect(agent_ws, of_type("conversation"))
     assert created["event"] == "created"
     assert created["conversation"]["id"] == visitor.room
@@ -76,6 +80,10 @@ async def test_the_agent_sees_every_frame_of_the_tenant_and_answers_live(site, v
     await agent_ws.send_json_to({"type": "history", "conversation": visitor.room, "limit": 10})
     history = await expect(agent_ws, of_type("history"))
     assert [m["text"] for m in history["messages"]] == ["Help?", "Sure!"]
+    assert [m["author"]["avatar"] for m in history["messages"]] == [
+        {"initials": "G", "color": 2},
+        {"initials": "A", "color": 6},
+    ]
     assert history["conversation"] == visitor.room
 
     await agent_ws.send_json_to({"type": "close_conversation", "conversation": visitor.room})

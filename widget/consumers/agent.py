@@ -38,7 +38,7 @@ def _history(*, room: str, site_id: int | None, before_id: int | None, limit: in
     messages, has_more = selectors.messages_before(
         conversation=conversation, before_id=before_id, limit=limit, with_private=True
     )
-    return [frames.message_of(message) for message in messages], has_more
+    return [frames.with_avatar(frames.message_of(message)) for message in messages], has_more
 
 
 def _close(*, tenant_id: int, room: str, site_id: int | None) -> None:

@@ -1,12 +1,13 @@
 """How people look in the dashboard: a member's picture, or initials on their name's colour.
 
-The same markup is drawn by `people.js` for messages that arrive live, so a message looks the
-same before and after a reload.
+`people.js` draws the same markup for messages that arrive live, from what the server computed
+(`accounts.avatars.initials_avatar`: in the agent socket's message frames, and here in the team
+directory), so a message looks the same before and after a reload.
 """
 
 from django import template
 
-from accounts.avatars import avatar_color, avatar_url, initials
+from accounts.avatars import avatar_url, initials_avatar
 from accounts.models import User
 
 register = template.Library()
@@ -23,13 +24,7 @@ def _team(context) -> dict[str, User]:
 
 @register.inclusion_tag("dashboard/_avatar.html")
 def avatar(name: str, url: str = "", size: str = ""):
-    return {
-        "name": name,
-        "url": url,
-        "initials": initials(name),
-        "color": avatar_color(name),
-        "size": size,
-    }
+    return {"name": name, "url": url, "size": size, **initials_avatar(name)}
 
 
 @register.inclusion_tag("dashboard/_avatar.html")
@@ -48,8 +43,14 @@ def message_avatar(context, message):
 
 @register.simple_tag(takes_context=True)
 def team_directory(context) -> dict:
-    """{member id: {"name", "avatar"}} for `json_script`: how people.js draws live messages."""
+    """{member id: {"name", "avatar" (the picture's path or ""), "initials", "color"}} for
+    `json_script`: how people.js draws live messages (the member's own, before the server has
+    sent it back, with the initials and colour of their name)."""
     return {
-        member_id: {"name": member.public_name, "avatar": avatar_url(member)}
+        member_id: {
+            "name": member.public_name,
+            "avatar": avatar_url(member),
+            **initials_avatar(member.public_name),
+        }
         for member_id, member in _team(context).items()
     }

@@ -166,6 +166,11 @@
     if (id) item.dataset.id = String(id);
     if (clientId) item.dataset.clientId = clientId;
     if (author.id) item.dataset.authorId = String(author.id);
+    if (author.avatar) {
+      // The initials and colour the server computed for the author (people.js draws them).
+      item.dataset.avatarInitials = author.avatar.initials;
+      item.dataset.avatarColor = String(author.avatar.color);
+    }
     item.append(element("span", "author", authorLabel(author)), element("p", "text", text));
     if (note) {
       item.classList.add("private");

@@ -1,6 +1,9 @@
 // Pictures beside the messages that arrive live, drawn as the server draws them at page load
 // (templatetags/people.py and _avatar.html): the member's picture for an agent with one, else
-// the initials of the author's name on that name's colour.
+// initials on a colour. The server computes those (accounts.avatars.initials_avatar), never the
+// page: a message frame of the agent socket carries its author's (inbox.js keeps them on the
+// message as data-avatar-*), and the team directory each member's, for the member's own message
+// on its way, before the server has sent it back.
 "use strict";
 
 (() => {
@@ -8,23 +11,8 @@
   const directoryScript = document.getElementById("team-directory");
   if (!list) return;
   const team = directoryScript ? JSON.parse(directoryScript.textContent) : {};
-  const COLORS = 8; // accounts.avatars.AVATAR_COLORS
-
-  function initials(name) {
-    const words = name.replace(/[._]/g, " ").split(/\s+/).filter(Boolean);
-    const letters = words.slice(0, 2).map((word) => Array.from(word)[0]).join("").toUpperCase();
-    return letters || "?";
-  }
-
-  function colorOf(name) {
-    // accounts.avatars.avatar_color: the sum of the name's code points.
-    let sum = 0;
-    for (const character of name) sum += character.codePointAt(0);
-    return sum % COLORS;
-  }
 
   function avatarFor(item) {
-    const name = (item.querySelector(".author") || {}).textContent || "";
     const member = item.classList.contains("author-agent") ? team[item.dataset.authorId || ""] : null;
     if (member && member.avatar) {
       const image = document.createElement("img");
@@ -35,17 +23,22 @@
       image.height = 32;
       return image;
     }
+    const drawn = item.dataset.avatarInitials
+      ? { initials: item.dataset.avatarInitials, color: item.dataset.avatarColor }
+      : member;
+    if (!drawn) return null;
     const badge = document.createElement("span");
-    badge.className = `avatar avatar-c${colorOf(name)}`;
+    badge.className = `avatar avatar-c${Number(drawn.color) || 0}`;
     badge.setAttribute("aria-hidden", "true");
-    badge.textContent = initials(name);
+    badge.textContent = drawn.initials;
     return badge;
   }
 
   function decorate(item) {
     if (!(item instanceof HTMLElement) || !item.classList.contains("message")) return;
     if (item.querySelector(":scope > .avatar")) return;
-    item.prepend(avatarFor(item));
+    const avatar = avatarFor(item);
+    if (avatar) item.prepend(avatar);
   }
 
   new MutationObserver((changes) => {
