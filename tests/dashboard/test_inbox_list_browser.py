@@ -7,21 +7,21 @@ asserted is what a member sees: the rows' names and order, their badges, chips a
 the views' counts. Screenshots at 1280 and 375 px go to artifacts/.
 """
 
-import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
-import httpx
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
-from websockets.sync.client import connect
 
 from accounts.models import Role, User
 from tests.support.axe import AXE, readable, serious_violations
-from tests.support.browser import recorded_page
+from tests.support.browser import RecordedPage, recorded_page
 from tests.support.dashboard_server import dashboard_server, log_in
 from tests.support.factories import visitor_conversation
+from tests.support.widget_visitor import WidgetVisitor
 from widget.models import Conversation
 from widget.services.labels import label_create
 
@@ -104,54 +104,23 @@ def _seed_live(tenant, site, owner) -> dict:
     return {}
 
 
-@pytest.fixture(scope="module")
-def views_server(django_db_setup, django_db_blocker):
+def _served(django_db_blocker, slug: str, name: str, seed) -> Iterator:
     with dashboard_server(
-        django_db_blocker, slug="list-e2e", name="List Views", origins=(ORIGIN,), seed=_seed_views
+        django_db_blocker, slug=slug, name=name, origins=(ORIGIN,), seed=seed
     ) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def views_server(django_db_setup, django_db_blocker):
+    """The tenant whose conversations the tests only read."""
+    yield from _served(django_db_blocker, "list-e2e", "List Views", _seed_views)
 
 
 @pytest.fixture(scope="module")
 def changing_server(django_db_setup, django_db_blocker):
-    with dashboard_server(
-        django_db_blocker, slug="live-e2e", name="Live List", origins=(ORIGIN,), seed=_seed_live
-    ) as running:
-        yield running
-
-
-class Visitor:
-    """A visitor's widget, reduced to its protocol: a session under a name, then the socket."""
-
-    def __init__(self, server, name: str):
-        from tenants.models import SiteKey
-
-        key = SiteKey.objects.filter(site=server.site, revoked_at=None).first().key
-        answer = httpx.post(
-            f"{server.platform_url}/api/widget/v1/session",
-            json={"site_key": key, "user": {"id": f"u-{uuid.uuid4().hex[:8]}", "name": name}},
-            headers={"Origin": ORIGIN},
-        )
-        assert answer.status_code == 200, answer.text
-        session = answer.json()
-        self.room = session["conversation"]
-        port = server.platform_url.rsplit(":", 1)[1]
-        self.socket = connect(
-            f"ws://127.0.0.1:{port}/ws/chat/{self.room}/?site_key={key}", origin=ORIGIN
-        )
-        self.socket.send(json.dumps({"type": "auth", "token": session["token"]}))
-        assert json.loads(self.socket.recv(timeout=30))["type"] == "ready"
-
-    def say(self, text: str) -> None:
-        client_id = str(uuid.uuid4())
-        self.socket.send(json.dumps({"type": "message", "client_id": client_id, "text": text}))
-        while True:  # stored once acknowledged
-            frame = json.loads(self.socket.recv(timeout=30))
-            if frame["type"] == "ack" and frame["client_id"] == client_id:
-                return
-
-    def close(self) -> None:
-        self.socket.close()
+    """The tenant whose conversations the live tests write to, assign and close."""
+    yield from _served(django_db_blocker, "live-e2e", "Live List", _seed_live)
 
 
 # --- What a member sees ---------------------------------------------------------------------
@@ -191,6 +160,17 @@ def no_sideways_scroll(page: Page) -> None:
     assert width <= viewport, f"the page scrolls sideways at {viewport} px ({width} px)"
 
 
+@contextmanager
+def member_page(browser, server, *, width: int = 1280, email: str = "") -> Iterator[RecordedPage]:
+    """A member's browser signed in on the live inbox (axe injected); the owner without
+    `email`."""
+    with recorded_page(browser, width=width, height=900) as recorded:
+        recorded.page.add_init_script(path=str(AXE))
+        log_in(recorded.page, server, email=email, password=PASSWORD if email else "")
+        expect(recorded.page.locator("#live-status")).to_have_attribute("data-state", "live")
+        yield recorded
+
+
 def axe_clean(page: Page, what: str) -> None:
     found = serious_violations(page)
     assert found == [], f"{what}:\n{readable(found)}"
@@ -210,11 +190,8 @@ VIEWS = {
 
 @pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
 def test_each_view_shows_its_conversations_and_counts(views_server, module_browser, width):
-    with recorded_page(module_browser, width=width, height=900) as recorded:
+    with member_page(module_browser, views_server, width=width) as recorded:
         page = recorded.page
-        page.add_init_script(path=str(AXE))
-        log_in(page, views_server)
-        expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
 
         # All open, the default: newest activity first, 50 to a page.
         assert names(page)[:3] == ["Mona Reyes", "Uri Katz", "Lena Voss"]
@@ -262,10 +239,8 @@ def test_each_view_shows_its_conversations_and_counts(views_server, module_brows
 
 
 def test_paging_reaches_the_older_conversations_and_back(views_server, module_browser):
-    with recorded_page(module_browser, width=1280, height=900) as recorded:
+    with member_page(module_browser, views_server) as recorded:
         page = recorded.page
-        page.add_init_script(path=str(AXE))
-        log_in(page, views_server)
         first = names(page)
         newest_fillers = [f"Archive {n:02}" for n in range(FILLERS, 0, -1)]
         assert first == ["Mona Reyes", "Uri Katz", "Lena Voss", *newest_fillers[:47]]
@@ -283,10 +258,8 @@ def test_paging_reaches_the_older_conversations_and_back(views_server, module_br
 
 
 def test_search_highlights_the_matches(views_server, module_browser):
-    with recorded_page(module_browser, width=1280, height=900) as recorded:
+    with member_page(module_browser, views_server) as recorded:
         page = recorded.page
-        page.add_init_script(path=str(AXE))
-        log_in(page, views_server)
         page.fill("#inbox-q", "refund")
         page.click("#inbox-search button[type=submit]")
         expect(page.locator("#inbox-q")).to_have_value("refund")
@@ -318,15 +291,13 @@ def _count_of(page: Page, view: str) -> int:
 def test_a_visitor_writing_and_the_agent_reading_change_the_counts_live(
     changing_server, module_browser, django_db_blocker
 ):
-    with recorded_page(module_browser, width=1280, height=900) as recorded:
+    with member_page(module_browser, changing_server) as recorded:
         page = recorded.page
-        log_in(page, changing_server)
-        expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
         open_before, unassigned_before = _count_of(page, "All open"), _count_of(page, "Unassigned")
         assert names(page)[0] != "Nora Field"
 
         with django_db_blocker.unblock():
-            nora = Visitor(changing_server, "Nora Field")
+            nora = WidgetVisitor(changing_server, "Nora Field", origin=ORIGIN)
         try:
             nora.say("Hi, is my order on its way?")
             # A new conversation appears live, at the top, unread.
@@ -346,8 +317,7 @@ def test_a_visitor_writing_and_the_agent_reading_change_the_counts_live(
             recorded.screenshot("inbox-live-unread-1280.png")
 
             # The same member reads it in another tab: this tab's row and counts follow.
-            with recorded_page(module_browser, width=1280, height=900) as reader:
-                log_in(reader.page, changing_server)
+            with member_page(module_browser, changing_server) as reader:
                 row(reader.page, "Nora Field").locator("a").click()
                 expect(reader.page.locator("#messages")).to_contain_text("It was order 5120.")
                 expect(row(page, "Nora Field").locator(".unread-count")).to_be_hidden()
@@ -372,15 +342,12 @@ def test_a_visitor_writing_and_the_agent_reading_change_the_counts_live(
 def test_a_conversation_another_agent_closes_leaves_the_open_view_live(
     changing_server, module_browser
 ):
-    with recorded_page(module_browser, width=1280, height=900) as recorded:
+    with member_page(module_browser, changing_server) as recorded:
         page = recorded.page
-        log_in(page, changing_server)
-        expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
         expect(row(page, "Kai Lund")).to_have_count(1)
         others = [name for name in names(page) if name != "Kai Lund"]
 
-        with recorded_page(module_browser, width=1280, height=900) as bea:
-            log_in(bea.page, changing_server, email="bea@live-e2e.test", password=PASSWORD)
+        with member_page(module_browser, changing_server, email="bea@live-e2e.test") as bea:
             row(bea.page, "Kai Lund").locator("a").click()
             expect(bea.page.locator("#live-status")).to_have_attribute("data-state", "live")
             bea.page.click("#close-conversation")
@@ -395,9 +362,8 @@ def test_a_conversation_another_agent_closes_leaves_the_open_view_live(
 
 
 def test_bulk_assign_label_and_close_from_the_checkboxes(changing_server, module_browser):
-    with recorded_page(module_browser, width=375, height=800) as recorded:
+    with member_page(module_browser, changing_server, width=375) as recorded:
         page = recorded.page
-        log_in(page, changing_server)
         open_view(page, "Unassigned")
         expect(page.locator("#bulk-action")).to_be_hidden()  # nothing chosen yet
 

@@ -12,18 +12,15 @@ permission through the browser context, and the tab is made to report itself hid
 """
 
 import io
-import json
 import re
-import uuid
 
-import httpx
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
-from websockets.sync.client import connect
 
 from tests.support.browser import recorded_page
 from tests.support.dashboard_server import dashboard_server, log_in
+from tests.support.widget_visitor import WidgetVisitor
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
@@ -61,48 +58,6 @@ def server(django_db_setup, django_db_blocker):
         yield running
 
 
-class Visitor:
-    """A visitor's widget, reduced to its protocol: a session, then the chat socket."""
-
-    def __init__(self, server, name: str):
-        answer = httpx.post(
-            f"{server.platform_url}/api/widget/v1/session",
-            json={"site_key": _site_key(server)},
-            headers={"Origin": ORIGIN},
-        )
-        assert answer.status_code == 200, answer.text
-        session = answer.json()
-        self.room = session["conversation"]
-        port = server.platform_url.rsplit(":", 1)[1]
-        self.socket = connect(
-            f"ws://127.0.0.1:{port}/ws/chat/{self.room}/?site_key={_site_key(server)}",
-            origin=ORIGIN,
-        )
-        self.socket.send(json.dumps({"type": "auth", "token": session["token"]}))
-        assert json.loads(self.socket.recv(timeout=20))["type"] == "ready"
-        self.name = name
-
-    def say(self, text: str) -> None:
-        self.socket.send(
-            json.dumps({"type": "message", "client_id": str(uuid.uuid4()), "text": text})
-        )
-
-    def next_agent_message(self) -> dict:
-        while True:
-            frame = json.loads(self.socket.recv(timeout=20))
-            if frame["type"] == "message" and frame["author"]["kind"] == "agent":
-                return frame
-
-    def close(self) -> None:
-        self.socket.close()
-
-
-def _site_key(server) -> str:
-    from tenants.models import SiteKey
-
-    return SiteKey.objects.filter(site=server.site, revoked_at=None).first().key
-
-
 def member_page(browser, *, width=1024, permissions=()):
     """A member's browser that records notifications and sounds (OBSERVE)."""
     return recorded_page(
@@ -132,7 +87,7 @@ def test_a_name_and_picture_set_on_the_profile_sign_the_replies(
     server, module_browser, django_db_blocker, tmp_path
 ):
     with django_db_blocker.unblock():
-        visitor = Visitor(server, "Greta")
+        visitor = WidgetVisitor(server, "Greta", origin=ORIGIN)
     try:
         visitor.say("Hello, anyone?")
         with member_page(module_browser) as recorded:
@@ -217,7 +172,7 @@ def test_the_title_counts_waiting_conversations_and_a_message_rings_and_notifies
         page.evaluate("window.__hidden = true")
 
         with django_db_blocker.unblock():
-            visitor = Visitor(server, "Hana")
+            visitor = WidgetVisitor(server, "Hana", origin=ORIGIN)
         try:
             visitor.say("Is the shop open on Sunday?")
             expect(page).to_have_title("(1) All open · Inbox · People E2E · Parley")
