@@ -23,6 +23,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
 ROOM = "cv_greta"
 GRETA = {"kind": "visitor", "id": "v-greta", "name": "Greta"}
+# A message's author as the agent socket names it: with the initials and colour to draw.
+GRETA_WRITING = GRETA | {"avatar": {"initials": "G", "color": 2}}
 
 
 def _seed(tenant, site, owner) -> None:
@@ -82,7 +84,7 @@ class StubAgentSocket:
                 "client_id": f"visitor-{self.next_id}",
                 "text": text,
                 "ts": "2026-11-24T10:00:00+00:00",
-                "author": GRETA,
+                "author": GRETA_WRITING,
             }
         )
 
@@ -92,7 +94,12 @@ class StubAgentSocket:
             self.next_id += 1
             stored = {"id": self.next_id, "ts": "2026-11-24T10:01:00+00:00"}
             ws.send(json.dumps({"type": "ack", "client_id": frame["client_id"], **stored}))
-            author = {"kind": "agent", "id": "1", "name": "owner"}
+            author = {
+                "kind": "agent",
+                "id": "1",
+                "name": "owner",
+                "avatar": {"initials": "O", "color": 3},
+            }
             self.send(
                 {
                     "type": "message",
@@ -134,6 +141,7 @@ def test_the_inbox_is_live_over_the_agent_socket(server, browser_page):
     hostile = "<img src=x onerror=alert(1)> is that free?"
     socket.visitor_says(hostile)
     expect(page.locator("#messages li").last.locator(".text")).to_have_text(hostile)
+    expect(page.locator("#messages li").last.locator(".avatar")).to_have_text("G")
     assert page.locator("#messages img").count() == 0  # text, never markup
     expect(page.locator("#typing")).to_be_hidden()
 
