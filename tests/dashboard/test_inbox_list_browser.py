@@ -31,6 +31,9 @@ ORIGIN = "https://shop.test"
 PASSWORD = "a-long-enough-passphrase-42"
 FILLERS = 55  # more than a page of 50
 WIDTHS = {"1280": 1280, "375": 375}
+# How long a live change may take to show: the page asks the server for the counts at most every
+# 1.5 s and for a new row's page after 0.7 s, and a busy 2-core machine answers slowly.
+LIVE_MS = 20_000
 
 
 def _member(email: str, name: str) -> User:
@@ -143,9 +146,9 @@ def view_count(page: Page, name: str):
 
 def expect_count(page: Page, name: str, count: int) -> None:
     if count:
-        expect(view_count(page, name)).to_have_text(str(count))
+        expect(view_count(page, name)).to_have_text(str(count), timeout=LIVE_MS)
     else:
-        expect(view_count(page, name)).to_be_hidden()
+        expect(view_count(page, name)).to_be_hidden(timeout=LIVE_MS)
 
 
 def open_view(page: Page, name: str) -> None:
@@ -301,7 +304,9 @@ def test_a_visitor_writing_and_the_agent_reading_change_the_counts_live(
         try:
             nora.say("Hi, is my order on its way?")
             # A new conversation appears live, at the top, unread.
-            expect(page.locator("#conversation-list .who").first).to_have_text("Nora Field")
+            expect(page.locator("#conversation-list .who").first).to_have_text(
+                "Nora Field", timeout=LIVE_MS
+            )
             expect(row(page, "Nora Field").locator(".last-message")).to_have_text(
                 "Hi, is my order on its way?"
             )
@@ -320,7 +325,9 @@ def test_a_visitor_writing_and_the_agent_reading_change_the_counts_live(
             with member_page(module_browser, changing_server) as reader:
                 row(reader.page, "Nora Field").locator("a").click()
                 expect(reader.page.locator("#messages")).to_contain_text("It was order 5120.")
-                expect(row(page, "Nora Field").locator(".unread-count")).to_be_hidden()
+                expect(row(page, "Nora Field").locator(".unread-count")).to_be_hidden(
+                    timeout=LIVE_MS
+                )
                 expect_count(page, "All open", open_before)
                 expect_count(page, "Unassigned", unassigned_before)
                 reader.assert_clean()
@@ -331,7 +338,9 @@ def test_a_visitor_writing_and_the_agent_reading_change_the_counts_live(
             row(page, "Kai Lund").locator(".row-select").check()  # a page that changes under it
             nora.say("Any news?")
             expect(row(page, "Nora Field").locator(".unread-count")).to_have_text("1")
-            expect(page.locator("#conversation-list .who").first).to_have_text("Nora Field")
+            expect(page.locator("#conversation-list .who").first).to_have_text(
+                "Nora Field", timeout=LIVE_MS
+            )
             expect_count(page, "All open", open_before + 1)
             expect(row(page, "Kai Lund").locator(".row-select")).to_be_checked()
         finally:
@@ -354,7 +363,7 @@ def test_a_conversation_another_agent_closes_leaves_the_open_view_live(
             expect(bea.page.locator("#conversation-status")).to_have_text("Closed")
             bea.assert_clean()
 
-        expect(row(page, "Kai Lund")).to_have_count(0)
+        expect(row(page, "Kai Lund")).to_have_count(0, timeout=LIVE_MS)
         assert names(page) == others
         open_view(page, "Closed")
         assert "Kai Lund" in names(page)
