@@ -1,8 +1,9 @@
-// Builds the widget into dist/: widget.js (the bundle, one IIFE) and loader.js (/widget.js), and
+// Builds the widget into dist/: widget.js (the bundle, one IIFE) and loader.js (/widget.js);
 // preview.js, the widget's view without its network for the dashboard's site page (the global
-// `ParleyPreview`). `node build.mjs` from `make widget`; Parley's Django side serves all three
-// (widget/assets.py). The 25 KB budget is the first load of a customer's page: widget.js and
-// loader.js; preview.js loads only in the dashboard and its size is printed apart.
+// `ParleyPreview`); and markdown.js, the widget's message formatting for the dashboard's
+// conversation page (the global `ParleyMarkdown`). `node build.mjs` from `make widget`; Parley's
+// Django side serves all four (widget/assets.py). The 25 KB budget is the first load of a
+// customer's page: widget.js and loader.js; the dashboard's two are printed apart.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
@@ -35,6 +36,11 @@ await esbuild.build({
 });
 await esbuild.build({
   ...common,
+  entryPoints: [new URL("src/dashboard_markdown.js", here).pathname],
+  outfile: new URL("markdown.js", dist).pathname,
+});
+await esbuild.build({
+  ...common,
   entryPoints: [new URL("src/loader.js", here).pathname],
   outfile: new URL("loader.js", dist).pathname,
 });
@@ -53,11 +59,12 @@ for (const name of ["widget.js", "loader.js"]) {
   lines.push(line(name, { raw, gzip }));
 }
 const preview = size("preview.js");
-const report = { ...total, limit: GZIP_LIMIT, preview };
+const markdown = size("markdown.js");
+const report = { ...total, limit: GZIP_LIMIT, preview, markdown };
 writeFileSync(new URL("size.json", dist), JSON.stringify(report) + "\n");
 console.log(
   `widget bundle size:\n${lines.join("\n")}\n${line("total", total, ` (limit ${GZIP_LIMIT})`)}\n` +
-    `dashboard preview (not in the budget):\n${line("preview.js", preview)}`,
+    `the dashboard's (not in the budget):\n${line("preview.js", preview)}\n${line("markdown.js", markdown)}`,
 );
 if (total.gzip > GZIP_LIMIT) {
   console.error(`widget bundle is ${total.gzip} bytes gzipped, over the ${GZIP_LIMIT}-byte limit`);

@@ -1,9 +1,11 @@
 // Message text as plain-text and link segments. Only absolute http(s) URLs become links; the
 // view renders every segment with textContent and sets a link's href from `href` below, so no
 // message text is ever parsed as HTML and no other URL scheme (javascript:, data:) is linked.
+// markdown.js finds links with linkify(); a URL neither starts inside a word nor ends in
+// sentence punctuation or an emphasis marker (`**https://example.com**` is a bold link).
 
-const URL_CANDIDATE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
-const TRAILING = /[.,;:!?'")\]}>]+$/;
+const URL_CANDIDATE = /(?<![\p{L}\p{N}])https?:\/\/[^\s<>"'`]+/giu;
+const TRAILING = /[.,;:!?'")\]}>*_]+$/;
 
 export function safeHref(candidate) {
   let url;

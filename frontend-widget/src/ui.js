@@ -1,8 +1,9 @@
 // The widget's DOM, inside a shadow root. Message data only ever reaches the page through
-// textContent and a checked link href: never innerHTML, never a style attribute (strict CSP).
+// textContent and a checked link href (markdown.js): never innerHTML, never a style attribute
+// (strict CSP).
 
 import { formatTime } from "./i18n.js";
-import { linkify } from "./linkify.js";
+import { render as renderMarkdown } from "./markdown.js";
 
 /* global __PARLEY_CSS__ */
 const CSS = typeof __PARLEY_CSS__ === "string" ? __PARLEY_CSS__ : "";
@@ -200,24 +201,10 @@ export function createView({ window, site, t, locale, handlers, container, previ
   // A phone turned sideways (or back) wraps the draft anew.
   window.addEventListener("resize", fitInput);
 
-  function messageText(node, text) {
-    for (const segment of linkify(text)) {
-      if (segment.type === "link") {
-        const link = make("a", null, segment.value);
-        link.href = segment.href;
-        link.target = "_blank";
-        link.rel = "noopener noreferrer nofollow";
-        node.append(link);
-      } else {
-        node.append(segment.value);
-      }
-    }
-  }
-
   function row(message) {
     const item = make("li");
     const bubble = make("div", "bubble");
-    messageText(bubble, message.text);
+    bubble.append(renderMarkdown(message.text, document));
     const meta = make("div", "meta");
     item.append(bubble, meta);
     return item;

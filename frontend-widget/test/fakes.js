@@ -104,3 +104,47 @@ export class MemoryStorage {
 export function jsonResponse(status, body) {
   return { ok: status >= 200 && status < 300, status, json: async () => body };
 }
+
+// Just enough of a DOM document for markdown.js's render(): elements, text nodes, fragments.
+class FakeNode {
+  constructor(nodeType, nodeName) {
+    this.nodeType = nodeType;
+    this.nodeName = nodeName;
+    this.childNodes = [];
+    this.attributes = new Map();
+  }
+
+  append(...nodes) {
+    for (const node of nodes) {
+      if (node.nodeType === 11) this.childNodes.push(...node.childNodes.splice(0));
+      else this.childNodes.push(typeof node === "string" ? new FakeText(node) : node);
+    }
+  }
+
+  set textContent(text) {
+    this.childNodes = [new FakeText(String(text))];
+  }
+
+  setAttribute(name, value) {
+    this.attributes.set(name, String(value));
+  }
+
+  getAttribute(name) {
+    return this.attributes.get(name) ?? null;
+  }
+}
+
+class FakeText {
+  constructor(text) {
+    this.nodeType = 3;
+    this.nodeName = "#text";
+    this.nodeValue = text;
+    this.childNodes = [];
+  }
+}
+
+export const fakeDocument = {
+  createElement: (tag) => new FakeNode(1, tag.toUpperCase()),
+  createTextNode: (text) => new FakeText(text),
+  createDocumentFragment: () => new FakeNode(11, "#document-fragment"),
+};
