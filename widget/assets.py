@@ -5,7 +5,9 @@ loads from a versioned URL, and the preview the dashboard's site page draws the 
 `loader.js`, a few hundred bytes that run as the page's `<script>` tag. The bundle's URL carries a
 hash of its content, so it can be cached for a year; only the loader is short-lived, and a deploy
 reaches every page within the loader's max-age. `preview.js` is the widget's view without its
-network (`ParleyPreview.mountPreview`), read apart: a build without it still serves the widget.
+network (`ParleyPreview.mountPreview`) and `markdown.js` its message formatting
+(`ParleyMarkdown.render`), both for the dashboard's pages and each read apart: a build without
+them still serves the widget.
 """
 
 import functools
@@ -79,16 +81,28 @@ def widget_assets() -> WidgetAssets:
     return WidgetAssets.from_build(BUILD_DIR)
 
 
-@functools.cache
-def preview_asset() -> Asset:
-    """`preview.js`; its ETag, a hash of its content, is also the version its URL carries."""
+def _dashboard_asset(name: str, what: str) -> Asset:
+    """A script of the build for the dashboard's pages; its ETag, a hash of its content, is also
+    the version its URL carries."""
     try:
-        body = (BUILD_DIR / "preview.js").read_bytes()
+        body = (BUILD_DIR / name).read_bytes()
     except FileNotFoundError as missing:
         raise WidgetNotBuiltError(
-            f"the widget's preview is not built ({missing.filename} is missing): run `make widget`"
+            f"{what} is not built ({missing.filename} is missing): run `make widget`"
         ) from missing
     return _asset(body, _content_version(body))
+
+
+@functools.cache
+def preview_asset() -> Asset:
+    """`preview.js`, the site page's preview of the widget."""
+    return _dashboard_asset("preview.js", "the widget's preview")
+
+
+@functools.cache
+def markdown_asset() -> Asset:
+    """`markdown.js`, the widget's message formatting for the conversation page."""
+    return _dashboard_asset("markdown.js", "the widget's message formatting")
 
 
 _GZIP_REFUSED = re.compile(r"gzip\s*;\s*q\s*=\s*0(?:\.0*)?\s*(?:,|$)")

@@ -1,9 +1,12 @@
 """Serving the widget script: `/widget.js` (the loader) and `/widget/v/<version>.js` (the bundle),
-and the preview of the dashboard's site page (`widget_preview`, routed on the tenant's host).
+and the widget's scripts for the dashboard's pages, routed on the tenant's host: the site page's
+preview (`widget_preview`) and the conversation page's message formatting (`widget_markdown`).
 
 All are plain script files for `<script>` tags on other origins: no CORS needed, but
 `Cross-Origin-Resource-Policy: cross-origin` so pages that isolate themselves (COEP) can load them.
 """
+
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.http import parse_etags
@@ -13,6 +16,7 @@ from widget.assets import (
     Asset,
     WidgetNotBuiltError,
     accepts_gzip,
+    markdown_asset,
     preview_asset,
     widget_assets,
 )
@@ -73,15 +77,28 @@ def widget_bundle(request: HttpRequest, version: str) -> HttpResponse:
     return _script(request, assets.bundle, BUNDLE_CACHE)
 
 
-@require_safe
-def widget_preview(request: HttpRequest, version: str) -> HttpResponse:
-    """The widget's view without its network, for the dashboard's site page. It is served on the
-    tenant's host, whose pages allow scripts of their own origin only (dashboard.middleware), and
-    like the bundle under its content's hash, so it is cached for a year."""
+def _dashboard_script(
+    request: HttpRequest, read: Callable[[], Asset], what: str, version: str
+) -> HttpResponse:
+    """A script of the widget's build for the dashboard's pages. It is served on the tenant's
+    host, whose pages allow scripts of their own origin only (dashboard.middleware), and like the
+    bundle under its content's hash, so it is cached for a year."""
     try:
-        asset = preview_asset()
+        asset = read()
     except WidgetNotBuiltError as error:
         return _error(503, "widget_not_built", str(error))
     if version != asset.etag:
-        return _error(404, "not_found", f"no widget preview has version {version}")
+        return _error(404, "not_found", f"no {what} has version {version}")
     return _script(request, asset, BUNDLE_CACHE)
+
+
+@require_safe
+def widget_preview(request: HttpRequest, version: str) -> HttpResponse:
+    """The widget's view without its network, for the dashboard's site page."""
+    return _dashboard_script(request, preview_asset, "widget preview", version)
+
+
+@require_safe
+def widget_markdown(request: HttpRequest, version: str) -> HttpResponse:
+    """The widget's message formatting (`ParleyMarkdown`), for the dashboard's conversation page."""
+    return _dashboard_script(request, markdown_asset, "widget message formatting", version)

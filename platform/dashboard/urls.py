@@ -84,6 +84,12 @@ urlpatterns = [
         widget_views.widget_preview,
         name="widget_preview",
     ),
+    # The widget's message formatting for the conversation page, likewise.
+    re_path(
+        r"^widget/markdown/(?P<version>[0-9a-f]{1,64})\.js$",
+        widget_views.widget_markdown,
+        name="widget_markdown",
+    ),
     path("team/", team.team, name="team"),
     path("team/invite/", team.team_invite, name="team_invite"),
     path("team/<int:pk>/resend/", team.team_resend, name="team_resend"),

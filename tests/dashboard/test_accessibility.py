@@ -74,7 +74,10 @@ def _seed(tenant, site, owner) -> dict:
         tenant,
         site_id=site.id,
         room="cv_axe",
-        texts=(("visitor", "Hello, is anyone there?"),),
+        texts=(
+            ("visitor", "Hello, is anyone there?"),
+            ("visitor", "Order **1042**, _still_ `in transit`: https://shop.test/orders/1042"),
+        ),
         name="Greta",
         page_url="https://shop.test/",
     )

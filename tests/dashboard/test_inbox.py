@@ -2,6 +2,7 @@
 stored and published live; close, reopen and assign change state and tell the agents."""
 
 import asyncio
+import hashlib
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -11,7 +12,7 @@ from accounts.models import Role
 from tenants.services import site_create
 from tests.support.factories import visitor_conversation
 from tests.support.sockets import Listener, stop_realtime
-from widget import events
+from widget import assets, events
 from widget.fanout.hub import hub
 from widget.models import Conversation, Message
 
@@ -122,6 +123,44 @@ def test_message_text_is_escaped(tenant_a, agent, tenant_client):
         assert "<script>alert(1)" not in body
         assert "<img src=x" not in body
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+@pytest.fixture
+def markdown_build(tmp_path, monkeypatch):
+    """A build folder for the widget's message formatting, read afresh."""
+    monkeypatch.setattr(assets, "BUILD_DIR", tmp_path)
+    assets.markdown_asset.cache_clear()
+    yield tmp_path
+    assets.markdown_asset.cache_clear()
+
+
+def test_message_text_is_served_raw_for_the_widgets_formatting_script(
+    tenant_a, agent, tenant_client, markdown_build
+):
+    """The page carries the text as stored (its fallback without scripts); the widget's build of
+    its formatting, loaded before inbox.js under its content hash, formats it as the widget does.
+    Without that build the page still works, in plain text."""
+    formatted = conversation_with_messages(
+        tenant_a,
+        room="cv_markdown",
+        visitor_name="Mia",
+        texts=[("visitor", "**Free** shipping over `$50`? https://shop.example/a_b")],
+    )
+    script = b"(()=>{window.ParleyMarkdown={}})();\n"
+    (markdown_build / "markdown.js").write_bytes(script)
+    client = tenant_client(tenant_a, agent)
+    body = client.get(f"/conversations/{formatted.pk}/").content.decode()
+    assert '<div class="text">**Free** shipping over `$50`? https://shop.example/a_b</div>' in body
+    version = hashlib.sha256(script).hexdigest()[:20]
+    markdown = body.index(f'<script src="/widget/markdown/{version}.js" defer></script>')
+    assert markdown < body.index('<script src="/static/dashboard/inbox.js" defer></script>')
+    assert client.get(f"/widget/markdown/{version}.js").content == script
+
+    (markdown_build / "markdown.js").unlink()
+    assets.markdown_asset.cache_clear()
+    body = client.get(f"/conversations/{formatted.pk}/").content.decode()
+    assert "/widget/markdown/" not in body
+    assert "**Free** shipping over" in body
 
 
 @pytest.mark.django_db(transaction=True)

@@ -285,6 +285,8 @@ PUBLIC_DASHBOARD_URLS = {
     "password_reset_complete",
     "avatar",  # a member's picture, named by an unguessable token of its own tenant
     "chime",  # the notification sound, the same for everyone
+    "widget_preview",  # the widget's build, the same for everyone
+    "widget_markdown",  # likewise
 }
 
 

@@ -1,6 +1,7 @@
 """Serving the widget: `/widget.js` (short-lived loader) and `/widget/v/<version>.js` (the
 immutable bundle), on the platform host; the site page's preview (`/widget/preview/<version>.js`)
-on a tenant's host."""
+and the conversation page's message formatting (`/widget/markdown/<version>.js`) on a tenant's
+host."""
 
 import gzip
 import hashlib
@@ -23,6 +24,8 @@ LOADER = b'(()=>{var s=document.currentScript;load("__PARLEY_BUNDLE_PATH__",s)})
 VERSION = hashlib.sha256(BUNDLE).hexdigest()[:20]
 PREVIEW = b"var ParleyPreview=(()=>{return{mountPreview(){}}})();\n"
 PREVIEW_VERSION = hashlib.sha256(PREVIEW).hexdigest()[:20]
+MARKDOWN = b"(()=>{window.ParleyMarkdown={render(){}}})();\n"
+MARKDOWN_VERSION = hashlib.sha256(MARKDOWN).hexdigest()[:20]
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +34,7 @@ def build(tmp_path, monkeypatch):
     (tmp_path / "widget.js").write_bytes(BUNDLE)
     (tmp_path / "loader.js").write_bytes(LOADER)
     (tmp_path / "preview.js").write_bytes(PREVIEW)
+    (tmp_path / "markdown.js").write_bytes(MARKDOWN)
     monkeypatch.setattr(assets, "BUILD_DIR", tmp_path)
     _read_anew()
     yield tmp_path
@@ -40,6 +44,7 @@ def build(tmp_path, monkeypatch):
 def _read_anew() -> None:
     assets.widget_assets.cache_clear()
     assets.preview_asset.cache_clear()
+    assets.markdown_asset.cache_clear()
 
 
 @pytest.fixture
@@ -224,3 +229,46 @@ def test_the_real_preview_is_built_apart_from_the_budget_and_talks_to_nobody(
     size = json.loads((real_build / "size.json").read_text())
     assert size["preview"]["raw"] == len(code)
     assert size["gzip"] <= size["limit"]
+
+
+def test_the_message_formatting_is_served_on_the_tenant_host_under_its_content_hash(
+    dashboard, platform, build
+):
+    path = f"/widget/markdown/{MARKDOWN_VERSION}.js"
+    response = dashboard.get(path)
+    assert response.status_code == 200
+    assert response.content == MARKDOWN
+    assert response["Content-Type"] == "text/javascript; charset=utf-8"
+    assert response["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert dashboard.get(path, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+    assert dashboard.post(path).status_code == 405
+    stale = dashboard.get(f"/widget/markdown/{PREVIEW_VERSION}.js")
+    assert stale.status_code == 404
+    assert stale.json()["error"]["code"] == "not_found"
+    (build / "markdown.js").unlink()
+    _read_anew()
+    missing = dashboard.get(path)
+    assert missing.status_code == 503
+    assert missing.json()["error"]["code"] == "widget_not_built"
+    # Read apart: a build without it still serves the customers' widget.
+    assert platform.get(f"/widget/v/{VERSION}.js").status_code == 200
+
+
+def test_the_real_message_formatting_is_built_apart_from_the_budget(dashboard, monkeypatch):
+    """dist/markdown.js is the widget's markdown.js alone for the dashboard: nothing a strict
+    CSP blocks, nothing that parses HTML, none of the widget's network code."""
+    real_build = Path(assets.__file__).resolve().parents[1] / "frontend-widget" / "dist"
+    monkeypatch.setattr(assets, "BUILD_DIR", real_build)
+    _read_anew()
+    version = assets.markdown_asset().etag
+    response = dashboard.get(f"/widget/markdown/{version}.js")
+    assert response.status_code == 200, "run `make widget` to build the widget"
+    code = response.content
+    assert b"window.ParleyMarkdown" in code
+    for forbidden in (b"eval(", b"new Function", b"innerHTML", b"insertAdjacentHTML", b".style."):
+        assert forbidden not in code, forbidden
+    for network in (b"WebSocket", b"fetch(", b"XMLHttpRequest", b"sendBeacon", b"/api/widget"):
+        assert network not in code, network
+    size = json.loads((real_build / "size.json").read_text())
+    assert size["markdown"]["raw"] == len(code)
+    assert size["markdown"]["gzip"] < 4 * 1024

@@ -7,6 +7,7 @@ same pages live over `ws/agent/` when the socket is there.
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
@@ -15,6 +16,7 @@ from core.errors import ParleyError
 from dashboard.forms import AssignForm, ReplyForm
 from dashboard.permissions import requires
 from tenants.models import Site
+from widget.assets import WidgetNotBuiltError, markdown_asset
 from widget.models import Conversation, Label, Message
 from widget.selectors import (
     canned_replies_filled,
@@ -45,6 +47,15 @@ HISTORY_PAGE_SIZE = 50
 def _agent(user: User) -> dict:
     """The member as the author of messages and read marks (the wire contract's `author`)."""
     return {"kind": Message.AuthorKind.AGENT, "id": str(user.pk), "name": user.public_name}
+
+
+def markdown_script() -> str:
+    """The URL of the widget's message formatting under its content's hash; "" when it is not
+    built (the page then shows messages as the plain text they were typed)."""
+    try:
+        return reverse("widget_markdown", args=[markdown_asset().etag])
+    except WidgetNotBuiltError:
+        return ""
 
 
 def conversation_or_404(pk: int) -> Conversation:
@@ -86,6 +97,8 @@ def conversation_detail(request, pk: int):
             "labels": labels,
             "labels_addable": [label for label in Label.objects.all() if label not in labels],
             "reply_form": ReplyForm(),
+            # Bold, italic, code and links as the widget shows them (inbox.js formats with it).
+            "markdown_script": markdown_script(),
             # What `/shortcut` in the composer inserts (canned_replies.js), filled in for this
             # visitor and this agent.
             "canned_replies": canned_replies_filled(

@@ -2,7 +2,9 @@
 //
 // The pages work without it (every action is a form post); with the socket, new messages, typing,
 // read receipts and conversation changes appear as they happen, and replies go over the socket.
-// Message data is only ever put in the page with textContent, never parsed as HTML.
+// Message data is only ever put in the page with textContent, never parsed as HTML; a message's
+// text is formatted by the widget's own module (window.ParleyMarkdown, its dist/markdown.js), which
+// builds its nodes the same way, so a message looks alike in the widget and here.
 //
 // Other modules of the page hear every frame as a `parley:frame` event on `document` (its
 // `detail` is the frame), and send frames with `parley:send` events (its `detail` is the frame).
@@ -156,6 +158,22 @@
     return node;
   }
 
+  // Bold, italic, code and links, as the widget shows them; without the formatting script the
+  // server's plain text stays.
+  function messageText(text) {
+    const node = element("div", "text");
+    if (window.ParleyMarkdown) node.append(window.ParleyMarkdown.render(text));
+    else node.textContent = text;
+    return node;
+  }
+
+  function formatHistory() {
+    if (!messageList || !window.ParleyMarkdown) return;
+    for (const node of messageList.querySelectorAll(".message > .text")) {
+      node.replaceChildren(window.ParleyMarkdown.render(node.textContent));
+    }
+  }
+
   function authorLabel(author) {
     if (author && author.name) return author.name;
     return { visitor: "Visitor", agent: "Agent", system: "System" }[author && author.kind] || "";
@@ -171,7 +189,7 @@
       item.dataset.avatarInitials = author.avatar.initials;
       item.dataset.avatarColor = String(author.avatar.color);
     }
-    item.append(element("span", "author", authorLabel(author)), element("p", "text", text));
+    item.append(element("span", "author", authorLabel(author)), messageText(text));
     if (note) {
       item.classList.add("private");
       item.append(element("span", "note-tag", "Only your team sees this"));
@@ -262,6 +280,7 @@
   }
 
   if (thread && messageList) {
+    formatHistory();
     scrollToNewest();
     messageList.addEventListener("scroll", () => {
       if (atBottom() && newMessagesPill) newMessagesPill.hidden = true;
