@@ -200,6 +200,26 @@ function appendAll(children, nodes) {
   for (const node of nodes) push(children, node);
 }
 
+// The text as shown, without its markers: for what cannot show formatting (the widget's
+// screen-reader announcement of a new message).
+export function plainText(text) {
+  let out = "";
+  const pending = [{ nodes: parse(text), next: 0 }];
+  while (pending.length) {
+    const level = pending[pending.length - 1];
+    if (level.next === level.nodes.length) {
+      pending.pop();
+      continue;
+    }
+    const node = level.nodes[level.next++];
+    if (node.type === "br") out += "\n";
+    else if (node.type === "pre") out += `\n${node.value}\n`; // a block: on lines of its own
+    else if (node.children) pending.push({ nodes: node.children, next: 0 });
+    else out += node.value;
+  }
+  return out.replace(/^\n|\n$/g, "");
+}
+
 // The formatted text as a DocumentFragment of `document`.
 export function render(text, document) {
   const fragment = document.createDocumentFragment();

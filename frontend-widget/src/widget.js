@@ -4,6 +4,7 @@
 import { createBackoff } from "./backoff.js";
 import { createConnection } from "./connection.js";
 import { pickLocale, translator } from "./i18n.js";
+import { plainText } from "./markdown.js";
 import { createOutbox } from "./outbox.js";
 import {
   ROOM_PATTERN,
@@ -166,7 +167,7 @@ export function createWidget({ config, env }) {
     if (!isMine(message)) {
       if (typingName && message.author.name === typingName) typingName = null;
       if (message.author.kind !== "system") {
-        view?.announce(t("newMessage", { name: message.author.name || t("agent"), text: message.text }));
+        view?.announce(t("newMessage", { name: message.author.name || t("agent"), text: plainText(message.text) }));
       }
     }
     emit("message", {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { LINK_REL, parse, render } from "../src/markdown.js";
+import { LINK_REL, parse, plainText, render } from "../src/markdown.js";
 import { fakeDocument } from "./fakes.js";
 import { serialize } from "./serialize.js";
 
@@ -51,10 +51,11 @@ test("no node carries anything but its text, a link's checked href excepted", ()
   }
 });
 
-test("text, code and links read back as the message without its markers", () => {
-  const text = "**Order** _#1042_ shipped: `track 1Z999` at https://example.com/t?id=1.";
-  const shown = (nodes) => nodes.map((n) => n.value ?? shown(n.children ?? [])).join("");
-  assert.equal(shown(parse(text)), "Order #1042 shipped: track 1Z999 at https://example.com/t?id=1.");
+test("plain text: the message as shown, without its markers", () => {
+  const text = "**Order** _#1042_ shipped: `track 1Z999` at https://example.com/t?id=1.\n```\nok\n```";
+  assert.equal(plainText(text), "Order #1042 shipped: track 1Z999 at https://example.com/t?id=1.\nok");
+  assert.equal(plainText("2 * 3 and **open"), "2 * 3 and **open");
+  assert.equal(plainText("*a ".repeat(20_000)).length, 60_000);
 });
 
 test("empty and non-string text", () => {

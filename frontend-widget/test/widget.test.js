@@ -331,6 +331,18 @@ test("a reload keeps a typed but unacknowledged message and resends it", async (
   assert.equal(frame.client_id, client_id);
 });
 
+test("a formatted message: the page's event gets it as typed, a screen reader without markers", async () => {
+  const ctx = setup();
+  const received = [];
+  ctx.widget.on("message", (m) => received.push(m.text));
+  await ctx.widget.start();
+  ctx.ready();
+  ctx.last().receive(agent(1, "It ships **today**: `1Z999`"));
+  assert.deepEqual(received, ["It ships **today**: `1Z999`"]);
+  assert.equal(ctx.widget.state.messages.at(-1).text, "It ships **today**: `1Z999`");
+  assert.match(ctx.view().announced.at(-1), /It ships today: 1Z999$/);
+});
+
 test("agents' messages: unread badge while closed, read receipt when opened, typing and seen", async () => {
   const ctx = setup();
   const received = [];
