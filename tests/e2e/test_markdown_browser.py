@@ -190,10 +190,11 @@ def test_a_visitors_formatting_reaches_the_agent_live_and_after_a_reload(shop, m
             assert_formatted(phone.page.locator(".message.author-visitor > .text").nth(1))
             phone.page.locator(".message.author-agent").last.scroll_into_view_if_needed()
             phone.screenshot("markdown-conversation-375.png")
-            # Formatted messages wrap inside the thread (the side panel's width is its own).
+            # Formatted messages wrap inside the thread, and the page never scrolls sideways.
             assert phone.page.locator("#messages").evaluate(
                 "(list) => list.scrollWidth <= list.clientWidth"
             )
+            assert phone.page.evaluate("document.documentElement.scrollWidth") <= 375
             phone.assert_clean()
 
         assert dialogs == []
