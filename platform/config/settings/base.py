@@ -38,6 +38,8 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "channels",
+    # Email providers' sending backends and inbound webhooks (docs/EMAIL.md).
+    "anymail",
     "demo",
     "operators",
 ]
@@ -223,7 +225,36 @@ LOGOUT_REDIRECT_URL = "/login/"
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "dashboard.views.auth.csrf_failure"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"Parley <no-reply@{PLATFORM_HOST}>")
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+
+# --- Email: outbound through Django's backends, inbound through webhooks or SMTP (docs/EMAIL.md)
+# EMAIL_URL names the outbound server (django-environ: `smtp+tls://user:password@host:587`,
+# `smtps://...`, `consolemail://`); a provider's HTTP API goes through django-anymail instead
+# (EMAIL_BACKEND=anymail.backends.mailgun.EmailBackend, say) with its settings given as
+# ANYMAIL_<NAME> variables (ANYMAIL_MAILGUN_API_KEY, ANYMAIL_WEBHOOK_SECRET for the inbound
+# webhooks' basic auth, ...). Without EMAIL_URL: SMTP on localhost:25 (production.py reads the
+# older EMAIL_HOST... variables).
+EMAIL_URL = env("EMAIL_URL", default="")
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+if EMAIL_URL:  # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_USE_TLS...
+    globals().update(env.email_url("EMAIL_URL"))
+EMAIL_BACKEND = env("EMAIL_BACKEND", default=EMAIL_BACKEND)
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in env.ENVIRON.items()
+    if name.startswith("ANYMAIL_")
+}
+# Seconds an agent's message stays unseen by a visitor who left an email before it is emailed
+# to them (with every other unseen message: one email), widget/mail/continuity.py.
+EMAIL_CONTINUITY_DELAY = env.float("PARLEY_EMAIL_CONTINUITY_DELAY", default=120.0)
+# Messages older than this are never emailed (a visitor's email given long after, a backlog).
+EMAIL_CONTINUITY_HORIZON = env.float("PARLEY_EMAIL_CONTINUITY_HORIZON", default=3 * 24 * 3600.0)
+# The domain of the per-conversation reply addresses (`c-<token>@<domain>`): its MX points at
+# `manage.py mail_receiver` or at a provider whose inbound webhook calls Parley.
+EMAIL_REPLY_DOMAIN = env("PARLEY_EMAIL_REPLY_DOMAIN", default=f"reply.{PLATFORM_HOST}")
+# The built-in SMTP receiver (`manage.py mail_receiver`, aiosmtpd) and the largest email it takes.
+INBOUND_SMTP_HOST = env("PARLEY_INBOUND_SMTP_HOST", default="127.0.0.1")
+INBOUND_SMTP_PORT = env.int("PARLEY_INBOUND_SMTP_PORT", default=2525)
+INBOUND_EMAIL_MAX_BYTES = env.int("PARLEY_INBOUND_EMAIL_MAX_BYTES", default=10 * 1024 * 1024)
 
 # --- Dashboard: throttling (attempts, window in seconds) per client address -------------------
 # Failed logins per (tenant, client address, email) before that triple waits for the window.

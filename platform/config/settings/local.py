@@ -7,7 +7,9 @@ DEBUG = env.bool("DEBUG", default=True)
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Mail goes to the console unless EMAIL_URL names a server (`make run` names its mail catcher).
+if not EMAIL_URL:  # noqa: F405
+    EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 # Static files come straight from the apps (no collectstatic outside production).
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
