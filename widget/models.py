@@ -42,6 +42,8 @@ class Visitor(models.Model):
     city = models.CharField(max_length=100, blank=True)
     # The custom attributes the tenant's page gives to `identify` (plan, company...).
     attributes = models.JSONField(default=dict, blank=True)
+    # Set by the unsubscribe link of a conversation email (RFC 8058 one-click): no more emails.
+    email_unsubscribed_at = models.DateTimeField(null=True, blank=True)
     first_seen_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(auto_now=True)
 
@@ -133,6 +135,9 @@ class Conversation(models.Model):
     # "has unread messages" is `last_visitor_message_id > agent_read_up_to`: a comparison of two
     # columns instead of a look into the messages (the inbox's counts, the tab title).
     last_visitor_message_id = models.BigIntegerField(default=0)
+    # The newest agent message emailed to the visitor (0: none): email continuity sends what
+    # lies past both this and `visitor_read_up_to`, once (widget/mail/continuity.py).
+    emailed_up_to = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [

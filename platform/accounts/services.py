@@ -300,6 +300,12 @@ def member_profile_update(
     return member
 
 
+def member_unanswered_emails_stop(*, member_id: int) -> bool:
+    """Stop the unanswered-conversation emails to a member (their unsubscribe link): the same
+    as choosing "never" on their profile. False when there is no such member."""
+    return bool(User.objects.filter(pk=member_id).update(notify_unanswered_minutes=None))
+
+
 def member_avatar_set(*, tenant: Tenant, member: User, upload) -> User:
     """Give a member a picture made from an upload (`accounts.avatars.avatar_image` checks and
     re-encodes it; BadRequest when it is not a usable image). The previous one is deleted."""

@@ -1,54 +1,26 @@
 """Emails about conversations left unanswered, sent through a real SMTP server on loopback
 (aiosmtpd): who gets one, what it says, and that each agent gets it once per wait."""
 
-import email
-import threading
 from datetime import timedelta
-from email.policy import default as default_policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from django.db.models import F
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from accounts.models import Role
-from tests.support.processes import free_port
+from tests.support.smtp import point_django_at, smtp_inbox
 from widget.models import Conversation, Visitor
 
 pytestmark = pytest.mark.django_db
 
 
-class Inbox:
-    """What the SMTP server received, parsed."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.recipients: list[list[str]] = []
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self._lock:
-            self.recipients.append(list(envelope.rcpt_tos))
-            self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list:
-        return [m for m in self.messages if address in m["To"]]
-
-
 @pytest.fixture
 def smtp(settings):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield inbox
-    controller.stop()
+    with smtp_inbox() as (inbox, port):
+        point_django_at(settings, port)
+        yield inbox
 
 
 def waiting_conversation(tenant, *, minutes: int, assignee=None, name="Grace Hopper"):

@@ -2,6 +2,7 @@
 (PROTOCOL.md, Visitor context), told to the agents after commit."""
 
 from django.db import transaction
+from django.utils import timezone
 
 from widget import events
 from widget.models import Conversation, Visitor
@@ -44,3 +45,15 @@ def visitor_page_update(
     visitor.save(update_fields=["page_url", "page_title", "last_seen_at"])
     transaction.on_commit(lambda: events.publish_visitor(tenant_id, conversation, visitor))
     return visitor
+
+
+def visitor_email_unsubscribe(*, visitor_id: str) -> bool:
+    """Stop the conversation emails to this visitor (the unsubscribe link). Idempotent; False
+    when there is no such visitor (erased since)."""
+    visitor = Visitor.objects.filter(pk=visitor_id).first()
+    if visitor is None:
+        return False
+    if visitor.email_unsubscribed_at is None:
+        visitor.email_unsubscribed_at = timezone.now()
+        visitor.save(update_fields=["email_unsubscribed_at"])
+    return True

@@ -58,6 +58,12 @@ class Command(BaseCommand):
             cwd=settings.BASE_DIR,
             env=self._child_environment(),
         )
+        # Emails to visitors about agents' messages they have not seen (docs/EMAIL.md).
+        email_continuity = subprocess.Popen(
+            [sys.executable, "manage.py", "email_continuity", "--every", "10"],
+            cwd=settings.BASE_DIR,
+            env=self._child_environment(),
+        )
         self._print_banner(demo)
 
         def stop(signum, frame):
@@ -65,6 +71,7 @@ class Command(BaseCommand):
             daphne.terminate()
             webhooks_worker.terminate()
             unanswered_notifier.terminate()
+            email_continuity.terminate()
 
         # Handled explicitly: a shell that starts `make run` in the background ignores SIGINT.
         signal.signal(signal.SIGINT, stop)
@@ -76,6 +83,8 @@ class Command(BaseCommand):
             webhooks_worker.wait()
             unanswered_notifier.terminate()
             unanswered_notifier.wait()
+            email_continuity.terminate()
+            email_continuity.wait()
             customer_server.shutdown()
             connection.close()
 
