@@ -11,6 +11,7 @@ class WidgetConfig(AppConfig):
         from core.health import register_check
         from widget import cors, receivers  # noqa: F401
         from widget.fanout.hub import hub
+        from widget.mail import webhooks  # noqa: F401 (anymail's inbound signal)
 
         # The chat crosses workers through the fan-out, not the channel layer: /readyz checks it.
         register_check("fanout", hub.check_live, backend="redis")

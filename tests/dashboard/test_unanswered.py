@@ -10,8 +10,10 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from accounts.models import Role
+from tests.support.factories import visitor_conversation
 from tests.support.smtp import point_django_at, smtp_inbox
-from widget.models import Conversation, Visitor
+from widget.mail.addresses import reply_address_parse
+from widget.models import Conversation, Message, Visitor
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +121,30 @@ def test_a_new_wait_after_a_reply_is_told_again(tenant_a, make_member, smtp):
         )
     call_command("notify_unanswered")
     assert len(smtp.messages) == 2
+
+
+def test_the_email_quotes_the_visitor_and_its_reply_address_is_the_agents(
+    tenant_a, make_member, smtp
+):
+    agent = make_member(tenant_a, "agent@alpha.test")
+    opt_in(tenant_a, agent, 5)
+    conversation = visitor_conversation(
+        tenant_a, room="cv_quoted", texts=(("visitor", "Where is my parcel?"),), name="Grace"
+    )
+    with tenant_context(tenant_a):
+        Conversation.objects.filter(pk=conversation.pk).update(
+            waiting_since=F("waiting_since") - timedelta(minutes=6)
+        )
+        Message.objects.filter(conversation=conversation).update(
+            created_at=F("created_at") - timedelta(minutes=6)
+        )
+    call_command("notify_unanswered")
+    (sent,) = smtp.messages
+    assert "> Where is my parcel?" in sent.get_content()
+    claim = reply_address_parse(sent["Reply-To"])
+    assert (claim.tenant_id, claim.conversation_id, claim.agent_id) == (
+        tenant_a.id,
+        conversation.pk,
+        agent.pk,
+    )
+    assert sent["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

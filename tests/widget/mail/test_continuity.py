@@ -11,8 +11,10 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from tests.support.factories import visitor_conversation
+from tests.support.processes import free_port
 from widget.mail.continuity import continuity_send_all
 from widget.models import Conversation, Message
+from widget.services.messages import message_post
 
 from .conftest import REPLY_DOMAIN
 
@@ -75,8 +77,6 @@ def test_a_later_message_gets_an_email_of_its_own_without_the_earlier_ones(tenan
     aged(tenant_a, conversation, 500)
     assert continuity_send_all() == 1
     with tenant_context(tenant_a):
-        from widget.services.messages import message_post
-
         message_post(
             tenant_id=tenant_a.id,
             conversation=conversation,
@@ -101,8 +101,6 @@ def test_seen_noted_unsubscribed_or_addressless_conversations_get_no_email(tenan
     gone = grace(tenant_a, room="cv_gone", texts=(("agent", "Still there?"),))
     old = grace(tenant_a, room="cv_old", texts=(("agent", "Long ago."),))
     with tenant_context(tenant_a):
-        from widget.services.messages import message_post
-
         message_post(
             tenant_id=tenant_a.id,
             conversation=note,
@@ -139,8 +137,6 @@ def test_a_failed_send_puts_the_messages_back_for_the_next_run(tenant_a, setting
     aged(tenant_a, conversation, 200)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
-    from tests.support.processes import free_port
-
     settings.EMAIL_PORT = free_port()  # nothing listens there
     with pytest.raises(ConnectionRefusedError):
         continuity_send_all()
