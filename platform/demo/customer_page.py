@@ -14,7 +14,26 @@ PAGE_CSS = (
     "body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1f2937}"
     "header{background:#14532d;color:#fff;padding:1rem 2rem}header a{color:#bbf7d0}"
     "main{max-width:46rem;padding:1rem 2rem}pre{background:#f3f4f6;padding:1rem;overflow:auto}"
+    ".demo-email{border-top:1px solid #d1d5db;margin-top:2rem;padding-top:1rem}"
+    ".demo-email input{font:inherit;padding:.3rem .5rem;margin:0 .5rem}"
 )
+# The page's one script: tells the widget the email typed in its form (Parley('identify')), so
+# the agents' answers can follow the visitor by email once they leave (docs/EMAIL.md).
+EMAIL_SCRIPT = """window.Parley = window.Parley || function () {
+  (Parley.q = Parley.q || []).push(arguments);
+};
+document.getElementById("demo-email").addEventListener("submit", function (event) {
+  event.preventDefault();
+  var email = event.target.email.value.trim();
+  var id = localStorage.getItem("acme-demo-visitor");
+  if (!id) {
+    id = "demo-" + Math.random().toString(36).slice(2);
+    localStorage.setItem("acme-demo-visitor", id);
+  }
+  Parley("identify", { id: id, email: email, name: email.split("@")[0] });
+  document.getElementById("demo-email-status").textContent = "The chat now knows " + email + ".";
+});
+"""
 
 
 def render_customer_page(*, platform_url: str, tenant_url: str, site_key: str, origin: str) -> str:
@@ -33,6 +52,7 @@ def serve_customer_page(*, host: str, port: int, html: str) -> ThreadingHTTPServ
     """Serve the page (at / and /about.html, for navigation) from a background thread."""
     body = html.encode()
     css = PAGE_CSS.encode()
+    script = EMAIL_SCRIPT.encode()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
@@ -41,6 +61,8 @@ def serve_customer_page(*, host: str, port: int, html: str) -> ThreadingHTTPServ
                 self._answer(HTTPStatus.OK, "text/html; charset=utf-8", body)
             elif path == "/page.css":
                 self._answer(HTTPStatus.OK, "text/css", css)
+            elif path == "/demo-email.js":
+                self._answer(HTTPStatus.OK, "text/javascript", script)
             else:
                 self._answer(HTTPStatus.NOT_FOUND, "text/plain", b"not found")
 

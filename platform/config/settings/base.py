@@ -307,6 +307,9 @@ BILLING_USAGE_FLUSH_SECONDS = env.float("BILLING_USAGE_FLUSH_SECONDS", default=1
 
 # --- Demo tenant (development and tests) ----------------------------------------------------------
 DEMO_CUSTOMER_PAGE_URL = env("PARLEY_DEMO_CUSTOMER_PAGE_URL", default="http://127.0.0.1:8001")
+# The Maildir of `make run`'s mail catcher, shown at /demo/mail/ (unset: no such page).
+DEMO_MAIL_DIR = env("PARLEY_DEMO_MAIL_DIR", default="")
+DEMO_SMTP_PORT = env.int("PARLEY_DEMO_SMTP_PORT", default=1025)
 
 # Structured logs with credentials redacted (core/logging.py); JSON lines when LOG_JSON is true.
 LOGGING = configure_logging(

@@ -26,3 +26,5 @@ PARLEY_WS = {
     "ADDRESS_SOCKETS": env.int("PARLEY_WS_ADDRESS_SOCKETS", default=10_000),
     "ADDRESS_UNAUTHENTICATED": env.int("PARLEY_WS_ADDRESS_UNAUTHENTICATED", default=1_000),
 }
+# `make run`'s mail catcher keeps the demo's outgoing mail here, shown at /demo/mail/.
+DEMO_MAIL_DIR = env("PARLEY_DEMO_MAIL_DIR", default=str(BASE_DIR / ".data" / "demo-mail"))  # noqa: F405
