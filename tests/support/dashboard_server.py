@@ -2,9 +2,10 @@
 
 `dashboard_server(django_db_blocker, slug=...)` creates a tenant with an owner and a site (its
 schema committed, so daphne sees it), starts one daphne worker (in-memory channel layer: one
-worker needs no Redis) and yields a `DashboardServer`; on exit it stops daphne and drops the
-tenant. `seed` runs inside the tenant's schema before daphne starts, to add members,
-conversations and messages. `log_in(page, server)` signs the owner in through the real form.
+worker needs no Redis, unless the test gives REDIS_URL for processes of its own) and yields a
+`DashboardServer`; on exit it stops daphne and drops the tenant. `seed` runs inside the
+tenant's schema before daphne starts, to add members, conversations and messages.
+`log_in(page, server)` signs the owner in through the real form.
 
     @pytest.fixture(scope="module")
     def server(django_db_setup, django_db_blocker):
@@ -76,7 +77,8 @@ def dashboard_server(
     env = parley_environment(
         DATABASE_URL=url, PARLEY_PLATFORM_URL=f"http://localhost:{port}", **environment
     )
-    env.pop("REDIS_URL", None)
+    if "REDIS_URL" not in environment:
+        env.pop("REDIS_URL", None)
     try:
         with Daphne(environment=env, port=port) as daphne:
             yield DashboardServer(

@@ -38,10 +38,17 @@ log = logging.getLogger(__name__)
 def continuity_send_all(*, now: datetime | None = None) -> int:
     """Email every tenant's visitors who are due an email; the number of emails sent."""
     now = now or timezone.now()
-    sent = 0
+    sent, failed = 0, None
     for tenant in Tenant.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME):
-        with tenant_context(tenant):
-            sent += continuity_send(tenant=tenant, now=now)
+        # One tenant's failure (its schema being built, its mail refused) is not the others'.
+        try:
+            with tenant_context(tenant):
+                sent += continuity_send(tenant=tenant, now=now)
+        except Exception as error:
+            log.warning("conversation emails of tenant %s failed", tenant.pk, exc_info=True)
+            failed = failed or error
+    if failed is not None and not sent:
+        raise failed
     return sent
 
 
