@@ -19,11 +19,19 @@ from aiosmtpd.controller import Controller
 from django.conf import settings
 
 
+def maildir_open(folder: Path | str) -> mailbox.Maildir:
+    """The Maildir at `folder`, made whole first (Maildir creates its subfolders only when the
+    folder itself does not exist yet)."""
+    for part in ("tmp", "new", "cur"):
+        Path(folder, part).mkdir(parents=True, exist_ok=True)
+    return mailbox.Maildir(folder, factory=None, create=False)
+
+
 class CatchingHandler:
     """aiosmtpd's handler: every message into the Maildir, nothing sent on."""
 
     def __init__(self, folder: Path):
-        self.maildir = mailbox.Maildir(folder, create=True)
+        self.maildir = maildir_open(folder)
 
     async def handle_DATA(self, server, session, envelope) -> str:
         self.maildir.add(envelope.original_content or envelope.content)
@@ -53,7 +61,7 @@ class CaughtMail:
 
 
 def _maildir() -> mailbox.Maildir:
-    return mailbox.Maildir(settings.DEMO_MAIL_DIR, factory=None, create=True)
+    return maildir_open(settings.DEMO_MAIL_DIR)
 
 
 def _caught(key: str, raw: bytes) -> CaughtMail:

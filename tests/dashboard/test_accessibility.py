@@ -7,18 +7,23 @@ A new page is one more row of `PAGES`. Screenshots of every page at both widths 
 """
 
 from dataclasses import dataclass
+from email.message import EmailMessage
+from urllib.parse import urlsplit
 
 import pytest
 from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.services import invitation_link
+from demo.mail import maildir_open
 from tenants.models import WebhookDelivery
 from tenants.services import webhook_create
 from tests.support.axe import AXE, RUN_AXE, readable
 from tests.support.browser import recorded_page
 from tests.support.dashboard_server import dashboard_server, log_in
 from tests.support.factories import visitor_conversation
+from widget.mail.addresses import reply_address
+from widget.mail.unsubscribe import unsubscribe_url
 from widget.services.canned_replies import canned_reply_create
 from widget.services.labels import label_create
 
@@ -64,6 +69,15 @@ PAGES = [
     Page("invitation", "{invitation}", signed_in=False),
     Page("invitation-invalid", "/invitation/MQ/not-a-token/", signed_in=False, status=400),
     Page("login-link-invalid", "/login/link/not-a-token/", signed_in=False, status=400),
+    Page("demo-mail", "/demo/mail/"),
+    Page("email-unsubscribe", "{unsubscribe}", signed_in=False, platform_host=True),
+    Page(
+        "email-unsubscribe-invalid",
+        "/email/unsubscribe/not-a-token/",
+        signed_in=False,
+        platform_host=True,
+        status=404,
+    ),
     Page("landing", "/", signed_in=False, platform_host=True),
     Page("signup", "/signup/", signed_in=False, platform_host=True),
 ]
@@ -113,6 +127,14 @@ def _seed(tenant, site, owner) -> dict:
         created_by=owner,
     )
     return {
+        "unsubscribe": urlsplit(
+            unsubscribe_url(tenant_id=tenant.id, visitor_id=conversation.visitor_id)
+        ).path,
+        "reply_address": reply_address(
+            tenant_id=tenant.id,
+            conversation_id=conversation.pk,
+            visitor_id=conversation.visitor_id,
+        ),
         "canned_reply": canned_reply.pk,
         "conversation": conversation.pk,
         "label": label.pk,
@@ -122,9 +144,27 @@ def _seed(tenant, site, owner) -> dict:
     }
 
 
+def _caught(folder, reply_to: str) -> None:
+    """An email in the demo's mail catcher, as the email continuity sender writes one."""
+    message = EmailMessage()
+    message["From"], message["To"] = "Axe Audit <no-reply@localhost>", "greta@example.com"
+    message["Subject"], message["Reply-To"] = "Axe Audit: 1 new message for you", reply_to
+    message["Date"] = "Fri, 04 Dec 2026 10:02:00 +0000"
+    message.set_content("Hello Greta,\n\nAnn · 04 Dec 2026, 10:01\nYes, two left in size 38.\n")
+    maildir_open(folder).add(message.as_bytes())
+
+
 @pytest.fixture(scope="module")
-def server(django_db_setup, django_db_blocker):
-    with dashboard_server(django_db_blocker, slug="axe-e2e", name="Axe Audit", seed=_seed) as up:
+def server(django_db_setup, django_db_blocker, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo-mail")
+    with dashboard_server(
+        django_db_blocker,
+        slug="axe-e2e",
+        name="Axe Audit",
+        seed=_seed,
+        PARLEY_DEMO_MAIL_DIR=str(folder),
+    ) as up:
+        _caught(folder, up.seeded["reply_address"])
         yield up
 
 
