@@ -13,6 +13,11 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+# The client_id of every message that came by email (widget/mail/inbound.py): the dashboard marks
+# such messages "By email". Only a message's own author chooses its client_id, so no one can
+# mark another's message.
+EMAIL_CLIENT_ID_PREFIX = "email-"
+
 # The text search configuration of message search: "simple" (no stemming, no stop words), so
 # every language a tenant's visitors write in is found word for word.
 SEARCH_CONFIG = "simple"
@@ -207,3 +212,7 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.conversation_id}#{self.id}"
+
+    @property
+    def came_by_email(self) -> bool:
+        return (self.client_id or "").startswith(EMAIL_CLIENT_ID_PREFIX)

@@ -208,6 +208,7 @@ def test_an_answer_follows_the_visitor_by_email_and_their_reply_comes_back_live(
         _send(stack, answer, recipient=reply_to, sender="grace@example.com")
         arrived = page.locator("#messages li.message").last
         expect(arrived.locator(".text")).to_have_text("Yes please, I will pick it up on Friday.")
+        expect(arrived.locator(".via-tag")).to_have_text("By email")
         agent.screenshot("email-reply-live-desktop.png", full_page=True)
 
         before = _messages(stack, room)
@@ -235,9 +236,10 @@ def test_an_answer_follows_the_visitor_by_email_and_their_reply_comes_back_live(
 
         page.set_viewport_size({"width": 375, "height": 800})
         page.reload()
-        expect(page.locator("#messages li.message").last.locator(".text")).to_have_text(
-            "Yes please, I will pick it up on Friday."
-        )
+        arrived = page.locator("#messages li.message").last
+        expect(arrived.locator(".text")).to_have_text("Yes please, I will pick it up on Friday.")
+        expect(arrived.locator(".via-tag")).to_have_text("By email")  # from the server too
+        expect(page.locator("#messages .via-tag")).to_have_count(1)
         agent.screenshot("email-reply-live-375.png", full_page=True)
         agent.assert_clean()
 

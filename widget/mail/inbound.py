@@ -40,7 +40,7 @@ from tenants.models import Tenant
 from tenants.status import suspension_of
 from widget.frames import MAX_TEXT_CHARS
 from widget.mail.addresses import reply_address_parse, reply_address_verify
-from widget.models import Conversation, Message
+from widget.models import EMAIL_CLIENT_ID_PREFIX, Conversation, Message
 from widget.services.conversations import conversation_mark_read
 from widget.services.messages import message_post
 
@@ -167,7 +167,7 @@ def reply_text(message: EmailMessage) -> str:
 
 def _client_id(message: EmailMessage, raw: bytes) -> str:
     identity = str(message.get("Message-ID") or "").strip().encode() or raw
-    return "email-" + hashlib.sha256(identity).hexdigest()[:40]
+    return EMAIL_CLIENT_ID_PREFIX + hashlib.sha256(identity).hexdigest()[:40]
 
 
 def inbound_receive(

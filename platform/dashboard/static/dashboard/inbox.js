@@ -194,6 +194,8 @@
       item.classList.add("private");
       item.append(element("span", "note-tag", "Only your team sees this"));
     }
+    // A reply that came by email (docs/EMAIL.md: its client_id's prefix).
+    if (clientId && clientId.startsWith("email-")) item.append(element("span", "via-tag", "By email"));
     const time = element("time");
     setTime(time, ts);
     item.append(time);
