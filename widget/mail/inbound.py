@@ -15,7 +15,9 @@ webhooks (`widget.mail.webhooks`, anymail's `inbound` signal).
    (email-reply-parser, then an RFC 3676 `-- ` line), is cut to a message's length, and is
    posted through the message service like a message of the widget or the dashboard: stored,
    announced to the room and the agents, queued for webhooks. Its client_id comes from the
-   email's Message-ID, so a delivery repeated by a retrying server is stored once.
+   email's Message-ID, so a delivery repeated by a retrying server is stored once. A visitor's
+   replies draw on their message budget (`BUDGET_VISITOR_MESSAGES`), as their widget's do; past
+   it the SMTP receiver answers 451 so the sending server tries again later.
 """
 
 import email
@@ -38,6 +40,7 @@ from accounts.roles import Capability, user_can
 from core.errors import ParleyError
 from tenants.models import Tenant
 from tenants.status import suspension_of
+from widget.budgets import visitor_messages
 from widget.frames import MAX_TEXT_CHARS
 from widget.mail.addresses import reply_address_parse, reply_address_verify
 from widget.models import EMAIL_CLIENT_ID_PREFIX, Conversation, Message
@@ -56,6 +59,7 @@ class Outcome(StrEnum):
     WRONG_SENDER = "wrong_sender"  # an agent's address, From someone else
     UNKNOWN_RECIPIENT = "unknown_recipient"
     REFUSED = "refused"  # the message service refused it (the plan's messages this month)
+    RATE_LIMITED = "rate_limited"  # past the visitor's message budget: try again later
 
 
 class UnknownRecipient(Exception):
@@ -202,10 +206,17 @@ def inbound_receive(
 def _post(recipient: Recipient, message: EmailMessage, text: str, client_id: str) -> Outcome:
     tenant_id = recipient.tenant.pk
     conversation = Conversation.objects.select_related("visitor").get(pk=recipient.conversation_id)
+    budget = None
     if recipient.agent_id is None:
         visitor = conversation.visitor
         author = {"kind": Message.AuthorKind.VISITOR, "id": str(visitor.pk)}
         author["name"] = visitor.display_name
+        # The visitor's own message budget, as in the widget: a reply address in a script's
+        # hands cannot spend the tenant's month.
+        budget = (tenant_id, author["id"])
+        if visitor_messages.take(budget, settings.BUDGET_VISITOR_MESSAGES):
+            log.info("inbound email deferred: past the visitor's message budget")
+            return Outcome.RATE_LIMITED
     else:
         member = _member(recipient.agent_id)
         sender = parseaddr(str(message.get("From") or ""))[1]
@@ -225,9 +236,13 @@ def _post(recipient: Recipient, message: EmailMessage, text: str, client_id: str
             client_id=client_id,
         )
     except ParleyError as error:
+        if budget is not None:
+            visitor_messages.give_back(budget)
         log.warning("inbound email refused by the message service: %s", error.message)
         return Outcome.REFUSED
     if not created:
+        if budget is not None:
+            visitor_messages.give_back(budget)
         return Outcome.DUPLICATE
     # Who answers by email has read what the email carried (the visitor) or answers all of it.
     up_to = conversation.emailed_up_to if recipient.agent_id is None else stored.id

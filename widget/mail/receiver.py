@@ -14,7 +14,7 @@ import logging
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from channels.db import database_sync_to_async
 
-from widget.mail.inbound import UnknownRecipient, inbound_receive, recipient_resolve
+from widget.mail.inbound import Outcome, UnknownRecipient, inbound_receive, recipient_resolve
 
 log = logging.getLogger(__name__)
 
@@ -47,4 +47,6 @@ class ReplyHandler:
             raw=raw, recipients=list(envelope.rcpt_tos), envelope_sender=envelope.mail_from
         )
         log.info("inbound SMTP: %s", outcome.value)
+        if outcome is Outcome.RATE_LIMITED:
+            return "451 4.7.1 Too many messages in this conversation now; try again later"
         return "250 OK"

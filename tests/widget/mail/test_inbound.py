@@ -162,3 +162,11 @@ def test_a_reply_with_nothing_left_after_stripping_creates_nothing(tenant_a, con
     only_quote = "On Fri, 4 Dec 2026, Alpha Inc wrote:\n> Yes, two left.\n"
     assert receive(reply(to, text=only_quote), to) == Outcome.EMPTY
     assert len(messages_of(tenant_a, conversation)) == 2
+
+
+def test_a_visitors_replies_draw_on_their_message_budget(tenant_a, conversation, settings):
+    settings.BUDGET_VISITOR_MESSAGES = 1
+    to = address_of(tenant_a, conversation)
+    assert receive(reply(to, text="First"), to) == Outcome.POSTED
+    assert receive(reply(to, text="Second"), to) == Outcome.RATE_LIMITED
+    assert [m.text for m in messages_of(tenant_a, conversation)][-1] == "First"

@@ -53,7 +53,7 @@ def receiver():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_smtp_receiver_refuses_unknown_addresses_and_posts_replies(
-    tenant_a, conversation, receiver
+    tenant_a, conversation, receiver, settings
 ):
     to = address_of(tenant_a, conversation)
     local, _, domain = to.partition("@")
@@ -71,6 +71,13 @@ def test_the_smtp_receiver_refuses_unknown_addresses_and_posts_replies(
 
         # A bounce (MAIL FROM:<>) is accepted and dropped: refusing it would bounce a bounce.
         smtp.sendmail("", [to], reply(to, text="Delivery failed").as_bytes())
+        assert texts_of(tenant_a, conversation) == ["Hello Grace", REPLY_TEXT]
+
+        # Past the visitor's message budget: 451, the sending server tries again later.
+        settings.BUDGET_VISITOR_MESSAGES = 1
+        with pytest.raises(smtplib.SMTPDataError) as deferred:
+            smtp.sendmail("grace@example.com", [to], reply(to, text="Once more").as_bytes())
+        assert deferred.value.smtp_code == 451
         assert texts_of(tenant_a, conversation) == ["Hello Grace", REPLY_TEXT]
 
 
