@@ -37,6 +37,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SHOP = "Acme Outdoor"
 REPLY_DOMAIN = "reply.acme-e2e.test"
 DELAY = "2"  # seconds an agent's message stays unseen before it is emailed
+# Milliseconds to wait for what crosses processes (the receiver, Redis, daphne, the socket) on a
+# busy machine: a bound, not a speed check.
+LIVE = 20_000
 REPLY_ADDRESS = re.compile(rf"c-\d+-\d+-v-[a-z2-7]{{16}}@{re.escape(REPLY_DOMAIN)}")
 
 
@@ -166,7 +169,7 @@ def test_an_answer_follows_the_visitor_by_email_and_their_reply_comes_back_live(
         box = shopper.get_by_label("Your message")
         box.fill("Do you still have the blue four-season tent?")
         box.press("Enter")
-        expect(panel.locator("li.mine:not(.pending)")).to_have_count(1)
+        expect(panel.locator("li.mine:not(.pending)")).to_have_count(1, timeout=LIVE)
         room = shopper.evaluate(
             """() => {
               const key = Object.keys(localStorage).find((k) => k.endsWith(':session'));
@@ -180,7 +183,7 @@ def test_an_answer_follows_the_visitor_by_email_and_their_reply_comes_back_live(
         page = agent.page
         log_in(page, stack)
         page.goto(f"{stack.tenant_url}/conversations/room/{room}/")
-        expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+        expect(page.locator("#live-status")).to_have_attribute("data-state", "live", timeout=LIVE)
         page.fill("#id_text", "Yes, two left. Shall I hold one for you until Friday?")
         page.keyboard.press("Enter")
         expect(page.locator("#messages li.message").last.locator(".text")).to_have_text(
@@ -207,7 +210,9 @@ def test_an_answer_follows_the_visitor_by_email_and_their_reply_comes_back_live(
         )
         _send(stack, answer, recipient=reply_to, sender="grace@example.com")
         arrived = page.locator("#messages li.message").last
-        expect(arrived.locator(".text")).to_have_text("Yes please, I will pick it up on Friday.")
+        expect(arrived.locator(".text")).to_have_text(
+            "Yes please, I will pick it up on Friday.", timeout=LIVE
+        )
         expect(arrived.locator(".via-tag")).to_have_text("By email")
         agent.screenshot("email-reply-live-desktop.png", full_page=True)
 
