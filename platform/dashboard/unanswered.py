@@ -109,7 +109,7 @@ def _email(tenant: Tenant, conversation: Conversation, agent: User) -> EmailMess
         f"{who} has waited more than {minutes} minutes for an answer in {tenant.name}'s inbox.\n\n"
         f"{said}\n"
         f"Reply to this email to answer as yourself, or answer them in the inbox: {link}\n\n"
-        "--\n"
+        "-- \n"
         "You get this email because of your notification settings; change them on your "
         f"profile: {tenant_url(tenant)}{reverse('profile')}\n"
         f"No more of these emails: {unsubscribe}\n"

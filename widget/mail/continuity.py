@@ -164,13 +164,13 @@ def continuity_email(
     )
     lines.append("")
     for message in unseen:
-        moment = message.created_at.astimezone(zone).strftime("%d %b %Y, %H:%M")
+        moment = message.created_at.astimezone(zone).strftime("%d %b %Y, %H:%M %Z")
         lines += [f"{message.author_name or tenant.name} · {moment}", message.text, ""]
     unsubscribe = unsubscribe_url(tenant_id=tenant.id, visitor_id=visitor.pk)
     lines += [
         "Reply to this email to answer: your reply goes into the same conversation.",
         "",
-        "--",
+        "-- ",  # RFC 3676's signature separator: mail apps leave what follows out of a reply
         f"You get this email because you left your address in {tenant.name}'s chat.",
         f"No more emails: {unsubscribe}",
     ]
