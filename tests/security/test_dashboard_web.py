@@ -66,14 +66,24 @@ def csrf_exempt_views(urlconf: str) -> set[str]:
 
 def test_only_cookieless_endpoints_are_csrf_exempt():
     """CSRF rides on cookies. The exempt endpoints take none: the widget API (CORS without
-    credentials, the site key in the body), the site-key API (bearer key) and Stripe's webhook
-    (its signature). Nothing on a tenant host, where the session cookie lives, is exempt."""
+    credentials, the site key in the body), the site-key API (bearer key), Stripe's webhook
+    and the email providers' inbound webhooks (their signatures), and the emails' one-click
+    unsubscribe (RFC 8058: a mail app posts it; the signed token in its URL is its authority).
+    Nothing on a tenant host, where the session cookie lives, is exempt."""
     assert csrf_exempt_views("config.urls_tenant") == set()
     exempt = csrf_exempt_views("config.urls_public")
     assert "billing/stripe/webhook" in exempt
     assert "signup/" not in exempt
     for route in exempt:
-        assert route.startswith(("api/widget/v1/", "api/v1/", "billing/stripe/webhook")), route
+        assert route.startswith(
+            (
+                "api/widget/v1/",
+                "api/v1/",
+                "billing/stripe/webhook",
+                "email/inbound/",
+                "email/unsubscribe/",
+            )
+        ), route
 
 
 def test_signup_refuses_a_post_without_its_csrf_token():
