@@ -52,6 +52,8 @@ class Site(models.Model):
     typing_preview = models.BooleanField(default=False)
     # New conversations go round-robin to the site's online agents.
     auto_assign = models.BooleanField(default=False)
+    # A visitor who left an email is sent the conversation's transcript when it is closed.
+    transcript_on_close = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -55,6 +55,14 @@ def webhook_deliveries(*, webhook: Webhook) -> QuerySet:
     return WebhookDelivery.objects.filter(webhook=webhook)
 
 
+def site_sends_transcripts(*, site_id: int | None) -> bool:
+    """Whether the site emails the transcript when a conversation closes
+    (`Site.transcript_on_close`)."""
+    if site_id is None:
+        return False
+    return Site.objects.filter(pk=site_id, transcript_on_close=True).exists()
+
+
 def site_auto_assigns(*, site_id: int | None) -> bool:
     """Whether the site gives new conversations to online agents in turn (`Site.auto_assign`)."""
     if site_id is None:

@@ -35,6 +35,7 @@ SITE_EDITABLE = (
     "locale",
     "typing_preview",
     "auto_assign",
+    "transcript_on_close",
 )
 MAX_WEBHOOKS_PER_TENANT = 20
 # Host names a tenant may not take: the platform's own, and names people would trust as ours.
@@ -128,6 +129,7 @@ def site_create(
     locale: str | None = None,
     typing_preview: bool = False,
     auto_assign: bool = False,
+    transcript_on_close: bool = False,
 ) -> Site:
     """Create a site with a fresh site key and identity secret: the one way a site is made (the
     dashboard, the site-key API and the demo call it). Origins are validated here (InvalidOrigin),
@@ -146,6 +148,7 @@ def site_create(
         require_identity=require_identity,
         typing_preview=typing_preview,
         auto_assign=auto_assign,
+        transcript_on_close=transcript_on_close,
         identity_secret=new_identity_secret(),
         **appearance,
     )

@@ -91,6 +91,13 @@ class HistoryFrame(ClientFrame):
     limit: Annotated[StrictInt, Field(ge=1, le=MAX_HISTORY_LIMIT)] = 50
 
 
+class TranscriptFrame(ClientFrame):
+    """The visitor asks for the conversation by email; `email` only when they left none yet."""
+
+    type: Literal["transcript"]
+    email: Annotated[str, Field(max_length=254)] = ""
+
+
 class PingFrame(ClientFrame):
     type: Literal["ping"]
 
@@ -452,6 +459,16 @@ def typing(*, author: Author, state: bool, draft: str = "") -> TypingOut:
 
 def read(*, author: Author, up_to: int) -> ReadOut:
     return {"type": "read", "author": author, "up_to": up_to}
+
+
+class TranscriptOut(TypedDict):
+    type: Literal["transcript"]
+    email: str
+
+
+def transcript(*, email: str) -> TranscriptOut:
+    """The transcript will be emailed to `email` (the visitor's own address) within a minute."""
+    return {"type": "transcript", "email": email}
 
 
 def history(*, messages: list, has_more: bool) -> HistoryOut:

@@ -143,6 +143,11 @@ class Conversation(models.Model):
     # The newest agent message emailed to the visitor (0: none): email continuity sends what
     # lies past both this and `visitor_read_up_to`, once (widget/mail/continuity.py).
     emailed_up_to = models.BigIntegerField(default=0)
+    # A transcript by email was asked for (by the visitor, an agent, the API or the site's
+    # close setting) at this time and sent at that one: due while requested after the last send
+    # (widget/mail/transcripts.py).
+    transcript_requested_at = models.DateTimeField(null=True, blank=True)
+    transcript_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -145,6 +145,12 @@ class SiteForm(forms.Form):
         help_text="A conversation's first message goes to the online agent who was given one "
         "longest ago. With nobody online it stays unassigned.",
     )
+    transcript_on_close = forms.BooleanField(
+        label="Email the transcript when a conversation is closed",
+        required=False,
+        help_text="Visitors who left an email get the whole conversation by email once it is "
+        "closed. They can always ask for it from the widget.",
+    )
 
     def clean_color(self) -> str:
         color = self.cleaned_data["color"]

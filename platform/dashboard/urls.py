@@ -55,6 +55,11 @@ urlpatterns = [
     path("conversations/<int:pk>/reply/", inbox.conversation_reply, name="conversation_reply"),
     path("conversations/<int:pk>/close/", inbox.conversation_close_view, name="conversation_close"),
     path(
+        "conversations/<int:pk>/transcript/",
+        inbox.conversation_transcript_view,
+        name="conversation_transcript",
+    ),
+    path(
         "conversations/<int:pk>/reopen/",
         inbox.conversation_reopen_view,
         name="conversation_reopen",

@@ -45,6 +45,8 @@ class SiteIn(StrictInput):
     # Agents see visitors' drafts as they type (the widget tells the visitor).
     typing_preview: bool = False
     auto_assign: bool = False
+    # A visitor who left an email is sent the transcript when the conversation is closed.
+    transcript_on_close: bool = False
     color: Color | None = None
     greeting: Greeting | None = None
     position: Literal["right", "left"] | None = None
@@ -62,6 +64,7 @@ class SitePatch(StrictInput):
     require_identity: bool | None = None
     typing_preview: bool | None = None
     auto_assign: bool | None = None
+    transcript_on_close: bool | None = None
     color: Color | None = None
     greeting: Greeting | None = None
     position: Literal["right", "left"] | None = None
@@ -95,6 +98,7 @@ class SiteOut(Schema):
     require_identity: bool
     typing_preview: bool
     auto_assign: bool
+    transcript_on_close: bool
     color: str
     greeting: str
     position: str

@@ -34,6 +34,7 @@ from tenants.tokens import token_verify
 from widget import events, frames, hot_sql, selectors
 from widget.budgets import VisitorMessage
 from widget.consumers.base import SocketClose, SocketConsumer, SocketGone
+from widget.mail.transcripts import transcript_request
 from widget.services.conversations import conversation_mark_read
 from widget.services.messages import MessagePost
 from widget.services.rooms import chat_join
@@ -98,6 +99,7 @@ class ChatConsumer(SocketConsumer):
         "history": (frames.HistoryFrame, "on_history"),
         "ping": (frames.PingFrame, "on_ping"),
         "context": (frames.ContextFrame, "on_context"),
+        "transcript": (frames.TranscriptFrame, "on_transcript"),
     }
 
     async def on_connect(self) -> None:
@@ -345,6 +347,15 @@ class ChatConsumer(SocketConsumer):
             up_to=frame.up_to,
             sender=self.member_id,
         )
+
+    async def on_transcript(self, frame: frames.TranscriptFrame) -> None:
+        email = await in_tenant(
+            self.tenant.schema_name,
+            transcript_request,
+            conversation=self.conversation,
+            email=frame.email,
+        )
+        await self.send_frame(frames.transcript(email=email))
 
     async def on_history(self, frame: frames.HistoryFrame) -> None:
         messages, has_more = await in_tenant(

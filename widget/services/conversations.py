@@ -16,8 +16,10 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from core.errors import BadRequest
+from tenants.selectors import site_sends_transcripts
 from widget import events, hot_sql, webhook_events
 from widget.frames import Author
+from widget.mail.transcripts import transcript_on_close
 from widget.models import Conversation, Label
 
 
@@ -58,6 +60,8 @@ def conversation_close(*, tenant_id: int, conversation: Conversation) -> bool:
     if not closed:
         return False
     conversation.status, conversation.snoozed_until = Conversation.Status.CLOSED, None
+    if site_sends_transcripts(site_id=conversation.site_id):
+        transcript_on_close(conversation)
     fresh = _publish_after_commit(tenant_id, conversation, "closed")
     webhook_events.enqueue_conversation_closed(tenant_id, fresh)
     return True

@@ -18,6 +18,7 @@ from core.api import error_responses
 from tenants.api.pagination import PageParams, page
 from tenants.api.schemas import MAX_ID
 from widget import hot_sql, selectors
+from widget.mail.transcripts import transcript_request
 from widget.services import conversations as actions
 from widget.services.labels import label_create, label_delete, label_update
 from widget.site_api.schemas import (
@@ -32,6 +33,7 @@ from widget.site_api.schemas import (
     MemberListOut,
     MemberOut,
     SnoozeIn,
+    TranscriptOut,
 )
 
 router = Router(tags=["conversations"])
@@ -67,6 +69,16 @@ def conversation_close(request: HttpRequest, conversation_id: ConversationId):
         actions.conversation_close(tenant_id=tenant.id, conversation=conversation)
         hot_sql.room_list_state(conversation)
         return ConversationOut.from_orm(conversation)
+
+
+@router.post("/conversations/{conversation_id}/transcript", response={202: TranscriptOut, **ERRORS})
+def conversation_transcript(request: HttpRequest, conversation_id: ConversationId):
+    """Email the conversation (but private notes) to its visitor's address, within a minute:
+    400 `no_email` when the visitor left none; 429 within 10 minutes of the last one sent."""
+    tenant = request.auth.tenant
+    with schema_context(tenant.schema_name):
+        conversation = selectors.conversation_get(conversation_id=conversation_id)
+        return Status(202, TranscriptOut(email=transcript_request(conversation=conversation)))
 
 
 @router.post("/conversations/{conversation_id}/reopen", response={200: ConversationOut, **ERRORS})

@@ -208,6 +208,10 @@ class LabelPatch(StrictInput):
         return data
 
 
+class TranscriptOut(Schema):
+    email: str  # the visitor's address the transcript goes to, within a minute
+
+
 class LabelOut(Schema):
     id: int
     name: str

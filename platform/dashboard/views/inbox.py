@@ -17,6 +17,7 @@ from dashboard.forms import AssignForm, ReplyForm
 from dashboard.permissions import requires
 from tenants.models import Site
 from widget.assets import WidgetNotBuiltError, markdown_asset
+from widget.mail.transcripts import transcript_request
 from widget.models import Conversation, Label, Message
 from widget.selectors import (
     canned_replies_filled,
@@ -149,6 +150,18 @@ def conversation_reply(request, pk: int):
 def conversation_close_view(request, pk: int):
     conversation_close(tenant_id=request.tenant.id, conversation=conversation_or_404(pk))
     messages.success(request, "Conversation closed.")
+    return redirect("conversation", pk=pk)
+
+
+@requires(Capability.INBOX)
+@require_POST
+def conversation_transcript_view(request, pk: int):
+    try:
+        email = transcript_request(conversation=conversation_or_404(pk))
+    except ParleyError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"The transcript is on its way to {email}.")
     return redirect("conversation", pk=pk)
 
 

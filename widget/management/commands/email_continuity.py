@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from widget.mail.continuity import continuity_send_all
+from widget.mail.transcripts import transcripts_send_all
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class Command(BaseCommand):
             if every:  # a long-running process: drop a connection the database closed meanwhile
                 close_old_connections()
             try:
-                sent = continuity_send_all()
+                sent = continuity_send_all() + transcripts_send_all()
             except Exception:
                 if not every:
                     raise

@@ -1,0 +1,186 @@
+"""Transcripts by email: the whole conversation (but the team's private notes) sent to the
+visitor's email, when they ask for it in the widget, when an agent or the API sends it, and, on
+a site with `transcript_on_close`, when the conversation is closed (docs/EMAIL.md).
+
+Asking only marks the conversation (`transcript_requested_at`); the sender
+(`manage.py email_continuity`, the same loop as the continuity emails) mails what is due, so no
+request and no socket ever waits on a mail server. A transcript is due while it was requested
+after the last one was sent; the claim is a compare-and-set of `transcript_sent_at` committed on
+its own, so two senders never send the same request, and a failed send puts it back.
+"""
+
+import logging
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage, get_connection
+from django.core.validators import validate_email
+from django.db.models import F, Q
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from core.errors import BadRequest, RateLimited
+from tenants.models import Tenant
+from widget.mail.addresses import reply_address
+from widget.mail.continuity import _zone, sender_address, thread_headers
+from widget.mail.unsubscribe import unsubscribe_url
+from widget.models import Conversation, Message, Visitor
+
+log = logging.getLogger(__name__)
+
+TRANSCRIPT_MESSAGES = 2000  # the newest this many; an older start is summarised in one line
+TRANSCRIPT_EVERY = 600  # seconds: at most one transcript of a conversation this often
+
+
+class NoEmail(BadRequest):
+    code = "no_email"
+    default_message = "Give an email address to send the transcript to."
+
+
+def transcript_request(*, conversation: Conversation, email: str = "") -> str:
+    """Mark the conversation's transcript due; the address it will go to: the visitor's email.
+
+    A visitor with no email yet may give one (`email`): it becomes theirs, as a pre-chat form's
+    would. A visitor's email is never replaced here, so a request cannot send a transcript
+    anywhere but to the one address the visitor left. With no email at all: `NoEmail`. Once
+    sent, another one waits `TRANSCRIPT_EVERY` seconds (`RateLimited`)."""
+    # Fresh: a socket's conversation is as it was when the socket opened.
+    conversation = Conversation.objects.select_related("visitor").get(pk=conversation.pk)
+    visitor = conversation.visitor
+    if visitor is None:
+        raise BadRequest("A public room has no transcript.")
+    email = email.strip()
+    if email and not visitor.email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise BadRequest("That email address is not valid.") from None
+        Visitor.objects.filter(pk=visitor.pk, email="").update(email=email)
+        visitor.email = email
+    if not visitor.email:
+        raise NoEmail()
+    now = timezone.now()
+    sent = conversation.transcript_sent_at
+    if sent is not None and (now - sent).total_seconds() < TRANSCRIPT_EVERY:
+        wait = TRANSCRIPT_EVERY - int((now - sent).total_seconds())
+        raise RateLimited("A transcript was sent a moment ago.", retry_after=wait)
+    Conversation.objects.filter(pk=conversation.pk).update(transcript_requested_at=now)
+    conversation.transcript_requested_at = now
+    return visitor.email
+
+
+def transcript_on_close(conversation: Conversation) -> None:
+    """A site's `transcript_on_close`: the closed conversation's transcript is due, when its
+    visitor left an email and still wants emails (no rate limit: one close, one transcript)."""
+    Conversation.objects.filter(
+        pk=conversation.pk,
+        visitor__isnull=False,
+        visitor__email_unsubscribed_at__isnull=True,
+    ).exclude(visitor__email="").update(transcript_requested_at=timezone.now())
+
+
+def transcripts_due() -> list[int]:
+    """The conversations (of the current schema) with a transcript asked for and not sent."""
+    return list(
+        Conversation.objects.filter(transcript_requested_at__isnull=False)
+        .filter(
+            Q(transcript_sent_at__isnull=True)
+            | Q(transcript_sent_at__lt=F("transcript_requested_at"))
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def transcripts_send_all(*, now: datetime | None = None) -> int:
+    """Every tenant's due transcripts; the number sent."""
+    now = now or timezone.now()
+    sent, failed = 0, None
+    for tenant in Tenant.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME):
+        try:
+            with tenant_context(tenant):
+                sent += transcripts_send(tenant=tenant, now=now)
+        except Exception as error:
+            log.warning("transcripts of tenant %s failed", tenant.pk, exc_info=True)
+            failed = failed or error
+    if failed is not None and not sent:
+        raise failed
+    return sent
+
+
+def transcripts_send(*, tenant: Tenant, now: datetime) -> int:
+    due = transcripts_due()
+    if not due:
+        return 0
+    sent = 0
+    with get_connection() as connection:
+        for conversation_id in due:
+            conversation = (
+                Conversation.objects.select_related("visitor").filter(pk=conversation_id).first()
+            )
+            if conversation is None or conversation.visitor is None:
+                continue
+            requested = conversation.transcript_requested_at
+            before = conversation.transcript_sent_at
+            claimed = Conversation.objects.filter(
+                pk=conversation.pk,
+                transcript_requested_at=requested,
+                transcript_sent_at=before,
+            ).update(transcript_sent_at=now)
+            if not claimed:  # another sender took it, or a newer request came: next run
+                continue
+            try:
+                connection.send_messages([transcript_email(tenant, conversation)])
+            except Exception:
+                Conversation.objects.filter(pk=conversation.pk, transcript_sent_at=now).update(
+                    transcript_sent_at=before
+                )
+                raise
+            sent += 1
+    return sent
+
+
+def transcript_email(tenant: Tenant, conversation: Conversation) -> EmailMessage:
+    visitor = conversation.visitor
+    zone = _zone(visitor.time_zone)
+    shown = Message.objects.filter(conversation=conversation, private=False)
+    total = shown.count()
+    messages = list(shown.order_by("-id")[:TRANSCRIPT_MESSAGES])[::-1]
+    lines = [f"Hello {visitor.name}," if visitor.name else "Hello,", ""]
+    lines += [f"Here is your conversation with {tenant.name}.", ""]
+    if total > len(messages):
+        lines += [f"({total - len(messages)} earlier messages are not included.)", ""]
+    for message in messages:
+        moment = message.created_at.astimezone(zone).strftime("%d %b %Y, %H:%M %Z")
+        if message.author_kind == Message.AuthorKind.VISITOR:
+            author = "You"
+        else:
+            author = message.author_name or tenant.name
+        lines += [f"{author} · {moment}", message.text, ""]
+    unsubscribe = unsubscribe_url(tenant_id=tenant.id, visitor_id=visitor.pk)
+    lines += [
+        "Reply to this email to write again: your reply goes into the same conversation.",
+        "",
+        "-- ",  # RFC 3676's signature separator: mail apps leave what follows out of a reply
+        f"You get this email because a transcript of your chat with {tenant.name} was asked for.",
+        f"No more emails: {unsubscribe}",
+    ]
+    return EmailMessage(
+        subject=f"Your conversation with {tenant.name}",
+        body="\n".join(lines) + "\n",
+        from_email=sender_address(tenant),
+        to=[visitor.email],
+        reply_to=[
+            reply_address(
+                tenant_id=tenant.id, conversation_id=conversation.pk, visitor_id=visitor.pk
+            )
+        ],
+        headers={
+            **thread_headers(tenant.id, conversation.pk),
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Auto-Submitted": "auto-generated",
+            "X-Auto-Response-Suppress": "All",
+        },
+    )
