@@ -39,6 +39,7 @@ OPERATIONS = [
     ("DELETE", "/api/v1/canned-replies/{canned_reply_id}"),
     ("PUT", "/api/v1/conversations/{conversation_id}/assignee"),
     ("POST", "/api/v1/conversations/{conversation_id}/close"),
+    ("POST", "/api/v1/conversations/{conversation_id}/transcript"),
     ("POST", "/api/v1/conversations/{conversation_id}/reopen"),
     ("PUT", "/api/v1/conversations/{conversation_id}/snooze"),
     ("DELETE", "/api/v1/conversations/{conversation_id}/snooze"),
