@@ -8,7 +8,8 @@ import { PING_FRAME, advisedDelay, authFrame, closeAction, parseFrame } from "./
 const OPEN = 1;
 
 // status: "connecting" (first try), "online" (after `ready`), "offline" (waiting to reconnect),
-// "limited" (plan limit, retrying slowly), "closed" (stays closed; `detail.code` says why).
+// "lost" (the browser says the network is gone: waiting for it to come back), "limited" (plan
+// limit, retrying slowly), "closed" (stays closed; `detail.code` says why).
 export function createConnection({
   WebSocket,
   timers,
@@ -19,6 +20,8 @@ export function createConnection({
   onStatus,
   pingInterval = 25000,
   pongTimeout = 10000,
+  replyWait = 3000, // a sent message unanswered this long makes the widget ping at once
+  probeTimeout = 5000, // ... and a socket that answers nothing this long after is dead
   openTimeout = 15000,
   slowRetry = 30000,
   advisedFallback = 5000,
@@ -34,6 +37,8 @@ export function createConnection({
   let openTimer = null;
   let pingTimer = null;
   let pongTimer = null;
+  let replyTimer = null;
+  let networkDown = false;
 
   const setStatus = (next, detail = {}) => {
     if (next === status && !detail.code) return;
@@ -45,18 +50,42 @@ export function createConnection({
     timers.clearTimeout(openTimer);
     timers.clearInterval(pingTimer);
     timers.clearTimeout(pongTimer);
-    openTimer = pingTimer = pongTimer = null;
+    timers.clearTimeout(replyTimer);
+    openTimer = pingTimer = pongTimer = replyTimer = null;
   };
 
   const detach = (ws) => {
     ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
   };
 
+  // With the network gone, an attempt could only fail: wait for the browser's `online` (see
+  // networkBack), trying slowly in case that event never comes.
   const schedule = (delay, nextStatus = "offline") => {
-    setStatus(nextStatus);
+    setStatus(networkDown ? "lost" : nextStatus);
     timers.clearTimeout(retryTimer);
-    retryTimer = timers.setTimeout(connect, delay);
+    retryTimer = timers.setTimeout(connect, networkDown ? slowRetry * (1 + random()) : delay);
   };
+
+  // Let go of the current socket at once, without waiting for a closing handshake that may
+  // never come, and without scheduling anything.
+  function release(reason) {
+    const ws = socket;
+    clearTimers();
+    socket = null;
+    ready = false;
+    if (!ws) return;
+    detach(ws);
+    try {
+      ws.close(4000, reason);
+    } catch {
+      // Already closing.
+    }
+  }
+
+  function ping(ws, timeout) {
+    ws.send(PING_FRAME);
+    if (!pongTimer) pongTimer = timers.setTimeout(() => abandon(ws), timeout);
+  }
 
   function closed(code, reason) {
     clearTimers();
@@ -106,15 +135,15 @@ export function createConnection({
   function startKeepalive(ws) {
     pingTimer = timers.setInterval(() => {
       if (ws !== socket || ws.readyState !== OPEN) return;
-      ws.send(PING_FRAME);
-      if (!pongTimer) pongTimer = timers.setTimeout(() => abandon(ws), pongTimeout);
+      ping(ws, pongTimeout);
     }, pingInterval);
   }
 
   async function connect() {
     retryTimer = null;
     if (stopped || socket) return;
-    if (status !== "limited") setStatus(status === null ? "connecting" : "offline");
+    if (networkDown) setStatus("lost");
+    else if (status !== "limited") setStatus(status === null ? "connecting" : "offline");
     if (needsRenew) {
       try {
         await renew();
@@ -146,13 +175,15 @@ export function createConnection({
       if (ws !== socket) return;
       // Any frame proves the socket alive, not only a pong.
       timers.clearTimeout(pongTimer);
-      pongTimer = null;
+      timers.clearTimeout(replyTimer);
+      pongTimer = replyTimer = null;
       const frame = parseFrame(event.data);
       if (!frame) return;
       if (frame.type === "ready") {
         timers.clearTimeout(openTimer);
         openTimer = null;
         ready = true;
+        networkDown = false;
         backoff.reset();
         if (!pingTimer) startKeepalive(ws);
         setStatus("online");
@@ -177,15 +208,42 @@ export function createConnection({
       connect();
     },
     // Send a frame on a socket that has passed `auth`; false when there is none right now.
-    send(data) {
+    // `awaitsReply`: the server answers this frame (a message's `ack`); when nothing at all
+    // arrives within `replyWait`, a ping checks the socket now rather than at the next
+    // keepalive, so a silently dropped network is found in seconds while a message waits.
+    send(data, { awaitsReply = false } = {}) {
       if (!socket || !ready || socket.readyState !== OPEN) return false;
-      socket.send(data);
+      const ws = socket;
+      ws.send(data);
+      if (awaitsReply && !replyTimer) {
+        replyTimer = timers.setTimeout(() => {
+          replyTimer = null;
+          if (ws === socket && ws.readyState === OPEN) ping(ws, probeTimeout);
+        }, replyWait);
+      }
       return true;
     },
-    // Reconnect now instead of waiting out the backoff (the browser says it is online again).
-    retryNow() {
-      if (stopped || socket || !retryTimer) return;
+    // The browser says the network is gone (`offline`): the socket cannot be trusted, so it is
+    // dropped now and the state shown at once, instead of after a keepalive's timeout.
+    networkLost() {
+      if (stopped) return;
+      networkDown = true;
+      release("offline");
+      schedule(0);
+    },
+    // The network is back (`online`): a fresh start now, whatever the backoff had reached, and
+    // a socket still trying from the offline time is replaced (it may hang until its timeout).
+    networkBack() {
+      networkDown = false;
+      if (stopped) return;
+      backoff.reset();
+      if (socket && ready) {
+        if (socket.readyState === OPEN) ping(socket, probeTimeout);
+        return;
+      }
+      release("network back");
       timers.clearTimeout(retryTimer);
+      retryTimer = null;
       connect();
     },
     stop() {
@@ -208,6 +266,9 @@ export function createConnection({
     },
     get status() {
       return status;
+    },
+    get networkDown() {
+      return networkDown;
     },
     get online() {
       return ready;

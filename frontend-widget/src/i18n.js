@@ -1,7 +1,7 @@
 // The widget's words in English, German, French and Spanish. The language comes from the embed
 // tag's `data-locale`, then the site's locale, then the browser's languages; English otherwise.
 
-const STRINGS = {
+export const STRINGS = {
   en: {
     openChat: "Open chat",
     closeChat: "Close chat",
@@ -18,6 +18,8 @@ const STRINGS = {
     typing: "{name} is typing…",
     someone: "Someone",
     offline: "You are offline. Reconnecting…",
+    lost: "Connection lost. Your messages will be sent when you are back online.",
+    back: "Connected again.",
     limited: "Chat is unavailable right now. We will keep trying.",
     full: "The team cannot receive messages right now. Please try again later.",
     slowDown: "You have sent many messages. Please wait a while before sending more.",
@@ -45,6 +47,8 @@ const STRINGS = {
     typing: "{name} schreibt…",
     someone: "Jemand",
     offline: "Keine Verbindung. Verbinde erneut…",
+    lost: "Verbindung verloren. Ihre Nachrichten werden gesendet, sobald Sie wieder online sind.",
+    back: "Wieder verbunden.",
     limited: "Der Chat ist gerade nicht verfügbar. Wir versuchen es weiter.",
     full: "Das Team kann gerade keine Nachrichten empfangen. Bitte versuchen Sie es später.",
     slowDown: "Sie haben viele Nachrichten gesendet. Bitte warten Sie eine Weile.",
@@ -72,6 +76,8 @@ const STRINGS = {
     typing: "{name} écrit…",
     someone: "Quelqu’un",
     offline: "Vous êtes hors ligne. Reconnexion…",
+    lost: "Connexion perdue. Vos messages partiront dès que vous serez de nouveau en ligne.",
+    back: "De nouveau connecté.",
     limited: "Le chat est indisponible pour le moment. Nous réessayons.",
     full: "L’équipe ne peut pas recevoir de messages pour le moment. Réessayez plus tard.",
     slowDown: "Vous avez envoyé beaucoup de messages. Patientez un moment.",
@@ -99,6 +105,8 @@ const STRINGS = {
     typing: "{name} está escribiendo…",
     someone: "Alguien",
     offline: "Sin conexión. Reconectando…",
+    lost: "Conexión perdida. Tus mensajes se enviarán cuando vuelvas a estar en línea.",
+    back: "Conectado de nuevo.",
     limited: "El chat no está disponible ahora. Seguiremos intentándolo.",
     full: "El equipo no puede recibir mensajes ahora. Inténtelo más tarde.",
     slowDown: "Ha enviado muchos mensajes. Espere un rato antes de enviar más.",

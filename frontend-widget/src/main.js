@@ -54,7 +54,8 @@ function boot(window) {
     console.warn("Parley: widget.js is embedded twice on this page; the second copy does nothing.");
     return;
   }
-  window.addEventListener("online", () => widget.retryNow());
+  window.addEventListener("offline", () => widget.networkLost());
+  window.addEventListener("online", () => widget.networkBack());
   widget.start();
 }
 

@@ -249,7 +249,9 @@ export function createView({ window, site, t, locale, handlers, container, previ
       renderMessages(state.messages);
       earlier.hidden = !state.hasMore;
       typing.textContent = state.typing ? t("typing", { name: state.typing }) : "";
-      const text = { offline: t("offline"), limited: t("limited"), closed: t("closed") }[state.status];
+      const text = { offline: t("offline"), lost: t("lost"), limited: t("limited"), closed: t("closed") }[
+        state.status
+      ];
       notice.hidden = !text || state.status === "connecting";
       notice.className = `notice ${state.status}`;
       notice.textContent = text ?? "";

@@ -77,6 +77,7 @@ export function createWidget({ config, env }) {
   let status = "connecting";
   let resendTimer = null;
   let seenBefore = false;
+  let networkLost = false; // "lost" was said, and "back" has not been yet
 
   const emit = (event, payload) => {
     for (const listener of listeners[event] ?? []) {
@@ -181,7 +182,7 @@ export function createWidget({ config, env }) {
 
   function resendPending() {
     for (const item of outbox.pending()) {
-      if (!connection.send(messageFrame(item.client_id, item.text))) return;
+      if (!connection.send(messageFrame(item.client_id, item.text), { awaitsReply: true })) return;
     }
   }
 
@@ -254,6 +255,10 @@ export function createWidget({ config, env }) {
   }
 
   function onStatus(next, detail) {
+    // A notice that appears or goes away is not read out by every screen reader: say it.
+    if (next === "lost" && !networkLost) view?.announce(t("lost"));
+    else if (next === "online" && networkLost) view?.announce(t("back"));
+    if (next === "lost" || next === "online") networkLost = next === "lost";
     status = next;
     if (next === "closed" && detail.code === 4403) {
       console.error(
@@ -377,7 +382,7 @@ export function createWidget({ config, env }) {
       }
       stopTyping();
       const item = outbox.add(checked.text);
-      connection.send(messageFrame(item.client_id, item.text));
+      connection.send(messageFrame(item.client_id, item.text), { awaitsReply: true });
       render();
       return true;
     },
@@ -495,7 +500,9 @@ export function createWidget({ config, env }) {
 
   return {
     start,
-    retryNow: () => connection?.retryNow(),
+    // The browser's `offline` and `online` events (main.js).
+    networkLost: () => connection?.networkLost(),
+    networkBack: () => connection?.networkBack(),
     open() {
       wantOpen = true;
       view?.open({ focus: true });

@@ -169,17 +169,105 @@ test("a socket that never gets to ready is given up after 15 s", async () => {
   assert.equal(sockets.length, 2);
 });
 
-test("stop closes with 1000 and nothing reconnects; retryNow skips the wait", async () => {
+test("stop closes with 1000 and nothing reconnects; networkBack skips the wait", async () => {
   const { clock, connection, last, online, sockets } = setup({ random: () => 0.999 });
   connection.start();
   online();
   last().drop(1006, "");
   await flush();
-  connection.retryNow();
+  connection.networkBack();
   assert.equal(sockets.length, 2, "reconnected without waiting");
   online();
   connection.stop();
   assert.deepEqual(sockets[1].closedWith, { code: 1000, reason: "closed by the page" });
   await clock.tick(120000);
   assert.equal(sockets.length, 2);
+});
+
+test("offline: the socket is dropped and the state is 'lost' at once; nothing retries quickly", async () => {
+  const { clock, connection, last, online, sockets, statuses } = setup();
+  connection.start();
+  online();
+  connection.networkLost();
+  assert.deepEqual(sockets[0].closedWith, { code: 4000, reason: "offline" });
+  assert.equal(statuses.at(-1)[0], "lost");
+  assert.equal(connection.online, false);
+  assert.equal(connection.send('{"type":"typing","state":true}'), false);
+  // Attempts would only fail while the network is gone: the next one is a slow safety net.
+  assert.ok(clock.pendingDelays()[0] >= 30000, String(clock.pendingDelays()));
+  await clock.tick(29000);
+  assert.equal(sockets.length, 1);
+  // A late close event of the dropped socket changes nothing.
+  sockets[0].drop(1006, "");
+  assert.equal(statuses.at(-1)[0], "lost");
+});
+
+test("online: reconnects at once, whatever the backoff had reached", async () => {
+  const { clock, connection, last, online, sockets, statuses } = setup({ random: () => 0.999 });
+  connection.start();
+  online();
+  for (let i = 0; i < 6; i++) {
+    last().drop(1006, "");
+    await clock.tick(clock.pendingDelays()[0]);
+  }
+  assert.ok(connection.attempt >= 6);
+  connection.networkLost();
+  const before = sockets.length;
+  connection.networkBack();
+  assert.equal(sockets.length, before + 1, "a new socket without waiting");
+  assert.equal(statuses.at(-1)[0], "offline");
+  online();
+  assert.equal(statuses.at(-1)[0], "online");
+  assert.equal(connection.attempt, 0);
+});
+
+test("online while an attempt hangs: that attempt is replaced by a fresh one", async () => {
+  const { clock, connection, sockets } = setup();
+  connection.start(); // sockets[0] never opens (the network went away under it)
+  connection.networkBack();
+  assert.equal(sockets.length, 2);
+  assert.deepEqual(sockets[0].closedWith, { code: 4000, reason: "network back" });
+  sockets[0].drop(1006, ""); // its late close event is ignored
+  await clock.tick(1000);
+  assert.equal(sockets.length, 2);
+});
+
+test("online with a live socket: a ping checks it, no new socket", async () => {
+  const { clock, connection, last, online, sockets } = setup();
+  connection.start();
+  online();
+  connection.networkBack();
+  assert.equal(sockets.length, 1);
+  assert.equal(last().sentOfType("ping").length, 1);
+  await clock.tick(5000); // no answer: dead
+  assert.equal(sockets[0].closedWith.code, 4000);
+});
+
+test("a message unanswered for 3 s makes a ping; no answer 5 s later means a reconnect", async () => {
+  const { clock, connection, last, online, sockets, statuses } = setup();
+  connection.start();
+  online();
+  assert.equal(connection.send('{"type":"message"}', { awaitsReply: true }), true);
+  await clock.tick(2999);
+  assert.equal(last().sentOfType("ping").length, 0);
+  await clock.tick(1);
+  assert.equal(last().sentOfType("ping").length, 1);
+  await clock.tick(5000);
+  assert.equal(sockets[0].closedWith.code, 4000);
+  assert.equal(statuses.at(-1)[0], "offline");
+  await clock.tick(clock.pendingDelays()[0]);
+  assert.equal(sockets.length, 2);
+});
+
+test("a message answered in time makes no ping", async () => {
+  const { clock, connection, last, online } = setup();
+  connection.start();
+  online();
+  connection.send('{"type":"message"}', { awaitsReply: true });
+  await clock.tick(500);
+  last().receive({ type: "ack", client_id: "c", id: 1, ts: 0 });
+  await clock.tick(20000);
+  assert.equal(last().sentOfType("ping").length, 0);
+  await clock.tick(5000); // the keepalive's own ping comes at 25 s
+  assert.equal(last().sentOfType("ping").length, 1);
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { LOCALES, formatTime, pickLocale, toDate, translator } from "../src/i18n.js";
+import { LOCALES, STRINGS, formatTime, pickLocale, toDate, translator } from "../src/i18n.js";
 
 test("English and at least three more languages", () => {
   assert.ok(LOCALES.includes("en"));
@@ -25,6 +25,14 @@ test("every language translates every key, with placeholders filled", () => {
   }
   assert.equal(english("unread", { n: 3 }), "3 unread");
   assert.equal(translator("xx")("send"), "Send");
+});
+
+test("every language has exactly the English keys, none empty", () => {
+  const keys = Object.keys(STRINGS.en).sort();
+  for (const locale of LOCALES) {
+    assert.deepEqual(Object.keys(STRINGS[locale]).sort(), keys, locale);
+    for (const key of keys) assert.ok(STRINGS[locale][key].trim(), `${locale}.${key}`);
+  }
 });
 
 test("timestamps in ISO text, Unix seconds or milliseconds", () => {

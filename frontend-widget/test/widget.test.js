@@ -600,3 +600,25 @@ test("identify's custom attributes go with the session, scalars only", async () 
   await ctx.widget.start();
   assert.deepEqual(ctx.requests[0].body.user.attributes, { plan: "pro", seats: 3, trial: false });
 });
+
+test("the browser going offline shows 'lost' at once and keeps messages pending; online delivers them once", async () => {
+  const ctx = setup();
+  await ctx.widget.start();
+  ctx.ready();
+  ctx.widget.networkLost();
+  assert.equal(ctx.widget.state.status, "lost");
+  assert.equal(ctx.view().states.at(-1).status, "lost");
+  assert.match(ctx.view().announced.at(-1), /Connexion perdue/);
+  ctx.view().handlers.onSend("written offline");
+  assert.equal(ctx.widget.state.messages.at(-1).pending, true);
+  assert.equal(ctx.sockets.length, 1, "no attempt while the network is gone");
+
+  ctx.widget.networkBack();
+  assert.equal(ctx.sockets.length, 2, "a new socket at once");
+  ctx.last().accept();
+  ctx.last().receive({ type: "ready", room: "conv1", visitor_id: "v1", messages: [], has_more: false });
+  const [frame] = ctx.last().sentOfType("message");
+  assert.equal(frame.text, "written offline");
+  assert.equal(ctx.widget.state.status, "online");
+  assert.match(ctx.view().announced.at(-1), /De nouveau connecté/);
+});

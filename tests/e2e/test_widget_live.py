@@ -292,3 +292,72 @@ def test_screenshot_of_the_open_widget_on_the_demo_customer_page(
     finally:
         server.shutdown()
         server.server_close()
+
+
+LOST = "Connection lost. Your messages will be sent when you are back online."
+
+
+def test_a_dropped_network_shows_at_once_and_a_message_typed_meanwhile_is_delivered_once(
+    parley, shop_for, module_browser
+):
+    shop = shop_for()
+    text = "Typed without a network"
+    with recorded_page(module_browser) as visitor:
+        page = visitor.page
+        panel = open_widget(page, shop.url)
+        send(page, "Before the network went")
+        expect(stored(panel, "Before the network went")).to_be_visible()
+        room = room_of(page, shop.site)
+
+        page.context.set_offline(True)
+        # The browser's `offline` event, not a keepalive's timeout: the state is there at once.
+        expect(panel.get_by_text(LOST)).to_be_visible(timeout=2_000)
+        send(page, text)
+        expect(panel.locator("li.pending", has_text=text)).to_contain_text("Sending…")
+        page.context.set_offline(False)
+
+        expect(stored(panel, text)).to_be_visible()
+        expect(panel.get_by_text(LOST)).to_be_hidden()
+        expect(page.get_by_role("status").filter(has_text="Connected again.")).to_be_attached()
+        expect(panel.locator("li")).to_have_count(2)
+        assert [author for _, author in stored_texts(shop.site, room, text)] == ["visitor"]
+        assert visitor.page_errors == []
+
+
+def test_the_widget_recovers_from_five_network_drops_in_a_row(parley, shop_for, module_browser):
+    shop = shop_for()
+    with recorded_page(module_browser) as visitor:
+        page = visitor.page
+        panel = open_widget(page, shop.url)
+        send(page, "Hello")
+        expect(stored(panel, "Hello")).to_be_visible()
+        room = room_of(page, shop.site)
+        for cycle in range(1, 6):
+            page.context.set_offline(True)
+            expect(panel.get_by_text(LOST)).to_be_visible(timeout=2_000)
+            send(page, f"Drop number {cycle}")
+            page.context.set_offline(False)
+            # Live again: the message goes, and no "Reconnecting…" is left behind.
+            expect(stored(panel, f"Drop number {cycle}")).to_be_visible()
+            expect(panel.locator(".notice")).to_be_hidden()
+            expect(panel.locator("li")).to_have_count(cycle + 1)
+        for cycle in range(1, 6):
+            assert len(stored_texts(shop.site, room, f"Drop number {cycle}")) == 1
+        assert visitor.page_errors == []
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (375, 740)])
+def test_screenshot_of_the_offline_state(parley, shop_for, module_browser, width, height):
+    shop = shop_for()
+    with recorded_page(module_browser, width=width, height=height) as visitor:
+        page = visitor.page
+        panel = open_widget(page, shop.url)
+        send(page, "Is the Ridge 2 in stock?")
+        expect(stored(panel, "Is the Ridge 2 in stock?")).to_be_visible()
+        page.context.set_offline(True)
+        expect(panel.get_by_text(LOST)).to_be_visible(timeout=2_000)
+        send(page, "And in green?")
+        expect(panel.locator("li.pending", has_text="And in green?")).to_be_visible()
+        visitor.screenshot(f"widget-offline-{width}.png")
+        page.context.set_offline(False)
+        expect(stored(panel, "And in green?")).to_be_visible()
