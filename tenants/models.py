@@ -54,6 +54,10 @@ class Site(models.Model):
     auto_assign = models.BooleanField(default=False)
     # A visitor who left an email is sent the conversation's transcript when it is closed.
     transcript_on_close = models.BooleanField(default=False)
+    # The widget asks the visitor first and, until they accept, stores nothing in the browser
+    # and opens no socket; the session endpoint refuses a session without that consent.
+    consent_required = models.BooleanField(default=False)
+    consent_text = models.CharField(max_length=1000, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

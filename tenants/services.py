@@ -36,6 +36,8 @@ SITE_EDITABLE = (
     "typing_preview",
     "auto_assign",
     "transcript_on_close",
+    "consent_required",
+    "consent_text",
 )
 MAX_WEBHOOKS_PER_TENANT = 20
 # Host names a tenant may not take: the platform's own, and names people would trust as ours.
@@ -130,6 +132,8 @@ def site_create(
     typing_preview: bool = False,
     auto_assign: bool = False,
     transcript_on_close: bool = False,
+    consent_required: bool = False,
+    consent_text: str = "",
 ) -> Site:
     """Create a site with a fresh site key and identity secret: the one way a site is made (the
     dashboard, the site-key API and the demo call it). Origins are validated here (InvalidOrigin),
@@ -149,6 +153,8 @@ def site_create(
         typing_preview=typing_preview,
         auto_assign=auto_assign,
         transcript_on_close=transcript_on_close,
+        consent_required=consent_required,
+        consent_text=consent_text.strip(),
         identity_secret=new_identity_secret(),
         **appearance,
     )
@@ -194,6 +200,8 @@ def site_update(*, site: Site, **changes) -> Site:
         raise TypeError(f"site_update() got unknown fields: {sorted(unknown)}")
     if "allowed_origins" in changes:
         changes["allowed_origins"] = _allowed_origins(changes["allowed_origins"])
+    if "consent_text" in changes:
+        changes["consent_text"] = changes["consent_text"].strip()
     _raise_site_problems(changes)
     before = {field: getattr(site, field) for field in changes}
     for field, value in changes.items():

@@ -40,6 +40,9 @@ class SiteInfo:
     key_expires_at: datetime | None
     # Agents see the visitor's draft (PROTOCOL.md, Typing preview).
     typing_preview: bool = False
+    # The visitor's consent comes before any session (PROTOCOL.md, Consent).
+    consent_required: bool = False
+    consent_text: str = ""
 
     def key_live(self, now: datetime | None = None) -> bool:
         return self.key_expires_at is None or self.key_expires_at > (now or timezone.now())
@@ -77,6 +80,8 @@ def _load(key: str) -> SiteInfo | None:
         key=row.key,
         key_expires_at=row.expires_at,
         typing_preview=site.typing_preview,
+        consent_required=site.consent_required,
+        consent_text=site.consent_text,
     )
 
 

@@ -1,7 +1,9 @@
 """The widget HTTP API (`/api/widget/v1/`), called by `widget.js` from tenants' pages.
 
-`POST /session` starts or resumes a visitor's session before the widget opens its socket.
-CORS is answered per site (widget/cors.py); errors follow the contract (core/api.py).
+`GET /site` tells the widget how the site looks and whether it asks the visitor's consent
+first, creating nothing; `POST /session` starts or resumes a visitor's session before the widget
+opens its socket. CORS is answered per site (widget/cors.py); errors follow the contract
+(core/api.py).
 """
 
 from datetime import UTC, datetime
@@ -16,7 +18,7 @@ from ninja import Schema
 from pydantic import AfterValidator, StringConstraints
 
 from core.api import NoNul, ParleyAPI, StrictInput, error_responses
-from core.errors import OriginNotAllowed
+from core.errors import ConsentRequired, OriginNotAllowed
 from core.ratelimit import CacheWindow, client_address
 from tenants.origins import origin_allowed
 from tenants.site_directory import SiteInfo, site_for_key
@@ -59,6 +61,8 @@ class SessionIn(StrictInput):
     user: UserIn | None = None
     # The page, referrer, locale and time zone the widget reports (PROTOCOL.md, Visitor context).
     context: BrowserContext | None = None
+    # The visitor accepted the site's consent step (required when the site asks for it).
+    consent: bool = False
 
 
 class SiteAppearanceOut(Schema):
@@ -70,6 +74,16 @@ class SiteAppearanceOut(Schema):
     public_rooms: bool
     agents_online: bool
     typing_preview: bool
+
+
+class SiteOut(Schema):
+    name: str
+    color: str
+    greeting: str
+    position: str
+    locale: str
+    consent_required: bool
+    consent_text: str
 
 
 class SessionOut(Schema):
@@ -93,17 +107,48 @@ def _check_rate(request: HttpRequest, site: SiteInfo) -> None:
     CacheWindow("session-site", settings.WIDGET_SESSION_RATE_PER_SITE, 60).take(str(site.site_id))
 
 
-@widget_api.post(
-    "/session",
-    response={200: SessionOut, **error_responses(400, 401, 403, 404, 413, 429)},
-    summary="Start or resume a visitor's session",
-)
-def session_start(request: HttpRequest, body: SessionIn):
-    site = site_for_key(body.site_key)
+def _site_for_page(request: HttpRequest, site_key: str) -> SiteInfo:
+    """The site named by `site_key`, for a page of one of its allowed origins (else 403)."""
+    site = site_for_key(site_key)
     if not origin_allowed(request.headers.get("Origin"), list(site.allowed_origins)):
         raise OriginNotAllowed()
     cors_allow(request)  # from here on, even an error answer is readable by the page
     ensure_active(site.tenant_id)
+    return site
+
+
+@widget_api.get(
+    "/site",
+    response={200: SiteOut, **error_responses(400, 403, 404, 429)},
+    summary="The site's appearance and consent step, creating nothing",
+)
+def site_describe(
+    request: HttpRequest, site_key: Annotated[str, StringConstraints(max_length=64), NoNul]
+):
+    site = _site_for_page(request, site_key)
+    CacheWindow("site-ip", settings.WIDGET_SESSION_RATE_PER_IP, 60).take(client_address(request))
+    return SiteOut(
+        name=site.name,
+        color=site.color,
+        greeting=site.greeting,
+        position=site.position,
+        locale=site.locale,
+        consent_required=site.consent_required,
+        consent_text=site.consent_text,
+    )
+
+
+@widget_api.post(
+    "/session",
+    response={200: SessionOut, **error_responses(400, 401, 403, 404, 413, 429)},
+    description="403 `consent_required` when the site asks the visitor's consent and the body "
+    "has no `consent: true`; nothing is created then.",
+    summary="Start or resume a visitor's session",
+)
+def session_start(request: HttpRequest, body: SessionIn):
+    site = _site_for_page(request, body.site_key)
+    if site.consent_required and not body.consent:
+        raise ConsentRequired()  # before anything is made: no visitor, no token, no row
     _check_rate(request, site)
     identity = None
     if body.user is not None:

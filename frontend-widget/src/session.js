@@ -53,24 +53,8 @@ function checkSession(body) {
   };
 }
 
-export async function requestSession({ fetch, baseUrl, siteKey, visitorToken, user, context }) {
-  const body = { site_key: siteKey };
-  if (visitorToken) body.visitor_token = visitorToken;
-  if (user) body.user = user;
-  if (context) body.context = context;
-  let response;
-  try {
-    response = await fetch(`${baseUrl}/api/widget/v1/session`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-      credentials: "omit",
-      mode: "cors",
-    });
-  } catch {
-    // A refused CORS check looks exactly like a network failure from inside the page.
-    throw new SessionError("unreachable", 0, "Parley could not be reached");
-  }
+// The answer's JSON body, or the SessionError its status and body say.
+async function answerOf(response) {
   let payload = null;
   try {
     payload = await response.json();
@@ -87,7 +71,54 @@ export async function requestSession({ fetch, baseUrl, siteKey, visitorToken, us
       retryAfter,
     );
   }
-  return checkSession(payload);
+  return payload;
+}
+
+export async function requestSession({ fetch, baseUrl, siteKey, visitorToken, user, context, consent }) {
+  const body = { site_key: siteKey };
+  if (consent) body.consent = true;
+  if (visitorToken) body.visitor_token = visitorToken;
+  if (user) body.user = user;
+  if (context) body.context = context;
+  let response;
+  try {
+    response = await fetch(`${baseUrl}/api/widget/v1/session`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      credentials: "omit",
+      mode: "cors",
+    });
+  } catch {
+    // A refused CORS check looks exactly like a network failure from inside the page.
+    throw new SessionError("unreachable", 0, "Parley could not be reached");
+  }
+  return checkSession(await answerOf(response));
+}
+
+// `GET /api/widget/v1/site`: the site's look and whether it asks the visitor's consent first.
+// It creates nothing on the server, so the widget may call it before the visitor has agreed.
+export async function requestSite({ fetch, baseUrl, siteKey }) {
+  let response;
+  try {
+    response = await fetch(`${baseUrl}/api/widget/v1/site?site_key=${encodeURIComponent(siteKey)}`, {
+      credentials: "omit",
+      mode: "cors",
+    });
+  } catch {
+    throw new SessionError("unreachable", 0, "Parley could not be reached");
+  }
+  const body = await answerOf(response);
+  const text = (value) => (typeof value === "string" ? value : "");
+  return {
+    name: text(body?.name),
+    color: text(body?.color),
+    greeting: text(body?.greeting),
+    position: body?.position === "left" ? "left" : "right",
+    locale: text(body?.locale),
+    consent_required: body?.consent_required === true,
+    consent_text: text(body?.consent_text),
+  };
 }
 
 // The one console message for an embed that cannot work, naming the problem and the fix.

@@ -2,13 +2,11 @@
 // missing or throw (privacy modes, sandboxed frames, a full quota) and values may have been
 // changed by hand: every read tolerates that, and the widget then forgets instead of failing.
 
+// No probe write here: a site that asks the visitor's consent must find nothing written before
+// it is given, and a storage that refuses writes is caught at each write anyway (createStore).
 export function pageStorage(window) {
   try {
-    const storage = window.localStorage;
-    const probe = "parley:probe";
-    storage.setItem(probe, "1");
-    storage.removeItem(probe);
-    return storage;
+    return window.localStorage ?? null;
   } catch {
     return null;
   }

@@ -24,7 +24,18 @@ export function themeRule(color) {
 
 // `container` and `preview` serve the dashboard's preview (src/preview.js): the widget drawn inside
 // a framed box of the page (`:host(.preview)` in widget.css), inert, instead of fixed on the page.
-export function createView({ window, site, t, locale, handlers, container, preview = false }) {
+// `consent: {text}`: the panel asks the visitor's consent (handlers.onConsent(accepted)) instead
+// of showing the chat; the widget makes a chat view once it is given.
+export function createView({
+  window,
+  site,
+  t,
+  locale,
+  handlers,
+  container,
+  preview = false,
+  consent = null,
+}) {
   const { document } = window;
   const make = (tag, className, text) => {
     const node = document.createElement(tag);
@@ -99,7 +110,34 @@ export function createView({ window, site, t, locale, handlers, container, previ
   send.setAttribute("aria-label", t("send"));
   send.append(icon(SEND_ICON));
   form.append(label, input, send);
-  panel.append(header, notice, flash, log, typing, form);
+  let consentAccept = null;
+  if (consent) {
+    const step = make("div", "consent");
+    const text = make("p", null, consent.text);
+    text.id = "consent-text";
+    panel.setAttribute("aria-describedby", "consent-text");
+    consentAccept = make("button", "accept", t("consentAccept"));
+    const decline = make("button", "decline", t("consentDecline"));
+    for (const [button, accepted] of [
+      [consentAccept, true],
+      [decline, false],
+    ]) {
+      button.type = "button";
+      button.addEventListener("click", () => handlers.onConsent(accepted));
+    }
+    const actions = make("div", "actions");
+    actions.append(consentAccept, decline);
+    const card = make("div", "card");
+    const heading = make("h3", null, t("consentTitle"));
+    heading.id = "consent-title";
+    card.setAttribute("role", "group");
+    card.setAttribute("aria-labelledby", "consent-title");
+    card.append(heading, text);
+    step.append(make("p", "greeting", site.greeting || t("greeting")), card, actions);
+    panel.append(header, step);
+  } else {
+    panel.append(header, notice, flash, log, typing, form);
+  }
   if (site.typing_preview) {
     // The site shows agents the draft: the visitor is told, always, right by the composer.
     panel.append(make("p", "disclosure", t("previewNotice")));
@@ -136,7 +174,7 @@ export function createView({ window, site, t, locale, handlers, container, previ
     launcher.setAttribute("aria-label", t("closeChat"));
     log.scrollTop = log.scrollHeight;
     fitInput();
-    if (focus) input.focus();
+    if (focus) (consentAccept ?? input).focus();
     handlers.onOpen();
   }
 

@@ -16,7 +16,7 @@ import {
   readFrame,
   typingFrame,
 } from "./protocol.js";
-import { describeSessionError, requestSession } from "./session.js";
+import { describeSessionError, requestSession, requestSite } from "./session.js";
 import { createStore } from "./storage.js";
 
 const TYPING_REFRESH = 3000; // resend `typing: true` at most this often while typing
@@ -55,7 +55,7 @@ export function createWidget({ config, env }) {
   let view = null;
   let t = translator("en");
   let locale = "en";
-  let phase = "idle"; // idle, starting, running, failed, shutdown
+  let phase = "idle"; // idle, starting, consent, running, failed, shutdown
   let wantOpen = config.open === true || store.get("open") === true;
   let reportedFatal = false;
 
@@ -296,6 +296,7 @@ export function createWidget({ config, env }) {
         visitorToken: token,
         user,
         context,
+        consent: store.get("consent") != null,
       });
     try {
       return await request(visitorToken);
@@ -411,32 +412,98 @@ export function createWidget({ config, env }) {
     },
   };
 
+  // An outage or a rate limit passes: a few tries. A refusal, or a request the browser blocked
+  // (possibly CORS: the origin is not allowed), would only fail again.
+  async function withRetries(request, mine) {
+    const backoff = createBackoff({ base: 1000, random: env.random });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await request();
+      } catch (error) {
+        if (mine !== generation) throw error;
+        const passing = !error.fatal && error.code !== "unreachable" && error.code !== "bad_response";
+        if (!passing || attempt >= SESSION_ATTEMPTS) throw error;
+        const delay = error.retryAfter != null ? error.retryAfter * 1000 : backoff.next();
+        await new Promise((resolve) => timers.setTimeout(resolve, delay));
+        if (mine !== generation) throw error;
+      }
+    }
+  }
+
+  // The site asks the visitor first (PROTOCOL.md, Consent). Until they accept, the widget writes
+  // nothing to the browser's storage, asks for no session and opens no socket: the consent
+  // view's handlers touch no store. Declining closes the panel and keeps nothing; the launcher
+  // asks again when opened.
+  async function askConsent(mine) {
+    let described;
+    try {
+      described = await withRetries(
+        () => requestSite({ fetch: env.fetch, baseUrl: config.baseUrl, siteKey: config.siteKey }),
+        mine,
+      );
+    } catch (error) {
+      if (mine !== generation) return;
+      phase = "failed";
+      report(error);
+      return;
+    }
+    if (mine !== generation) return;
+    if (!described.consent_required) return startSession(mine);
+    phase = "consent";
+    locale = pickLocale([config.locale, described.locale, ...env.languages]);
+    t = translator(locale);
+    view = env.createView({
+      site: { ...described, typing_preview: false },
+      t,
+      locale,
+      consent: { text: described.consent_text || t("consentText") },
+      handlers: {
+        onOpen: () => emit("open"),
+        onClose: () => emit("close"),
+        onConsent(accepted) {
+          if (!accepted) {
+            view.announce(t("consentDeclined"));
+            view.close();
+            return;
+          }
+          store.set("consent", { accepted_at: new Date(env.now()).toISOString() });
+          view.destroy();
+          view = null;
+          wantOpen = true;
+          focusOnOpen = true;
+          phase = "idle";
+          start();
+        },
+      },
+    });
+    if (wantOpen) view.open({ focus: false });
+  }
+
   let generation = 0;
   let navigationWatched = false;
+  let focusOnOpen = false;
   async function start() {
     if (phase !== "idle") return;
     phase = "starting";
     // identify() or shutdown() while the session request is out makes this start stale.
     const mine = ++generation;
+    // A visitor this browser knows nothing of may be on a site that asks consent first: ask the
+    // site before anything that creates state (a returning visitor has a session or a consent).
+    if (store.get("consent") == null && store.get("session") == null) return askConsent(mine);
+    return startSession(mine);
+  }
+
+  async function startSession(mine) {
     let answer;
-    const backoff = createBackoff({ base: 1000, random: env.random });
-    for (let attempt = 1; !answer; attempt++) {
-      try {
-        answer = await fetchSession();
-      } catch (error) {
-        if (mine !== generation) return;
-        // An outage or a rate limit passes: retry a few times. A refusal, or a request the
-        // browser blocked (possibly CORS: the origin is not allowed), would only fail again.
-        const passing = !error.fatal && error.code !== "unreachable" && error.code !== "bad_response";
-        if (!passing || attempt >= SESSION_ATTEMPTS) {
-          phase = "failed";
-          report(error);
-          return;
-        }
-        const delay = error.retryAfter != null ? error.retryAfter * 1000 : backoff.next();
-        await new Promise((resolve) => timers.setTimeout(resolve, delay));
-        if (mine !== generation) return;
-      }
+    try {
+      answer = await withRetries(fetchSession, mine);
+    } catch (error) {
+      if (mine !== generation) return;
+      // The site began asking consent after this visitor's last visit.
+      if (error.code === "consent_required") return askConsent(mine);
+      phase = "failed";
+      report(error);
+      return;
     }
     if (mine !== generation) return;
     session = null;
@@ -483,7 +550,8 @@ export function createWidget({ config, env }) {
     }
     render();
     connection.start();
-    if (wantOpen) view.open({ focus: false });
+    if (wantOpen) view.open({ focus: focusOnOpen });
+    focusOnOpen = false;
     emit("ready", { visitor_id: visitorId, room });
   }
 

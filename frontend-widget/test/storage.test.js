@@ -53,4 +53,5 @@ test("pageStorage gives null where localStorage cannot be used", () => {
   assert.equal(pageStorage(throwing), null);
   const storage = new MemoryStorage();
   assert.equal(pageStorage({ localStorage: storage }), storage);
+  assert.equal(storage.map.size, 0, "nothing written to find out");
 });

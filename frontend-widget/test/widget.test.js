@@ -47,16 +47,28 @@ function fakeView() {
   return view;
 }
 
-function setup({ storage = new MemoryStorage(), answers = [jsonResponse(200, session())], config = {}, env = {} } = {}) {
+function setup({
+  storage = new MemoryStorage(),
+  answers = [jsonResponse(200, session())],
+  site = jsonResponse(200, { ...SITE, consent_required: false, consent_text: "" }),
+  config = {},
+  env = {},
+} = {}) {
   const clock = new FakeClock();
   const { FakeWebSocket, sockets } = fakeWebSocketClass();
   const requests = [];
+  const siteRequests = [];
   const views = [];
   const console = fakeConsole();
   const widget = createWidget({
     config: { siteKey: "pk_test", baseUrl: "http://parley.test", room: null, locale: null, ...config },
     env: {
       fetch: async (url, init) => {
+        if (url.includes("/api/widget/v1/site?")) {
+          siteRequests.push({ url, init });
+          if (site instanceof Error) throw site;
+          return site;
+        }
         requests.push({ url, body: JSON.parse(init.body) });
         const answer = answers.length > 1 ? answers.shift() : answers[0];
         if (answer instanceof Error) throw answer;
@@ -86,7 +98,7 @@ function setup({ storage = new MemoryStorage(), answers = [jsonResponse(200, ses
     last().receive({ type: "ready", room: "conv1", visitor_id: "v1", messages, has_more: false, ...extra });
   };
   const view = () => views[views.length - 1];
-  return { widget, clock, sockets, requests, views, view, console, storage, last, ready };
+  return { widget, clock, sockets, requests, siteRequests, views, view, console, storage, last, ready };
 }
 
 const agent = (id, text) => ({
@@ -621,4 +633,102 @@ test("the browser going offline shows 'lost' at once and keeps messages pending;
   assert.equal(frame.text, "written offline");
   assert.equal(ctx.widget.state.status, "online");
   assert.match(ctx.view().announced.at(-1), /De nouveau connecté/);
+});
+
+const consentSite = (text = "We keep chats 30 days.") =>
+  jsonResponse(200, { ...SITE, consent_required: true, consent_text: text });
+
+class SpyStorage extends MemoryStorage {
+  constructor(entries) {
+    super(entries);
+    this.writes = [];
+  }
+  setItem(key, value) {
+    this.writes.push(["set", key]);
+    super.setItem(key, value);
+  }
+  removeItem(key) {
+    this.writes.push(["remove", key]);
+    super.removeItem(key);
+  }
+}
+
+test("a site that asks consent: before it, no session, no socket, nothing written", async () => {
+  const storage = new SpyStorage();
+  const ctx = setup({ storage, site: consentSite(), config: { open: true } });
+  await ctx.widget.start();
+  await ctx.clock.tick(60000);
+  assert.equal(ctx.siteRequests.length, 1);
+  assert.equal(ctx.siteRequests[0].init.credentials, "omit");
+  assert.equal(ctx.siteRequests[0].init.method, undefined, "a plain GET");
+  assert.deepEqual(ctx.requests, [], "no session asked for");
+  assert.equal(ctx.sockets.length, 0, "no socket");
+  assert.equal(ctx.widget.state.phase, "consent");
+  assert.deepEqual(ctx.view().consent, { text: "We keep chats 30 days." });
+  assert.equal(ctx.view().isOpen, true);
+  ctx.view().close();
+  ctx.view().open();
+  assert.deepEqual(storage.writes, [], "opening and closing write nothing either");
+
+  ctx.view().handlers.onConsent(true);
+  await flush();
+  assert.deepEqual(storage.writes[0], ["set", "parley:pk_test:consent"]);
+  assert.equal(ctx.requests.length, 1);
+  assert.equal(ctx.requests[0].body.consent, true);
+  assert.equal(ctx.views.length, 2, "the chat replaces the consent step");
+  assert.equal(ctx.views[0].destroyed, true);
+  assert.equal(ctx.view().consent, undefined);
+  assert.equal(ctx.view().isOpen, true);
+  assert.equal(ctx.sockets.length, 1);
+  ctx.ready();
+  assert.equal(ctx.widget.state.status, "online");
+});
+
+test("declining the consent leaves nothing behind and the launcher asks again", async () => {
+  const storage = new SpyStorage();
+  const ctx = setup({ storage, site: consentSite(""), config: { open: true } });
+  await ctx.widget.start();
+  assert.match(ctx.view().consent.text, /widget garde un identifiant/, "the widget's own words");
+  ctx.view().handlers.onConsent(false);
+  assert.equal(ctx.view().isOpen, false);
+  assert.match(ctx.view().announced.at(-1), /rien n’a été enregistré/);
+  await ctx.clock.tick(60000);
+  assert.deepEqual(storage.writes, []);
+  assert.deepEqual(ctx.requests, []);
+  assert.equal(ctx.sockets.length, 0);
+  ctx.view().open();
+  assert.equal(ctx.widget.state.phase, "consent");
+});
+
+test("a visitor who consented before goes straight to a session with consent", async () => {
+  const storage = new MemoryStorage({ "parley:pk_test:consent": '{"accepted_at":"2026-12-01T00:00:00Z"}' });
+  const ctx = setup({ storage, site: consentSite() });
+  await ctx.widget.start();
+  assert.equal(ctx.siteRequests.length, 0);
+  assert.equal(ctx.requests[0].body.consent, true);
+  assert.equal(ctx.sockets.length, 1);
+});
+
+test("a site without the step costs its new visitors one request and then chats as before", async () => {
+  const ctx = setup();
+  await ctx.widget.start();
+  assert.equal(ctx.siteRequests.length, 1);
+  assert.equal(ctx.requests.length, 1);
+  assert.equal(ctx.requests[0].body.consent, undefined);
+  ctx.ready();
+  assert.equal(ctx.widget.state.phase, "running");
+});
+
+test("a site that began asking consent after a visitor's last visit asks it then", async () => {
+  const storage = new MemoryStorage({ "parley:pk_test:session": '{"token":"tok-old"}' });
+  const refused = jsonResponse(403, { error: { code: "consent_required", message: "" } });
+  const ctx = setup({ storage, site: consentSite(), answers: [refused, jsonResponse(200, session())] });
+  await ctx.widget.start();
+  assert.equal(ctx.requests.length, 1);
+  assert.equal(ctx.widget.state.phase, "consent");
+  assert.deepEqual(ctx.console.lines.error, []);
+  ctx.view().handlers.onConsent(true);
+  await flush();
+  assert.equal(ctx.requests.at(-1).body.consent, true);
+  assert.equal(ctx.sockets.length, 1);
 });

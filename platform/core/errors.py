@@ -75,6 +75,13 @@ class IdentityInvalid(ParleyError):
     default_message = "The user identity hash does not match."
 
 
+class ConsentRequired(ParleyError):
+    code = "consent_required"
+    http_status = 403
+    close_code = 4403
+    default_message = "This site asks the visitor's consent first: send consent: true once given."
+
+
 class NotFound(ParleyError):
     code = "not_found"
     http_status = 404

@@ -151,6 +151,20 @@ class SiteForm(forms.Form):
         help_text="Visitors who left an email get the whole conversation by email once it is "
         "closed. They can always ask for it from the widget.",
     )
+    consent_required = forms.BooleanField(
+        label="Ask visitors for consent before the chat starts",
+        required=False,
+        help_text="Until a visitor accepts, the widget stores nothing in their browser and "
+        "connects to nothing. Declining leaves nothing behind.",
+    )
+    consent_text = forms.CharField(
+        label="Consent text",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What the visitor agrees to, in plain words. Empty: the widget's own text, in "
+        "the visitor's language.",
+    )
 
     def clean_color(self) -> str:
         color = self.cleaned_data["color"]

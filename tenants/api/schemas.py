@@ -19,6 +19,7 @@ LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
 Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 Greeting = Annotated[str, StringConstraints(max_length=300), NoNul]
+ConsentText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), NoNul]
 Locale = Annotated[str, StringConstraints(pattern=LOCALE.pattern, max_length=10)]
 Origins = Annotated[
     list[Annotated[str, StringConstraints(max_length=300), NoNul]], Field(max_length=100)
@@ -47,6 +48,8 @@ class SiteIn(StrictInput):
     auto_assign: bool = False
     # A visitor who left an email is sent the transcript when the conversation is closed.
     transcript_on_close: bool = False
+    consent_required: bool = False
+    consent_text: ConsentText = ""
     color: Color | None = None
     greeting: Greeting | None = None
     position: Literal["right", "left"] | None = None
@@ -65,6 +68,8 @@ class SitePatch(StrictInput):
     typing_preview: bool | None = None
     auto_assign: bool | None = None
     transcript_on_close: bool | None = None
+    consent_required: bool | None = None
+    consent_text: ConsentText | None = None
     color: Color | None = None
     greeting: Greeting | None = None
     position: Literal["right", "left"] | None = None
@@ -99,6 +104,8 @@ class SiteOut(Schema):
     typing_preview: bool
     auto_assign: bool
     transcript_on_close: bool
+    consent_required: bool
+    consent_text: str
     color: str
     greeting: str
     position: str

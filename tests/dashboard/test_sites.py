@@ -207,3 +207,23 @@ def test_without_a_preview_build_the_site_page_has_its_settings_alone(
     new = client.get("/sites/new/")
     assert new.status_code == 200
     assert "widget-preview" not in new.content.decode()
+
+
+def test_the_consent_step_and_its_text_are_set_on_the_site_page(tenant_a, client):
+    client.post("/sites/new/", GOOD_SITE)
+    site = Site.objects.get(tenant=tenant_a)
+    assert (site.consent_required, site.consent_text) == (False, "")
+    page = client.get(f"/sites/{site.pk}/").content.decode()
+    assert "Ask visitors for consent before the chat starts" in page
+
+    text = "  We store this chat for 30 days.  "
+    client.post(f"/sites/{site.pk}/", GOOD_SITE | {"consent_required": "on", "consent_text": text})
+    site.refresh_from_db()
+    assert (site.consent_required, site.consent_text) == (True, "We store this chat for 30 days.")
+
+    too_long = client.post(
+        f"/sites/{site.pk}/", GOOD_SITE | {"consent_required": "on", "consent_text": "x" * 1001}
+    )
+    assert too_long.status_code == 400
+    site.refresh_from_db()
+    assert site.consent_text == "We store this chat for 30 days."

@@ -49,6 +49,7 @@ class StubParley:
 
     def install(self, page: Page) -> "StubParley":
         page.route(f"{self.platform_url}/api/widget/v1/session", self._session)
+        page.route(re.compile(re.escape(f"{self.platform_url}/api/widget/v1/site?")), self._site)
         page.route_web_socket(re.compile(r".*/ws/chat/conv1/.*"), self._socket)
         return self
 
@@ -59,6 +60,22 @@ class StubParley:
             content_type="application/json",
             headers={"Access-Control-Allow-Origin": self.page_origin},
             body=json.dumps(stub_session(self.platform_url)),
+        )
+
+    def _site(self, route: Route) -> None:
+        """A site that asks no consent (PROTOCOL.md, Consent)."""
+        site = stub_session(self.platform_url)["site"]
+        route.fulfill(
+            status=200,
+            content_type="application/json",
+            headers={"Access-Control-Allow-Origin": self.page_origin},
+            body=json.dumps(
+                {
+                    **{f: site[f] for f in ("name", "color", "greeting", "position", "locale")},
+                    "consent_required": False,
+                    "consent_text": "",
+                }
+            ),
         )
 
     def _socket(self, ws: WebSocketRoute) -> None:

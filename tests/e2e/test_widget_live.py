@@ -14,7 +14,7 @@ from django_tenants.utils import schema_context
 from playwright.sync_api import Page, expect
 
 from demo.customer_page import render_customer_page, serve_customer_page
-from tenants.services import api_key_create
+from tenants.services import api_key_create, site_update
 from tests.e2e.conftest import strict_csp
 from tests.support.browser import recorded_page
 from tests.support.factories import SiteFixture, make_agent, make_site
@@ -54,12 +54,19 @@ def shop_for(parley, tenant_a, customer_site):
     """A customer page on its own origin, with a site of tenant_a allowing `allowed` (by default
     the page's own origin) and the page's response headers."""
 
-    def make(*, headers: dict[str, str] | None = None, allowed: str | None = None) -> Shop:
+    def make(
+        *,
+        headers: dict[str, str] | None = None,
+        allowed: str | None = None,
+        consent_text: str | None = None,
+    ) -> Shop:
         pages: dict[str, str] = {
             "/about.html": "<!doctype html><title>About</title><h1>About Acme</h1>"
         }
         origin = customer_site(pages, headers or {})
         site = make_site(tenant_a, name=SITE_NAME, origin=allowed or origin)
+        if consent_text is not None:
+            site_update(site=site.site, consent_required=True, consent_text=consent_text)
         pages["/"] = customer_page(parley.platform_url, site.key)
         return Shop(site=site, url=f"{origin}/")
 
@@ -361,3 +368,103 @@ def test_screenshot_of_the_offline_state(parley, shop_for, module_browser, width
         visitor.screenshot(f"widget-offline-{width}.png")
         page.context.set_offline(False)
         expect(stored(panel, "And in green?")).to_be_visible()
+
+
+CONSENT = "Acme keeps this chat for 30 days to answer you. Nothing is stored before you accept."
+
+# Every way a page stores something, recorded before the page's own scripts run.
+RECORD_STORAGE = """
+window.__writes = [];
+for (const name of ["setItem", "removeItem", "clear"]) {
+  const original = Storage.prototype[name];
+  Storage.prototype[name] = function (...args) {
+    const where = this === window.localStorage ? "local" : "session";
+    window.__writes.push(`${where}.${name} ${args[0] ?? ""}`);
+    return original.apply(this, args);
+  };
+}
+const cookie = Object.getOwnPropertyDescriptor(Document.prototype, "cookie");
+Object.defineProperty(Document.prototype, "cookie", {
+  get() { return cookie.get.call(this); },
+  set(value) { window.__writes.push(`cookie ${value}`); cookie.set.call(this, value); },
+});
+const openDb = IDBFactory.prototype.open;
+IDBFactory.prototype.open = function (...args) {
+  window.__writes.push(`indexedDB.open ${args[0]}`);
+  return openDb.apply(this, args);
+};
+"""
+
+STORED_NOW = """async () => ({
+  writes: window.__writes,
+  local: Object.keys(localStorage),
+  session: Object.keys(sessionStorage),
+  cookie: document.cookie,
+  databases: (await indexedDB.databases()).map((db) => db.name),
+})"""
+
+NOTHING_STORED = {"writes": [], "local": [], "session": [], "cookie": "", "databases": []}
+
+
+def watch_traffic(page: Page) -> tuple[list[str], list[str]]:
+    """The sockets the page opens and the widget API calls it makes, as they happen."""
+    sockets: list[str] = []
+    calls: list[str] = []
+    page.on("websocket", lambda socket: sockets.append(socket.url))
+    page.on(
+        "request",
+        lambda request: (
+            "/api/widget/v1/" in request.url
+            and calls.append(f"{request.method} {request.url.split('/api/widget/v1/')[1]}")
+        ),
+    )
+    return sockets, calls
+
+
+def test_before_consent_nothing_is_stored_and_no_socket_opens(parley, shop_for, module_browser):
+    shop = shop_for(consent_text=CONSENT)
+    with recorded_page(module_browser, init_scripts=(RECORD_STORAGE,)) as visitor:
+        page = visitor.page
+        sockets, calls = watch_traffic(page)
+        panel = open_widget(page, shop.url)
+        expect(panel.get_by_text(CONSENT)).to_be_visible()
+        accept = panel.get_by_role("button", name="Accept and chat")
+        expect(accept).to_be_focused()
+        expect(page.get_by_label("Your message")).to_have_count(0)
+
+        decline = panel.get_by_role("button", name="No thanks")
+        decline.click()
+        expect(panel).to_be_hidden()
+        expect(page.get_by_role("status").filter(has_text="nothing was stored")).to_be_attached()
+        launcher = page.get_by_role("button", name=re.compile(r"^Open chat"))
+        expect(launcher).to_be_focused()
+        launcher.click()
+        expect(panel.get_by_text(CONSENT)).to_be_visible()
+        assert page.evaluate(STORED_NOW) == NOTHING_STORED
+        assert sockets == []
+        assert calls == [f"GET site?site_key={shop.site.key}"]
+
+        accept.click()
+        expect(page.get_by_label("Your message")).to_be_focused()
+        send(page, "Hello after consent")
+        expect(stored(panel, "Hello after consent")).to_be_visible()
+        assert len(sockets) == 1
+        assert "POST session" in calls
+        assert f"parley:{shop.site.key}:consent" in page.evaluate("Object.keys(localStorage)")
+
+        page.reload()  # remembered: no consent step, the same conversation
+        panel = page.get_by_role("dialog", name=SITE_NAME)
+        expect(stored(panel, "Hello after consent")).to_be_visible()
+        expect(panel.get_by_text(CONSENT)).to_have_count(0)
+        assert calls.count(f"GET site?site_key={shop.site.key}") == 1
+        visitor.assert_clean()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (375, 740)])
+def test_screenshot_of_the_consent_step(parley, shop_for, module_browser, width, height):
+    shop = shop_for(consent_text=CONSENT)
+    with recorded_page(module_browser, width=width, height=height) as visitor:
+        panel = open_widget(visitor.page, shop.url)
+        expect(panel.get_by_text(CONSENT)).to_be_visible()
+        visitor.screenshot(f"widget-consent-{width}.png")
+        visitor.assert_clean()

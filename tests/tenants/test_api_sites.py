@@ -116,6 +116,22 @@ def test_defaults_apply_when_appearance_is_not_given(api_a):
     created = create_site(api_a)
     assert (created["color"], created["position"], created["locale"]) == ("#4f46e5", "right", "en")
     assert (created["public_rooms"], created["require_identity"]) == (False, False)
+    assert (created["consent_required"], created["consent_text"]) == (False, "")
+
+
+def test_the_consent_step_is_set_and_changed_through_the_api(api_a):
+    created = create_site(api_a, consent_required=True, consent_text=" We keep chats 30 days. ")
+    assert (created["consent_required"], created["consent_text"]) == (
+        True,
+        "We keep chats 30 days.",
+    )
+    assert site_for_key(created["site_key"]).consent_required is True
+    changed = api_a.patch_json(f"/api/v1/sites/{created['id']}", {"consent_required": False}).json()
+    assert (changed["consent_required"], changed["consent_text"]) == (
+        False,
+        "We keep chats 30 days.",
+    )
+    assert Site.objects.get(pk=created["id"]).consent_required is False
 
 
 def test_sites_are_listed_page_by_page(api_a, api_b, tenant_a, on_plan):
@@ -151,6 +167,7 @@ def test_bad_paging_parameters_are_refused(api_a, query):
         ({"locale": "english!"}, "locale"),
         ({"name": "   "}, "name"),
         ({"greeting": "x" * 301}, "greeting"),
+        ({"consent_text": "x" * 1001}, "consent_text"),
     ],
 )
 def test_invalid_site_fields_are_refused_naming_the_field(api_a, fields, named):
@@ -267,6 +284,8 @@ def test_a_patch_changes_only_the_given_fields_and_the_widget_sees_it_at_once(ap
         {"name": None},
         {"allowed_origins": ["nope"]},
         {"public_rooms": "true"},
+        {"consent_required": "yes"},
+        {"consent_text": None},
         {"site_key": "pk_mine"},
         {"identity_secret": "x"},
     ],
