@@ -104,6 +104,7 @@ class Webhook(models.Model):
         MESSAGE_CREATED = "message.created"
         CONVERSATION_CREATED = "conversation.created"
         CONVERSATION_CLOSED = "conversation.closed"
+        CONVERSATION_RATED = "conversation.rated"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="webhooks")
     url = models.URLField(max_length=2000)

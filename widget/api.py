@@ -2,8 +2,8 @@
 
 `GET /site` tells the widget how the site looks and whether it asks the visitor's consent
 first, creating nothing; `POST /session` starts or resumes a visitor's session before the widget
-opens its socket. CORS is answered per site (widget/cors.py); errors follow the contract
-(core/api.py).
+opens its socket; `POST /rating` stores the visitor's rating of their closed conversation.
+CORS is answered per site (widget/cors.py); errors follow the contract (core/api.py).
 """
 
 from datetime import UTC, datetime
@@ -14,17 +14,21 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.http import HttpRequest
+from django_tenants.utils import schema_context
 from ninja import Schema
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from core.api import NoNul, ParleyAPI, StrictInput, error_responses
-from core.errors import ConsentRequired, OriginNotAllowed
+from core.errors import ConsentRequired, InvalidToken, NotFound, OriginNotAllowed
 from core.ratelimit import CacheWindow, client_address
 from tenants.origins import origin_allowed
 from tenants.site_directory import SiteInfo, site_for_key
 from tenants.status import ensure_active
+from tenants.tokens import token_verify
 from widget.cors import cors_allow
+from widget.models import Conversation
 from widget.selectors import site_agents_online
+from widget.services.ratings import MAX_COMMENT, conversation_rate
 from widget.services.sessions import VisitorIdentity, visitor_session_start
 from widget.visitor_context import BrowserContext, attributes_clean
 
@@ -74,6 +78,20 @@ class SiteAppearanceOut(Schema):
     public_rooms: bool
     agents_online: bool
     typing_preview: bool
+
+
+class RatingIn(StrictInput):
+    site_key: Annotated[str, StringConstraints(max_length=64), NoNul]
+    visitor_token: Annotated[str, StringConstraints(max_length=2048)]
+    score: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[str, StringConstraints(max_length=MAX_COMMENT), NoNul] = ""
+
+
+class RatingAnswer(Schema):
+    score: int
+    comment: str
+    created_at: datetime
+    updated_at: datetime
 
 
 class SiteOut(Schema):
@@ -183,4 +201,37 @@ def session_start(request: HttpRequest, body: SessionIn):
             agents_online=site_agents_online(tenant_id=site.tenant_id, site_id=site.site_id),
             typing_preview=site.typing_preview,
         ),
+    )
+
+
+@widget_api.post(
+    "/rating",
+    response={200: RatingAnswer, **error_responses(400, 401, 403, 404, 409, 413, 429)},
+    summary="Rate the visitor's closed conversation (1 to 5, an optional comment)",
+    description="The visitor's own private conversation, named by their token; rating again "
+    "replaces the rating. 409 `conflict` while the conversation is open.",
+)
+def rating_give(request: HttpRequest, body: RatingIn):
+    site = _site_for_page(request, body.site_key)
+    CacheWindow("rating-ip", settings.WIDGET_SESSION_RATE_PER_IP, 60).take(client_address(request))
+    claims = token_verify(body.visitor_token)
+    if claims.tenant_id != site.tenant_id or claims.site_id != site.site_id:
+        raise InvalidToken()
+    with schema_context(site.schema_name):
+        conversation = Conversation.objects.filter(
+            site_id=site.site_id, room=claims.conversation, visitor_id=claims.visitor_id
+        ).first()
+        if conversation is None:
+            raise NotFound("The conversation no longer exists.")
+        rating = conversation_rate(
+            tenant_id=site.tenant_id,
+            conversation=conversation,
+            score=body.score,
+            comment=body.comment,
+        )
+    return RatingAnswer(
+        score=rating.score,
+        comment=rating.comment,
+        created_at=rating.created_at,
+        updated_at=rating.updated_at,
     )

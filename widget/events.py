@@ -130,8 +130,11 @@ def publish_read(
 
 
 def publish_conversation(tenant_id: int, conversation, event: str) -> None:
-    """Tell the tenant's agents a conversation was created, updated or closed."""
+    """Tell the tenant's agents a conversation was created, updated or closed; a private
+    conversation's visitor is told it was closed too (the widget then asks for a rating)."""
     _send(agents_group(tenant_id), frames.conversation(event=event, conversation=conversation))
+    if event == "closed" and is_private_room(conversation.room):
+        _send(room_group(tenant_id, conversation.site_id, conversation.room), frames.CLOSED)
 
 
 def close_site_sockets(tenant_id: int, site_id: int, code: int = 4403) -> None:

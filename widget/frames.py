@@ -276,7 +276,14 @@ class PongOut(TypedDict):
     type: Literal["pong"]
 
 
+class ClosedOut(TypedDict):
+    """To a private conversation's room when an agent closes it: the widget asks for a rating."""
+
+    type: Literal["closed"]
+
+
 PONG: PongOut = {"type": "pong"}
+CLOSED: ClosedOut = {"type": "closed"}
 
 # A frame of the agent socket's that names its conversation (`in_conversation`).
 NamesConversation = TypeVar("NamesConversation", MessageOut, AckOut, TypingOut, ReadOut, HistoryOut)

@@ -185,7 +185,7 @@ def inbox_page(
         )
     last = Message.objects.filter(conversation=OuterRef("pk"), private=False).order_by("-id")
     rows = (
-        rows.select_related("visitor", "assignee")
+        rows.select_related("visitor", "assignee", "rating")
         .annotate(
             last_text=Subquery(last.values("text")[:1]),
             last_author_kind=Subquery(last.values("author_kind")[:1]),

@@ -221,3 +221,35 @@ class Message(models.Model):
     @property
     def came_by_email(self) -> bool:
         return (self.client_id or "").startswith(EMAIL_CLIENT_ID_PREFIX)
+
+
+class Rating(models.Model):
+    """What the visitor thought of a closed conversation: 1 to 5 and an optional comment. One
+    per conversation (rating again replaces it), with the agent it was assigned to then, so the
+    averages per agent and per site read this table alone."""
+
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, related_name="rating"
+    )
+    site_id = models.BigIntegerField(db_index=True)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ratings",
+    )
+    score = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__gte=1, score__lte=5), name="rating_score_1_to_5"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id}:{self.score}"

@@ -3,14 +3,15 @@
 Like the services, these run inside the tenant's schema (`schema_context`).
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F, QuerySet
+from django.db.models import Avg, Count, F, QuerySet
 
 from core.errors import NotFound
 from widget import presence
 from widget.canned_variables import conversation_values, variables_fill
-from widget.models import CannedReply, Conversation, Label, Message, Visitor
+from widget.models import CannedReply, Conversation, Label, Message, Rating, Visitor
 
 
 def _readable(conversation: Conversation, with_private: bool) -> QuerySet[Message]:
@@ -207,3 +208,30 @@ def label_get(*, label_id: int) -> Label:
     if label is None:
         raise NotFound("No label has this id.")
     return label
+
+
+@dataclass(frozen=True)
+class RatingAverage:
+    """Ratings' mean (None when there is none yet) and how many there are."""
+
+    average: float | None
+    count: int
+
+
+def ratings_by_agent() -> dict[int, RatingAverage]:
+    """Each rated agent's average, by member id (the agent the conversation was assigned to when
+    the visitor rated it)."""
+    rows = Rating.objects.filter(agent__isnull=False).values("agent_id")
+    rows = rows.annotate(average=Avg("score"), count=Count("id"))
+    return {row["agent_id"]: RatingAverage(row["average"], row["count"]) for row in rows}
+
+
+def rating_of(*, conversation: Conversation) -> Rating | None:
+    """The visitor's rating of the conversation, if they gave one."""
+    return Rating.objects.filter(conversation=conversation).first()
+
+
+def ratings_of_site(*, site_id: int) -> RatingAverage:
+    rows = Rating.objects.filter(site_id=site_id)
+    found = rows.aggregate(average=Avg("score"), count=Count("id"))
+    return RatingAverage(found["average"], found["count"])

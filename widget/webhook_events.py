@@ -1,5 +1,6 @@
-"""The chat's outbound webhook events: `conversation.created`, `message.created` and
-`conversation.closed`, in the site-key API's shapes (`widget.site_api.schemas`).
+"""The chat's outbound webhook events: `conversation.created`, `message.created`,
+`conversation.closed` and `conversation.rated`, in the site-key API's shapes
+(`widget.site_api.schemas`).
 
 The chat's services call these inside the transaction that makes the change, so each delivery
 is committed with it (`tenants.webhooks` queues one signed delivery per subscribed endpoint and
@@ -65,6 +66,20 @@ def enqueue_conversation_closed(tenant_id: int, conversation) -> None:
         events=[
             WebhookEvent(
                 Webhook.Event.CONVERSATION_CLOSED,
+                lambda: {"conversation": _conversation_data(conversation)},
+                subject=_visitor_of(conversation),
+            )
+        ],
+    )
+
+
+def enqueue_conversation_rated(tenant_id: int, conversation) -> None:
+    """The conversation as the API shows it, its `rating` included."""
+    webhook_events_enqueue(
+        tenant_id=tenant_id,
+        events=[
+            WebhookEvent(
+                Webhook.Event.CONVERSATION_RATED,
                 lambda: {"conversation": _conversation_data(conversation)},
                 subject=_visitor_of(conversation),
             )

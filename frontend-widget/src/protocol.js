@@ -2,6 +2,7 @@
 // checking server frames, and what the widget does after each close code.
 
 export const MAX_TEXT_LENGTH = 4000;
+export const MAX_RATING_COMMENT = 1000;
 export const MAX_FRAME_BYTES = 16 * 1024;
 export const HISTORY_PAGE = 50;
 
@@ -14,6 +15,7 @@ const SERVER_TYPES = new Set([
   "history",
   "error",
   "pong",
+  "closed",
 ]);
 
 const frame = (fields) => JSON.stringify(fields);
@@ -104,6 +106,7 @@ const CLEANERS = {
     retry_after: typeof f.retry_after === "number" && f.retry_after >= 0 ? f.retry_after : null,
   }),
   pong: () => ({ type: "pong" }),
+  closed: () => ({ type: "closed" }),
 };
 
 // A server frame as a clean object, or null for anything that is not a frame of the contract.

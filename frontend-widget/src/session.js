@@ -96,6 +96,23 @@ export async function requestSession({ fetch, baseUrl, siteKey, visitorToken, us
   return checkSession(await answerOf(response));
 }
 
+// `POST /api/widget/v1/rating`: the visitor's 1 to 5 (and comment) for their closed conversation.
+export async function sendRating({ fetch, baseUrl, siteKey, token, score, comment }) {
+  let response;
+  try {
+    response = await fetch(`${baseUrl}/api/widget/v1/rating`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ site_key: siteKey, visitor_token: token, score, comment }),
+      credentials: "omit",
+      mode: "cors",
+    });
+  } catch {
+    throw new SessionError("unreachable", 0, "Parley could not be reached");
+  }
+  return answerOf(response);
+}
+
 // `GET /api/widget/v1/site`: the site's look and whether it asks the visitor's consent first.
 // It creates nothing on the server, so the widget may call it before the visitor has agreed.
 export async function requestSite({ fetch, baseUrl, siteKey }) {

@@ -110,6 +110,7 @@ export function createView({
   send.setAttribute("aria-label", t("send"));
   send.append(icon(SEND_ICON));
   form.append(label, input, send);
+  const ratingView = ratingPrompt(make, t, handlers);
   let consentAccept = null;
   if (consent) {
     const step = make("div", "consent");
@@ -136,7 +137,7 @@ export function createView({
     step.append(make("p", "greeting", site.greeting || t("greeting")), card, actions);
     panel.append(header, step);
   } else {
-    panel.append(header, notice, flash, log, typing, form);
+    panel.append(header, notice, flash, log, typing, ratingView.section, form);
   }
   if (site.typing_preview) {
     // The site shows agents the draft: the visitor is told, always, right by the composer.
@@ -287,6 +288,7 @@ export function createView({
       renderMessages(state.messages);
       earlier.hidden = !state.hasMore;
       typing.textContent = state.typing ? t("typing", { name: state.typing }) : "";
+      ratingView.update(state.rating);
       const text = { offline: t("offline"), lost: t("lost"), limited: t("limited"), closed: t("closed") }[
         state.status
       ];
@@ -351,5 +353,76 @@ function ownRule(sheet, selector) {
   return (declarations) => {
     sheet.deleteRule(index);
     sheet.insertRule(`${selector} {${declarations}}`, index);
+  };
+}
+
+// After an agent closed the conversation: 1 to 5 stars (a native radio group, so arrow keys move
+// between them and a screen reader says "3 out of 5"), an optional comment, send or not now.
+function ratingPrompt(make, t, handlers) {
+  const section = make("section", "rate");
+  section.setAttribute("aria-labelledby", "rate-title");
+  section.hidden = true;
+  const form = make("form");
+  const stars = make("fieldset", "stars");
+  const legend = make("legend", null, t("rateAsk"));
+  legend.id = "rate-title";
+  stars.append(legend);
+  const labels = [];
+  for (let score = 1; score <= 5; score++) {
+    const radio = make("input", "sr");
+    radio.type = "radio";
+    radio.name = "score";
+    radio.value = String(score);
+    radio.id = `score-${score}`;
+    const label = make("label");
+    label.htmlFor = radio.id;
+    const star = make("span", null, "★");
+    star.setAttribute("aria-hidden", "true");
+    label.append(star, make("span", "sr", t("rateScore", { n: score })));
+    labels.push(label);
+    stars.append(radio, label);
+  }
+  const commentLabel = make("label", "sr", t("rateComment"));
+  commentLabel.htmlFor = "rate-comment";
+  const comment = make("textarea");
+  comment.id = "rate-comment";
+  comment.rows = 2;
+  comment.maxLength = 1000;
+  comment.placeholder = t("rateComment");
+  const submit = make("button", "accept", t("rateSend"));
+  submit.type = "submit";
+  submit.disabled = true;
+  const later = make("button", "decline", t("rateLater"));
+  later.type = "button";
+  const actions = make("div", "actions");
+  actions.append(submit, later);
+  form.append(stars, commentLabel, comment, actions);
+  const thanks = make("p", "thanks", t("rateThanks"));
+  section.append(form, thanks);
+
+  const chosen = () => Number(form.querySelector("input:checked")?.value ?? 0);
+  stars.addEventListener("change", () => {
+    const score = chosen();
+    labels.forEach((label, index) => label.classList.toggle("on", index < score));
+    submit.disabled = !score;
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (chosen()) handlers.onRate(chosen(), comment.value);
+  });
+  later.addEventListener("click", () => handlers.onRateLater());
+
+  return {
+    section,
+    update(rating) {
+      section.hidden = !rating;
+      form.hidden = rating === "done";
+      thanks.hidden = rating !== "done";
+      submit.disabled = rating === "sending" || !chosen();
+      if (!rating) {
+        form.reset();
+        labels.forEach((label) => label.classList.remove("on"));
+      }
+    },
   };
 }

@@ -10,13 +10,14 @@ import {
   ROOM_PATTERN,
   chatSocketUrl,
   checkText,
+  MAX_RATING_COMMENT,
   contextFrame,
   historyFrame,
   messageFrame,
   readFrame,
   typingFrame,
 } from "./protocol.js";
-import { describeSessionError, requestSession, requestSite } from "./session.js";
+import { describeSessionError, requestSession, requestSite, sendRating } from "./session.js";
 import { createStore } from "./storage.js";
 
 const TYPING_REFRESH = 3000; // resend `typing: true` at most this often while typing
@@ -78,6 +79,7 @@ export function createWidget({ config, env }) {
   let resendTimer = null;
   let seenBefore = false;
   let networkLost = false; // "lost" was said, and "back" has not been yet
+  let rating = null; // null, or after an agent closed the conversation: "asking", "sending", "done"
 
   const emit = (event, payload) => {
     for (const listener of listeners[event] ?? []) {
@@ -135,7 +137,7 @@ export function createWidget({ config, env }) {
         seen: false,
       });
     }
-    return { messages: list, typing: typingName, status, unread: unreadCount(), hasMore };
+    return { messages: list, typing: typingName, status, unread: unreadCount(), hasMore, rating };
   }
 
   let lastUnread = -1;
@@ -200,8 +202,15 @@ export function createWidget({ config, env }) {
       emit("status", "online");
     },
     message(frame) {
+      // A message after the close reopened the conversation: the question is no longer asked.
+      if (rating === "asking" && !messages.has(frame.id)) rating = null;
       addMessage(frame, { live: true });
       markRead();
+    },
+    closed() {
+      if (rating === "sending") return;
+      rating = "asking";
+      view?.announce(t("rateAsk"));
     },
     ack(frame) {
       const item = outbox.pending().find((pending) => pending.client_id === frame.client_id);
@@ -321,6 +330,7 @@ export function createWidget({ config, env }) {
   }
 
   function resetConversation() {
+    rating = null;
     messages = new Map();
     hasMore = false;
     seenUpTo = 0;
@@ -408,6 +418,39 @@ export function createWidget({ config, env }) {
     },
     onVisible() {
       markRead();
+      render();
+    },
+    // The visitor's rating of the closed conversation: 1..5, the comment optional.
+    async onRate(score, comment) {
+      if (rating !== "asking" || !Number.isInteger(score) || score < 1 || score > 5) return false;
+      const text = String(comment ?? "").trim();
+      if ([...text].length > MAX_RATING_COMMENT) {
+        view?.flash(t("tooLong"));
+        return false;
+      }
+      rating = "sending";
+      render();
+      try {
+        await sendRating({
+          fetch: env.fetch,
+          baseUrl: config.baseUrl,
+          siteKey: config.siteKey,
+          token: session.token,
+          score,
+          comment: text,
+        });
+        rating = "done";
+        view?.announce(t("rateThanks"));
+      } catch (error) {
+        // Reopened meanwhile (409): nothing to rate any more; else the visitor may try again.
+        rating = error.status === 409 ? null : "asking";
+        if (rating) view?.flash(t("rateFailed"));
+      }
+      render();
+      return rating === "done";
+    },
+    onRateLater() {
+      if (rating === "asking") rating = null;
       render();
     },
   };

@@ -732,3 +732,52 @@ test("a site that began asking consent after a visitor's last visit asks it then
   assert.equal(ctx.requests.at(-1).body.consent, true);
   assert.equal(ctx.sockets.length, 1);
 });
+
+test("an agent closing the conversation asks for a rating; it is sent once and thanked", async () => {
+  const ctx = setup();
+  await ctx.widget.start();
+  ctx.ready();
+  assert.equal(ctx.widget.state.rating, null);
+  ctx.last().receive({ type: "closed" });
+  assert.equal(ctx.widget.state.rating, "asking");
+  assert.equal(ctx.view().states.at(-1).rating, "asking");
+  assert.match(ctx.view().announced.at(-1), /Comment s’est passée/);
+
+  assert.equal(await ctx.view().handlers.onRate(0, ""), false, "1..5 only");
+  assert.equal(await ctx.view().handlers.onRate(4, "x".repeat(1001)), false, "comment too long");
+  const sent = ctx.view().handlers.onRate(4, "  Très bien  ");
+  assert.equal(ctx.widget.state.rating, "sending");
+  assert.equal(await sent, true);
+  const request = ctx.requests.at(-1);
+  assert.equal(request.url, "http://parley.test/api/widget/v1/rating");
+  assert.deepEqual(request.body, { site_key: "pk_test", visitor_token: "tok-1", score: 4, comment: "Très bien" });
+  assert.equal(ctx.widget.state.rating, "done");
+  assert.match(ctx.view().announced.at(-1), /Merci/);
+  assert.equal(await ctx.view().handlers.onRate(5, ""), false, "once");
+});
+
+test("a rating refused for a reopened conversation is dropped; a failed one may be tried again", async () => {
+  const reopened = jsonResponse(409, { error: { code: "conflict", message: "open" } });
+  const down = jsonResponse(503, { error: { code: "unavailable", message: "" } });
+  const ctx = setup({ answers: [jsonResponse(200, session()), down, reopened] });
+  await ctx.widget.start();
+  ctx.ready();
+  ctx.last().receive({ type: "closed" });
+  assert.equal(await ctx.view().handlers.onRate(3, ""), false);
+  assert.equal(ctx.widget.state.rating, "asking");
+  assert.match(ctx.view().flashed.at(-1), /n’a pas pu être envoyée/);
+  assert.equal(await ctx.view().handlers.onRate(3, ""), false);
+  assert.equal(ctx.widget.state.rating, null);
+});
+
+test("a message after the close, or 'not now', puts the question away", async () => {
+  const ctx = setup();
+  await ctx.widget.start();
+  ctx.ready();
+  ctx.last().receive({ type: "closed" });
+  ctx.last().receive(agent(7, "One more thing"));
+  assert.equal(ctx.widget.state.rating, null);
+  ctx.last().receive({ type: "closed" });
+  ctx.view().handlers.onRateLater();
+  assert.equal(ctx.widget.state.rating, null);
+});

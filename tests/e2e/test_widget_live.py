@@ -16,11 +16,12 @@ from playwright.sync_api import Page, expect
 from demo.customer_page import render_customer_page, serve_customer_page
 from tenants.services import api_key_create, site_update
 from tests.e2e.conftest import strict_csp
+from tests.support.axe import AXE, readable, serious_violations
 from tests.support.browser import recorded_page
 from tests.support.factories import SiteFixture, make_agent, make_site
 from tests.support.processes import free_port
 from tests.support.protocol_client import AgentClient, ClientThread
-from widget.models import Conversation, Message
+from widget.models import Conversation, Message, Rating
 
 # transaction=True: the rows a test makes are committed, so daphne (another process) sees them.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -90,6 +91,23 @@ def api_reply(parley, tenant_a):
         return response.json()
 
     return send
+
+
+@pytest.fixture
+def api_close(parley, tenant_a):
+    """Close a conversation as an agent would: POST /api/v1/conversations/{id}/close."""
+    _, key = api_key_create(tenant=tenant_a, name="e2e-close")
+
+    def close(room: str) -> None:
+        with schema_context(tenant_a.schema_name):
+            conversation_id = Conversation.objects.get(room=room).id
+        response = httpx.post(
+            f"{parley.platform_url}/api/v1/conversations/{conversation_id}/close",
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert response.status_code == 200, response.text
+
+    return close
 
 
 def open_widget(page: Page, url: str):
@@ -467,4 +485,65 @@ def test_screenshot_of_the_consent_step(parley, shop_for, module_browser, width,
         panel = open_widget(visitor.page, shop.url)
         expect(panel.get_by_text(CONSENT)).to_be_visible()
         visitor.screenshot(f"widget-consent-{width}.png")
+        visitor.assert_clean()
+
+
+def test_a_closed_conversation_is_rated_with_the_keyboard(
+    parley, tenant_a, shop_for, api_reply, api_close, module_browser
+):
+    shop = shop_for()
+    with recorded_page(module_browser) as visitor:
+        page = visitor.page
+        page.add_init_script(path=str(AXE))
+        panel = open_widget(page, shop.url)
+        send(page, "Thanks, that is all")
+        expect(stored(panel, "Thanks, that is all")).to_be_visible()
+        room = room_of(page, shop.site)
+        api_reply(room, "You are welcome!")
+        api_close(room)
+
+        prompt = panel.get_by_role("group", name="How was this conversation?")
+        expect(prompt).to_be_visible()
+        expect(page.get_by_role("status").filter(has_text="How was this")).to_be_attached()
+        send_rating = panel.get_by_role("button", name="Send rating")
+        expect(send_rating).to_be_disabled()
+        # A radio group: Tab reaches it, the arrow keys choose.
+        panel.get_by_role("radio", name="1 out of 5").focus()
+        page.keyboard.press("Space")
+        for _ in range(3):
+            page.keyboard.press("ArrowRight")
+        expect(panel.get_by_role("radio", name="4 out of 5")).to_be_checked()
+        page.keyboard.press("Tab")
+        expect(panel.get_by_label("Add a comment (optional)")).to_be_focused()
+        page.keyboard.type("Quick and kind.")
+        page.keyboard.press("Tab")
+        expect(send_rating).to_be_focused()
+        assert serious_violations(page) == [], readable(serious_violations(page))
+        page.keyboard.press("Enter")
+
+        expect(panel.get_by_text("Thank you for your rating!")).to_be_visible()
+        with schema_context(tenant_a.schema_name):
+            rating = Rating.objects.get(conversation__room=room)
+        assert (rating.score, rating.comment) == (4, "Quick and kind.")
+        visitor.assert_clean()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (375, 740)])
+def test_screenshot_of_the_rating_prompt(
+    parley, shop_for, api_reply, api_close, module_browser, width, height
+):
+    shop = shop_for()
+    with recorded_page(module_browser, width=width, height=height) as visitor:
+        page = visitor.page
+        panel = open_widget(page, shop.url)
+        send(page, "Does the Ridge 2 fit in a backpack?")
+        expect(stored(panel, "Does the Ridge 2 fit")).to_be_visible()
+        room = room_of(page, shop.site)
+        api_reply(room, "Yes: packed, it is 45 cm long and weighs 2.1 kg.")
+        expect(panel.locator("li.agent")).to_be_visible()
+        api_close(room)
+        expect(panel.get_by_role("group", name="How was this conversation?")).to_be_visible()
+        panel.locator("label[for=score-4]").click()  # the fourth star
+        expect(panel.get_by_role("radio", name="4 out of 5")).to_be_checked()
+        visitor.screenshot(f"widget-rating-{width}.png")
         visitor.assert_clean()

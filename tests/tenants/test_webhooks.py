@@ -169,6 +169,7 @@ def test_a_webhook_subscribes_to_every_event_by_default(api_a):
         "message.created",
         "conversation.created",
         "conversation.closed",
+        "conversation.rated",
     }
 
 

@@ -44,7 +44,9 @@ def _publish_after_commit(tenant_id: int, conversation: Conversation, event: str
     Loaded now, while the connection is certainly in the tenant's schema: the commit hook may run
     after the caller's schema_context has ended, and must not query.
     """
-    fresh = Conversation.objects.select_related("visitor", "assignee").get(pk=conversation.pk)
+    fresh = Conversation.objects.select_related("visitor", "assignee", "rating").get(
+        pk=conversation.pk
+    )
     hot_sql.room_list_state(fresh)
     transaction.on_commit(lambda: events.publish_conversation(tenant_id, fresh, event))
     return fresh

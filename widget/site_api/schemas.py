@@ -35,6 +35,16 @@ class VisitorOut(Schema):
     last_seen_at: datetime
 
 
+class RatingOut(Schema):
+    """The visitor's rating of a closed conversation (PROTOCOL.md, Ratings)."""
+
+    score: int = Field(ge=1, le=5)
+    comment: str
+    agent_id: int | None = Field(description="The member it was assigned to when rated.")
+    created_at: datetime
+    updated_at: datetime
+
+
 class ConversationOut(Schema):
     id: int
     room: str
@@ -53,6 +63,7 @@ class ConversationOut(Schema):
     )
     # In `GET /conversations?q=`: the newest matching message, escaped, matches in <mark>.
     headline: str | None = None
+    rating: RatingOut | None = None
 
 
 class ConversationListOut(Schema):

@@ -23,6 +23,7 @@ from widget.selectors import (
     canned_replies_filled,
     inbox_conversation,
     messages_latest,
+    rating_of,
     visitor_has_seen,
     visitor_other_conversations,
 )
@@ -108,6 +109,7 @@ def conversation_detail(request, pk: int):
                 site_name=site.name if site else "",
             ),
             "assign_form": AssignForm(initial={"assignee": conversation.assignee_id}),
+            "rating": rating_of(conversation=conversation),
         },
     )
 

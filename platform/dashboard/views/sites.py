@@ -17,6 +17,7 @@ from tenants.origins import InvalidOrigin
 from tenants.selectors import site_current_key
 from tenants.services import site_create, site_new_identity_secret, site_rotate_key, site_update
 from widget.assets import WidgetNotBuiltError, preview_asset
+from widget.selectors import ratings_of_site
 
 
 def _site_or_404(request, pk: int) -> Site:
@@ -47,6 +48,7 @@ def _site_page(request, site: Site, *, form: SiteForm | None = None, **extra):
         "snippet": embed_snippet(key.key) if key else "",
         "keys": site.keys.order_by("-created_at", "-id"),
         "preview_script": preview_script(),
+        "rating": ratings_of_site(site_id=site.pk),
         **extra,
     }
     return render(request, "dashboard/site.html", context, status=400 if form else 200)

@@ -30,6 +30,7 @@ from dashboard.permissions import requires
 from dashboard.responses import shown_once
 from tenants.models import ApiKey
 from tenants.services import api_key_create, api_key_revoke
+from widget.selectors import ratings_by_agent
 
 
 def _team_page(
@@ -41,7 +42,9 @@ def _team_page(
 ):
     people = list(User.objects.select_related("invited_by").order_by("email"))
     now = timezone.now()
+    ratings = ratings_by_agent()
     for person in people:
+        person.rating = ratings.get(person.pk)
         person.manageable = may_manage_member(request.user, person)
         expires_at = invitation_expires_at(person)
         person.invitation_expired = expires_at is not None and expires_at <= now
