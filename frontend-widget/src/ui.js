@@ -110,7 +110,16 @@ export function createView({
   send.setAttribute("aria-label", t("send"));
   send.append(icon(SEND_ICON));
   form.append(label, input, send);
-  const ratingView = ratingPrompt(make, t, handlers);
+  // Built the first time it is asked for, just above the message box.
+  let ratingView = null;
+  const showRating = (rating) => {
+    if (!rating && !ratingView) return;
+    if (!ratingView) {
+      ratingView = ratingPrompt(make, t, handlers);
+      panel.insertBefore(ratingView.section, form);
+    }
+    ratingView.update(rating);
+  };
   let consentAccept = null;
   if (consent) {
     const step = make("div", "consent");
@@ -137,7 +146,7 @@ export function createView({
     step.append(make("p", "greeting", site.greeting || t("greeting")), card, actions);
     panel.append(header, step);
   } else {
-    panel.append(header, notice, flash, log, typing, ratingView.section, form);
+    panel.append(header, notice, flash, log, typing, form);
   }
   if (site.typing_preview) {
     // The site shows agents the draft: the visitor is told, always, right by the composer.
@@ -288,7 +297,7 @@ export function createView({
       renderMessages(state.messages);
       earlier.hidden = !state.hasMore;
       typing.textContent = state.typing ? t("typing", { name: state.typing }) : "";
-      ratingView.update(state.rating);
+      showRating(state.rating);
       const text = { offline: t("offline"), lost: t("lost"), limited: t("limited"), closed: t("closed") }[
         state.status
       ];
