@@ -44,6 +44,7 @@ function boot(window) {
       origin: window.location.origin,
       languages: [...(window.navigator.languages ?? []), window.navigator.language],
       hidden: () => document.visibilityState === "hidden",
+      online: () => window.navigator.onLine,
       context: () => browserContext(window),
       place: () => pagePlace(window),
       onNavigate: (listener) => watchNavigation(window, listener),

@@ -486,6 +486,7 @@ export function createWidget({ config, env }) {
       );
     } catch (error) {
       if (mine !== generation) return;
+      if (waitForNetwork(error)) return;
       phase = "failed";
       report(error);
       return;
@@ -522,6 +523,16 @@ export function createWidget({ config, env }) {
     if (wantOpen) view.open({ focus: false });
   }
 
+  // A page loaded (or left) without a network cannot reach Parley; that says nothing about the
+  // embed, so the widget waits for the browser's `online` and starts then, with no error.
+  let awaitingNetwork = false;
+  function waitForNetwork(error) {
+    if (error.code !== "unreachable" || env.online?.() !== false) return false;
+    awaitingNetwork = true;
+    phase = "idle";
+    return true;
+  }
+
   let generation = 0;
   let navigationWatched = false;
   let focusOnOpen = false;
@@ -544,6 +555,7 @@ export function createWidget({ config, env }) {
       if (mine !== generation) return;
       // The site began asking consent after this visitor's last visit.
       if (error.code === "consent_required") return askConsent(mine);
+      if (waitForNetwork(error)) return;
       phase = "failed";
       report(error);
       return;
@@ -613,7 +625,14 @@ export function createWidget({ config, env }) {
     start,
     // The browser's `offline` and `online` events (main.js).
     networkLost: () => connection?.networkLost(),
-    networkBack: () => connection?.networkBack(),
+    networkBack() {
+      if (awaitingNetwork && phase === "idle") {
+        awaitingNetwork = false;
+        start();
+        return;
+      }
+      connection?.networkBack();
+    },
     open() {
       wantOpen = true;
       view?.open({ focus: true });

@@ -781,3 +781,15 @@ test("a message after the close, or 'not now', puts the question away", async ()
   ctx.view().handlers.onRateLater();
   assert.equal(ctx.widget.state.rating, null);
 });
+
+test("a page loaded without a network waits for it, then starts, with no error", async () => {
+  let online = false;
+  const ctx = setup({ site: new TypeError("Failed to fetch"), env: { online: () => online } });
+  await ctx.widget.start();
+  assert.equal(ctx.widget.state.phase, "idle");
+  assert.deepEqual(ctx.console.lines.error, []);
+  online = true;
+  ctx.siteRequests.length = 0;
+  await ctx.widget.networkBack();
+  assert.equal(ctx.siteRequests.length, 1, "asked again once the network is back");
+});
