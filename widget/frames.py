@@ -168,6 +168,8 @@ class ReadyOut(TypedDict):
     has_more: bool
     visitor_read_up_to: int
     agent_read_up_to: int
+    # "closed": an agent closed the conversation; the widget asks for a rating it has not had.
+    status: Literal["open", "closed"]
 
 
 class AgentReadyOut(TypedDict):
@@ -401,6 +403,7 @@ def ready(
     has_more: bool,
     visitor_read_up_to: int = 0,
     agent_read_up_to: int = 0,
+    status: Literal["open", "closed"] = "open",
 ) -> ReadyOut:
     return {
         "type": "ready",
@@ -410,6 +413,7 @@ def ready(
         "has_more": has_more,
         "visitor_read_up_to": visitor_read_up_to,
         "agent_read_up_to": agent_read_up_to,
+        "status": status,
     }
 
 

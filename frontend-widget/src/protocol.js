@@ -87,6 +87,7 @@ const CLEANERS = {
     has_more: f.has_more === true,
     visitor_read_up_to: isId(f.visitor_read_up_to) ? f.visitor_read_up_to : 0,
     agent_read_up_to: isId(f.agent_read_up_to) ? f.agent_read_up_to : 0,
+    closed: f.status === "closed",
   }),
   ack: (f) =>
     typeof f.client_id === "string" && isId(f.id)

@@ -196,6 +196,11 @@ export function createWidget({ config, env }) {
       for (const message of frame.messages) addMessage(message, { live: seenBefore });
       if (!seenBefore) hasMore = frame.has_more;
       seenBefore = true;
+      // Closed while this page was away: ask, unless this browser already answered (or said
+      // "not now") for this conversation. Public rooms are never rated.
+      if (frame.closed && !config.room && rating === null && !store.get(`rating:${room}`)) {
+        rating = "asking";
+      }
       resendPending();
       markRead();
       reportPlace();
@@ -208,7 +213,8 @@ export function createWidget({ config, env }) {
       markRead();
     },
     closed() {
-      if (rating === "sending") return;
+      if (rating === "sending" || config.room) return;
+      store.remove(`rating:${room}`); // closed again: a new question
       rating = "asking";
       view?.announce(t("rateAsk"));
     },
@@ -440,6 +446,7 @@ export function createWidget({ config, env }) {
           comment: text,
         });
         rating = "done";
+        store.set(`rating:${room}`, "given");
         view?.announce(t("rateThanks"));
       } catch (error) {
         // Reopened meanwhile (409): nothing to rate any more; else the visitor may try again.
@@ -450,7 +457,10 @@ export function createWidget({ config, env }) {
       return rating === "done";
     },
     onRateLater() {
-      if (rating === "asking") rating = null;
+      if (rating === "asking") {
+        rating = null;
+        store.set(`rating:${room}`, "later");
+      }
       render();
     },
   };
@@ -674,6 +684,7 @@ export function createWidget({ config, env }) {
       if (previous) {
         store.remove(`outbox:${previous}`);
         store.remove(`read:${previous}`);
+        store.remove(`rating:${previous}`);
       }
     },
     get state() {

@@ -793,3 +793,30 @@ test("a page loaded without a network waits for it, then starts, with no error",
   await ctx.widget.networkBack();
   assert.equal(ctx.siteRequests.length, 1, "asked again once the network is back");
 });
+
+test("a conversation closed while the page was away asks once; an answer is remembered", async () => {
+  const storage = new MemoryStorage();
+  const ctx = setup({ storage });
+  await ctx.widget.start();
+  ctx.ready([], { status: "closed" });
+  assert.equal(ctx.widget.state.rating, "asking");
+  ctx.view().handlers.onRateLater();
+  assert.equal(storage.getItem("parley:pk_test:rating:conv1"), '"later"');
+
+  const again = setup({ storage });
+  await again.widget.start();
+  again.ready([], { status: "closed" });
+  assert.equal(again.widget.state.rating, null, "not asked again on the next page");
+  again.last().receive({ type: "closed" }); // closed once more, after a reopen
+  assert.equal(again.widget.state.rating, "asking");
+  assert.equal(storage.getItem("parley:pk_test:rating:conv1"), null);
+});
+
+test("a public room is never asked for a rating", async () => {
+  const ctx = setup({ config: { room: "lobby" } });
+  await ctx.widget.start();
+  ctx.last().accept();
+  ctx.last().receive({ type: "ready", room: "lobby", visitor_id: "v1", messages: [], has_more: false, status: "closed" });
+  ctx.last().receive({ type: "closed" });
+  assert.equal(ctx.widget.state.rating, null);
+});

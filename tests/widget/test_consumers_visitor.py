@@ -10,6 +10,7 @@ from tenants.site_directory import site_cache_clear
 from tests.support.factories import make_site, make_visitor
 from tests.support.sockets import agent_joined, expect, joined, of_type
 from widget.models import Conversation, Visitor
+from widget.services.conversations import conversation_close
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_sockets")]
 
@@ -160,3 +161,21 @@ async def test_the_draft_reaches_the_agents_only_where_the_site_enables_it(site,
     assert "draft" not in stopped
     for socket in (greta_ws, other_ws, agent_ws):
         await socket.disconnect()
+
+
+@database_sync_to_async
+def _close(site, room: str) -> None:
+    with schema_context(site.tenant.schema_name):
+        conversation = Conversation.objects.get(room=room)
+        conversation_close(tenant_id=site.tenant.id, conversation=conversation)
+
+
+async def test_closing_tells_the_visitor_and_ready_says_closed_after(site, visitor):
+    socket = await joined(site, visitor)
+    assert socket.ready["status"] == "open"
+    await _close(site, visitor.room)
+    assert await expect(socket, of_type("closed")) == {"type": "closed"}
+    await socket.disconnect()
+    again = await joined(site, visitor)
+    assert again.ready["status"] == "closed"
+    await again.disconnect()

@@ -235,6 +235,7 @@ class ChatConsumer(SocketConsumer):
                 has_more=has_more,
                 visitor_read_up_to=self.conversation.visitor_read_up_to,
                 agent_read_up_to=self.conversation.agent_read_up_to,
+                status="closed" if self.conversation.status == "closed" else "open",
             )
         )
         await self.flush_backlog()
