@@ -24,8 +24,11 @@ from tests.support.dashboard_server import dashboard_server, log_in
 from tests.support.factories import visitor_conversation
 from widget.mail.addresses import reply_address
 from widget.mail.unsubscribe import unsubscribe_url
+from widget.models import Conversation
 from widget.services.canned_replies import canned_reply_create
+from widget.services.conversations import conversation_close
 from widget.services.labels import label_create
+from widget.services.ratings import conversation_rate
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
@@ -44,6 +47,7 @@ class Page:
 PAGES = [
     Page("inbox", "/"),
     Page("conversation", "/conversations/{conversation}/"),
+    Page("conversation-rated", "/conversations/{rated}/"),
     Page("sites", "/sites/"),
     Page("site", "/sites/{site}/"),
     Page("site-new", "/sites/new/"),
@@ -126,6 +130,16 @@ def _seed(tenant, site, owner) -> dict:
         body="Hi {{visitor.name|there}}, how can I help?",
         created_by=owner,
     )
+    # A closed conversation its visitor rated: on its page, the team's and the site's.
+    rated = visitor_conversation(
+        tenant, site_id=site.id, room="cv_rated", texts=(("visitor", "Thanks!"),), name="Ravi"
+    )
+    Conversation.objects.filter(pk=rated.pk).update(assignee=owner)
+    rated.refresh_from_db()
+    conversation_close(tenant_id=tenant.id, conversation=rated)
+    conversation_rate(
+        tenant_id=tenant.id, conversation=rated, score=4, comment="Quick and kind, thank you."
+    )
     return {
         "unsubscribe": urlsplit(
             unsubscribe_url(tenant_id=tenant.id, visitor_id=conversation.visitor_id)
@@ -135,6 +149,7 @@ def _seed(tenant, site, owner) -> dict:
             conversation_id=conversation.pk,
             visitor_id=conversation.visitor_id,
         ),
+        "rated": rated.pk,
         "canned_reply": canned_reply.pk,
         "conversation": conversation.pk,
         "label": label.pk,
