@@ -48,6 +48,8 @@ export function previewSite(settings = {}) {
     position: settings.position === "left" ? "left" : "right",
     locale: text(settings.locale),
     typing_preview: settings.typing_preview === true,
+    consent_required: settings.consent_required === true,
+    consent_text: text(settings.consent_text),
   };
 }
 
@@ -71,7 +73,8 @@ export function sampleState({ t, locale, now, agentName }) {
 
 // Draws the widget, open, into `container` (which should be `position: relative` with its
 // overflow hidden: the widget fills it less a margin). `settings`: the site's name, color,
-// greeting, position, locale and typing_preview, and `agentName` for the sample answer;
+// greeting, position, locale, typing_preview, consent_required and consent_text, and `agentName`
+// for the sample answer;
 // `update(settings)` draws it anew with new ones.
 export function mountPreview(container, settings, { window = globalThis.window, now = () => Date.now() } = {}) {
   let view = null;
@@ -80,7 +83,9 @@ export function mountPreview(container, settings, { window = globalThis.window, 
     const { locale } = previewLocale(site.locale);
     const t = translator(locale);
     view?.destroy();
-    view = createView({ window, site, t, locale, handlers: HANDLERS, container, preview: true });
+    // A site that asks consent first: the step its new visitors see before anything else.
+    const consent = site.consent_required ? { text: site.consent_text || t("consentText") } : null;
+    view = createView({ window, site, t, locale, handlers: HANDLERS, container, preview: true, consent });
     view.update(sampleState({ t, locale, now: now(), agentName: next.agentName }));
     view.open({ focus: false });
   }

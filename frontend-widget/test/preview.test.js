@@ -14,6 +14,8 @@ test("the form's values become the site the widget's view is given", () => {
     position: "left",
     locale: " de ",
     typing_preview: true,
+    consent_required: true,
+    consent_text: " We keep chats 30 days. ",
     extra: "ignored",
   });
   assert.deepEqual(site, {
@@ -23,17 +25,22 @@ test("the form's values become the site the widget's view is given", () => {
     position: "left",
     locale: "de",
     typing_preview: true,
+    consent_required: true,
+    consent_text: "We keep chats 30 days.",
   });
 });
 
 test("anything unexpected falls back to what the widget does without it", () => {
-  assert.deepEqual(previewSite({ position: "top", color: 42, greeting: null, typing_preview: "on" }), {
+  const odd = { position: "top", color: 42, greeting: null, typing_preview: "on", consent_required: "on" };
+  assert.deepEqual(previewSite(odd), {
     name: "",
     color: "",
     greeting: "",
     position: "right",
     locale: "",
     typing_preview: false,
+    consent_required: false,
+    consent_text: "",
   });
   assert.equal(previewSite().position, "right");
 });

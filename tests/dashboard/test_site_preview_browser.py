@@ -155,6 +155,16 @@ def test_the_preview_follows_colour_greeting_position_and_locale_before_saving(
         assert host.evaluate("(node) => getComputedStyle(node).position") == "absolute"
         assert host.evaluate("(node) => node.inert") is True
 
+        # A site that asks consent: its new visitors see that step first, in the site's words.
+        page.fill("#id_locale", "en")
+        page.check("#id_consent_required")
+        expect(preview.get_by_text("Before we chat")).to_be_visible()
+        expect(preview.locator(".consent")).to_contain_text("keeps a conversation id")
+        page.fill("#id_consent_text", "We keep chats for 30 days.")
+        expect(preview.locator(".consent")).to_contain_text("We keep chats for 30 days.")
+        page.uncheck("#id_consent_required")
+        expect(preview.locator(".consent")).to_have_count(0)
+
         recorded.screenshot("site-preview-edited-1280.png", full_page=True)
 
         # Nothing was saved.
@@ -225,7 +235,13 @@ def test_the_preview_sits_beside_the_form_or_under_it_and_the_page_stays_accessi
                 assert _inside(_box(each), log), part
 
         # Each checkbox's label stays beside its box (on its first line), however long.
-        for name in ("public_rooms", "require_identity", "typing_preview", "auto_assign"):
+        for name in (
+            "public_rooms",
+            "require_identity",
+            "typing_preview",
+            "auto_assign",
+            "consent_required",
+        ):
             box = _box(page.locator(f"#id_{name}"))
             label = _box(page.locator(f"label[for=id_{name}]"))
             assert label["x"] > box["x"] + box["width"]

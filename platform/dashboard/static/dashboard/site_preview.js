@@ -18,6 +18,8 @@
     position: value("position"),
     locale: value("locale"),
     typing_preview: form.elements.namedItem("typing_preview")?.checked === true,
+    consent_required: form.elements.namedItem("consent_required")?.checked === true,
+    consent_text: value("consent_text"),
     agentName: box.dataset.agentName || "",
   });
 
