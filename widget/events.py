@@ -44,6 +44,12 @@ def site_group(tenant_id: int, site_id: int) -> str:
     return f"t{tenant_id}.site.{site_id}"
 
 
+def visitors_group(tenant_id: int) -> str:
+    """Every visitor socket of a tenant, all its sites: told when the agents' presence changes
+    (every agent answers every site of the tenant)."""
+    return f"t{tenant_id}.visitors"
+
+
 def is_private_room(room: str) -> bool:
     return room.startswith(PRIVATE_ROOM_PREFIX)
 
@@ -135,6 +141,12 @@ def publish_conversation(tenant_id: int, conversation, event: str) -> None:
     _send(agents_group(tenant_id), frames.conversation(event=event, conversation=conversation))
     if event == "closed" and is_private_room(conversation.room):
         _send(room_group(tenant_id, conversation.site_id, conversation.room), frames.CLOSED)
+
+
+def publish_presence(tenant_id: int, frame: frames.PresenceOut) -> None:
+    """Tell every visitor socket of the tenant that its agents are now online, away or offline
+    (`widget.availability.presence_announce`)."""
+    _send(visitors_group(tenant_id), frame)
 
 
 def close_site_sockets(tenant_id: int, site_id: int, code: int = 4403) -> None:

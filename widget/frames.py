@@ -98,6 +98,12 @@ class TranscriptFrame(ClientFrame):
     email: Annotated[str, Field(max_length=254)] = ""
 
 
+class StatusFrame(ClientFrame):
+    """The visitor's widget asks for the site's status again (at `changes_at`)."""
+
+    type: Literal["status"]
+
+
 class PingFrame(ClientFrame):
     type: Literal["ping"]
 
@@ -160,6 +166,19 @@ class MessageOut(TypedDict):
     private: NotRequired[bool]
 
 
+AgentsState = Literal["online", "away", "offline"]
+
+
+class StatusOut(TypedDict):
+    """What the widget tells a visitor of who will answer and when (PROTOCOL.md, Status)."""
+
+    agents: AgentsState
+    reply_minutes: int | None  # the tenant's median first reply, None without enough answers
+    open: bool  # within the site's business hours (always, for a site without hours)
+    changes_at: str | None  # when `open` next flips (ISO 8601), None: never
+    next_opening: str | None  # closed: when it opens (ISO 8601, UTC); open: None
+
+
 class ReadyOut(TypedDict):
     type: Literal["ready"]
     room: str
@@ -170,6 +189,19 @@ class ReadyOut(TypedDict):
     agent_read_up_to: int
     # "closed": an agent closed the conversation; the widget asks for a rating it has not had.
     status: Literal["open", "closed"]
+
+    status: NotRequired[StatusOut]
+
+
+class PresenceOut(TypedDict):
+    type: Literal["presence"]
+    agents: AgentsState
+    reply_minutes: int | None
+
+
+class StatusFrameOut(TypedDict):
+    type: Literal["status"]
+    status: StatusOut
 
 
 class AgentReadyOut(TypedDict):
@@ -404,8 +436,9 @@ def ready(
     visitor_read_up_to: int = 0,
     agent_read_up_to: int = 0,
     status: Literal["open", "closed"] = "open",
+    status: StatusOut | None = None,
 ) -> ReadyOut:
-    return {
+    frame: ReadyOut = {
         "type": "ready",
         "room": room,
         "visitor_id": visitor_id,
@@ -415,6 +448,17 @@ def ready(
         "agent_read_up_to": agent_read_up_to,
         "status": status,
     }
+    if status is not None:
+        frame["status"] = status
+    return frame
+
+
+def presence(*, agents: AgentsState, reply_minutes: int | None) -> PresenceOut:
+    return {"type": "presence", "agents": agents, "reply_minutes": reply_minutes}
+
+
+def status(status: StatusOut) -> StatusFrameOut:
+    return {"type": "status", "status": status}
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -69,15 +69,19 @@ def agents_online_ids(tenant_id: int) -> set[int]:
     return local | {int(name.rpartition("|")[2]) for name in vouched}
 
 
-async def agent_connected(tenant_id: int, member_id: str) -> None:
+async def agent_connected(tenant_id: int, member_id: str) -> bool:
+    """Count one more socket of the member; True when it is their first in this process."""
     _local[(tenant_id, member_id)] += 1
     _local_tenants[tenant_id] += 1
-    if _local[(tenant_id, member_id)] == 1:
+    first = _local[(tenant_id, member_id)] == 1
+    if first:
         await _vouch([(tenant_id, member_id)])
     _ensure_refresher()
+    return first
 
 
-async def agent_disconnected(tenant_id: int, member_id: str) -> None:
+async def agent_disconnected(tenant_id: int, member_id: str) -> bool:
+    """Count one socket of the member less; True when it was their last in this process."""
     _local[(tenant_id, member_id)] -= 1
     _local_tenants[tenant_id] -= 1
     if _local_tenants[tenant_id] <= 0:
@@ -88,6 +92,8 @@ async def agent_disconnected(tenant_id: int, member_id: str) -> None:
         if client is not None:
             with contextlib.suppress(Exception):
                 await client.hdel(_key(tenant_id), _field(member_id))
+        return True
+    return False
 
 
 async def _vouch(members: list[tuple[int, str]]) -> None:

@@ -9,6 +9,7 @@ from django.dispatch import receiver
 
 from core import events
 from core.errors import TenantSuspended
+from widget.availability import presence_announce
 from widget.events import close_member_sockets, close_site_sockets
 
 
@@ -21,6 +22,12 @@ def _site_closed_to_sockets(sender, *, tenant_id: int, site_id: int, **kwargs) -
 @receiver(events.member_access_changed)
 def _member_access_to_sockets(sender, *, tenant_id: int, user_id: int, **kwargs) -> None:
     close_member_sockets(tenant_id, user_id)
+
+
+@receiver(events.member_presence_changed)
+def _member_presence_to_visitors(sender, *, tenant_id: int, user_id: int, **kwargs) -> None:
+    """Sent by the dashboard's request, still in the tenant's schema, which the presence reads."""
+    presence_announce(tenant_id=tenant_id)
 
 
 @receiver(events.tenant_suspended)

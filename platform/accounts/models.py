@@ -35,6 +35,9 @@ class User(AbstractUser):
     notify_unanswered_minutes = models.PositiveIntegerField(null=True, blank=True)
     # Round-robin assignment gives a new conversation to the online agent assigned longest ago.
     last_assigned_at = models.DateTimeField(null=True, blank=True)
+    # The member's "Away" switch (the dashboard's header): with a socket open they count as away,
+    # not online; visitors are told so and round-robin assignment passes them by.
+    away = models.BooleanField(default=False)
     # A pending invitation (is_active False): who sent it and when its current link was made
     # (a resend makes a new one); the team page shows both, and the link's age.
     invited_by = models.ForeignKey(

@@ -37,3 +37,15 @@ def member_get(*, member_id: int) -> User:
     if member is None:
         raise NotFound("No member has this id.")
     return member
+
+
+def members_available(*, member_ids: set[int]) -> set[int]:
+    """Of `member_ids` (members with the dashboard open), the active ones not switched away
+    (inside the tenant's schema): who counts as online for the visitors."""
+    if not member_ids:
+        return set()
+    return set(
+        User.objects.filter(pk__in=member_ids, is_active=True, away=False).values_list(
+            "pk", flat=True
+        )
+    )

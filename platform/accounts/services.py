@@ -339,7 +339,8 @@ def member_password_change(*, tenant: Tenant, member: User, password: str) -> Us
 
 
 def member_take_turn(*, candidate_ids: set[int]) -> User | None:
-    """Round-robin: of the active members among `candidate_ids` (the online agents), the one
+    """Round-robin: of the active members among `candidate_ids` (the connected agents) who are
+    not away, the one
     given a conversation longest ago (never first, then by id), now marked as given one.
 
     Inside the caller's transaction. Two conversations starting at once on two workers take
@@ -348,7 +349,7 @@ def member_take_turn(*, candidate_ids: set[int]) -> User | None:
     """
     if not candidate_ids:
         return None
-    candidates = User.objects.filter(pk__in=candidate_ids, is_active=True).order_by(
+    candidates = User.objects.filter(pk__in=candidate_ids, is_active=True, away=False).order_by(
         models.F("last_assigned_at").asc(nulls_first=True), "pk"
     )
     member = candidates.select_for_update(skip_locked=True).first()
@@ -358,4 +359,18 @@ def member_take_turn(*, candidate_ids: set[int]) -> User | None:
         return None
     member.last_assigned_at = timezone.now()
     member.save(update_fields=["last_assigned_at"])
+    return member
+
+
+@transaction.atomic
+def member_away_set(*, tenant: Tenant, member: User, away: bool) -> User:
+    """Switch the member's "Away" on or off. Away, an agent with the dashboard open counts as
+    away for the visitors (and round-robin passes them by); the change is announced after the
+    commit so the widgets of the tenant's sites follow it live."""
+    if member.away != away:
+        member.away = away
+        member.save(update_fields=["away"])
+        events.send_after_commit(
+            events.member_presence_changed, tenant_id=tenant.pk, user_id=member.pk
+        )
     return member

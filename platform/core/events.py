@@ -21,6 +21,8 @@ site_deleted = Signal()
 # What a member of a tenant's team may do changed (signed out, removed, another role, a new
 # password): tenant_id, user_id. Their open agent sockets close; a reconnect is checked afresh.
 member_access_changed = Signal()
+# A member switched "Away" on or off: tenant_id, user_id. Visitors are told the new presence.
+member_presence_changed = Signal()
 # The operator suspended a tenant: tenant_id, site_ids. Its chat sockets close on every worker.
 tenant_suspended = Signal()
 

@@ -72,6 +72,7 @@ urlpatterns = [
     path("conversations/room/<str:room>/", profile.conversation_open, name="conversation_open"),
     path("profile/", profile.profile, name="profile"),
     path("profile/password/", profile.profile_password, name="profile_password"),
+    path("profile/away/", profile.profile_away, name="profile_away"),
     path("avatars/<str:token>.png", profile.avatar, name="avatar"),
     path("sounds/chime.wav", profile.chime, name="chime"),
     path("sites/", sites.site_list, name="sites"),

@@ -234,3 +234,28 @@ def test_the_conversation_page_shows_each_authors_name_and_picture(
     assert '<span class="author">Ada Lovelace</span>' in page
     assert 'id="team-directory"' in page
     assert 'data-user-name="Ada Lovelace"' in page
+
+
+def test_the_away_switch_in_the_header_toggles_and_returns_to_the_page(
+    tenant_a, owner, tenant_client
+):
+    client = tenant_client(tenant_a, owner)
+    page = client.get("/").content.decode()
+    assert 'id="away-switch"' in page
+    assert 'aria-pressed="false"' in page
+
+    response = client.post("/profile/away/", {"away": "1", "next": "/sites/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/sites/"
+    with tenant_context(tenant_a):
+        assert User.objects.get(pk=owner.pk).away is True
+    page = client.get("/").content.decode()
+    assert 'aria-pressed="true"' in page
+    assert 'name="away" value="0"' in page
+
+    # Back elsewhere is refused: the switch never redirects off the tenant's host.
+    response = client.post("/profile/away/", {"away": "0", "next": "https://evil.example/"})
+    assert response["Location"] == "/"
+    with tenant_context(tenant_a):
+        assert User.objects.get(pk=owner.pk).away is False
+    assert client.get("/profile/away/").status_code == 405

@@ -11,14 +11,18 @@ seconds it reads its session again (one unit on the database thread), closing wi
 session expired or was deleted by any other path. Frames themselves never touch the session.
 """
 
+import logging
+
 from core.db_thread import in_tenant
 from core.errors import BadRequest
-from widget import events, frames, presence, selectors
+from widget import availability, events, frames, presence, selectors
 from widget.consumers.base import SocketConsumer
 from widget.handshake import session_agent
 from widget.services.conversations import conversation_close, conversation_mark_read
 from widget.services.messages import MessagePost
 from widget.writer import writer
+
+log = logging.getLogger(__name__)
 
 
 def _conversation_or_refuse(room: str, site_id: int | None):
@@ -67,14 +71,27 @@ class AgentConsumer(SocketConsumer):
         self.next_access_check = self.connected_at + self.limits.access_recheck
         await self.join(events.member_group(self.tenant.id, agent.id))
         await self.join(events.agents_group(self.tenant.id))
-        await presence.agent_connected(self.tenant.id, agent.id)
+        first = await presence.agent_connected(self.tenant.id, agent.id)
         self.present = True
+        if first:
+            await self._announce_presence()
         await self.send_frame(frames.agent_ready(agent=self.author))
 
     async def on_cleanup(self) -> None:
         if getattr(self, "present", False):
             self.present = False
-            await presence.agent_disconnected(self.tenant.id, self.agent.id)
+            if await presence.agent_disconnected(self.tenant.id, self.agent.id):
+                await self._announce_presence()
+
+    async def _announce_presence(self) -> None:
+        """The member's first socket here opened or their last closed: the visitors are told
+        the tenant's presence now (one unit: Redis and the team's away switches)."""
+        try:
+            await in_tenant(
+                self.tenant.schema_name, availability.presence_announce, tenant_id=self.tenant.id
+            )
+        except Exception:  # visitors learn it at their next session or `ready` instead
+            log.warning("presence: could not announce the agents' presence", exc_info=True)
 
     def _where(self, frame: frames.InConversation) -> dict:
         return {"room": frame.conversation, "site_id": frame.site_id}

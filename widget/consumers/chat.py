@@ -31,7 +31,7 @@ from tenants.billing import limits
 from tenants.site_directory import asite_for_key
 from tenants.status import aensure_active
 from tenants.tokens import token_verify
-from widget import events, frames, hot_sql, selectors
+from widget import availability, events, frames, hot_sql, selectors
 from widget.budgets import VisitorMessage
 from widget.consumers.base import SocketClose, SocketConsumer, SocketGone
 from widget.mail.transcripts import transcript_request
@@ -56,6 +56,7 @@ address_unauthenticated = OpenCounts()
 
 def _open_room(
     *,
+    tenant_id: int,
     site_id: int,
     room: str,
     visitor_id: str,
@@ -86,7 +87,7 @@ def _open_room(
             overlap=resume_overlap,
         )
     name = visitor.display_name if visitor else f"Visitor {visitor_id[:6]}"
-    return conversation, name, messages, has_more
+    return conversation, name, messages, has_more, availability.site_status(tenant_id=tenant_id)
 
 
 class ChatConsumer(SocketConsumer):
@@ -198,10 +199,12 @@ class ChatConsumer(SocketConsumer):
         self.backlog = []
         await self.join(events.room_group(self.tenant.id, self.site.site_id, self.room))
         await self.join(events.site_group(self.tenant.id, self.site.site_id))
+        await self.join(events.visitors_group(self.tenant.id))
         try:
-            self.conversation, name, messages, has_more = await in_tenant(
+            self.conversation, name, messages, has_more, status = await in_tenant(
                 self.tenant.schema_name,
                 _open_room,
+                tenant_id=self.tenant.id,
                 site_id=self.site.site_id,
                 room=self.room,
                 visitor_id=token.visitor_id,
@@ -236,6 +239,7 @@ class ChatConsumer(SocketConsumer):
                 visitor_read_up_to=self.conversation.visitor_read_up_to,
                 agent_read_up_to=self.conversation.agent_read_up_to,
                 status="closed" if self.conversation.status == "closed" else "open",
+                status=status,
             )
         )
         await self.flush_backlog()

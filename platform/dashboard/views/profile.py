@@ -11,6 +11,7 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.avatars import avatar_storage_name
@@ -18,6 +19,7 @@ from accounts.roles import Capability
 from accounts.services import (
     member_avatar_remove,
     member_avatar_set,
+    member_away_set,
     member_password_change,
     member_profile_update,
 )
@@ -106,6 +108,22 @@ def profile_password(request):
     update_session_auth_hash(request, member)
     messages.success(request, "Your password is changed. Your other sessions are signed out.")
     return redirect("profile")
+
+
+@login_required
+@require_POST
+def profile_away(request):
+    """The header's "Away" switch: `away=1` or `away=0`, then back to the page it was pressed on.
+    Anything else than 1 means available: a switch has two positions."""
+    member_away_set(
+        tenant=request.tenant, member=request.user, away=request.POST.get("away") == "1"
+    )
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = "/"
+    return redirect(back)
 
 
 @require_GET
