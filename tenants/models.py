@@ -58,6 +58,32 @@ class Site(models.Model):
     # and opens no socket; the session endpoint refuses a session without that consent.
     consent_required = models.BooleanField(default=False)
     consent_text = models.CharField(max_length=1000, blank=True, default="")
+
+    # Business hours (tenants.hours): off, the site is always open. The weekly schedule is
+    # `{"mon": [{"start": "09:00", "end": "17:00"}], ...}` in `time_zone`'s wall-clock time.
+    class OutOfHours(models.TextChoices):
+        OFFLINE_FORM = "offline_form", "Show the offline form (name, email, message)"
+        HIDE_LAUNCHER = "hide_launcher", "Hide the widget"
+        CHAT = "chat", "Chat as usual"
+
+    class Prechat(models.TextChoices):
+        NONE = "none", "Ask nothing"
+        NAME_EMAIL = "name_email", "Ask for name and email (optional)"
+        EMAIL_REQUIRED = "email_required", "Ask for name and email (email required)"
+
+    time_zone = models.CharField(max_length=64, default="UTC")
+    hours_enabled = models.BooleanField(default=False)
+    weekly_hours = models.JSONField(default=dict, blank=True)
+    closed_dates = ArrayField(models.DateField(), default=list, blank=True)
+    away_message = models.CharField(max_length=300, blank=True)
+    out_of_hours = models.CharField(
+        max_length=16, choices=OutOfHours.choices, default=OutOfHours.OFFLINE_FORM
+    )
+    # In hours but nobody online (or only away members): offer the offline form too.
+    offline_form_when_unavailable = models.BooleanField(default=False)
+    # What the widget asks before the first message (tenants.prechat).
+    prechat = models.CharField(max_length=16, choices=Prechat.choices, default=Prechat.NONE)
+    prechat_fields = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -14,16 +14,30 @@ from django_tenants.utils import schema_exists
 
 from core import events
 from core.errors import BadRequest
+from tenants import hours
 from tenants.audit import audit_record
 from tenants.billing.limits import ensure_can_add_site
 from tenants.billing.services import subscription_cancel_now
 from tenants.keys import api_key_digest, new_api_key, new_identity_secret, new_site_key
 from tenants.models import ApiKey, Domain, Site, SiteKey, Tenant, Webhook
 from tenants.origins import normalize_allowed_origin
+from tenants.prechat import prechat_fields_parse
 from tenants.status import status_forget
 from tenants.webhooks import new_webhook_secret, webhook_deliveries_cancel
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
+# Business hours, the away message and the forms (tenants.hours, tenants.prechat).
+AVAILABILITY_FIELDS = (
+    "time_zone",
+    "hours_enabled",
+    "weekly_hours",
+    "closed_dates",
+    "away_message",
+    "out_of_hours",
+    "offline_form_when_unavailable",
+    "prechat",
+    "prechat_fields",
+)
 SITE_EDITABLE = (
     "name",
     "allowed_origins",
@@ -38,6 +52,7 @@ SITE_EDITABLE = (
     "transcript_on_close",
     "consent_required",
     "consent_text",
+    *AVAILABILITY_FIELDS,
 )
 MAX_WEBHOOKS_PER_TENANT = 20
 # Host names a tenant may not take: the platform's own, and names people would trust as ours.
@@ -134,13 +149,19 @@ def site_create(
     transcript_on_close: bool = False,
     consent_required: bool = False,
     consent_text: str = "",
+    **availability,
 ) -> Site:
     """Create a site with a fresh site key and identity secret: the one way a site is made (the
     dashboard, the site-key API and the demo call it). Origins are validated here (InvalidOrigin),
     the appearance too (ValidationError naming the field); appearance left as None takes the
-    model's default. Past the plan's sites: `PlanLimit`."""
+    model's default; so do the business hours and forms (`AVAILABILITY_FIELDS`). Past the plan's
+    sites: `PlanLimit`."""
+    unknown = set(availability) - set(AVAILABILITY_FIELDS)
+    if unknown:
+        raise TypeError(f"site_create() got unknown fields: {sorted(unknown)}")
     appearance = {"color": color, "greeting": greeting, "position": position, "locale": locale}
     appearance = {field: value for field, value in appearance.items() if value is not None}
+    appearance |= {field: value for field, value in availability.items() if value is not None}
     origins = _allowed_origins(allowed_origins)
     _raise_site_problems(appearance)
     ensure_can_add_site(tenant)  # locks the tenant row until this transaction ends
@@ -165,6 +186,13 @@ def site_create(
     return site
 
 
+def _audit_value(value):
+    """A setting as the audit entry's JSON holds it (closed dates as ISO strings)."""
+    if isinstance(value, list):
+        return [item.isoformat() if hasattr(item, "isoformat") else item for item in value]
+    return value
+
+
 def _site_label(site: Site) -> str:
     return f"site {site.pk} ({site.name})"
 
@@ -179,8 +207,27 @@ SITE_LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
 def _raise_site_problems(changes: dict) -> None:
-    """ValidationError naming each appearance field whose value the widget could not use."""
+    """ValidationError naming each appearance, hours or form field whose value the widget could
+    not use. The schedule, dates and fields are normalised in `changes` (sorted, keys given)."""
     problems = {}
+    for field, parse in (
+        ("weekly_hours", lambda value: hours.weekly_json(hours.weekly_parse(value))),
+        (
+            "closed_dates",
+            lambda value: [d.isoformat() for d in sorted(hours.closed_dates_parse(value))],
+        ),
+        ("prechat_fields", prechat_fields_parse),
+    ):
+        if field in changes:
+            try:
+                changes[field] = parse(changes[field])
+            except ValueError as error:
+                problems[field] = [str(error)]
+    if "time_zone" in changes and hours.time_zone_problem(changes["time_zone"]):
+        problems["time_zone"] = [f"Use {hours.time_zone_problem(changes['time_zone'])}."]
+    for field, choices in (("out_of_hours", Site.OutOfHours), ("prechat", Site.Prechat)):
+        if field in changes and changes[field] not in choices.values:
+            problems[field] = [f"One of {', '.join(choices.values)}."]
     if "color" in changes and not SITE_COLOR_PATTERN.match(changes["color"]):
         problems["color"] = ["Use a color like #4f46e5."]
     if "position" in changes and changes["position"] not in Site.Position.values:
@@ -203,7 +250,7 @@ def site_update(*, site: Site, **changes) -> Site:
     if "consent_text" in changes:
         changes["consent_text"] = changes["consent_text"].strip()
     _raise_site_problems(changes)
-    before = {field: getattr(site, field) for field in changes}
+    before = {field: _audit_value(getattr(site, field)) for field in changes}
     for field, value in changes.items():
         setattr(site, field, value)
     site.full_clean(exclude=["tenant"])

@@ -7,6 +7,7 @@ of this process when the transaction commits; other processes see it within the 
 Rotation needs no invalidation: a rotated key's expiry is part of the cached answer.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +18,10 @@ from django_tenants.utils import schema_context
 from core.caches import MISSING, ProcessCache
 from core.db_thread import in_public
 from core.errors import UnknownSiteKey
+from tenants.hours import Schedule, schedule_parse
 from tenants.models import SiteKey
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,15 @@ class SiteInfo:
     # The visitor's consent comes before any session (PROTOCOL.md, Consent).
     consent_required: bool = False
     consent_text: str = ""
+
+    # Business hours (None: always open), and what the widget does out of them or with nobody
+    # online; the pre-chat form (PROTOCOL.md, Status and forms).
+    schedule: Schedule | None = None
+    away_message: str = ""
+    out_of_hours: str = "offline_form"
+    offline_form_when_unavailable: bool = False
+    prechat: str = "none"
+    prechat_fields: tuple[dict, ...] = ()
 
     def key_live(self, now: datetime | None = None) -> bool:
         return self.key_expires_at is None or self.key_expires_at > (now or timezone.now())
@@ -82,7 +95,27 @@ def _load(key: str) -> SiteInfo | None:
         typing_preview=site.typing_preview,
         consent_required=site.consent_required,
         consent_text=site.consent_text,
+        schedule=_schedule(site),
+        away_message=site.away_message,
+        out_of_hours=site.out_of_hours,
+        offline_form_when_unavailable=site.offline_form_when_unavailable,
+        prechat=site.prechat,
+        prechat_fields=tuple(site.prechat_fields or ()),
     )
+
+
+def _schedule(site) -> Schedule | None:
+    """The site's hours when it keeps them. Stored hours were validated when saved; should a
+    time zone vanish from the system's database, the site counts as always open."""
+    if not site.hours_enabled:
+        return None
+    try:
+        return schedule_parse(
+            time_zone=site.time_zone, weekly=site.weekly_hours, closed_dates=site.closed_dates
+        )
+    except ValueError:
+        log.warning("site %s: stored business hours are unusable; always open", site.pk)
+        return None
 
 
 def _live_or_raise(info: SiteInfo | None) -> SiteInfo:

@@ -7,7 +7,7 @@ CORS is answered per site (widget/cors.py); errors follow the contract (core/api
 """
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
@@ -29,6 +29,10 @@ from widget.cors import cors_allow
 from widget.models import Conversation
 from widget.selectors import site_agents_online
 from widget.services.ratings import MAX_COMMENT, conversation_rate
+
+from widget.availability import site_status
+from widget.cors import cors_allow
+from widget.services.forms import prechat_done, visitor_offline_message, visitor_prechat_submit
 from widget.services.sessions import VisitorIdentity, visitor_session_start
 from widget.visitor_context import BrowserContext, attributes_clean
 
@@ -69,6 +73,16 @@ class SessionIn(StrictInput):
     consent: bool = False
 
 
+class StatusOut(Schema):
+    """PROTOCOL.md, Status: the same object as the socket's `ready.status` and `status`."""
+
+    agents: Literal["online", "away", "offline"]
+    reply_minutes: int | None
+    open: bool
+    changes_at: datetime | None
+    next_opening: datetime | None
+
+
 class SiteAppearanceOut(Schema):
     name: str
     color: str
@@ -78,6 +92,24 @@ class SiteAppearanceOut(Schema):
     public_rooms: bool
     agents_online: bool
     typing_preview: bool
+    status: StatusOut
+    away_message: str
+    out_of_hours: Literal["offline_form", "hide_launcher", "chat"]
+    offline_form_when_unavailable: bool
+
+
+class PrechatFieldOut(Schema):
+    key: str
+    label: str
+    type: Literal["text", "email", "number", "select", "checkbox"]
+    required: bool
+    options: list[str]
+
+
+class PrechatOut(Schema):
+    mode: Literal["none", "name_email", "email_required"]
+    fields: list[PrechatFieldOut]
+    done: bool  # answered already, or nothing to ask: the widget goes straight to the chat
 
 
 class RatingIn(StrictInput):
@@ -111,6 +143,7 @@ class SessionOut(Schema):
     conversation: str
     ws_url: str
     site: SiteAppearanceOut
+    prechat: PrechatOut
 
 
 def chat_socket_url(*, room: str, site_key: str) -> str:
@@ -185,12 +218,19 @@ def session_start(request: HttpRequest, body: SessionIn):
         user_agent=request.headers.get("User-Agent", ""),
         address=client_address(request),
     )
+    with schema_context(site.schema_name):
+        status = site_status(site=site)
     return SessionOut(
         visitor_id=str(session.visitor.id),
         token=session.token,
         expires_at=datetime.fromtimestamp(session.claims.expires_at, tz=UTC),
         conversation=session.conversation.room,
         ws_url=chat_socket_url(room=session.conversation.room, site_key=site.key),
+        prechat=PrechatOut(
+            mode=site.prechat,
+            fields=list(site.prechat_fields),
+            done=prechat_done(site=site, visitor=session.visitor),
+        ),
         site=SiteAppearanceOut(
             name=site.name,
             color=site.color,
@@ -198,8 +238,12 @@ def session_start(request: HttpRequest, body: SessionIn):
             position=site.position,
             locale=site.locale,
             public_rooms=site.public_rooms,
-            agents_online=site_agents_online(tenant_id=site.tenant_id, site_id=site.site_id),
+            agents_online=status["agents"] == "online",
             typing_preview=site.typing_preview,
+            status=status,
+            away_message=site.away_message,
+            out_of_hours=site.out_of_hours,
+            offline_form_when_unavailable=site.offline_form_when_unavailable,
         ),
     )
 
@@ -235,3 +279,81 @@ def rating_give(request: HttpRequest, body: RatingIn):
         created_at=rating.created_at,
         updated_at=rating.updated_at,
     )
+
+
+# --- The visitor's forms (PROTOCOL.md, Pre-chat and offline forms) ---------------------------
+
+# Bounded here so a huge body is refused before it is read; each field's own rules are the
+# service's, answered as `invalid_form` naming the field.
+FormText = Annotated[str, StringConstraints(max_length=5000)]
+
+
+class PrechatIn(StrictInput):
+    site_key: Annotated[str, StringConstraints(max_length=64), NoNul]
+    visitor_token: Annotated[str, StringConstraints(max_length=2048)]
+    name: FormText = ""
+    email: FormText = ""
+    answers: dict = {}
+
+
+class OfflineIn(StrictInput):
+    site_key: Annotated[str, StringConstraints(max_length=64), NoNul]
+    visitor_token: Annotated[str, StringConstraints(max_length=2048)]
+    name: FormText = ""
+    email: FormText = ""
+    message: FormText
+    client_id: Annotated[str, StringConstraints(min_length=1, max_length=64), NoNul] | None = None
+
+
+class FormAcceptedOut(Schema):
+    ok: bool
+
+
+class OfflineAcceptedOut(Schema):
+    message_id: int
+    conversation: str
+
+
+def _form_site(request: HttpRequest, site_key: str) -> SiteInfo:
+    site = site_for_key(site_key)
+    if not origin_allowed(request.headers.get("Origin"), list(site.allowed_origins)):
+        raise OriginNotAllowed()
+    cors_allow(request)
+    ensure_active(site.tenant_id)
+    CacheWindow("forms-ip", settings.WIDGET_SESSION_RATE_PER_IP, 60).take(client_address(request))
+    return site
+
+
+@widget_api.post(
+    "/prechat",
+    response={200: FormAcceptedOut, **error_responses(400, 401, 403, 404, 413, 429)},
+    summary="Answer the site's pre-chat form",
+)
+def prechat_submit(request: HttpRequest, body: PrechatIn):
+    site = _form_site(request, body.site_key)
+    visitor_prechat_submit(
+        site=site,
+        visitor_token=body.visitor_token,
+        name=body.name,
+        email=body.email,
+        answers=body.answers,
+    )
+    return FormAcceptedOut(ok=True)
+
+
+@widget_api.post(
+    "/offline",
+    response={200: OfflineAcceptedOut, **error_responses(400, 401, 403, 404, 413, 429)},
+    summary="Leave a message with the offline form",
+)
+def offline_submit(request: HttpRequest, body: OfflineIn):
+    site = _form_site(request, body.site_key)
+    message = visitor_offline_message(
+        site=site,
+        visitor_token=body.visitor_token,
+        name=body.name,
+        email=body.email,
+        message=body.message,
+        client_id=body.client_id,
+    )
+    return OfflineAcceptedOut(message_id=message.id, conversation=message.conversation.room)

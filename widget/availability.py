@@ -19,13 +19,15 @@ Everything here runs inside the tenant's schema (`schema_context` or `core.db_th
 
 import math
 import statistics
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.selectors import members_available
 from core.caches import ProcessCache
+from tenants import hours
+from tenants.site_directory import SiteInfo
 from widget import events, frames, presence
 from widget.models import Conversation, Message
 
@@ -99,12 +101,26 @@ def presence_announce(*, tenant_id: int) -> None:
     events.publish_presence(tenant_id, presence_frame(tenant_id=tenant_id))
 
 
-def site_status(*, tenant_id: int) -> frames.StatusOut:
-    """The status a site's widget shows: the tenant's agents and reply time."""
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat() if moment else None
+
+
+def site_status(*, site: SiteInfo, now: datetime | None = None) -> frames.StatusOut:
+    """The status a site's widget shows: the tenant's agents and reply time, and whether the
+    site is within its business hours, with when that next changes."""
+    now = now or timezone.now()
+    opening = closing = None
+    if site.schedule is not None:
+        opening = hours.next_opening(site.schedule, now)
+        is_open = opening == now
+        if is_open:
+            closing = hours.next_closing(site.schedule, now)
+    else:
+        is_open = True
     return {
-        "agents": agents_state(tenant_id=tenant_id),
-        "reply_minutes": reply_minutes(tenant_id=tenant_id),
-        "open": True,
-        "changes_at": None,
-        "next_opening": None,
+        "agents": agents_state(tenant_id=site.tenant_id),
+        "reply_minutes": reply_minutes(tenant_id=site.tenant_id),
+        "open": is_open,
+        "changes_at": _iso(closing if is_open else opening),
+        "next_opening": None if is_open else _iso(opening),
     }

@@ -281,6 +281,8 @@ class VisitorContextOut(TypedDict):
     country: str
     city: str
     attributes: dict
+    # The pre-chat form's answers: [{"key", "label", "value"}] in the site's order.
+    prechat_answers: list[dict]
     first_seen_at: str | None
     last_seen_at: str | None
 
@@ -482,6 +484,7 @@ def visitor_context(visitor: "Visitor") -> VisitorContextOut:
         "country": visitor.country,
         "city": visitor.city,
         "attributes": dict(visitor.attributes or {}),
+        "prechat_answers": list(visitor.prechat_answers or []),
         "first_seen_at": _iso(visitor.first_seen_at),
         "last_seen_at": _iso(visitor.last_seen_at),
     }

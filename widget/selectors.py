@@ -9,7 +9,6 @@ from datetime import datetime
 from django.db.models import Avg, Count, F, QuerySet
 
 from core.errors import NotFound
-from widget import presence
 from widget.canned_variables import conversation_values, variables_fill
 from widget.models import CannedReply, Conversation, Label, Message, Rating, Visitor
 
@@ -48,12 +47,6 @@ def conversation_for_agent(*, room: str, site_id: int | None) -> Conversation | 
         found = found.filter(site_id=site_id)
     matches = list(found[:2])
     return matches[0] if len(matches) == 1 else None
-
-
-def site_agents_online(*, tenant_id: int, site_id: int) -> bool:
-    """Whether an agent of the tenant is connected to answer the site's visitors (every agent
-    of a tenant answers all its sites). Presence is reported by the agent sockets."""
-    return presence.agents_online(tenant_id)
 
 
 def conversation_list(*, site_id: int | None = None, status: str | None = None) -> QuerySet:

@@ -29,6 +29,23 @@ class BadRequest(ParleyError):
     pass
 
 
+class InvalidForm(ParleyError):
+    """A form a visitor filled in (pre-chat, offline) was refused: `fields` names each field at
+    fault with what is wrong, so the widget shows it beside the field."""
+
+    code = "invalid_form"
+    default_message = "Some answers are missing or not valid."
+
+    def __init__(self, fields: dict[str, str], message: str | None = None):
+        self.fields = fields
+        super().__init__(message or "; ".join(f"{key}: {text}" for key, text in fields.items()))
+
+    def as_body(self) -> dict:
+        body = super().as_body()
+        body["error"]["fields"] = self.fields
+        return body
+
+
 class InvalidJson(ParleyError):
     code = "invalid_json"
     default_message = "The body is not valid JSON."

@@ -8,7 +8,16 @@ from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 
 from accounts.models import Role, User
+from dashboard.availability_fields import (
+    closed_dates_parse,
+    closed_dates_text,
+    day_parse,
+    day_text,
+    prechat_fields_from_text,
+    prechat_fields_text,
+)
 from dashboard.throttle import login_address_throttle, login_throttle, wait_phrase
+from tenants import hours
 from tenants.models import Site, Webhook
 from tenants.origins import InvalidOrigin, normalize_allowed_origin
 from tenants.services import SITE_COLOR_PATTERN, SITE_LOCALE_PATTERN
@@ -165,6 +174,131 @@ class SiteForm(forms.Form):
         help_text="What the visitor agrees to, in plain words. Empty: the widget's own text, in "
         "the visitor's language.",
     )
+
+    time_zone = forms.CharField(
+        label="Time zone of the hours",
+        max_length=64,
+        initial="UTC",
+        required=False,
+        help_text="The zone your hours are in: Europe/Paris, America/New_York. Visitors see "
+        "the next opening in their own time.",
+    )
+    hours_enabled = forms.BooleanField(
+        label="Keep business hours",
+        required=False,
+        help_text="Off: the site is always open.",
+    )
+    hours_mon = forms.CharField(label="Monday", required=False, max_length=100)
+    hours_tue = forms.CharField(label="Tuesday", required=False, max_length=100)
+    hours_wed = forms.CharField(label="Wednesday", required=False, max_length=100)
+    hours_thu = forms.CharField(label="Thursday", required=False, max_length=100)
+    hours_fri = forms.CharField(label="Friday", required=False, max_length=100)
+    hours_sat = forms.CharField(label="Saturday", required=False, max_length=100)
+    hours_sun = forms.CharField(label="Sunday", required=False, max_length=100)
+    closed_dates = forms.CharField(
+        label="Closed dates",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One date a line, like 2026-12-25.",
+    )
+    away_message = forms.CharField(
+        label="Away message",
+        max_length=300,
+        required=False,
+        help_text="Shown to visitors out of hours or when nobody is online.",
+    )
+    out_of_hours = forms.ChoiceField(
+        label="Out of hours",
+        choices=Site.OutOfHours.choices,
+        initial=Site.OutOfHours.OFFLINE_FORM,
+        required=False,
+    )
+    offline_form_when_unavailable = forms.BooleanField(
+        label="Offer the offline form when nobody is online",
+        required=False,
+        help_text="In hours too: with every agent away or signed out, visitors leave a message "
+        "and their email instead.",
+    )
+    prechat = forms.ChoiceField(
+        label="Before the first message",
+        choices=Site.Prechat.choices,
+        initial=Site.Prechat.NONE,
+        required=False,
+    )
+    prechat_fields = forms.CharField(
+        label="Your own questions",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One a line: Label | type | required | options. Types: text, email, number, "
+        "select, checkbox. For example: Topic | select | required | Billing, Bugs, Other",
+    )
+
+    GROUPS = (
+        ("Appearance and behaviour", None),
+        ("Business hours", ("time_zone", "hours_enabled", *(f"hours_{day}" for day in hours.DAYS),
+                            "closed_dates", "away_message", "out_of_hours",
+                            "offline_form_when_unavailable")),
+        ("Pre-chat form", ("prechat", "prechat_fields")),
+    )  # fmt: skip
+
+    @classmethod
+    def initial_for(cls, site: Site) -> dict:
+        """The form's fields filled from a site (the hours and questions as text)."""
+        initial = {name: getattr(site, name) for name in cls.base_fields if hasattr(site, name)}
+        for day in hours.DAYS:
+            initial[f"hours_{day}"] = day_text((site.weekly_hours or {}).get(day, []))
+        initial["closed_dates"] = closed_dates_text(site.closed_dates)
+        initial["prechat_fields"] = prechat_fields_text(site.prechat_fields or [])
+        return initial
+
+    def groups(self) -> list[tuple[str, list]]:
+        """The visible fields in the page's sections, in order."""
+        named = {name for _, names in self.GROUPS if names for name in names}
+        return [
+            (
+                legend,
+                [self[name] for name in names]
+                if names
+                else [field for field in self.visible_fields() if field.name not in named],
+            )
+            for legend, names in self.GROUPS
+        ]
+
+    def clean_out_of_hours(self) -> str:
+        return self.cleaned_data["out_of_hours"] or Site.OutOfHours.OFFLINE_FORM
+
+    def clean_prechat(self) -> str:
+        return self.cleaned_data["prechat"] or Site.Prechat.NONE
+
+    def clean_time_zone(self) -> str:
+        name = self.cleaned_data["time_zone"].strip() or "UTC"
+        problem = hours.time_zone_problem(name)
+        if problem:
+            raise ValidationError(f"Use {problem}.")
+        return name
+
+    def clean_closed_dates(self) -> list[str]:
+        return closed_dates_parse(self.cleaned_data["closed_dates"])
+
+    def clean_prechat_fields(self) -> list[dict]:
+        return prechat_fields_from_text(self.cleaned_data["prechat_fields"])
+
+    def clean(self):
+        data = super().clean()
+        weekly = {}
+        for day in hours.DAYS:
+            text = data.pop(f"hours_{day}", None)
+            if text is None:
+                continue  # refused already
+            try:
+                intervals = day_parse(day, text)
+            except ValidationError as error:
+                self.add_error(f"hours_{day}", error)
+                continue
+            if intervals:
+                weekly[day] = intervals
+        data["weekly_hours"] = weekly
+        return data
 
     def clean_color(self) -> str:
         color = self.cleaned_data["color"]

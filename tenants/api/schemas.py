@@ -2,15 +2,17 @@
 conversations and messages have theirs in `widget.site_api.schemas`)."""
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
 from pydantic import StringConstraints, field_validator, model_validator
 
 from core.api import NoNul, StrictInput
-from tenants.models import Webhook
+from tenants import hours
+from tenants.models import Site, Webhook
 from tenants.origins import InvalidOrigin, normalize_allowed_origin
+from tenants.prechat import FIELD_TYPES, MAX_FIELDS, MAX_LABEL, MAX_OPTIONS, prechat_fields_parse
 
 MAX_ID = 2**63 - 1  # PostgreSQL bigint: larger ids cannot name a row
 LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
@@ -38,7 +40,92 @@ def _normalized_origins(origins: list[str] | None) -> list[str] | None:
     return list(dict.fromkeys(normalized))
 
 
-class SiteIn(StrictInput):
+Clock = Annotated[str, StringConstraints(pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
+
+
+class HoursInterval(StrictInput):
+    start: Clock
+    end: Clock
+
+
+DayHours = Annotated[list[HoursInterval], Field(max_length=hours.MAX_INTERVALS_PER_DAY)]
+
+
+class WeeklyHours(StrictInput):
+    """Each day's opening intervals in the site's time zone (a day left out is closed)."""
+
+    mon: DayHours = []
+    tue: DayHours = []
+    wed: DayHours = []
+    thu: DayHours = []
+    fri: DayHours = []
+    sat: DayHours = []
+    sun: DayHours = []
+
+
+class PrechatFieldIn(StrictInput):
+    key: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")] | None = None
+    label: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LABEL), NoNul
+    ]
+    type: Literal[FIELD_TYPES]
+    required: bool = False
+    options: Annotated[
+        list[Annotated[str, StringConstraints(max_length=MAX_LABEL), NoNul]],
+        Field(max_length=MAX_OPTIONS),
+    ] = []
+
+
+OutOfHours = Literal[tuple(Site.OutOfHours.values)]
+PrechatMode = Literal[tuple(Site.Prechat.values)]
+TimeZone = Annotated[str, StringConstraints(max_length=64)]
+AwayMessage = Annotated[str, StringConstraints(max_length=300), NoNul]
+# JSON has no date type: an ISO 8601 date string (YYYY-MM-DD), read as a date.
+ClosedDates = Annotated[
+    list[Annotated[date, Field(strict=False)]], Field(max_length=hours.MAX_CLOSED_DATES)
+]
+PrechatFields = Annotated[list[PrechatFieldIn], Field(max_length=MAX_FIELDS)]
+
+
+def _weekly(weekly: WeeklyHours | None) -> dict | None:
+    """The week as the site stores it, refused when two intervals of a day overlap or one ends
+    before it starts (the same rules as the dashboard: tenants.hours)."""
+    if weekly is None:
+        return None
+    return hours.weekly_json(hours.weekly_parse(weekly.model_dump()))
+
+
+def _time_zone(name: str | None) -> str | None:
+    if name is not None and hours.time_zone_problem(name):
+        raise ValueError(f"use {hours.time_zone_problem(name)}")
+    return name
+
+
+def _prechat_fields(fields: list[PrechatFieldIn] | None) -> list[dict] | None:
+    if fields is None:
+        return None
+    return prechat_fields_parse([field.model_dump(exclude_none=True) for field in fields])
+
+
+class SiteAvailability(StrictInput):
+    """Business hours, the away message and the forms: the same in a create and a patch."""
+
+    time_zone: TimeZone | None = None
+    hours_enabled: bool | None = None
+    weekly_hours: WeeklyHours | None = None
+    closed_dates: ClosedDates | None = None
+    away_message: AwayMessage | None = None
+    out_of_hours: OutOfHours | None = None
+    offline_form_when_unavailable: bool | None = None
+    prechat: PrechatMode | None = None
+    prechat_fields: PrechatFields | None = None
+
+    _time_zone = field_validator("time_zone")(_time_zone)
+    _weekly = field_validator("weekly_hours", mode="after")(_weekly)
+    _prechat_fields = field_validator("prechat_fields", mode="after")(_prechat_fields)
+
+
+class SiteIn(SiteAvailability):
     name: Name
     allowed_origins: Origins
     public_rooms: bool = False
@@ -58,7 +145,7 @@ class SiteIn(StrictInput):
     _origins = field_validator("allowed_origins")(_normalized_origins)
 
 
-class SitePatch(StrictInput):
+class SitePatch(SiteAvailability):
     """Only the fields present change; none may be null."""
 
     name: Name | None = None
@@ -110,6 +197,15 @@ class SiteOut(Schema):
     greeting: str
     position: str
     locale: str
+    time_zone: str
+    hours_enabled: bool
+    weekly_hours: dict[str, list[dict[str, str]]]
+    closed_dates: list[date]
+    away_message: str
+    out_of_hours: str
+    offline_form_when_unavailable: bool
+    prechat: str
+    prechat_fields: list[dict]
     created_at: datetime
     updated_at: datetime
 

@@ -227,3 +227,63 @@ def test_the_consent_step_and_its_text_are_set_on_the_site_page(tenant_a, client
     assert too_long.status_code == 400
     site.refresh_from_db()
     assert site.consent_text == "We store this chat for 30 days."
+
+
+def test_business_hours_and_the_prechat_form_are_edited_on_the_site_page(tenant_a, client):
+    client.post("/sites/new/", GOOD_SITE)
+    site = Site.objects.get(tenant=tenant_a)
+    page = client.get(f"/sites/{site.pk}/").content.decode()
+    assert "<legend>Business hours</legend>" in page
+    assert "<legend>Pre-chat form</legend>" in page
+
+    hours = {
+        "time_zone": "Europe/Paris",
+        "hours_enabled": "on",
+        "hours_mon": "9:00-12:00, 13:00-17:30",
+        "hours_sat": "10:00-14:00",
+        "closed_dates": "2026-12-25\n2026-12-24",
+        "away_message": "Back at nine.",
+        "out_of_hours": "hide_launcher",
+        "prechat": "email_required",
+        "prechat_fields": "Topic | select | required | Billing, Bugs\nOrder number | number",
+    }
+    assert client.post(f"/sites/{site.pk}/", GOOD_SITE | hours).status_code == 302
+    site.refresh_from_db()
+    assert site.weekly_hours == {
+        "mon": [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:30"}],
+        "sat": [{"start": "10:00", "end": "14:00"}],
+    }
+    assert [str(day) for day in site.closed_dates] == ["2026-12-24", "2026-12-25"]
+    assert (site.time_zone, site.out_of_hours, site.prechat) == (
+        "Europe/Paris",
+        "hide_launcher",
+        "email_required",
+    )
+    assert [field["key"] for field in site.prechat_fields] == ["topic", "order_number"]
+    page = client.get(f"/sites/{site.pk}/").content.decode()
+    assert 'value="09:00-12:00, 13:00-17:30"' in page
+    assert "Topic | select | required | Billing, Bugs" in page
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"hours_tue": "9-17"}, "hours_tue", "HH:MM"),
+        ({"hours_tue": "09:00"}, "hours_tue", "as a range"),
+        ({"hours_wed": "09:00-12:00, 11:00-13:00"}, "hours_wed", "Intervals overlap."),
+        ({"time_zone": "Paris"}, "time_zone", "IANA time zone"),
+        ({"closed_dates": "christmas"}, "closed_dates", "not a date"),
+        ({"prechat_fields": "Topic | select"}, "prechat_fields", "Line 1: 1 to 20 choices"),
+        ({"prechat_fields": "A | text\nB | colour"}, "prechat_fields", "Line 2: the type"),
+    ],
+)
+def test_bad_hours_or_questions_are_shown_beside_their_field(
+    tenant_a, client, fields, field, message
+):
+    client.post("/sites/new/", GOOD_SITE)
+    site = Site.objects.get(tenant=tenant_a)
+    response = client.post(f"/sites/{site.pk}/", GOOD_SITE | fields)
+    assert response.status_code == 400
+    assert message in " ".join(response.context["form"].errors[field])
+    site.refresh_from_db()
+    assert site.weekly_hours == {}

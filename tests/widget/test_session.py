@@ -74,6 +74,16 @@ def test_a_new_visitor_gets_a_token_a_private_conversation_and_the_site(
         "public_rooms": False,
         "agents_online": False,
         "typing_preview": False,
+        "status": {
+            "agents": "offline",
+            "reply_minutes": None,
+            "open": True,
+            "changes_at": None,
+            "next_opening": None,
+        },
+        "away_message": "",
+        "out_of_hours": "offline_form",
+        "offline_form_when_unavailable": False,
     }
     claims = token_verify(body["token"])
     assert claims.visitor_id == body["visitor_id"]

@@ -28,7 +28,7 @@ from core.ratelimit import (
     retry_after_seconds,
 )
 from tenants.billing import limits
-from tenants.site_directory import asite_for_key
+from tenants.site_directory import SiteInfo, asite_for_key
 from tenants.status import aensure_active
 from tenants.tokens import token_verify
 from widget import availability, events, frames, hot_sql, selectors
@@ -56,7 +56,7 @@ address_unauthenticated = OpenCounts()
 
 def _open_room(
     *,
-    tenant_id: int,
+    site: SiteInfo,
     site_id: int,
     room: str,
     visitor_id: str,
@@ -87,7 +87,7 @@ def _open_room(
             overlap=resume_overlap,
         )
     name = visitor.display_name if visitor else f"Visitor {visitor_id[:6]}"
-    return conversation, name, messages, has_more, availability.site_status(tenant_id=tenant_id)
+    return conversation, name, messages, has_more, availability.site_status(site=site)
 
 
 class ChatConsumer(SocketConsumer):
@@ -101,6 +101,7 @@ class ChatConsumer(SocketConsumer):
         "ping": (frames.PingFrame, "on_ping"),
         "context": (frames.ContextFrame, "on_context"),
         "transcript": (frames.TranscriptFrame, "on_transcript"),
+        "status": (frames.StatusFrame, "on_status"),
     }
 
     async def on_connect(self) -> None:
@@ -204,7 +205,7 @@ class ChatConsumer(SocketConsumer):
             self.conversation, name, messages, has_more, status = await in_tenant(
                 self.tenant.schema_name,
                 _open_room,
-                tenant_id=self.tenant.id,
+                site=self.site,
                 site_id=self.site.site_id,
                 room=self.room,
                 visitor_id=token.visitor_id,
@@ -361,6 +362,13 @@ class ChatConsumer(SocketConsumer):
             email=frame.email,
         )
         await self.send_frame(frames.transcript(email=email))
+
+    async def on_status(self, frame: frames.StatusFrame) -> None:
+        """The widget asks again at the status's `changes_at` (its hours opened or closed). The
+        site is read afresh (its hours may have been edited), from the cache when it can."""
+        site = await asite_for_key(self.site.key)
+        status = await in_tenant(self.tenant.schema_name, availability.site_status, site=site)
+        await self.send_frame(frames.status(status))
 
     async def on_history(self, frame: frames.HistoryFrame) -> None:
         messages, has_more = await in_tenant(

@@ -19,3 +19,12 @@ def attribute_text(value) -> str:
     if isinstance(value, bool):
         return json.dumps(value)
     return str(value)
+
+
+@register.filter
+def answer_text(value) -> str:
+    """A pre-chat answer as the panel shows it, server-side and live (visitor_panel.js): a
+    ticked box Yes or No."""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(value)

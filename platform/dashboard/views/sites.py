@@ -40,10 +40,9 @@ def preview_script() -> str:
 
 def _site_page(request, site: Site, *, form: SiteForm | None = None, **extra):
     key = site_current_key(site)
-    fields = {name: getattr(site, name) for name in SiteForm.base_fields}
     context = {
         "site": site,
-        "form": form or SiteForm(initial=fields),
+        "form": form or SiteForm(initial=SiteForm.initial_for(site)),
         "site_key": key,
         "snippet": embed_snippet(key.key) if key else "",
         "keys": site.keys.order_by("-created_at", "-id"),

@@ -89,6 +89,17 @@
     }
   }
 
+  function showPrechat(answers) {
+    const list = document.getElementById("visitor-prechat");
+    if (!list || !Array.isArray(answers)) return;
+    list.replaceChildren();
+    if (!answers.length) list.append(element("dt", "muted", "None"), element("dd", ""));
+    for (const answer of answers) {
+      const value = answer.value === true ? "Yes" : answer.value === false ? "No" : String(answer.value);
+      list.append(element("dt", "break", answer.label), element("dd", "break", value));
+    }
+  }
+
   function showVisitor(visitor) {
     if (!visitor || visitor.id !== visitorId) return;
     setText("name", visitor.name);
@@ -108,6 +119,7 @@
     if (clock) clock.dataset.timeZone = visitor.time_zone || "";
     showLocalTime();
     showAttributes(visitor.attributes);
+    showPrechat(visitor.prechat_answers);
     const lastSeen = field("last-seen");
     if (lastSeen && visitor.last_seen_at) {
       const time = document.createElement("time");
