@@ -1,6 +1,8 @@
 // The chat socket's wire format (docs/PROTOCOL.md, "Chat socket"): building client frames,
 // checking server frames, and what the widget does after each close code.
 
+import { cleanStatus } from "./availability.js";
+
 export const MAX_TEXT_LENGTH = 4000;
 export const MAX_RATING_COMMENT = 1000;
 export const MAX_FRAME_BYTES = 16 * 1024;
@@ -16,9 +18,12 @@ const SERVER_TYPES = new Set([
   "error",
   "pong",
   "closed",
+  "presence",
+  "status",
 ]);
 
 const frame = (fields) => JSON.stringify(fields);
+export const statusFrame = () => frame({ type: "status" });
 
 export const authFrame = (token, since) =>
   frame(since == null ? { type: "auth", token } : { type: "auth", token, since });
@@ -88,7 +93,13 @@ const CLEANERS = {
     visitor_read_up_to: isId(f.visitor_read_up_to) ? f.visitor_read_up_to : 0,
     agent_read_up_to: isId(f.agent_read_up_to) ? f.agent_read_up_to : 0,
     closed: f.status === "closed",
+    status: isObject(f.status) ? cleanStatus(f.status) : null,
   }),
+  presence: (f) => {
+    const status = cleanStatus(f);
+    return { type: "presence", agents: status.agents, reply_minutes: status.reply_minutes };
+  },
+  status: (f) => (isObject(f.status) ? { type: "status", status: cleanStatus(f.status) } : null),
   ack: (f) =>
     typeof f.client_id === "string" && isId(f.id)
       ? { type: "ack", client_id: f.client_id, id: f.id, ts: f.ts ?? null }

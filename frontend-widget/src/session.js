@@ -2,6 +2,9 @@
 // and the site's appearance. Errors come back typed so the widget can tell a misconfigured embed
 // (no widget, one console message) from a passing outage (retry).
 
+import { cleanStatus } from "./availability.js";
+import { cleanPrechat } from "./forms.js";
+
 export class SessionError extends Error {
   constructor(code, status, message, retryAfter = null) {
     super(message || code);
@@ -49,7 +52,12 @@ function checkSession(body) {
       public_rooms: site.public_rooms ?? false,
       agents_online: site.agents_online ?? null,
       typing_preview: site.typing_preview === true,
+      status: cleanStatus(site.status),
+      away_message: typeof site.away_message === "string" ? site.away_message : "",
+      out_of_hours: ["offline_form", "hide_launcher", "chat"].includes(site.out_of_hours) ? site.out_of_hours : "chat",
+      offline_form_when_unavailable: site.offline_form_when_unavailable === true,
     },
+    prechat: cleanPrechat(body.prechat),
   };
 }
 

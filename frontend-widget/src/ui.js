@@ -2,6 +2,7 @@
 // textContent and a checked link href (markdown.js): never innerHTML, never a style attribute
 // (strict CSP).
 
+import { problemKey } from "./forms.js";
 import { formatTime } from "./i18n.js";
 import { render as renderMarkdown } from "./markdown.js";
 
@@ -74,7 +75,18 @@ export function createView({
   const closeButton = make("button", "x", "×");
   closeButton.type = "button";
   closeButton.setAttribute("aria-label", t("closeChat"));
-  header.append(title, closeButton);
+  const heading = make("div", "heading");
+  // Who answers and when: read out when it changes (a status region is polite).
+  const line = make("p", "line");
+  line.setAttribute("role", "status");
+  const dot = make("span", "dot");
+  dot.setAttribute("aria-hidden", "true");
+  const lineText = make("span");
+  line.append(dot, lineText);
+  heading.append(title, line);
+  header.append(heading, closeButton);
+  const awayMessage = make("p", "away-message");
+  awayMessage.hidden = true;
 
   const notice = make("div", "notice");
   notice.setAttribute("role", "status");
@@ -96,7 +108,7 @@ export function createView({
   const typing = make("div", "typing");
   typing.setAttribute("aria-live", "polite");
 
-  const form = make("form");
+  const form = make("form", "composer");
   const label = make("label", "sr", t("inputLabel"));
   label.htmlFor = "input";
   const input = make("textarea");
@@ -148,6 +160,11 @@ export function createView({
   } else {
     panel.append(header, notice, flash, log, typing, form);
   }
+  // The pre-chat and offline forms, built when shown (forms.js talks to the server).
+  const intake = make("form", "intake");
+  intake.noValidate = true;
+  intake.hidden = true;
+  panel.append(header, awayMessage, notice, flash, log, typing, form, intake);
   if (site.typing_preview) {
     // The site shows agents the draft: the visitor is told, always, right by the composer.
     panel.append(make("p", "disclosure", t("previewNotice")));
@@ -173,6 +190,8 @@ export function createView({
 
   let isOpen = false;
   let flashTimer = null;
+  let shownMode = "chat";
+  let shownSent = false;
   const rows = new Map(); // message key -> rendered <li>
 
   function open({ focus }) {
@@ -185,6 +204,7 @@ export function createView({
     log.scrollTop = log.scrollHeight;
     fitInput();
     if (focus) (consentAccept ?? input).focus();
+    if (focus) (shownMode === "chat" ? input : (intake.querySelector("input, select, textarea, button") ?? input)).focus();
     handlers.onOpen();
   }
 
@@ -287,6 +307,124 @@ export function createView({
     if (nearBottom) log.scrollTop = log.scrollHeight;
   }
 
+  // --- The pre-chat and offline forms ----------------------------------------------------
+
+  function field({ key, label: text, type, required, options = [] }) {
+    const wrap = make("div", `field ${type}`);
+    const id = `f-${key}`;
+    const error = make("p", "field-error");
+    error.id = `e-${key}`;
+    error.hidden = true;
+    let control;
+    if (type === "select") {
+      control = make("select");
+      const none = make("option", null, t("choose"));
+      none.value = "";
+      control.append(none, ...options.map((option) => Object.assign(make("option", null, option), { value: option })));
+    } else if (type === "message") {
+      control = make("textarea");
+      control.rows = 4;
+      control.maxLength = 4000;
+    } else {
+      control = make("input");
+      control.type = type === "checkbox" ? "checkbox" : type === "email" ? "email" : "text";
+      if (type === "number") control.inputMode = "decimal";
+      if (type === "email") control.autocomplete = "email";
+      if (key === "name") control.autocomplete = "name";
+    }
+    control.id = id;
+    control.name = key;
+    if (required) control.setAttribute("aria-required", "true");
+    control.setAttribute("aria-describedby", error.id);
+    const caption = make("label", null, text);
+    caption.htmlFor = id;
+    if (!required) caption.append(make("span", "opt", ` (${t("optional")})`));
+    if (type === "checkbox") wrap.append(control, caption, error);
+    else wrap.append(caption, control, error);
+    return wrap;
+  }
+
+  function buildIntake(mode, prechat) {
+    const fields = [];
+    if (mode === "offline") {
+      fields.push(
+        { key: "name", label: t("name"), type: "text" },
+        { key: "email", label: t("email"), type: "email", required: true },
+        { key: "message", label: t("message"), type: "message", required: true },
+      );
+    } else {
+      if (prechat.mode !== "none") {
+        fields.push(
+          { key: "name", label: t("name"), type: "text" },
+          { key: "email", label: t("email"), type: "email", required: prechat.mode === "email_required" },
+        );
+      }
+      fields.push(...prechat.fields.map((f) => ({ ...f, key: `q-${f.key}`, question: f.key })));
+    }
+    const intro = make("p", "intro", t(mode === "offline" ? "offlineIntro" : "prechatIntro"));
+    const problem = make("p", "form-problem");
+    problem.setAttribute("role", "alert");
+    problem.hidden = true;
+    const submitButton = make("button", "primary", t(mode === "offline" ? "sendMessage" : "startChat"));
+    submitButton.type = "submit";
+    intake.replaceChildren(intro, problem, ...fields.map(field), submitButton);
+    intake.dataset.kind = mode;
+    intake.onsubmit = async (event) => {
+      event.preventDefault();
+      const values = mode === "offline" ? {} : { answers: {} };
+      for (const spec of fields) {
+        const control = intake.querySelector(`#f-${spec.key}`);
+        const value = control.type === "checkbox" ? control.checked : control.value;
+        if (spec.question) values.answers[spec.question] = value;
+        else values[spec.key] = value;
+      }
+      submitButton.disabled = true;
+      const answer = await handlers.onForm(mode === "offline" ? "offline" : "prechat", values);
+      submitButton.disabled = false;
+      if (answer.ok) return;
+      let first = null;
+      for (const spec of fields) {
+        const control = intake.querySelector(`#f-${spec.key}`);
+        const error = intake.querySelector(`#e-${spec.key}`);
+        const problemText = answer.fields[spec.question ?? spec.key];
+        error.hidden = !problemText;
+        error.textContent = problemText ? t(problemKey(problemText)) : "";
+        control.setAttribute("aria-invalid", problemText ? "true" : "false");
+        if (problemText && !first) first = control;
+      }
+      problem.textContent = t(first ? "formInvalid" : "formFailed");
+      problem.hidden = false;
+      (first ?? submitButton).focus();
+    };
+  }
+
+  function showMode(state) {
+    const mode = state.mode === "hidden" ? "chat" : state.mode;
+    const sent = mode === "offline" && state.offlineSent;
+    if (mode === shownMode && sent === shownSent) return;
+    const hadFocus = root.activeElement !== null && root.activeElement !== launcher;
+    shownMode = mode;
+    shownSent = sent;
+    form.hidden = mode !== "chat";
+    typing.hidden = mode !== "chat";
+    intake.hidden = mode === "chat";
+    if (sent) {
+      const thanks = make("p", "thanks", t("offlineSent"));
+      thanks.setAttribute("role", "status");
+      const again = make("button", "link", t("sendMessage"));
+      again.type = "button";
+      again.addEventListener("click", () => handlers.onOfflineAgain());
+      intake.replaceChildren(thanks, again);
+      intake.onsubmit = (event) => event.preventDefault();
+      if (hadFocus) again.focus();
+    } else if (mode !== "chat") {
+      buildIntake(mode, state.prechat ?? { mode: "none", fields: [] });
+      if (hadFocus || isOpen) intake.querySelector("input, select, textarea")?.focus();
+    } else if (hadFocus) {
+      input.focus();
+    }
+  }
+
   return {
     open,
     close,
@@ -294,6 +432,15 @@ export function createView({
       return isOpen;
     },
     update(state) {
+      if (state.line) {
+        line.className = `line ${state.line.state}`;
+        if (lineText.textContent !== state.line.text) lineText.textContent = state.line.text;
+        awayMessage.hidden = !state.awayMessage;
+        awayMessage.textContent = state.awayMessage ?? "";
+        // Out of hours on a site that hides its launcher: no widget, unless a chat is open.
+        host.classList.toggle("gone", state.mode === "hidden" && !isOpen);
+        showMode(state);
+      }
       renderMessages(state.messages);
       earlier.hidden = !state.hasMore;
       typing.textContent = state.typing ? t("typing", { name: state.typing }) : "";

@@ -1,6 +1,7 @@
 // The widget's brain: session, socket, conversation state and the public API's effects. It knows
 // the view only through the small interface `createView` returns, so it runs in Node as well.
 
+import { cleanStatus, panelMode, statusLine, untilChange } from "./availability.js";
 import { createBackoff } from "./backoff.js";
 import { createConnection } from "./connection.js";
 import { pickLocale, translator } from "./i18n.js";
@@ -15,9 +16,12 @@ import {
   historyFrame,
   messageFrame,
   readFrame,
+  statusFrame,
   typingFrame,
 } from "./protocol.js";
 import { describeSessionError, requestSession, requestSite, sendRating } from "./session.js";
+import { postForm } from "./forms.js";
+import { describeSessionError, requestSession } from "./session.js";
 import { createStore } from "./storage.js";
 
 const TYPING_REFRESH = 3000; // resend `typing: true` at most this often while typing
@@ -80,6 +84,9 @@ export function createWidget({ config, env }) {
   let seenBefore = false;
   let networkLost = false; // "lost" was said, and "back" has not been yet
   let rating = null; // null, or after an agent closed the conversation: "asking", "sending", "done"
+  let siteStatus = cleanStatus(null); // who answers and when (PROTOCOL.md, Status)
+  let statusTimer = null;
+  let offlineSent = false;
 
   const emit = (event, payload) => {
     for (const listener of listeners[event] ?? []) {
@@ -138,6 +145,30 @@ export function createWidget({ config, env }) {
       });
     }
     return { messages: list, typing: typingName, status, unread: unreadCount(), hasMore, rating };
+    const line = statusLine(siteStatus, t, locale, new Date(env.now()));
+    const mode = session
+      ? panelMode({ site: session.site, status: siteStatus, prechat: session.prechat, hasMessages: list.length > 0 })
+      : "chat";
+    return {
+      messages: list,
+      typing: typingName,
+      status,
+      unread: unreadCount(),
+      hasMore,
+      line,
+      awayMessage: line.state === "online" ? "" : (session?.site.away_message ?? ""),
+      mode,
+      prechat: session?.prechat ?? null,
+      offlineSent,
+    };
+  }
+
+  // The status is asked again when the site's hours open or close (`changes_at`).
+  function setSiteStatus(next) {
+    siteStatus = cleanStatus(next);
+    timers.clearTimeout(statusTimer);
+    const wait = untilChange(siteStatus, env.now());
+    statusTimer = wait == null ? null : timers.setTimeout(() => connection?.send(statusFrame()), wait);
   }
 
   let lastUnread = -1;
@@ -191,6 +222,7 @@ export function createWidget({ config, env }) {
   const FRAMES = {
     ready(frame) {
       visitorId = frame.visitor_id ?? session.visitor_id ?? visitorId;
+      if (frame.status) setSiteStatus(frame.status);
       // How far the agents have read, as stored: "Seen" survives a reload.
       seenUpTo = Math.max(seenUpTo, frame.agent_read_up_to ?? 0);
       for (const message of frame.messages) addMessage(message, { live: seenBefore });
@@ -245,6 +277,12 @@ export function createWidget({ config, env }) {
     read(frame) {
       if (frame.author.kind === "visitor" && frame.author.id === visitorId) return;
       seenUpTo = Math.max(seenUpTo, frame.up_to);
+    },
+    presence(frame) {
+      siteStatus = cleanStatus({ ...siteStatus, agents: frame.agents, reply_minutes: frame.reply_minutes });
+    },
+    status(frame) {
+      setSiteStatus(frame.status);
     },
     history(frame) {
       for (const message of frame.messages) addMessage(message, { live: false });
@@ -461,9 +499,26 @@ export function createWidget({ config, env }) {
         rating = null;
         store.set(`rating:${room}`, "later");
       }
+    // A form of the panel (PROTOCOL.md, Pre-chat and offline forms): {ok} or {ok: false, fields}.
+    async onForm(kind, values) {
+      const body = { site_key: config.siteKey, visitor_token: session.token, ...values };
+      if (kind === "offline") body.client_id = offlineClientId;
+      const answer = await postForm({ fetch: env.fetch, baseUrl: config.baseUrl, path: kind, body });
+      if (answer.ok && kind === "prechat") session.prechat = { ...session.prechat, done: true };
+      if (answer.ok && kind === "offline") {
+        offlineSent = true;
+        offlineClientId = newClientId();
+      }
+      render();
+      return answer;
+    },
+    onOfflineAgain() {
+      offlineSent = false;
       render();
     },
   };
+  const newClientId = () => `offline-${env.now().toString(36)}-${Math.floor(env.random() * 1e9).toString(36)}`;
+  let offlineClientId = newClientId();
 
   // An outage or a rate limit passes: a few tries. A refusal, or a request the browser blocked
   // (possibly CORS: the origin is not allowed), would only fail again.
@@ -580,6 +635,7 @@ export function createWidget({ config, env }) {
       return;
     }
     visitorId = session.visitor_id;
+    setSiteStatus(session.site.status);
     const first = env.place?.();
     reportedPlace = first ? `${first.page_url}\n${first.page_title}` : "";
     readUpTo = Number(store.get(`read:${room}`, 0)) || 0;
@@ -624,7 +680,7 @@ export function createWidget({ config, env }) {
     generation++;
     connection?.stop();
     view?.destroy();
-    for (const timer of [typingTimer, typingIdleTimer, resendTimer, draftTimer, navigationTimer]) {
+    for (const timer of [typingTimer, typingIdleTimer, resendTimer, draftTimer, navigationTimer, statusTimer]) {
       timers.clearTimeout(timer);
     }
     connection = view = outbox = null;

@@ -819,4 +819,40 @@ test("a public room is never asked for a rating", async () => {
   ctx.last().receive({ type: "ready", room: "lobby", visitor_id: "v1", messages: [], has_more: false, status: "closed" });
   ctx.last().receive({ type: "closed" });
   assert.equal(ctx.widget.state.rating, null);
+test("the status line follows ready, presence and status frames, and asks again at the change", async () => {
+  const site = { ...SITE, status: { agents: "offline", open: true, changes_at: null }, out_of_hours: "offline_form" };
+  const ctx = setup({ answers: [jsonResponse(200, session({ site }))] });
+  await ctx.widget.start();
+  assert.equal(ctx.view().states.at(-1).line.state, "away");
+  const closesAt = new Date(1764000000000 + 5000).toISOString();
+  ctx.ready([], { status: { agents: "online", reply_minutes: 3, open: true, changes_at: closesAt } });
+  assert.equal(ctx.view().states.at(-1).line.text, "En ligne · nous répondons d’habitude en 3 min");
+  ctx.last().receive({ type: "presence", agents: "away", reply_minutes: 3 });
+  assert.equal(ctx.view().states.at(-1).line.state, "away");
+  await ctx.clock.tick(6100);
+  assert.deepEqual(ctx.last().sent.at(-1), { type: "status" });
+  ctx.last().receive({ type: "status", status: { agents: "away", open: false, next_opening: null } });
+  const state = ctx.view().states.at(-1);
+  assert.equal(state.line.state, "closed");
+  assert.equal(state.mode, "offline");
+});
+
+test("the pre-chat form is shown until answered, and the offline form posts the message once", async () => {
+  const site = { ...SITE, status: { agents: "online", open: true } };
+  const prechat = { mode: "email_required", done: false, fields: [{ key: "topic", label: "Topic", type: "text", required: true, options: [] }] };
+  const ctx = setup({
+    answers: [jsonResponse(200, session({ site, prechat })), jsonResponse(400, { error: { code: "invalid_form", fields: { email: "is required" } } }), jsonResponse(200, { ok: true })],
+  });
+  await ctx.widget.start();
+  ctx.ready();
+  assert.equal(ctx.view().states.at(-1).mode, "prechat");
+  const refused = await ctx.view().handlers.onForm("prechat", { email: "", answers: { topic: "x" } });
+  assert.deepEqual(refused, { ok: false, code: "invalid_form", fields: { email: "is required" } });
+  assert.equal(ctx.view().states.at(-1).mode, "prechat");
+  const accepted = await ctx.view().handlers.onForm("prechat", { email: "g@example.com", answers: { topic: "x" } });
+  assert.equal(accepted.ok, true);
+  assert.equal(ctx.view().states.at(-1).mode, "chat");
+  const posted = ctx.requests.at(-1);
+  assert.equal(posted.url, "http://parley.test/api/widget/v1/prechat");
+  assert.deepEqual(posted.body, { site_key: "pk_test", visitor_token: "tok-1", email: "g@example.com", answers: { topic: "x" } });
 });
