@@ -378,9 +378,24 @@ export function createView({
         if (spec.question) values.answers[spec.question] = value;
         else values[spec.key] = value;
       }
-      submitButton.disabled = true;
-      const answer = await handlers.onForm(mode === "offline" ? "offline" : "prechat", values);
-      submitButton.disabled = false;
+      // What the browser can tell is checked here first (the server checks everything again).
+      const problems = {};
+      for (const spec of fields) {
+        const value = spec.question ? values.answers[spec.question] : values[spec.key];
+        const name = spec.question ?? spec.key;
+        const text = typeof value === "string" ? value.trim() : value;
+        if (spec.required && !text) problems[name] = "fieldRequired";
+        else if (text && spec.type === "email" && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(text)) problems[name] = "fieldEmail";
+        else if (text && spec.type === "number" && !/^-?\d+([.,]\d+)?$/.test(text)) problems[name] = "fieldNumber";
+      }
+      let answer = { ok: false, fields: problems, local: true };
+      if (!Object.keys(problems).length) {
+        // Not `disabled`: a disabled button drops the focus, which must stay in the panel.
+        if (submitButton.getAttribute("aria-disabled") === "true") return;
+        submitButton.setAttribute("aria-disabled", "true");
+        answer = await handlers.onForm(mode === "offline" ? "offline" : "prechat", values);
+        submitButton.removeAttribute("aria-disabled");
+      }
       if (answer.ok) return;
       let first = null;
       for (const spec of fields) {
@@ -388,7 +403,7 @@ export function createView({
         const error = intake.querySelector(`#e-${spec.key}`);
         const problemText = answer.fields[spec.question ?? spec.key];
         error.hidden = !problemText;
-        error.textContent = problemText ? t(problemKey(problemText)) : "";
+        error.textContent = problemText ? t(answer.local ? problemText : problemKey(problemText)) : "";
         control.setAttribute("aria-invalid", problemText ? "true" : "false");
         if (problemText && !first) first = control;
       }
