@@ -22,7 +22,7 @@ export function formatOpening(iso, locale, now = new Date()) {
   if (!date) return "";
   try {
     const day = (d) => new Intl.DateTimeFormat("en-CA").format(d); // YYYY-MM-DD, local
-    const time = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" }).format(date);
+    const time = new Intl.DateTimeFormat(locale, { hour: "numeric", minute: "2-digit" }).format(date);
     const relative = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
     const tomorrow = new Date(now.getTime() + 864e5);
     if (day(date) === day(now)) return `${relative.format(0, "day")} ${time}`;

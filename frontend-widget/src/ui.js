@@ -422,11 +422,12 @@ export function createView({
     shownSent = sent;
     form.hidden = mode !== "chat";
     typing.hidden = mode !== "chat";
+    panel.classList.toggle("asking", mode !== "chat");
     intake.hidden = mode === "chat";
     if (sent) {
       const thanks = make("p", "thanks", t("offlineSent"));
       thanks.setAttribute("role", "status");
-      const again = make("button", "link", t("sendMessage"));
+      const again = make("button", "link", t("sendAnother"));
       again.type = "button";
       again.addEventListener("click", () => handlers.onOfflineAgain());
       intake.replaceChildren(thanks, again);
@@ -457,6 +458,8 @@ export function createView({
         showMode(state);
       }
       renderMessages(state.messages);
+      // A form with no conversation yet takes the panel; below messages it shares it.
+      panel.classList.toggle("empty", state.messages.length === 0);
       earlier.hidden = !state.hasMore;
       typing.textContent = state.typing ? t("typing", { name: state.typing }) : "";
       showRating(state.rating);

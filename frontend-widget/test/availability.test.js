@@ -17,7 +17,7 @@ test("the status line says online with the reply time, away, or when it opens", 
   const closed = cleanStatus({ agents: "online", open: false, next_opening: "2026-12-07T08:00:00Z" });
   const line = statusLine(closed, t, "en", NOW);
   assert.equal(line.state, "closed");
-  assert.match(line.text, /^Closed · we open Monday \d\d:\d\d/);
+  assert.match(line.text, /^Closed · we open Monday \d{1,2}:\d\d/);
   assert.equal(statusLine(cleanStatus({ open: false }), t, "en", NOW).text, "Closed · we will answer by email");
 });
 
@@ -65,7 +65,7 @@ test("unknown values from the server fall back safely", () => {
 
 test("every language has every word of the status line and the forms", () => {
   const keys = ["online", "onlineReply", "away", "closedUntil", "closedNow", "prechatIntro", "offlineIntro",
-    "name", "email", "optional", "message", "choose", "startChat", "sendMessage", "offlineSent",
+    "name", "email", "optional", "message", "choose", "startChat", "sendMessage", "sendAnother", "offlineSent",
     "formInvalid", "formFailed", "fieldRequired", "fieldEmail", "fieldNumber", "fieldInvalid"];
   const english = translator("en");
   for (const locale of LOCALES.filter((l) => l !== "en")) {

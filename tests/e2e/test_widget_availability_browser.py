@@ -136,7 +136,7 @@ def test_out_of_hours_the_offline_form_leaves_a_message_in_the_inbox(
     _site, url = shop(**closed_for_two_days())
     opens = datetime.now(ZoneInfo("Europe/Paris")).date() + timedelta(days=2)
     opening = datetime(opens.year, opens.month, opens.day, 9, tzinfo=ZoneInfo("Europe/Paris"))
-    in_new_york = opening.astimezone(ZoneInfo("America/New_York")).strftime("%I:%M %p")
+    in_new_york = opening.astimezone(ZoneInfo("America/New_York")).strftime("%-I:%M %p")
 
     def offline(panel):
         expect(panel.get_by_role("status").filter(has_text="Closed")).to_contain_text(
