@@ -118,6 +118,10 @@ class OriginsField(forms.CharField):
         return "\n".join(value) if isinstance(value, list | tuple) else value
 
 
+# A day's hours: the section's one explanation describes every day's field.
+DAY_INPUT = {"aria-describedby": "hours-help", "placeholder": "09:00-17:00", "spellcheck": "false"}
+
+
 class SiteForm(forms.Form):
     name = forms.CharField(max_length=200)
     allowed_origins = OriginsField(
@@ -188,13 +192,27 @@ class SiteForm(forms.Form):
         required=False,
         help_text="Off: the site is always open.",
     )
-    hours_mon = forms.CharField(label="Monday", required=False, max_length=100)
-    hours_tue = forms.CharField(label="Tuesday", required=False, max_length=100)
-    hours_wed = forms.CharField(label="Wednesday", required=False, max_length=100)
-    hours_thu = forms.CharField(label="Thursday", required=False, max_length=100)
-    hours_fri = forms.CharField(label="Friday", required=False, max_length=100)
-    hours_sat = forms.CharField(label="Saturday", required=False, max_length=100)
-    hours_sun = forms.CharField(label="Sunday", required=False, max_length=100)
+    hours_mon = forms.CharField(
+        label="Monday", required=False, max_length=100, widget=forms.TextInput(attrs=DAY_INPUT)
+    )
+    hours_tue = forms.CharField(
+        label="Tuesday", required=False, max_length=100, widget=forms.TextInput(attrs=DAY_INPUT)
+    )
+    hours_wed = forms.CharField(
+        label="Wednesday", required=False, max_length=100, widget=forms.TextInput(attrs=DAY_INPUT)
+    )
+    hours_thu = forms.CharField(
+        label="Thursday", required=False, max_length=100, widget=forms.TextInput(attrs=DAY_INPUT)
+    )
+    hours_fri = forms.CharField(
+        label="Friday", required=False, max_length=100, widget=forms.TextInput(attrs=DAY_INPUT)
+    )
+    hours_sat = forms.CharField(
+        label="Saturday", required=False, max_length=100, widget=forms.TextInput(attrs=DAY_INPUT)
+    )
+    hours_sun = forms.CharField(
+        label="Sunday", required=False, max_length=100, widget=forms.TextInput(attrs=DAY_INPUT)
+    )
     closed_dates = forms.CharField(
         label="Closed dates",
         required=False,

@@ -110,3 +110,20 @@ def test_an_admin_turns_the_typing_preview_on_for_a_site(tenant_a, owner, tenant
     assert Site.objects.get(pk=site.pk).typing_preview is True
     client.post(f"/sites/{site.pk}/", {**form, "typing_preview": ""})
     assert Site.objects.get(pk=site.pk).typing_preview is False
+
+
+def test_the_panel_shows_the_prechat_answers_by_their_labels(tenant_a, agent, tenant_client):
+    conversation = _visitor_conversation(
+        tenant_a,
+        room="cv_prechat",
+        prechat_answers=[
+            {"key": "topic", "label": "Topic", "value": "Tents"},
+            {"key": "news", "label": "Send me news", "value": True},
+        ],
+    )
+    page = tenant_client(tenant_a, agent).get(f"/conversations/{conversation.pk}/").content.decode()
+    assert '<dt class="break">Topic</dt><dd class="break">Tents</dd>' in page
+    assert '<dt class="break">Send me news</dt><dd class="break">Yes</dd>' in page
+    empty = _visitor_conversation(tenant_a, room="cv_no_prechat")
+    page = tenant_client(tenant_a, agent).get(f"/conversations/{empty.pk}/").content.decode()
+    assert '<dl class="facts" id="visitor-prechat">' in page
