@@ -68,7 +68,9 @@ export function sampleState({ t, locale, now, agentName }) {
     { key: "visitor", mine: true, kind: "visitor", name: t("you"), seen: true, ts: now - 2 * MINUTE, text: sample.visitor },
     { key: "agent", mine: false, kind: "agent", name: text(agentName) || t("agent"), ts: now - MINUTE, text: sample.agent },
   ];
-  return { messages, typing: null, status: "open", unread: 0, hasMore: false };
+  // The status line as a visitor sees it with the team online (widget.js: statusLine).
+  const line = { state: "online", text: t("onlineReply", { n: 3 }) };
+  return { messages, typing: null, status: "open", unread: 0, hasMore: false, line, mode: "chat" };
 }
 
 // Draws the widget, open, into `container` (which should be `position: relative` with its

@@ -67,7 +67,18 @@ test("the sample conversation: the visitor's question, seen, then an agent's ans
   const [question, answer] = state.messages;
   assert.ok(question.ts < answer.ts && answer.ts < NOW);
   assert.equal(new Set(state.messages.map((m) => m.key)).size, 2);
-  assert.deepEqual({ ...state, messages: [] }, { messages: [], typing: null, status: "open", unread: 0, hasMore: false });
+  assert.deepEqual(
+    { ...state, messages: [] },
+    {
+      messages: [],
+      typing: null,
+      status: "open",
+      unread: 0,
+      hasMore: false,
+      line: { state: "online", text: "Online · we usually reply in 3 min" },
+      mode: "chat",
+    },
+  );
 });
 
 test("the agent is named by the site's language's word for the team when no name is given", () => {
