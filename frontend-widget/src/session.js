@@ -52,7 +52,8 @@ function checkSession(body) {
       public_rooms: site.public_rooms ?? false,
       agents_online: site.agents_online ?? null,
       typing_preview: site.typing_preview === true,
-      status: cleanStatus(site.status),
+      // A server from before the status said only whether agents were online.
+      status: cleanStatus(site.status ?? { agents: site.agents_online === true ? "online" : "offline" }),
       away_message: typeof site.away_message === "string" ? site.away_message : "",
       out_of_hours: ["offline_form", "hide_launcher", "chat"].includes(site.out_of_hours) ? site.out_of_hours : "chat",
       offline_form_when_unavailable: site.offline_form_when_unavailable === true,
