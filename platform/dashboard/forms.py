@@ -119,7 +119,7 @@ class OriginsField(forms.CharField):
 
 
 # A day's hours: the section's one explanation describes every day's field.
-DAY_INPUT = {"aria-describedby": "hours-help", "placeholder": "09:00-17:00", "spellcheck": "false"}
+DAY_INPUT = {"aria-describedby": "hours-help", "spellcheck": "false"}
 
 
 class SiteForm(forms.Form):
