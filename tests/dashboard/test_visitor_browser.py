@@ -359,3 +359,43 @@ def test_seen_is_shown_on_both_sides_after_a_reload(shop, module_browser):
         agent.screenshot("conversation-seen-after-reload-desktop.png", full_page=True)
         visitor.assert_clean()
         agent.assert_clean()
+
+
+def _set_prechat(page, shop, *, mode: str, questions: str) -> None:
+    """As an admin does it: the site page's pre-chat section."""
+    page.goto(f"{shop.tenant_url}/sites/{shop.site.pk}/")
+    page.get_by_label("Before the first message").select_option(mode)
+    page.get_by_label("Your own questions").fill(questions)
+    page.click("#site-save")
+    expect(page.locator("#flash")).to_be_visible()
+
+
+def test_prechat_answers_reach_the_agents_panel_live(shop, module_browser):
+    with (
+        recorded_page(module_browser, width=375, height=740) as visitor,
+        agent_page(module_browser) as agent,
+    ):
+        page = agent.page
+        log_in(page, shop)
+        _set_prechat(
+            page, shop, mode="email_required", questions="Topic | select | required | Tents, Boots"
+        )
+        try:
+            shopper = visitor.page
+            panel = open_widget(shopper, f"{shop.origin}/help")
+            expect(panel.get_by_label("Topic")).to_be_visible()
+            open_conversation(page, shop, room_of(shopper))
+            expect(page.locator("#visitor-prechat")).to_have_text("None")
+
+            panel.get_by_label("Email", exact=True).fill("ines@example.com")
+            panel.get_by_label("Topic").select_option("Boots")
+            panel.get_by_role("button", name="Start the chat").click()
+            expect(shopper.get_by_label("Your message")).to_be_focused()
+            answers = page.locator("#visitor-prechat")
+            expect(answers.locator('dt:text-is("Topic") + dd')).to_have_text("Boots")
+            expect(field(page, "email")).to_have_text("ines@example.com")
+            agent.screenshot("prechat-answers-agent-desktop.png")
+            visitor.assert_clean()
+            agent.assert_clean()
+        finally:
+            _set_prechat(page, shop, mode="none", questions="")

@@ -83,3 +83,7 @@ def test_the_widget_api_answers_every_generated_request_by_its_schema(platform, 
     assert (
         run_every_operation(openapi, {"Origin": "https://shop.example"}) == 3
     )  # site, session, rating
+
+    assert (
+        run_every_operation(openapi, {"Origin": "https://shop.example"}) == 3
+    )  # session, prechat, offline
