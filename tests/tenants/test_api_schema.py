@@ -87,3 +87,6 @@ def test_the_widget_api_answers_every_generated_request_by_its_schema(platform, 
     assert (
         run_every_operation(openapi, {"Origin": "https://shop.example"}) == 3
     )  # session, prechat, offline
+
+    # The session, the pre-chat form and the offline form.
+    assert run_every_operation(openapi, {"Origin": "https://shop.example"}) == 3
