@@ -323,7 +323,7 @@ export function createView({
       control.append(none, ...options.map((option) => Object.assign(make("option", null, option), { value: option })));
     } else if (type === "message") {
       control = make("textarea");
-      control.rows = 4;
+      control.rows = 3;
       control.maxLength = 4000;
     } else {
       control = make("input");
