@@ -49,7 +49,6 @@ class Visitor(models.Model):
     attributes = models.JSONField(default=dict, blank=True)
     # Set by the unsubscribe link of a conversation email (RFC 8058 one-click): no more emails.
     email_unsubscribed_at = models.DateTimeField(null=True, blank=True)
-
     # The site's pre-chat form as the visitor answered it: [{"key", "label", "value"}], and when
     # (None: not answered; the widget asks before the first message).
     prechat_answers = models.JSONField(default=list, blank=True)

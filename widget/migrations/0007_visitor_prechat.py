@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('widget', '0005_canned_reply_body_author'),
+        ('widget', '0006_email_continuity'),
     ]
 
     operations = [
