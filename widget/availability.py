@@ -44,6 +44,8 @@ _agents_state: ProcessCache[int, frames.AgentsState] = ProcessCache(
 _reply_minutes: ProcessCache[int, int | None] = ProcessCache(
     "reply-minutes", maxsize=10_000, ttl=REPLY_CACHE_SECONDS
 )
+# A schedule -> (computed at, open, changes at): the site's hours, valid until they change.
+_hours: ProcessCache[hours.Schedule, tuple] = ProcessCache("site-hours", maxsize=10_000, ttl=3600)
 
 
 def _agents_state_now(tenant_id: int) -> frames.AgentsState:
@@ -109,18 +111,26 @@ def site_status(*, site: SiteInfo, now: datetime | None = None) -> frames.Status
     """The status a site's widget shows: the tenant's agents and reply time, and whether the
     site is within its business hours, with when that next changes."""
     now = now or timezone.now()
-    opening = closing = None
-    if site.schedule is not None:
-        opening = hours.next_opening(site.schedule, now)
-        is_open = opening == now
-        if is_open:
-            closing = hours.next_closing(site.schedule, now)
-    else:
-        is_open = True
+    is_open, changes_at = (True, None) if site.schedule is None else _hours_at(site.schedule, now)
     return {
         "agents": agents_state(tenant_id=site.tenant_id),
         "reply_minutes": reply_minutes(tenant_id=site.tenant_id),
         "open": is_open,
-        "changes_at": _iso(closing if is_open else opening),
-        "next_opening": None if is_open else _iso(opening),
+        "changes_at": _iso(changes_at),
+        "next_opening": None if is_open else _iso(changes_at),
     }
+
+
+def _hours_at(schedule: hours.Schedule, now: datetime) -> tuple[bool, datetime | None]:
+    """(open, when that changes) at `now`. Nothing changes before `changes_at`, so an answer is
+    reused until then (a 24/7 schedule's closing is a year's scan: about 4 ms, not per connect)."""
+    cached = _hours.get(schedule)
+    if cached is not None:
+        computed_at, is_open, changes_at = cached
+        if computed_at <= now and (changes_at is None or now < changes_at):
+            return is_open, changes_at
+    opening = hours.next_opening(schedule, now)
+    is_open = opening == now
+    changes_at = hours.next_closing(schedule, now) if is_open else opening
+    _hours.set(schedule, (now, is_open, changes_at))
+    return is_open, changes_at

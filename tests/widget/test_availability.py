@@ -9,6 +9,7 @@ from channels.db import database_sync_to_async
 from django_tenants.utils import schema_context
 
 from core.caches import clear_all
+from tenants.hours import schedule_parse
 from tenants.services import site_update
 from tenants.site_directory import site_cache_clear, site_for_key
 from tests.support.api_clients import PlatformClient
@@ -117,3 +118,20 @@ async def test_ready_has_the_status_and_the_widget_may_ask_again(site, visitor):
     answer = await expect(socket, of_type("status"))
     assert answer["status"]["open"] is False
     await socket.disconnect()
+
+
+def test_the_hours_are_reused_until_they_change_and_never_past_it():
+    schedule = schedule_parse(time_zone="UTC", weekly={"mon": [{"start": "09:00", "end": "17:00"}]})
+    monday = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    assert availability._hours_at(schedule, monday) == (True, monday.replace(hour=17))
+    assert availability._hours_at(schedule, monday.replace(hour=16, minute=59)) == (
+        True,
+        monday.replace(hour=17),
+    )
+    evening = monday.replace(hour=17, minute=30)
+    assert availability._hours_at(schedule, evening) == (
+        False,
+        monday + timedelta(days=7, hours=-1),
+    )
+    # A moment before the one cached is computed afresh, not answered from the cache.
+    assert availability._hours_at(schedule, monday)[0] is True
