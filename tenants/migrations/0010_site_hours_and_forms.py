@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0008_webhook_disabled'),
+        ('tenants', '0009_site_transcript_on_close'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('widget', '0006_email_continuity'),
+        ('widget', '0007_transcripts'),
     ]
 
     operations = [
