@@ -25,14 +25,11 @@ from tenants.origins import origin_allowed
 from tenants.site_directory import SiteInfo, site_for_key
 from tenants.status import ensure_active
 from tenants.tokens import token_verify
-from widget.cors import cors_allow
-from widget.models import Conversation
-from widget.selectors import site_agents_online
-from widget.services.ratings import MAX_COMMENT, conversation_rate
-
 from widget.availability import site_status
 from widget.cors import cors_allow
+from widget.models import Conversation
 from widget.services.forms import prechat_done, visitor_offline_message, visitor_prechat_submit
+from widget.services.ratings import MAX_COMMENT, conversation_rate
 from widget.services.sessions import VisitorIdentity, visitor_session_start
 from widget.visitor_context import BrowserContext, attributes_clean
 

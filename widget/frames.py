@@ -189,8 +189,8 @@ class ReadyOut(TypedDict):
     agent_read_up_to: int
     # "closed": an agent closed the conversation; the widget asks for a rating it has not had.
     status: Literal["open", "closed"]
-
-    status: NotRequired[StatusOut]
+    # Who answers and when (PROTOCOL.md, Status); `status` above is the conversation's.
+    availability: NotRequired[StatusOut]
 
 
 class PresenceOut(TypedDict):
@@ -438,7 +438,7 @@ def ready(
     visitor_read_up_to: int = 0,
     agent_read_up_to: int = 0,
     status: Literal["open", "closed"] = "open",
-    status: StatusOut | None = None,
+    availability: StatusOut | None = None,
 ) -> ReadyOut:
     frame: ReadyOut = {
         "type": "ready",
@@ -450,8 +450,8 @@ def ready(
         "agent_read_up_to": agent_read_up_to,
         "status": status,
     }
-    if status is not None:
-        frame["status"] = status
+    if availability is not None:
+        frame["availability"] = availability
     return frame
 
 

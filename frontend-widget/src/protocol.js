@@ -93,7 +93,7 @@ const CLEANERS = {
     visitor_read_up_to: isId(f.visitor_read_up_to) ? f.visitor_read_up_to : 0,
     agent_read_up_to: isId(f.agent_read_up_to) ? f.agent_read_up_to : 0,
     closed: f.status === "closed",
-    status: isObject(f.status) ? cleanStatus(f.status) : null,
+    availability: isObject(f.availability) ? cleanStatus(f.availability) : null,
   }),
   presence: (f) => {
     const status = cleanStatus(f);

@@ -19,9 +19,8 @@ import {
   statusFrame,
   typingFrame,
 } from "./protocol.js";
-import { describeSessionError, requestSession, requestSite, sendRating } from "./session.js";
 import { postForm } from "./forms.js";
-import { describeSessionError, requestSession } from "./session.js";
+import { describeSessionError, requestSession, requestSite, sendRating } from "./session.js";
 import { createStore } from "./storage.js";
 
 const TYPING_REFRESH = 3000; // resend `typing: true` at most this often while typing
@@ -144,7 +143,6 @@ export function createWidget({ config, env }) {
         seen: false,
       });
     }
-    return { messages: list, typing: typingName, status, unread: unreadCount(), hasMore, rating };
     const line = statusLine(siteStatus, t, locale, new Date(env.now()));
     const mode = session
       ? panelMode({ site: session.site, status: siteStatus, prechat: session.prechat, hasMessages: list.length > 0 })
@@ -160,6 +158,7 @@ export function createWidget({ config, env }) {
       mode,
       prechat: session?.prechat ?? null,
       offlineSent,
+      rating,
     };
   }
 
@@ -222,7 +221,7 @@ export function createWidget({ config, env }) {
   const FRAMES = {
     ready(frame) {
       visitorId = frame.visitor_id ?? session.visitor_id ?? visitorId;
-      if (frame.status) setSiteStatus(frame.status);
+      if (frame.availability) setSiteStatus(frame.availability);
       // How far the agents have read, as stored: "Seen" survives a reload.
       seenUpTo = Math.max(seenUpTo, frame.agent_read_up_to ?? 0);
       for (const message of frame.messages) addMessage(message, { live: seenBefore });
@@ -499,6 +498,8 @@ export function createWidget({ config, env }) {
         rating = null;
         store.set(`rating:${room}`, "later");
       }
+      render();
+    },
     // A form of the panel (PROTOCOL.md, Pre-chat and offline forms): {ok} or {ok: false, fields}.
     async onForm(kind, values) {
       const body = { site_key: config.siteKey, visitor_token: session.token, ...values };

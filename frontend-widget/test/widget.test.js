@@ -819,13 +819,15 @@ test("a public room is never asked for a rating", async () => {
   ctx.last().receive({ type: "ready", room: "lobby", visitor_id: "v1", messages: [], has_more: false, status: "closed" });
   ctx.last().receive({ type: "closed" });
   assert.equal(ctx.widget.state.rating, null);
+});
+
 test("the status line follows ready, presence and status frames, and asks again at the change", async () => {
   const site = { ...SITE, status: { agents: "offline", open: true, changes_at: null }, out_of_hours: "offline_form" };
   const ctx = setup({ answers: [jsonResponse(200, session({ site }))] });
   await ctx.widget.start();
   assert.equal(ctx.view().states.at(-1).line.state, "away");
   const closesAt = new Date(1764000000000 + 5000).toISOString();
-  ctx.ready([], { status: { agents: "online", reply_minutes: 3, open: true, changes_at: closesAt } });
+  ctx.ready([], { availability: { agents: "online", reply_minutes: 3, open: true, changes_at: closesAt } });
   assert.equal(ctx.view().states.at(-1).line.text, "En ligne · nous répondons d’habitude en 3 min");
   ctx.last().receive({ type: "presence", agents: "away", reply_minutes: 3 });
   assert.equal(ctx.view().states.at(-1).line.state, "away");

@@ -107,7 +107,7 @@ def test_the_session_answer_carries_the_status_and_what_to_do_out_of_hours(site)
 @pytest.mark.usefixtures("fresh_sockets")
 async def test_ready_has_the_status_and_the_widget_may_ask_again(site, visitor):
     socket = await joined(site, visitor)
-    assert socket.ready["status"]["open"] is True
+    assert socket.ready["availability"]["open"] is True
 
     @database_sync_to_async
     def close_the_site():

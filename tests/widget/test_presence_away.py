@@ -33,7 +33,7 @@ def state_of(tenant) -> str:
 
 async def test_visitors_are_told_online_away_and_offline_live(site, visitor, agent, tenant_a):
     visitor_ws = await joined(site, visitor)
-    assert visitor_ws.ready["status"]["agents"] == "offline"
+    assert visitor_ws.ready["availability"]["agents"] == "offline"
 
     agent_ws = await agent_joined(agent)
     assert (await expect(visitor_ws, of_type("presence")))["agents"] == "online"
@@ -61,7 +61,7 @@ async def test_a_new_socket_reads_the_state_in_ready(site, visitor, agent, tenan
     agent_ws = await agent_joined(agent)
     await set_away(tenant_a, agent, True)
     visitor_ws = await joined(site, visitor)
-    assert visitor_ws.ready["status"]["agents"] == "away"
+    assert visitor_ws.ready["availability"]["agents"] == "away"
     await visitor_ws.disconnect()
     await agent_ws.disconnect()
 

@@ -240,7 +240,7 @@ class ChatConsumer(SocketConsumer):
                 visitor_read_up_to=self.conversation.visitor_read_up_to,
                 agent_read_up_to=self.conversation.agent_read_up_to,
                 status="closed" if self.conversation.status == "closed" else "open",
-                status=status,
+                availability=status,
             )
         )
         await self.flush_backlog()

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('widget', '0007_transcripts'),
+        ('widget', '0008_rating'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0009_site_transcript_on_close'),
+        ('tenants', '0011_webhook_rated_event'),
     ]
 
     operations = [
