@@ -203,8 +203,8 @@ export function createView({
     launcher.setAttribute("aria-label", t("closeChat"));
     log.scrollTop = log.scrollHeight;
     fitInput();
-    if (focus) (consentAccept ?? input).focus();
-    if (focus) (shownMode === "chat" ? input : (intake.querySelector("input, select, textarea, button") ?? input)).focus();
+    const field = shownMode === "chat" ? input : (intake.querySelector("input, select, textarea, button") ?? input);
+    if (focus) (consentAccept ?? field).focus();
     handlers.onOpen();
   }
 
