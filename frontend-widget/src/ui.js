@@ -132,6 +132,10 @@ export function createView({
     }
     ratingView.update(rating);
   };
+  // The pre-chat and offline forms, built when shown (forms.js talks to the server).
+  const intake = make("form", "intake");
+  intake.noValidate = true;
+  intake.hidden = true;
   let consentAccept = null;
   if (consent) {
     const step = make("div", "consent");
@@ -158,13 +162,8 @@ export function createView({
     step.append(make("p", "greeting", site.greeting || t("greeting")), card, actions);
     panel.append(header, step);
   } else {
-    panel.append(header, notice, flash, log, typing, form);
+    panel.append(header, awayMessage, notice, flash, log, typing, form, intake);
   }
-  // The pre-chat and offline forms, built when shown (forms.js talks to the server).
-  const intake = make("form", "intake");
-  intake.noValidate = true;
-  intake.hidden = true;
-  panel.append(header, awayMessage, notice, flash, log, typing, form, intake);
   if (site.typing_preview) {
     // The site shows agents the draft: the visitor is told, always, right by the composer.
     panel.append(make("p", "disclosure", t("previewNotice")));
