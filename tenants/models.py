@@ -30,6 +30,23 @@ class Domain(DomainMixin):
     """A host name that resolves to a tenant (`<slug>.<platform host>`, or the platform host)."""
 
 
+# What a new site accepts as attachments: safe raster images, PDF, plain text and zip archives.
+# SVG is never among them (it is a document that can run scripts), nor any type told from a name.
+DEFAULT_ATTACHMENT_TYPES = (
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+    "application/zip",
+)
+
+
+def default_attachment_types() -> list[str]:
+    return list(DEFAULT_ATTACHMENT_TYPES)
+
+
 class Site(models.Model):
     """A website of a tenant that embeds the widget. Named publicly by its site key."""
 
@@ -84,6 +101,10 @@ class Site(models.Model):
     # What the widget asks before the first message (tenants.prechat).
     prechat = models.CharField(max_length=16, choices=Prechat.choices, default=Prechat.NONE)
     prechat_fields = models.JSONField(default=list, blank=True)
+    # The types of file visitors and agents may attach (as told from the bytes): 415 otherwise.
+    attachment_types = ArrayField(
+        models.CharField(max_length=100), default=default_attachment_types, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

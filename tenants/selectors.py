@@ -68,3 +68,9 @@ def site_auto_assigns(*, site_id: int | None) -> bool:
     if site_id is None:
         return False
     return Site.objects.filter(pk=site_id, auto_assign=True).exists()
+
+
+def site_attachment_types(*, site_id: int) -> tuple[str, ...]:
+    """The types of file the site accepts as attachments (none for a site that is gone)."""
+    types = Site.objects.filter(pk=site_id).values_list("attachment_types", flat=True).first()
+    return tuple(types or ())

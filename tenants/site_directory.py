@@ -47,6 +47,8 @@ class SiteInfo:
     # The visitor's consent comes before any session (PROTOCOL.md, Consent).
     consent_required: bool = False
     consent_text: str = ""
+    # The types of file its visitors may attach (Site.attachment_types).
+    attachment_types: tuple[str, ...] = ()
 
     # Business hours (None: always open), and what the widget does out of them or with nobody
     # online; the pre-chat form (PROTOCOL.md, Status and forms).
@@ -101,6 +103,7 @@ def _load(key: str) -> SiteInfo | None:
         offline_form_when_unavailable=site.offline_form_when_unavailable,
         prechat=site.prechat,
         prechat_fields=tuple(site.prechat_fields or ()),
+        attachment_types=tuple(site.attachment_types),
     )
 
 

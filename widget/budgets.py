@@ -50,3 +50,19 @@ class VisitorMessage:
         for budget, key in self._taken:
             budget.give_back(key)
         self._taken = []
+
+
+visitor_uploads = WindowBudget("visitor-uploads", Fixed(settings.BUDGET_VISITOR_UPLOAD_WINDOW))
+address_uploads = WindowBudget("address-uploads", Fixed(settings.BUDGET_ADDRESS_UPLOAD_WINDOW))
+
+
+def upload_take(*, tenant_id: int, visitor_id: str, address: str) -> float:
+    """Count one upload of a visitor (and of their address): 0.0, or, counting nothing, the
+    seconds to wait (429). Agents' and the API's uploads are the tenant's own: not budgeted."""
+    wait = visitor_uploads.take((tenant_id, visitor_id), settings.BUDGET_VISITOR_UPLOADS)
+    if wait:
+        return wait
+    wait = address_uploads.take((tenant_id, address), settings.BUDGET_ADDRESS_UPLOADS)
+    if wait:
+        visitor_uploads.give_back((tenant_id, visitor_id))
+    return wait

@@ -28,6 +28,8 @@ MAX_DRAFT_CHARS = 500
 MessageId = Annotated[StrictInt, Field(ge=0, le=2**63 - 1)]
 ClientId = Annotated[StrictStr, Field(min_length=1, max_length=64)]
 Room = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+AttachmentId = Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$")]
+MAX_ATTACHMENTS = 10
 
 
 class ClientFrame(BaseModel):
@@ -49,12 +51,16 @@ class MessageFrame(ClientFrame):
     client_id: ClientId
     # Trimming and the 1..4000 bound are checked by `stored_text`, which answers `too_large`
     # rather than `bad_request` for a long text.
-    text: StrictStr
+    text: StrictStr = ""
+    # Ids of files its author uploaded into this conversation and has not sent yet
+    # (PROTOCOL.md, Attachments); a message with attachments may have no text.
+    attachments: Annotated[list[AttachmentId], Field(max_length=MAX_ATTACHMENTS)] = []
 
     def stored_text(self) -> str:
-        """The text as it is stored: trimmed, then 1..MAX_TEXT_CHARS characters."""
+        """The text as it is stored: trimmed, then 1..MAX_TEXT_CHARS characters (0 with
+        attachments)."""
         text = self.text.strip()
-        if not text:
+        if not text and not self.attachments:
             raise BadRequest("text: must not be empty")
         if len(text) > MAX_TEXT_CHARS:
             raise TooLarge(f"text: at most {MAX_TEXT_CHARS} characters")
@@ -155,6 +161,18 @@ class AgentsAuthor(Author):
     avatar: InitialsAvatar
 
 
+class AttachmentOut(TypedDict):
+    id: str
+    name: str
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+    url: str  # signed, short-lived: widget.attachments.links
+    thumbnail_url: str | None  # images only
+    expires_at: str
+
+
 class MessageOut(TypedDict):
     type: Literal["message"]
     id: int
@@ -164,6 +182,7 @@ class MessageOut(TypedDict):
     author: Author
     conversation: NotRequired[str]
     private: NotRequired[bool]
+    attachments: NotRequired[list[AttachmentOut]]
 
 
 AgentsState = Literal["online", "away", "offline"]
@@ -377,8 +396,9 @@ def message(
 
 
 def message_of(stored: "Message") -> MessageOut:
-    """The `message` frame of a stored `Message`."""
-    return message(
+    """The `message` frame of a stored `Message`, with the attachments the writer linked to it
+    (`frames_attachments` adds those of messages read back)."""
+    frame = message(
         stored.id,
         stored.client_id,
         stored.text,
@@ -388,6 +408,39 @@ def message_of(stored: "Message") -> MessageOut:
         stored.author_name,
         stored.private,
     )
+    return with_attachments(frame, getattr(stored, "attachments_out", None))
+
+
+def with_attachments(frame: MessageOut, attachments: list[AttachmentOut] | None) -> MessageOut:
+    """The frame with its message's attachments; a message without any has no such field."""
+    if attachments:
+        frame["attachments"] = attachments
+    return frame
+
+
+def attachment(
+    *,
+    attachment_id: str,
+    name: str,
+    content_type: str,
+    size: int,
+    width: int | None,
+    height: int | None,
+    url: str,
+    thumbnail_url: str | None,
+    expires_at: datetime,
+) -> AttachmentOut:
+    return {
+        "id": attachment_id,
+        "name": name,
+        "content_type": content_type,
+        "size": size,
+        "width": width,
+        "height": height,
+        "url": url,
+        "thumbnail_url": thumbnail_url,
+        "expires_at": expires_at.isoformat(),
+    }
 
 
 def conversation_summary(conversation: "Conversation") -> ConversationSummary:

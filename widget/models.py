@@ -257,3 +257,61 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.conversation_id}:{self.score}"
+
+
+class Attachment(models.Model):
+    """A file a visitor or an agent uploaded into a conversation (widget.attachments).
+
+    Uploaded first (HTTP), then referenced by id in a `message` frame, which links it: until
+    then `message` is NULL and only its uploader may send it, in its own conversation. The bytes
+    live in the `attachments` storage under `storage_key` (an image re-encoded without its
+    metadata, and its thumbnail under `thumbnail_key`); erasure and retention delete them.
+    """
+
+    class UploaderKind(models.TextChoices):
+        VISITOR = "visitor", "Visitor"
+        AGENT = "agent", "Agent"
+        API = "api", "Site-key API"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="attachments"
+    )
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    uploader_kind = models.CharField(max_length=10, choices=UploaderKind.choices)
+    uploader_id = models.CharField(max_length=64)
+    # The visitor who uploaded it: erasing them deletes it (with its stored bytes).
+    visitor = models.ForeignKey(
+        Visitor, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    storage_key = models.CharField(max_length=255)
+    # Told from the bytes (widget.attachments.content), never from the name or the client.
+    content_type = models.CharField(max_length=100)
+    size = models.BigIntegerField()
+    # The uploader's name for it, made safe to show and to offer as a download name.
+    name = models.CharField(max_length=200)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    thumbnail_key = models.CharField(max_length=255, blank=True)
+    # Its place among its message's attachments, as the author listed them.
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # Unsent uploads, oldest first: what retention deletes.
+            models.Index(
+                fields=["created_at"],
+                name="attachment_unsent",
+                condition=models.Q(message__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_image(self) -> bool:
+        return bool(self.thumbnail_key)

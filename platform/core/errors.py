@@ -57,6 +57,22 @@ class PayloadTooLarge(ParleyError):
     default_message = "The body is too large."
 
 
+class UnsupportedType(ParleyError):
+    """An uploaded file whose type (told from its bytes) the site does not accept."""
+
+    code = "unsupported_type"
+    http_status = 415
+    default_message = "This type of file is not accepted here."
+
+
+class LinkExpired(ParleyError):
+    """A signed link (a file's URL) past its lifetime: ask for a fresh one."""
+
+    code = "link_expired"
+    http_status = 410
+    default_message = "This link has expired."
+
+
 class UnknownSiteKey(ParleyError):
     code = "unknown_site_key"
     http_status = 404

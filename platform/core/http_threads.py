@@ -35,7 +35,7 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse, HttpResponse, JsonResponse
 from django.urls import set_script_prefix
 
-from core.errors import Unavailable
+from core.errors import PayloadTooLarge, Unavailable
 from core.http_errors import error_answer
 
 
@@ -93,9 +93,16 @@ class BoundedThreadsASGIHandler(ASGIHandler):
         if scope["path"] == "/healthz":
             await self.send_response(_sized(JsonResponse({"status": "ok"})), send)
             return
+        if _declared_length(scope) > settings.HTTP_MAX_BODY_BYTES:
+            # Refused before a byte of it is read: Django would spool all of it to disk first.
+            await self.send_response(_sized(error_answer(PayloadTooLarge())), send)
+            return
         try:
             body_file = await self.read_body(receive)
         except RequestAborted:
+            return
+        except _BodyTooLarge:
+            await self.send_response(_sized(error_answer(PayloadTooLarge())), send)
             return
         try:
             response = await self.threads.run(self._respond, scope, body_file)
@@ -108,6 +115,22 @@ class BoundedThreadsASGIHandler(ASGIHandler):
             if response.streaming:
                 await self.threads.run_queued(response.close)
             body_file.close()
+
+    async def read_body(self, receive):
+        """Django's, stopped past HTTP_MAX_BODY_BYTES (a body sent without a length)."""
+        limit = settings.HTTP_MAX_BODY_BYTES
+        received = 0
+
+        async def counted():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge()
+            return message
+
+        return await super().read_body(counted)
 
     def _respond(self, scope, body_file) -> HttpResponse:
         """The whole sync part of a request, on one thread: its database connection is this
@@ -122,6 +145,20 @@ class BoundedThreadsASGIHandler(ASGIHandler):
         if not response.streaming:
             response.close()  # the body is all in memory: nothing left to read from the view
         return response
+
+
+class _BodyTooLarge(Exception):
+    """The body went past HTTP_MAX_BODY_BYTES while it was read."""
+
+
+def _declared_length(scope) -> int:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0
+    return 0
 
 
 def _sized(response: HttpResponse) -> HttpResponse:

@@ -29,6 +29,8 @@ class Plan:
     history_days: int
     # The settings name holding the Stripe price id; None for the free plan.
     price_setting: str | None = None
+    # The largest attachment, in bytes (and never past PARLEY_ATTACHMENT_MAX_BYTES).
+    attachment_max_bytes: int = UNLIMITED
 
     @property
     def stripe_price_id(self) -> str:
@@ -52,6 +54,7 @@ FREE = Plan(
     concurrent_connections=20,
     messages_per_month=1_000,
     history_days=30,
+    attachment_max_bytes=2 * 1024 * 1024,
 )
 PRO = Plan(
     code="pro",

@@ -18,6 +18,7 @@ from core.errors import BadRequest
 from widget import availability, events, frames, presence, selectors
 from widget.consumers.base import SocketConsumer
 from widget.handshake import session_agent
+from widget.services.attachments import frames_attachments
 from widget.services.conversations import conversation_close, conversation_mark_read
 from widget.services.messages import MessagePost
 from widget.writer import writer
@@ -42,7 +43,12 @@ def _history(*, room: str, site_id: int | None, before_id: int | None, limit: in
     messages, has_more = selectors.messages_before(
         conversation=conversation, before_id=before_id, limit=limit, with_private=True
     )
-    return [frames.with_avatar(frames.message_of(message)) for message in messages], has_more
+    return (
+        frames_attachments(
+            [frames.with_avatar(frames.message_of(message)) for message in messages]
+        ),
+        has_more,
+    )
 
 
 def _close(*, tenant_id: int, room: str, site_id: int | None) -> None:
@@ -106,6 +112,7 @@ class AgentConsumer(SocketConsumer):
             author_name=self.author["name"],
             client_id=frame.client_id,
             private=frame.private,
+            attachment_ids=tuple(frame.attachments),
         )
         message, _ = await writer.post(
             schema_name=self.tenant.schema_name, tenant_id=self.tenant.id, post=post

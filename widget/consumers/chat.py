@@ -35,6 +35,7 @@ from widget import availability, events, frames, hot_sql, selectors
 from widget.budgets import VisitorMessage
 from widget.consumers.base import SocketClose, SocketConsumer, SocketGone
 from widget.mail.transcripts import transcript_request
+from widget.services.attachments import frames_attachments
 from widget.services.conversations import conversation_mark_read
 from widget.services.messages import MessagePost
 from widget.services.rooms import chat_join
@@ -87,7 +88,20 @@ def _open_room(
             overlap=resume_overlap,
         )
     name = visitor.display_name if visitor else f"Visitor {visitor_id[:6]}"
-    return conversation, name, messages, has_more, availability.site_status(site=site)
+    return (
+        conversation,
+        name,
+        frames_attachments(messages),
+        has_more,
+        availability.site_status(site=site),
+    )
+
+
+def _history(*, conversation, before_id: int | None, limit: int):
+    messages, has_more = selectors.messages_before(
+        conversation=conversation, before_id=before_id, limit=limit
+    )
+    return frames_attachments([frames.message_of(message) for message in messages]), has_more
 
 
 class ChatConsumer(SocketConsumer):
@@ -268,6 +282,7 @@ class ChatConsumer(SocketConsumer):
             author_id=self.visitor_id,
             author_name=self.author["name"],
             client_id=frame.client_id,
+            attachment_ids=tuple(frame.attachments),
         )
         try:
             message, created = await writer.post(
@@ -373,17 +388,12 @@ class ChatConsumer(SocketConsumer):
     async def on_history(self, frame: frames.HistoryFrame) -> None:
         messages, has_more = await in_tenant(
             self.tenant.schema_name,
-            selectors.messages_before,
+            _history,
             conversation=self.conversation,
             before_id=frame.before,
             limit=frame.limit,
         )
-        await self.send_frame(
-            frames.history(
-                messages=[frames.message_of(message) for message in messages],
-                has_more=has_more,
-            )
-        )
+        await self.send_frame(frames.history(messages=messages, has_more=has_more))
 
     # --- watchdog: auth deadline, idle, site key ---------------------------------------------
 

@@ -1,12 +1,15 @@
 """What is deleted for good: a visitor on request (the site-key API), and the messages older
-than the tenant's plan keeps (`manage.py prune_history`)."""
+than the tenant's plan keeps (`manage.py prune_history`), with their attachments' stored bytes
+(deleted once the rows' deletion commits)."""
 
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 
 from widget import webhook_events
-from widget.models import Message, Visitor
+from widget.models import Attachment, Message, Visitor
+from widget.services.attachments import files_delete_after_commit
 
 
 @transaction.atomic
@@ -14,6 +17,9 @@ def visitor_erase(*, tenant_id: int, visitor: Visitor) -> None:
     """Erase a visitor: their conversations with every message in them, what they wrote in
     public rooms, and the copies of those in the tenant's webhook deliveries. Runs in the
     tenant's schema."""
+    files_delete_after_commit(
+        Attachment.objects.filter(Q(visitor=visitor) | Q(conversation__visitor=visitor))
+    )
     Message.objects.filter(
         author_kind=Message.AuthorKind.VISITOR, author_id=str(visitor.id)
     ).delete()
@@ -36,4 +42,10 @@ def messages_prune(*, before: datetime) -> int:
         )
         if not batch:
             return deleted
-        deleted += Message.objects.filter(id__in=batch).delete()[0]
+        with transaction.atomic():
+            files_delete_after_commit(Attachment.objects.filter(message_id__in=batch))
+            deleted += (
+                Message.objects.filter(id__in=batch, created_at__lt=before)
+                .delete()[1]
+                .get(Message._meta.label, 0)
+            )

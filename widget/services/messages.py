@@ -16,7 +16,9 @@ from core.errors import BadRequest
 from tenants.billing import limits
 from tenants.selectors import site_auto_assigns
 from widget import events, hot_sql, presence, webhook_events
+from widget.attachments import links
 from widget.models import Conversation, Message
+from widget.services.attachments import attachments_link
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,10 @@ class MessagePost:
     client_id: str | None = None
     # A note for the team (agents only): never sent to the visitor (`events.publish_message`).
     private: bool = False
+    # Unsent uploads this message sends (widget.services.attachments.attachments_link), made by
+    # `uploader_id` (by default its author; the API key's name for the site-key API).
+    attachment_ids: tuple[str, ...] = ()
+    uploader_id: str = ""
 
 
 def message_post(
@@ -43,6 +49,8 @@ def message_post(
     author_name: str = "",
     client_id: str | None = None,
     private: bool = False,
+    attachment_ids: tuple[str, ...] = (),
+    uploader_id: str = "",
 ) -> tuple[Message, bool]:
     """Store a message and publish it to the room and the tenant's agents after commit.
 
@@ -50,7 +58,17 @@ def message_post(
     publishes nothing again: a resend after a reconnect is stored and broadcast once. Another
     author's message with that `client_id` is not this one's. Returns (message, created).
     """
-    post = MessagePost(conversation, text, author_kind, author_id, author_name, client_id, private)
+    post = MessagePost(
+        conversation,
+        text,
+        author_kind,
+        author_id,
+        author_name,
+        client_id,
+        private,
+        tuple(attachment_ids),
+        uploader_id,
+    )
     return message_post_many(tenant_id=tenant_id, posts=[post])[0]
 
 
@@ -123,6 +141,7 @@ def _store(
         }
     answers: list[tuple[Message, bool]] = []
     fresh: list[Message] = []
+    sending_files: list[tuple[Message, MessagePost]] = []
     for post in posts:
         key = _resend_key(post.conversation.pk, post)
         if post.client_id is not None and key in known:
@@ -138,6 +157,8 @@ def _store(
             private=post.private,
         )
         fresh.append(message)
+        if post.attachment_ids:
+            sending_files.append((message, post))
         if post.client_id is not None:
             known[key] = message  # the same client_id twice in one batch: stored once
         answers.append((message, True))
@@ -145,6 +166,13 @@ def _store(
         return answers
     quota.take(len(fresh))
     Message.objects.bulk_create(fresh)  # ids in list order: increasing within each room
+    for message, post in sending_files:
+        linked = attachments_link(
+            message=message,
+            attachment_ids=post.attachment_ids,
+            uploader_id=post.uploader_id or post.author_id,
+        )
+        message.attachments_out = [links.attachment_out(row) for row in linked]
 
     room_events = []
     for room_id in room_ids:

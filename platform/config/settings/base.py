@@ -8,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from core.logging import configure_logging
 from core.redis_config import parse_redis_url
+from core.storage import attachment_storage
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 env = environ.Env()
@@ -285,6 +286,41 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# Attachments (widget.attachments): files visitors and agents send. Stored through
+# django-storages: a folder on this machine by default; an S3-compatible store when
+# PARLEY_STORAGE_URL (`s3://<bucket>?endpoint_url=...&region_name=...`) or
+# AWS_STORAGE_BUCKET_NAME says so (keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the
+# machine's role). Several workers on several machines need the S3 store (or a shared folder).
+ATTACHMENT_ROOT = env("PARLEY_ATTACHMENT_ROOT", default=str(BASE_DIR / ".data" / "attachments"))
+STORAGES["attachments"] = attachment_storage(
+    storage_url=env("PARLEY_STORAGE_URL", default=""),
+    bucket=env("AWS_STORAGE_BUCKET_NAME", default=""),
+    endpoint_url=env("AWS_S3_ENDPOINT_URL", default=""),
+    region_name=env("AWS_S3_REGION_NAME", default=""),
+    root=ATTACHMENT_ROOT,
+)
+# One file at most this big (and at most the plan's `attachment_max_bytes`): 413 past it.
+ATTACHMENT_MAX_BYTES = env.int("PARLEY_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# An HTTP request body is refused past this many bytes before it is read (core/http_threads.py):
+# the largest attachment and its multipart envelope.
+HTTP_MAX_BODY_BYTES = env.int("PARLEY_HTTP_MAX_BODY_BYTES", default=ATTACHMENT_MAX_BYTES + 65536)
+# Where attachments are served (`<this>/files/<signed token>`): by default the platform host.
+# In production give it a host of its own (`https://files.example.com`, routed to the same
+# workers): no cookie of the dashboard or the operator console is ever sent there.
+FILES_URL = env("PARLEY_FILES_URL", default=PLATFORM_URL)
+# How long a signed file URL (in a message frame, history, the API) stays valid.
+FILE_URL_TTL = env.int("PARLEY_FILE_URL_TTL", default=3600)
+# An image is refused past this many pixels (a decompression bomb); thumbnails fit this box.
+ATTACHMENT_MAX_PIXELS = env.int("PARLEY_ATTACHMENT_MAX_PIXELS", default=40_000_000)
+ATTACHMENT_THUMBNAIL_PX = 320
+# Uploads a visitor may make, and all the visitors of one address, per window (429 past them).
+BUDGET_VISITOR_UPLOADS = env.int("PARLEY_BUDGET_VISITOR_UPLOADS", default=20)
+BUDGET_VISITOR_UPLOAD_WINDOW = env.int("PARLEY_BUDGET_VISITOR_UPLOAD_WINDOW", default=600)
+BUDGET_ADDRESS_UPLOADS = env.int("PARLEY_BUDGET_ADDRESS_UPLOADS", default=100)
+BUDGET_ADDRESS_UPLOAD_WINDOW = env.int("PARLEY_BUDGET_ADDRESS_UPLOAD_WINDOW", default=3600)
+# An uploaded file never referenced by a message is deleted after this many hours (prune_history).
+ATTACHMENT_UNSENT_HOURS = env.int("PARLEY_ATTACHMENT_UNSENT_HOURS", default=24)
+
 # --- Billing: plans and Stripe (tenants/billing/) -------------------------------------------------
 # With no STRIPE_SECRET_KEY billing is off: every tenant is on PARLEY_DEFAULT_PLAN (by default
 # "self-hosted", no limit of its own; or free, pro, business, enterprise) unless an operator has
@@ -379,7 +415,7 @@ BUDGET_FLUSH_SECONDS = env.float("PARLEY_BUDGET_FLUSH_SECONDS", default=2.0)
 CORS_URLS_REGEX = r"^/api/widget/v1/.*$"
 CORS_ALLOW_CREDENTIALS = False
 CORS_ALLOW_METHODS = ("OPTIONS", "POST")
-CORS_ALLOW_HEADERS = ("content-type",)
+CORS_ALLOW_HEADERS = ("content-type", "authorization")
 CORS_PREFLIGHT_MAX_AGE = 86400
 WIDGET_API_MAX_BODY_BYTES = env.int("PARLEY_WIDGET_API_MAX_BODY_BYTES", default=8 * 1024)
 # Session starts per minute: from one IP address, and for one site (all its visitors together).

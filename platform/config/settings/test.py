@@ -35,6 +35,8 @@ PARLEY_WS = {
 ADDRESS_PLAN_SHARE = env.float("PARLEY_ADDRESS_PLAN_SHARE", default=1.0)  # noqa: F405
 BUDGET_VISITOR_MESSAGES = env.int("PARLEY_BUDGET_VISITOR_MESSAGES", default=100_000)  # noqa: F405
 BUDGET_ADDRESS_MESSAGES = env.int("PARLEY_BUDGET_ADDRESS_MESSAGES", default=100_000)  # noqa: F405
+BUDGET_VISITOR_UPLOADS = env.int("PARLEY_BUDGET_VISITOR_UPLOADS", default=100_000)  # noqa: F405
+BUDGET_ADDRESS_UPLOADS = env.int("PARLEY_BUDGET_ADDRESS_UPLOADS", default=100_000)  # noqa: F405
 BUDGET_ADDRESS_MONTH_SHARE = env.float(  # noqa: F405
     "PARLEY_BUDGET_ADDRESS_MONTH_SHARE", default=1.0
 )
@@ -46,3 +48,15 @@ HTTP_THREAD_WAIT = env.float("PARLEY_HTTP_THREAD_WAIT", default=30.0)  # noqa: F
 DEFAULT_PLAN = env("PARLEY_DEFAULT_PLAN", default="free")  # noqa: F405
 # Members' pictures uploaded by the suite, apart from a developer's own (`make run`'s).
 MEDIA_ROOT = env("PARLEY_MEDIA_ROOT", default=str(BASE_DIR / ".data" / "test-media"))  # noqa: F405
+# Attachments stored by the suite, apart from a developer's own, unless a worker started by a
+# test is given a real S3-compatible server (tests/support/object_storage.py).
+if not env("PARLEY_STORAGE_URL", default=""):  # noqa: F405
+    STORAGES["attachments"] = {  # noqa: F405
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": env(  # noqa: F405
+                "PARLEY_ATTACHMENT_ROOT",
+                default=str(BASE_DIR / ".data" / "test-attachments"),  # noqa: F405
+            )
+        },
+    }
