@@ -9,6 +9,11 @@ urlpatterns = [
     path("widget.js", views.widget_loader, name="widget-loader"),
     # Before the widget's JSON API (config/urls_public.py): a multipart body of its own.
     path("api/widget/v1/attachments", attachment_views.visitor_upload, name="widget-attachments"),
+    path(
+        "api/v1/conversations/<int:conversation_id>/attachments",
+        attachment_views.api_upload,
+        name="site-api-attachments",
+    ),
     re_path(r"^files/(?P<token>[A-Za-z0-9_:.-]{1,512})$", attachment_views.file_serve, name="file"),
     re_path(
         r"^widget/v/(?P<version>[0-9a-f]{1,64})\.js$", views.widget_bundle, name="widget-bundle"

@@ -5,6 +5,7 @@ from django.urls import path, re_path
 
 from dashboard.views import (
     account,
+    attachments,
     auth,
     billing,
     canned_replies,
@@ -53,6 +54,11 @@ urlpatterns = [
     ),
     path("conversations/<int:pk>/", inbox.conversation_detail, name="conversation"),
     path("conversations/<int:pk>/reply/", inbox.conversation_reply, name="conversation_reply"),
+    path(
+        "conversations/<int:pk>/attachments/",
+        attachments.conversation_attachment_upload,
+        name="conversation_attachments",
+    ),
     path("conversations/<int:pk>/close/", inbox.conversation_close_view, name="conversation_close"),
     path(
         "conversations/<int:pk>/transcript/",

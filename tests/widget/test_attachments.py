@@ -406,3 +406,62 @@ def _commits():
     from django.test import TestCase
 
     return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def test_the_site_key_api_uploads_and_sends_a_file(attachment_storage, api_a, shop, grace):
+    with schema_context(shop.tenant.schema_name):
+        conversation = Conversation.objects.get(room=grace.room)
+    file = io.BytesIO(PDF)
+    file.name = "quote.pdf"
+    uploaded = api_a.post(f"/api/v1/conversations/{conversation.pk}/attachments", {"file": file})
+    assert uploaded.status_code == 201, uploaded.content
+    attachment_id = uploaded.json()["id"]
+    sent = api_a.post_json(
+        f"/api/v1/conversations/{conversation.pk}/messages",
+        {"text": "", "attachments": [attachment_id]},
+    )
+    assert sent.status_code == 201, sent.content
+    assert sent.json()["attachments"][0]["name"] == "quote.pdf"
+    listed = api_a.get(f"/api/v1/conversations/{conversation.pk}/messages").json()["data"]
+    assert listed[-1]["attachments"][0]["id"] == attachment_id
+    assert body_of(fetch(listed[-1]["attachments"][0]["url"])) == PDF
+    # A visitor's upload is not the API's to send.
+    theirs = upload(grace, shop, b"mine", "m.txt").json()["id"]
+    refused = api_a.post_json(
+        f"/api/v1/conversations/{conversation.pk}/messages", {"attachments": [theirs]}
+    )
+    assert refused.status_code == 400
+    assert error_code(refused) == "invalid_attachment"
+    assert (
+        PlatformClient()
+        .post(f"/api/v1/conversations/{conversation.pk}/attachments", {"file": io.BytesIO(b"x")})
+        .status_code
+        == 401
+    )
+
+
+def test_an_agent_uploads_from_the_dashboard_with_the_csrf_token(
+    attachment_storage, shop, grace, tenant_a
+):
+    from django.test import Client
+
+    from tests.support.factories import make_agent
+
+    agent = make_agent(tenant_a)
+    with schema_context(shop.tenant.schema_name):
+        conversation = Conversation.objects.get(room=grace.room)
+    client = Client(HTTP_HOST=agent.host, enforce_csrf_checks=True)
+    client.cookies["sessionid"] = agent.session_key
+    path = f"/conversations/{conversation.pk}/attachments/"
+    file = io.BytesIO(png())
+    file.name = "diagram.png"
+    assert client.post(path, {"file": file}).status_code == 403  # no CSRF token
+    client.get(f"/conversations/{conversation.pk}/")
+    token = client.cookies["csrftoken"].value
+    file.seek(0)
+    uploaded = client.post(path, {"file": file}, HTTP_X_CSRFTOKEN=token)
+    assert uploaded.status_code == 201, uploaded.content
+    assert uploaded.json()["content_type"] == "image/png"
+    with schema_context(shop.tenant.schema_name):
+        row = Attachment.objects.get(pk=uploaded.json()["id"])
+    assert (row.uploader_kind, row.uploader_id) == ("agent", str(agent.user_id))

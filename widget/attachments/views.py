@@ -27,9 +27,11 @@ from core.errors import (
 )
 from core.http_errors import error_answer
 from core.ratelimit import client_address, retry_after_seconds
+from tenants.api.auth import ApiKeyAuth
 from tenants.billing.limits import plan_for
 from tenants.models import Tenant
 from tenants.origins import origin_allowed
+from tenants.selectors import site_attachment_types
 from tenants.site_directory import site_for_key
 from tenants.status import ensure_active
 from tenants.tokens import token_verify
@@ -102,6 +104,52 @@ def _visitor_upload(request: HttpRequest) -> HttpResponse:
     response = JsonResponse(body, status=201)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def team_upload(
+    request: HttpRequest,
+    *,
+    conversation: Conversation,
+    uploader_kind: str,
+    uploader_id: str,
+) -> JsonResponse:
+    """An agent's upload (the dashboard) or the API's into a conversation of the tenant whose
+    schema the connection is in: the same limits and checks as a visitor's, but for the
+    budget (the tenant's own people and servers). `uploads.prepare` must have run."""
+    upload = uploads.the_file(request)
+    attachment = attachment_store(
+        conversation=conversation,
+        upload=upload,
+        allowed_types=site_attachment_types(site_id=conversation.site_id),
+        uploader_kind=uploader_kind,
+        uploader_id=uploader_id,
+    )
+    response = JsonResponse(links.attachment_out(attachment), status=201)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@csrf_exempt  # the API key is a header; no cookie is involved
+@require_POST
+def api_upload(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """`POST /api/v1/conversations/{id}/attachments` of the site-key API."""
+    try:
+        api_key = ApiKeyAuth()(request)
+        if api_key is None:
+            raise InvalidToken("The API key is missing or invalid.")
+        uploads.prepare(request, attachment_limit(api_key.tenant_id))
+        with schema_context(api_key.tenant.schema_name):
+            conversation = Conversation.objects.filter(pk=conversation_id).first()
+            if conversation is None:
+                raise NotFound("No such conversation.")
+            return team_upload(
+                request,
+                conversation=conversation,
+                uploader_kind=Attachment.UploaderKind.API,
+                uploader_id=f"api:{api_key.prefix}",
+            )
+    except ParleyError as error:
+        return error_answer(error)
 
 
 def _visitor_room(site, *, room: str, visitor_id: str) -> Conversation:

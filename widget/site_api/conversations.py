@@ -18,6 +18,7 @@ from tenants.selectors import site_get
 from widget import selectors
 from widget.frames import message_of
 from widget.inbox import InboxFilter, inbox_page
+from widget.services.attachments import frames_attachments
 from widget.services.erasure import visitor_erase
 from widget.services.messages import message_post
 from widget.site_api.schemas import (
@@ -85,7 +86,8 @@ def messages_list(request: HttpRequest, conversation_id: ConversationId, params:
     with schema_context(request.auth.tenant.schema_name):
         conversation = selectors.conversation_get(conversation_id=conversation_id)
         rows, next_cursor = page(selectors.message_list(conversation=conversation), params)
-        return {"data": [_message_out(row) for row in rows], "next": next_cursor}
+        found = frames_attachments([message_of(row) for row in rows])
+        return {"data": [MessageOut.model_validate(frame) for frame in found], "next": next_cursor}
 
 
 @router.post(
@@ -109,6 +111,8 @@ def messages_send(request: HttpRequest, conversation_id: ConversationId, body: M
             author_name=author["name"] or tenant.name,
             client_id=body.client_id,
             private=body.private,
+            attachment_ids=tuple(body.attachments),
+            uploader_id=f"api:{request.auth.prefix}",
         )
         return Status(201 if created else 200, _message_out(message))
 

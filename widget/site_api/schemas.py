@@ -77,6 +77,21 @@ class AuthorOut(Schema):
     name: str
 
 
+class AttachmentOut(Schema):
+    """A file sent with a message; `url` and `thumbnail_url` are signed and expire at
+    `expires_at` (read the message again for fresh ones)."""
+
+    id: uuid.UUID
+    name: str
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+    url: str
+    thumbnail_url: str | None
+    expires_at: datetime
+
+
 class MessageOut(Schema):
     """The same shape as the socket's `message` frame, without `type`."""
 
@@ -87,6 +102,7 @@ class MessageOut(Schema):
     author: AuthorOut
     # A note for the team: never sent to the visitor (nor in the widget's history).
     private: bool = False
+    attachments: list[AttachmentOut] = []
 
 
 class MessageListOut(Schema):
@@ -100,15 +116,27 @@ class AuthorIn(StrictInput):
     name: Annotated[str, StringConstraints(max_length=200), NoNul] = ""
 
 
+ATTACHMENT_ID = r"^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$"
+
+
 class MessageIn(StrictInput):
-    text: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), NoNul
-    ]
+    # May be empty when the message sends attachments.
+    text: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), NoNul] = ""
     client_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] | None = None
     author: AuthorIn | None = None
     # A note for the team (`author.kind` "agent" only): stored and shown to agents, never sent
     # to the visitor.
     private: bool = False
+    # Files this API key uploaded into the conversation (POST .../attachments), not sent yet.
+    attachments: Annotated[
+        list[Annotated[str, StringConstraints(pattern=ATTACHMENT_ID)]], Field(max_length=10)
+    ] = []
+
+    @model_validator(mode="after")
+    def _says_something(self):
+        if not self.text and not self.attachments:
+            raise ValueError("text: must not be empty without attachments")
+        return self
 
 
 # Canned replies: lengths are checked here for the OpenAPI document; what a shortcut may be and
