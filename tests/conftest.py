@@ -16,12 +16,14 @@ from tenants.services import public_tenant_ensure, schema_name_for, tenant_creat
 FIXTURE_TENANT_SLUGS = ("alpha", "beta")
 
 # Fixtures: a real Redis, the HTTP API clients (`platform`, `api_a`, `api_b`), localstripe, and
-# `fresh_sockets` (the in-process socket machinery stopped after a test).
+# `fresh_sockets` (the in-process socket machinery stopped after a test), and the attachments'
+# storage (`attachment_storage`: the filesystem and a real S3-compatible server, `s3_server`).
 pytest_plugins = [
     "tests.support.redis",
     "tests.support.api_clients",
     "tests.support.localstripe_server",
     "tests.support.sockets",
+    "tests.support.object_storage",
 ]
 
 

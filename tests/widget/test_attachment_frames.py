@@ -19,7 +19,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("fresh_sockets", "attachment_storage"),
 ]
-pytest_plugins = ["tests.support.object_storage"]
 
 
 def _png() -> bytes:

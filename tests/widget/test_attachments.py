@@ -30,8 +30,6 @@ from widget.services.attachments import (
 from widget.services.erasure import messages_prune, visitor_erase
 from widget.services.messages import message_post
 
-pytest_plugins = ["tests.support.object_storage"]
-
 UPLOAD = "/api/widget/v1/attachments"
 SVG_WITH_SCRIPT = (
     b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">'
