@@ -291,7 +291,9 @@ STORAGES = {
 # PARLEY_STORAGE_URL (`s3://<bucket>?endpoint_url=...&region_name=...`) or
 # AWS_STORAGE_BUCKET_NAME says so (keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the
 # machine's role). Several workers on several machines need the S3 store (or a shared folder).
-ATTACHMENT_ROOT = env("PARLEY_ATTACHMENT_ROOT", default=str(BASE_DIR / ".data" / "attachments"))
+ATTACHMENT_ROOT = env("PARLEY_ATTACHMENT_ROOT", default="") or str(
+    BASE_DIR / ".data" / "attachments"
+)
 STORAGES["attachments"] = attachment_storage(
     storage_url=env("PARLEY_STORAGE_URL", default=""),
     bucket=env("AWS_STORAGE_BUCKET_NAME", default=""),
@@ -307,7 +309,7 @@ HTTP_MAX_BODY_BYTES = env.int("PARLEY_HTTP_MAX_BODY_BYTES", default=ATTACHMENT_M
 # Where attachments are served (`<this>/files/<signed token>`): by default the platform host.
 # In production give it a host of its own (`https://files.example.com`, routed to the same
 # workers): no cookie of the dashboard or the operator console is ever sent there.
-FILES_URL = env("PARLEY_FILES_URL", default=PLATFORM_URL)
+FILES_URL = env("PARLEY_FILES_URL", default="") or PLATFORM_URL
 # How long a signed file URL (in a message frame, history, the API) stays valid.
 FILE_URL_TTL = env.int("PARLEY_FILE_URL_TTL", default=3600)
 # An image is refused past this many pixels (a decompression bomb); thumbnails fit this box.
