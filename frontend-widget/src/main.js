@@ -36,6 +36,7 @@ function boot(window) {
     env: {
       fetch: (...args) => window.fetch(...args),
       WebSocket: window.WebSocket,
+      XMLHttpRequest: window.XMLHttpRequest,
       storage: pageStorage(window),
       timers,
       random: Math.random,

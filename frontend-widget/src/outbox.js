@@ -22,8 +22,9 @@ export function createOutbox(store, { key = "outbox", makeId = newClientId, now 
   let items = Array.isArray(stored) ? stored.filter(isItem) : [];
   const save = () => (items.length ? store.set(key, items) : store.remove(key));
   return {
-    add(text) {
+    add(text, attachments = []) {
       const item = { client_id: makeId(), text, created: now() };
+      if (attachments.length) item.attachments = attachments;
       items.push(item);
       save();
       return item;

@@ -27,8 +27,12 @@ export const statusFrame = () => frame({ type: "status" });
 
 export const authFrame = (token, since) =>
   frame(since == null ? { type: "auth", token } : { type: "auth", token, since });
-export const messageFrame = (clientId, text) =>
-  frame({ type: "message", client_id: clientId, text });
+export const messageFrame = (clientId, text, attachments = []) =>
+  frame(
+    attachments.length
+      ? { type: "message", client_id: clientId, text, attachments: attachments.map((file) => file.id) }
+      : { type: "message", client_id: clientId, text },
+  );
 export const MAX_DRAFT_LENGTH = 500;
 export const typingFrame = (state, draft) =>
   frame(
@@ -45,9 +49,9 @@ export const PING_FRAME = frame({ type: "ping" });
 const byteLength = (text) => new TextEncoder().encode(text).length;
 
 // The text a visitor may send, trimmed; or an error code when the server would refuse it.
-export function checkText(raw) {
+export function checkText(raw, { files = false } = {}) {
   const text = String(raw ?? "").trim();
-  if (!text) return { error: "empty" };
+  if (!text && !files) return { error: "empty" };
   // The server counts characters (code points), not UTF-16 units.
   if ([...text].length > MAX_TEXT_LENGTH) return { error: "too_long" };
   // Escaped control characters can make a 4000-character text exceed the frame limit.
@@ -70,14 +74,33 @@ function cleanAuthor(author) {
   };
 }
 
+const isWebUrl = (value) => typeof value === "string" && /^https?:\/\//.test(value);
+
+// A message's file, or null: its links must be web addresses (they go into href and src).
+export function cleanAttachment(file) {
+  if (!isObject(file) || typeof file.id !== "string" || !isWebUrl(file.url)) return null;
+  return {
+    id: file.id,
+    name: typeof file.name === "string" ? file.name : "file",
+    content_type: typeof file.content_type === "string" ? file.content_type : "",
+    size: isId(file.size) ? file.size : 0,
+    url: file.url,
+    thumbnail_url: isWebUrl(file.thumbnail_url) ? file.thumbnail_url : null,
+  };
+}
+
 export function cleanMessage(message) {
   if (!isObject(message) || !isId(message.id) || typeof message.text !== "string") return null;
+  const attachments = Array.isArray(message.attachments)
+    ? message.attachments.map(cleanAttachment).filter(Boolean)
+    : [];
   return {
     id: message.id,
     client_id: typeof message.client_id === "string" ? message.client_id : null,
     text: message.text,
     ts: typeof message.ts === "string" || typeof message.ts === "number" ? message.ts : null,
     author: cleanAuthor(message.author),
+    attachments,
   };
 }
 
@@ -116,6 +139,7 @@ const CLEANERS = {
     code: String(f.code ?? "unknown"),
     message: String(f.message ?? ""),
     retry_after: typeof f.retry_after === "number" && f.retry_after >= 0 ? f.retry_after : null,
+    client_id: typeof f.client_id === "string" ? f.client_id : null,
   }),
   pong: () => ({ type: "pong" }),
   closed: () => ({ type: "closed" }),

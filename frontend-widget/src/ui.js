@@ -12,6 +12,15 @@ const SVG = "http://www.w3.org/2000/svg";
 const CHAT_ICON = "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8l-5 4V5a2 2 0 0 1 1-2z";
 const SEND_ICON = "M2 21 23 12 2 3v7l15 2-15 2z";
 const DOWN_ICON = "M7.4 8.6 12 13.2l4.6-4.6L18 10l-6 6-6-6z";
+const CLIP_ICON =
+  "M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z";
+
+// A file's size for people: 812 B, 14 KB, 2.3 MB.
+export function fileSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
 
 // A site color is tenant data: only plain hex colors get into the stylesheet.
 export function themeRule(color) {
@@ -121,7 +130,20 @@ export function createView({
   send.type = "submit";
   send.setAttribute("aria-label", t("send"));
   send.append(icon(SEND_ICON));
-  form.append(label, input, send);
+  // Files: a picker behind the clip button, a paste into the box, a drop on the panel.
+  const picker = make("input");
+  picker.type = "file";
+  picker.multiple = true;
+  picker.hidden = true;
+  const attach = make("button", "attach");
+  attach.type = "button";
+  attach.setAttribute("aria-label", t("attach"));
+  attach.title = t("attach");
+  attach.append(icon(CLIP_ICON));
+  form.append(picker, attach, label, input, send);
+  const uploads = make("ul", "uploads");
+  uploads.hidden = true;
+  uploads.setAttribute("aria-live", "polite");
   // Built the first time it is asked for, just above the message box.
   let ratingView = null;
   const showRating = (rating) => {
@@ -162,7 +184,7 @@ export function createView({
     step.append(make("p", "greeting", site.greeting || t("greeting")), card, actions);
     panel.append(header, step);
   } else {
-    panel.append(header, awayMessage, notice, flash, log, typing, form, intake);
+    panel.append(header, awayMessage, notice, flash, log, typing, uploads, form, intake);
   }
   if (site.typing_preview) {
     // The site shows agents the draft: the visitor is told, always, right by the composer.
@@ -263,18 +285,98 @@ export function createView({
     handlers.onInput(() => input.value);
   });
   earlier.addEventListener("click", () => handlers.onEarlier());
+  attach.addEventListener("click", () => picker.click());
+  picker.addEventListener("change", () => {
+    handlers.onFiles(picker.files);
+    picker.value = "";
+  });
+  input.addEventListener("paste", (event) => {
+    const files = event.clipboardData?.files;
+    if (files?.length) {
+      event.preventDefault();
+      handlers.onFiles(files);
+    }
+  });
+  panel.addEventListener("dragover", (event) => {
+    if ([...(event.dataTransfer?.types ?? [])].includes("Files")) {
+      event.preventDefault();
+      panel.classList.add("dropping");
+    }
+  });
+  panel.addEventListener("dragleave", (event) => {
+    if (event.target === panel) panel.classList.remove("dropping");
+  });
+  panel.addEventListener("drop", (event) => {
+    panel.classList.remove("dropping");
+    if (event.dataTransfer?.files?.length) {
+      event.preventDefault();
+      handlers.onFiles(event.dataTransfer.files);
+    }
+  });
   const onVisibility = () => handlers.onVisible();
   document.addEventListener("visibilitychange", onVisibility);
   // A phone turned sideways (or back) wraps the draft anew.
   window.addEventListener("resize", fitInput);
 
+  // Images as thumbnails that open the original, other files as cards that download it.
+  function files(attachments) {
+    const box = make("div", "files");
+    for (const file of attachments) {
+      const link = make("a", file.thumbnail_url ? "thumb" : "card");
+      link.href = file.url;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      if (file.thumbnail_url) {
+        const image = make("img");
+        image.src = file.thumbnail_url;
+        image.alt = file.name;
+        link.append(image);
+      } else {
+        link.download = file.name;
+        link.append(make("span", "name", file.name), make("span", "size", fileSize(file.size)));
+      }
+      box.append(link);
+    }
+    return box;
+  }
+
   function row(message) {
     const item = make("li");
     const bubble = make("div", "bubble");
-    bubble.append(renderMarkdown(message.text, document));
+    if (message.text) bubble.append(renderMarkdown(message.text, document));
+    if (message.attachments?.length) bubble.append(files(message.attachments));
     const meta = make("div", "meta");
     item.append(bubble, meta);
     return item;
+  }
+
+  function renderUploads(list) {
+    uploads.hidden = list.length === 0;
+    uploads.replaceChildren(
+      ...list.map((upload) => {
+        const chip = make("li", `upload ${upload.state}`);
+        if (upload.thumbnail) {
+          const image = make("img");
+          image.src = upload.thumbnail;
+          image.alt = "";
+          chip.append(image);
+        }
+        chip.append(make("span", "name", upload.name));
+        if (upload.state === "uploading") {
+          const bar = make("progress");
+          bar.max = upload.total || 1;
+          bar.value = upload.loaded;
+          bar.setAttribute("aria-label", t("uploading", { name: upload.name }));
+          chip.append(bar);
+        }
+        const remove = make("button", "remove", "×");
+        remove.type = "button";
+        remove.setAttribute("aria-label", t("removeFile", { name: upload.name }));
+        remove.addEventListener("click", () => handlers.onRemoveFile(upload.key));
+        chip.append(remove);
+        return chip;
+      }),
+    );
   }
 
   function renderMessages(messages) {
@@ -459,6 +561,7 @@ export function createView({
       renderMessages(state.messages);
       // A form with no conversation yet takes the panel; below messages it shares it.
       panel.classList.toggle("empty", state.messages.length === 0);
+      renderUploads(state.uploads ?? []);
       earlier.hidden = !state.hasMore;
       typing.textContent = state.typing ? t("typing", { name: state.typing }) : "";
       showRating(state.rating);

@@ -7,6 +7,7 @@ import { createConnection } from "./connection.js";
 import { pickLocale, translator } from "./i18n.js";
 import { plainText } from "./markdown.js";
 import { createOutbox } from "./outbox.js";
+import { createUploads } from "./uploads.js";
 import {
   ROOM_PATTERN,
   chatSocketUrl,
@@ -55,6 +56,9 @@ export function createWidget({ config, env }) {
   let session = null;
   let room = null;
   let outbox = null;
+  let uploads = null;
+  let uploadList = [];
+  const failuresShown = new Set();
   let connection = null;
   let view = null;
   let t = translator("en");
@@ -126,6 +130,7 @@ export function createWidget({ config, env }) {
       kind: message.author.kind,
       name: isMine(message) ? t("you") : message.author.name || t("agent"),
       text: message.text,
+      attachments: message.attachments ?? [],
       ts: message.ts,
       pending: false,
       seen: `m${message.id}` === seenKey,
@@ -138,6 +143,7 @@ export function createWidget({ config, env }) {
         kind: "visitor",
         name: t("you"),
         text: item.text,
+        attachments: item.attachments ?? [],
         ts: item.created,
         pending: true,
         seen: false,
@@ -159,6 +165,7 @@ export function createWidget({ config, env }) {
       prechat: session?.prechat ?? null,
       offlineSent,
       rating,
+      uploads: uploadList,
     };
   }
 
@@ -206,6 +213,7 @@ export function createWidget({ config, env }) {
     emit("message", {
       id: message.id,
       text: message.text,
+      attachments: (message.attachments ?? []).map((file) => ({ ...file })),
       ts: message.ts,
       author: { ...message.author },
       mine: isMine(message),
@@ -214,7 +222,8 @@ export function createWidget({ config, env }) {
 
   function resendPending() {
     for (const item of outbox.pending()) {
-      if (!connection.send(messageFrame(item.client_id, item.text), { awaitsReply: true })) return;
+      const frame = messageFrame(item.client_id, item.text, item.attachments ?? []);
+      if (!connection.send(frame, { awaitsReply: true })) return;
     }
   }
 
@@ -256,6 +265,7 @@ export function createWidget({ config, env }) {
           id: frame.id,
           client_id: item.client_id,
           text: item.text,
+          attachments: item.attachments ?? [],
           ts: frame.ts ?? item.created,
           author: { kind: "visitor", id: visitorId, name: "" },
         });
@@ -293,6 +303,10 @@ export function createWidget({ config, env }) {
         view?.flash(t((frame.retry_after ?? 5) > 60 ? "slowDown" : "rateLimited"));
         timers.clearTimeout(resendTimer);
         resendTimer = timers.setTimeout(resendPending, (frame.retry_after ?? 5) * 1000);
+      } else if (frame.code === "invalid_attachment" && frame.client_id) {
+        // Its files are gone (erased, or sent already): resending it would be refused again.
+        outbox.ack(frame.client_id);
+        view?.flash(t("uploadFailed", { name: t("file") }));
       } else if (frame.code === "plan_limit") {
         view?.flash(t("full")); // the tenant's month is used up: retrying now would not help
       } else {
@@ -312,6 +326,7 @@ export function createWidget({ config, env }) {
     else if (next === "online" && networkLost) view?.announce(t("back"));
     if (next === "lost" || next === "online") networkLost = next === "lost";
     status = next;
+    if (next === "online") uploads?.retry();
     if (next === "closed" && detail.code === 4403) {
       console.error(
         `Parley: the chat for site key "${config.siteKey}" was closed by the server: this visitor may not join room "${room}", or the site key was revoked.`,
@@ -429,16 +444,23 @@ export function createWidget({ config, env }) {
       emit("close");
     },
     onSend(raw) {
-      const checked = checkText(raw);
+      const checked = checkText(raw, { files: uploadList.some((upload) => upload.state === "ready") });
       if (checked.error) {
         if (checked.error === "too_long") view?.flash(t("tooLong"));
         return false;
       }
       stopTyping();
-      const item = outbox.add(checked.text);
-      connection.send(messageFrame(item.client_id, item.text), { awaitsReply: true });
+      const files = uploads.take();
+      const item = outbox.add(checked.text, files);
+      connection.send(messageFrame(item.client_id, item.text, files), { awaitsReply: true });
       render();
       return true;
+    },
+    onFiles(files) {
+      uploads?.add(files);
+    },
+    onRemoveFile(key) {
+      uploads?.cancel(key);
     },
     onInput(readDraft) {
       if (session?.site.typing_preview && readDraft) {
@@ -641,6 +663,16 @@ export function createWidget({ config, env }) {
     reportedPlace = first ? `${first.page_url}\n${first.page_title}` : "";
     readUpTo = Number(store.get(`read:${room}`, 0)) || 0;
     outbox = createOutbox(store, { key: `outbox:${room}`, now: env.now });
+    uploads = createUploads({
+      XMLHttpRequest: env.XMLHttpRequest,
+      uploadUrl: () => {
+        const query = new URLSearchParams({ site_key: config.siteKey });
+        if (config.room) query.set("room", config.room);
+        return `${config.baseUrl}/api/widget/v1/attachments?${query}`;
+      },
+      token: () => session.token,
+      onChange: onUploads,
+    });
     locale = pickLocale([config.locale, session.site.locale, ...env.languages]);
     t = translator(locale);
     view = env.createView({ site: session.site, t, locale, handlers });
@@ -677,14 +709,28 @@ export function createWidget({ config, env }) {
     emit("ready", { visitor_id: visitorId, room });
   }
 
+  // A refused upload says why, once; the network's failures are retried after a reconnect.
+  function onUploads(list) {
+    uploadList = list;
+    for (const upload of list) {
+      if (upload.state !== "failed" || failuresShown.has(upload.key)) continue;
+      failuresShown.add(upload.key);
+      const key = { payload_too_large: "fileTooLarge", unsupported_type: "fileType" }[upload.error];
+      view?.flash(t(key ?? "uploadFailed", { name: upload.name }));
+    }
+    render();
+  }
+
   function teardown() {
     generation++;
+    uploads?.destroy();
+    uploadList = [];
     connection?.stop();
     view?.destroy();
     for (const timer of [typingTimer, typingIdleTimer, resendTimer, draftTimer, navigationTimer, statusTimer]) {
       timers.clearTimeout(timer);
     }
-    connection = view = outbox = null;
+    connection = view = outbox = uploads = null;
     resetConversation();
   }
 

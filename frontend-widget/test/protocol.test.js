@@ -49,6 +49,7 @@ test("a message frame keeps its fields and gets a safe author", () => {
     text: "<b>hi</b>",
     ts: "2026-11-24T10:00:00Z",
     author: { kind: "agent", id: "3", name: "Anna" },
+    attachments: [],
   });
   const odd = parseFrame('{"type":"message","id":1,"text":"x","author":{"kind":"root"}}');
   assert.equal(odd.author.kind, "system");
@@ -123,4 +124,34 @@ test("the socket URL names the room and the site key", () => {
     chatSocketUrl({ baseUrl: "http://localhost:8000", siteKey: "pk_x", wsUrl: "", room: "c" }),
     "ws://localhost:8000/ws/chat/c/?site_key=pk_x",
   );
+});
+
+test("a message's files keep web links only, and a message frame names files by id", () => {
+  const frame = parseFrame(
+    JSON.stringify({
+      type: "message",
+      id: 8,
+      text: "",
+      author: { kind: "visitor", id: "v", name: "" },
+      attachments: [
+        { id: "a1", name: "cat.png", content_type: "image/png", size: 10, url: "https://p.test/files/x", thumbnail_url: "https://p.test/files/y" },
+        { id: "a2", name: "evil", url: "javascript:alert(1)" },
+        { id: "a3", name: "doc.pdf", size: 5, url: "http://p.test/files/z", thumbnail_url: "data:x" },
+        "junk",
+      ],
+    }),
+  );
+  assert.deepEqual(
+    frame.attachments.map((file) => [file.id, file.thumbnail_url]),
+    [["a1", "https://p.test/files/y"], ["a3", null]],
+  );
+  assert.deepEqual(JSON.parse(messageFrame("c", "hi", [{ id: "a1" }, { id: "a3" }])), {
+    type: "message",
+    client_id: "c",
+    text: "hi",
+    attachments: ["a1", "a3"],
+  });
+  assert.equal("attachments" in JSON.parse(messageFrame("c", "hi")), false);
+  assert.deepEqual(checkText("  ", { files: true }), { text: "" });
+  assert.equal(checkText("  ").error, "empty");
 });
