@@ -345,6 +345,8 @@ export function createView({
     const bubble = make("div", "bubble");
     if (message.text) bubble.append(renderMarkdown(message.text, document));
     if (message.attachments?.length) bubble.append(files(message.attachments));
+    // Pictures alone need no bubble around them.
+    if (!message.text && message.attachments?.every((file) => file.thumbnail_url)) bubble.classList.add("bare");
     const meta = make("div", "meta");
     item.append(bubble, meta);
     return item;

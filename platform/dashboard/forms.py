@@ -1,5 +1,6 @@
 """Forms of the dashboard and of signup: they parse and check input; services do the work."""
 
+import re
 import uuid
 
 from django import forms
@@ -383,10 +384,11 @@ class WebhookForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
+    # May be empty when files go with the reply (`attachments`: ids the composer uploaded).
     text = forms.CharField(
         max_length=4000,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Write a reply…"}),
-        error_messages={"required": "Write a reply first."},
     )
     # Made when the page is rendered: submitting the same form twice stores the reply once.
     client_id = forms.CharField(max_length=64, widget=forms.HiddenInput)
@@ -396,6 +398,19 @@ class ReplyForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("client_id", str(uuid.uuid4()))
         super().__init__(*args, **kwargs)
+        data = args[0] if args else kwargs.get("data")
+        self.attachment_ids = tuple(data.getlist("attachments")[:10]) if data else ()
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("text", "").strip() and not self.attachment_ids:
+            raise forms.ValidationError("Write a reply first.")
+        if any(not ATTACHMENT_ID.fullmatch(value) for value in self.attachment_ids):
+            raise forms.ValidationError("A file of this reply is not one you uploaded.")
+        return cleaned
+
+
+ATTACHMENT_ID = re.compile(r"[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}")
 
 
 class AssignForm(forms.Form):

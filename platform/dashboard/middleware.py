@@ -23,13 +23,19 @@ def content_security_policy(request, *, form_targets: tuple[str, ...] = ()) -> s
             "script-src 'self'",
             "style-src 'self'",
             f"connect-src 'self' {scheme}://{request.get_host()}",
-            "img-src 'self' data:",
+            f"img-src 'self' data: {files_origin()}",
             "frame-ancestors 'none'",
             "base-uri 'self'",
             " ".join(["form-action 'self'", *form_targets]),
             "object-src 'none'",
         ]
     )
+
+
+def files_origin() -> str:
+    """Where attachments' thumbnails come from (PARLEY_FILES_URL's origin)."""
+    parts = urlsplit(settings.FILES_URL)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def on_tenant_host(request) -> bool:

@@ -27,6 +27,7 @@ from widget.selectors import (
     visitor_has_seen,
     visitor_other_conversations,
 )
+from widget.services.attachments import attachments_out_by_message
 from widget.services.conversations import (
     conversation_assign,
     conversation_close,
@@ -82,6 +83,9 @@ def conversation_detail(request, pk: int):
             reader=_agent(request.user),
             up_to=history[-1].id,
         )
+    files = attachments_out_by_message(message.id for message in history)
+    for message in history:
+        message.files = files.get(message.id, [])
     labels = list(conversation.labels.all())
     site = tenant_sites(request).get(conversation.site_id)
     return render(
@@ -134,6 +138,7 @@ def conversation_reply(request, pk: int):
             author_name=agent["name"],
             client_id=form.cleaned_data["client_id"],
             private=form.cleaned_data["private"],
+            attachment_ids=form.attachment_ids,
         )
     except ParleyError as error:  # past the plan's messages this month, say: nothing was stored
         messages.error(request, error.message)

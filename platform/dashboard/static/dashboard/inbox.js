@@ -179,7 +179,43 @@
     return { visitor: "Visitor", agent: "Agent", system: "System" }[author && author.kind] || "";
   }
 
-  function messageItem({ id, clientId, text, ts, author, private: note = false }) {
+  // A message's files, as the server renders them (dashboard/_message_files.html): images as
+  // thumbnails opening the original, other files as download cards. Links are the server's.
+  function filesList(attachments) {
+    const list = element("ul", "message-files");
+    for (const file of attachments) {
+      if (!file || typeof file.url !== "string" || !/^https?:\/\//.test(file.url)) continue;
+      const entry = element("li");
+      const link = element("a", file.thumbnail_url ? "file-thumb" : "file-card");
+      link.href = file.url;
+      if (file.thumbnail_url && /^https?:\/\//.test(file.thumbnail_url)) {
+        link.target = "_blank";
+        link.rel = "noopener noreferrer";
+        const image = element("img");
+        image.src = file.thumbnail_url;
+        image.alt = String(file.name || "");
+        if (file.width) image.width = file.width;
+        if (file.height) image.height = file.height;
+        link.append(image);
+      } else {
+        link.className = "file-card";
+        link.download = String(file.name || "file");
+        link.append(element("span", "file-name", String(file.name || "file")), " ", element("span", "file-size muted", sizeText(file.size)));
+      }
+      entry.append(link);
+      list.append(entry);
+    }
+    return list;
+  }
+
+  function sizeText(bytes) {
+    const size = Number(bytes) || 0;
+    if (size < 1024) return `${size} bytes`;
+    if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KB`;
+    return `${(size / 1024 / 1024).toFixed(1)} MB`;
+  }
+
+  function messageItem({ id, clientId, text, ts, author, private: note = false, attachments = [] }) {
     const item = element("li", `message author-${author.kind}`);
     if (id) item.dataset.id = String(id);
     if (clientId) item.dataset.clientId = clientId;
@@ -189,7 +225,9 @@
       item.dataset.avatarInitials = author.avatar.initials;
       item.dataset.avatarColor = String(author.avatar.color);
     }
-    item.append(element("span", "author", authorLabel(author)), messageText(text));
+    item.append(element("span", "author", authorLabel(author)));
+    if (text) item.append(messageText(text));
+    if (Array.isArray(attachments) && attachments.length) item.append(filesList(attachments));
     if (note) {
       item.classList.add("private");
       item.append(element("span", "note-tag", "Only your team sees this"));
@@ -262,7 +300,7 @@
     const fragment = document.createDocumentFragment();
     for (const message of frame.messages || []) {
       if (messageList.querySelector(`li[data-id="${Number(message.id)}"]`)) continue;
-      fragment.append(messageItem({ id: message.id, clientId: message.client_id, text: message.text, ts: message.ts, author: message.author, private: message.private === true }));
+      fragment.append(messageItem({ id: message.id, clientId: message.client_id, text: message.text, ts: message.ts, author: message.author, private: message.private === true, attachments: message.attachments }));
     }
     older.after(fragment);
     if (frame.has_more) {
@@ -320,7 +358,7 @@
       pending.delete(frame.client_id);
     } else {
       appendToThread(
-        messageItem({ id: frame.id, clientId: frame.client_id, text: frame.text, ts: frame.ts, author: frame.author, private: frame.private === true }),
+        messageItem({ id: frame.id, clientId: frame.client_id, text: frame.text, ts: frame.ts, author: frame.author, private: frame.private === true, attachments: frame.attachments }),
       );
     }
     if (frame.author.kind === "visitor") {
@@ -470,7 +508,9 @@
 
     replyForm.addEventListener("submit", (event) => {
       const text = textarea.value.trim();
-      if (!text) {
+      // Uploaded files of the composer (attachments.js), sent by id with the reply.
+      const files = Array.from(replyForm.querySelectorAll(".composer-file.ready")).map((item) => JSON.parse(item.dataset.attachment));
+      if (!text && !files.length) {
         event.preventDefault();
         return;
       }
@@ -479,11 +519,12 @@
       const clientId = clientIdInput.value || uuid4();
       const note = noteMode();
       const frame = { type: "message", conversation: room, site_id: siteId, client_id: clientId, text };
+      if (files.length) frame.attachments = files.map((file) => file.id);
       if (note) frame.private = true;
       pending.set(clientId, frame);
       // Signed as the server will sign it (the member's name), so a reload shows the same.
       const me = { kind: "agent", id: thread.dataset.userId, name: thread.dataset.userName };
-      const item = messageItem({ clientId, text, author: me, private: note });
+      const item = messageItem({ clientId, text, author: me, private: note, attachments: files });
       item.classList.add("pending");
       appendToThread(item, { own: true });
       send(frame);
@@ -491,6 +532,7 @@
       typingSent = false;
       textarea.value = "";
       clientIdInput.value = uuid4();
+      if (files.length) document.dispatchEvent(new CustomEvent("parley:attachments-sent"));
     });
 
     if (closeForm) {
