@@ -43,6 +43,21 @@ DEFAULT_ATTACHMENT_TYPES = (
 )
 
 
+# What a site may choose to accept: the types Parley tells from their bytes and serves safely
+# (images it re-encodes, documents and archives as downloads). Never SVG nor HTML.
+ATTACHMENT_TYPES_ALLOWED = (
+    *DEFAULT_ATTACHMENT_TYPES,
+    "application/gzip",
+    "application/x-tar",
+    "application/x-7z-compressed",
+    "audio/mpeg",
+    "audio/ogg",
+    "audio/x-wav",
+    "video/mp4",
+    "video/webm",
+)
+
+
 def default_attachment_types() -> list[str]:
     return list(DEFAULT_ATTACHMENT_TYPES)
 

@@ -19,7 +19,15 @@ from tenants.audit import audit_record
 from tenants.billing.limits import ensure_can_add_site
 from tenants.billing.services import subscription_cancel_now
 from tenants.keys import api_key_digest, new_api_key, new_identity_secret, new_site_key
-from tenants.models import ApiKey, Domain, Site, SiteKey, Tenant, Webhook
+from tenants.models import (
+    ATTACHMENT_TYPES_ALLOWED,
+    ApiKey,
+    Domain,
+    Site,
+    SiteKey,
+    Tenant,
+    Webhook,
+)
 from tenants.origins import normalize_allowed_origin
 from tenants.prechat import prechat_fields_parse
 from tenants.status import status_forget
@@ -53,6 +61,7 @@ SITE_EDITABLE = (
     "consent_required",
     "consent_text",
     *AVAILABILITY_FIELDS,
+    "attachment_types",
 )
 MAX_WEBHOOKS_PER_TENANT = 20
 # Host names a tenant may not take: the platform's own, and names people would trust as ours.
@@ -149,6 +158,7 @@ def site_create(
     transcript_on_close: bool = False,
     consent_required: bool = False,
     consent_text: str = "",
+    attachment_types: list[str] | None = None,
     **availability,
 ) -> Site:
     """Create a site with a fresh site key and identity secret: the one way a site is made (the
@@ -162,6 +172,8 @@ def site_create(
     appearance = {"color": color, "greeting": greeting, "position": position, "locale": locale}
     appearance = {field: value for field, value in appearance.items() if value is not None}
     appearance |= {field: value for field, value in availability.items() if value is not None}
+    if attachment_types is not None:
+        appearance["attachment_types"] = attachment_types
     origins = _allowed_origins(allowed_origins)
     _raise_site_problems(appearance)
     ensure_can_add_site(tenant)  # locks the tenant row until this transaction ends
@@ -234,6 +246,14 @@ def _raise_site_problems(changes: dict) -> None:
         problems["position"] = ["Choose bottom right or bottom left."]
     if "locale" in changes and not SITE_LOCALE_PATTERN.match(changes["locale"]):
         problems["locale"] = ["Use a language code like en or pt-BR."]
+    if "attachment_types" in changes:
+        types = changes["attachment_types"] = list(dict.fromkeys(changes["attachment_types"]))
+        unknown = [kind for kind in types if kind not in ATTACHMENT_TYPES_ALLOWED]
+        if unknown:
+            problems["attachment_types"] = [
+                f"Unknown or unsafe types: {', '.join(unknown)}. "
+                f"Choose among {', '.join(ATTACHMENT_TYPES_ALLOWED)}."
+            ]
     if problems:
         raise ValidationError(problems)
 
@@ -451,6 +471,7 @@ def tenant_delete(*, tenant: Tenant, confirm_name: str) -> dict:
             site_delete(site=site)
         revoked = ApiKey.objects.filter(tenant=tenant).delete()[0]
         schema = tenant.schema_name
+        events.send_after_commit(events.tenant_deleted, tenant_id=tenant.pk, schema_name=schema)
         tenant.delete(force_drop=True)
     return {"deleted": tenant.slug, "schema_dropped": schema, "api_keys_revoked": revoked,
             "stripe_subscription_cancelled": cancelled}  # fmt: skip

@@ -11,6 +11,7 @@ from core import events
 from core.errors import TenantSuspended
 from widget.availability import presence_announce
 from widget.events import close_member_sockets, close_site_sockets
+from widget.services.attachments import attachments_delete_schema
 
 
 @receiver(events.site_keys_revoked)
@@ -34,3 +35,8 @@ def _member_presence_to_visitors(sender, *, tenant_id: int, user_id: int, **kwar
 def _tenant_suspended_to_sockets(sender, *, tenant_id: int, site_ids: list[int], **kwargs) -> None:
     for site_id in site_ids:
         close_site_sockets(tenant_id, site_id, TenantSuspended.close_code)
+
+
+@receiver(events.tenant_deleted)
+def _tenant_deleted_to_files(sender, *, schema_name: str, **kwargs) -> None:
+    attachments_delete_schema(schema_name=schema_name)

@@ -25,6 +25,8 @@ member_access_changed = Signal()
 member_presence_changed = Signal()
 # The operator suspended a tenant: tenant_id, site_ids. Its chat sockets close on every worker.
 tenant_suspended = Signal()
+# A tenant was deleted and its schema dropped: tenant_id, schema_name. Its stored files go too.
+tenant_deleted = Signal()
 
 
 def send_after_commit(event: Signal, **fields) -> None:

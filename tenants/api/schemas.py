@@ -10,7 +10,7 @@ from pydantic import StringConstraints, field_validator, model_validator
 
 from core.api import NoNul, StrictInput
 from tenants import hours
-from tenants.models import Site, Webhook
+from tenants.models import ATTACHMENT_TYPES_ALLOWED, Site, Webhook
 from tenants.origins import InvalidOrigin, normalize_allowed_origin
 from tenants.prechat import FIELD_TYPES, MAX_FIELDS, MAX_LABEL, MAX_OPTIONS, prechat_fields_parse
 
@@ -26,6 +26,23 @@ Locale = Annotated[str, StringConstraints(pattern=LOCALE.pattern, max_length=10)
 Origins = Annotated[
     list[Annotated[str, StringConstraints(max_length=300), NoNul]], Field(max_length=100)
 ]
+
+
+AttachmentTypes = Annotated[
+    list[Annotated[str, StringConstraints(max_length=100)]], Field(max_length=30)
+]
+
+
+def _safe_types(types: list[str] | None) -> list[str] | None:
+    if types is None:
+        return None
+    unknown = [kind for kind in types if kind not in ATTACHMENT_TYPES_ALLOWED]
+    if unknown:
+        raise ValueError(
+            f"unknown or unsafe types: {', '.join(unknown)}; "
+            f"choose among {', '.join(ATTACHMENT_TYPES_ALLOWED)}"
+        )
+    return list(dict.fromkeys(types))
 
 
 def _normalized_origins(origins: list[str] | None) -> list[str] | None:
@@ -137,12 +154,15 @@ class SiteIn(SiteAvailability):
     transcript_on_close: bool = False
     consent_required: bool = False
     consent_text: ConsentText = ""
+    # The types of file visitors and agents may attach (none: the default list).
+    attachment_types: AttachmentTypes | None = None
     color: Color | None = None
     greeting: Greeting | None = None
     position: Literal["right", "left"] | None = None
     locale: Locale | None = None
 
     _origins = field_validator("allowed_origins")(_normalized_origins)
+    _types = field_validator("attachment_types")(_safe_types)
 
 
 class SitePatch(SiteAvailability):
@@ -157,12 +177,14 @@ class SitePatch(SiteAvailability):
     transcript_on_close: bool | None = None
     consent_required: bool | None = None
     consent_text: ConsentText | None = None
+    attachment_types: AttachmentTypes | None = None
     color: Color | None = None
     greeting: Greeting | None = None
     position: Literal["right", "left"] | None = None
     locale: Locale | None = None
 
     _origins = field_validator("allowed_origins")(_normalized_origins)
+    _types = field_validator("attachment_types")(_safe_types)
 
     @model_validator(mode="before")
     @classmethod
@@ -193,6 +215,7 @@ class SiteOut(Schema):
     transcript_on_close: bool
     consent_required: bool
     consent_text: str
+    attachment_types: list[str]
     color: str
     greeting: str
     position: str

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 
@@ -38,7 +39,8 @@ def test_dashboard_pages_carry_a_csp_and_refuse_framing(
     assert csp["script-src"] == "'self'"
     assert csp["style-src"] == "'self'"
     assert csp["connect-src"] == "'self' ws://alpha.localhost"
-    assert csp["img-src"] == "'self' data:"
+    # Attachments' thumbnails come from the files' host (PARLEY_FILES_URL).
+    assert csp["img-src"] == f"'self' data: {settings.FILES_URL}"
     assert csp["frame-ancestors"] == "'none'"
     assert csp["base-uri"] == "'self'"
     assert csp["form-action"] == "'self'"

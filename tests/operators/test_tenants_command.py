@@ -6,6 +6,7 @@ import zipfile
 from io import StringIO
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
@@ -16,6 +17,7 @@ from tenants.services import api_key_create
 from tests.support.api_clients import PlatformClient, error_code, platform, site_api_client
 from tests.support.factories import make_site, make_visitor
 from widget.models import Conversation
+from widget.services.attachments import attachment_store
 from widget.services.canned_replies import canned_reply_create
 from widget.services.messages import message_post
 
@@ -135,9 +137,19 @@ def test_export_holds_every_message_and_no_secret(tenant_a, tmp_path):
     assert b"password" not in everything
 
 
-def test_delete_asks_for_the_name_then_drops_the_schema_and_every_key(tenant_a):
+def test_delete_asks_for_the_name_then_drops_the_schema_and_every_key(tenant_a, attachment_storage):
     site = make_site(tenant_a)
     schema = tenant_a.schema_name
+    visitor = make_visitor(site)
+    with schema_context(schema):
+        stored = attachment_store(
+            conversation=Conversation.objects.get(room=visitor.room),
+            upload=SimpleUploadedFile("notes.txt", b"the tenant's file"),
+            allowed_types=["text/plain"],
+            uploader_kind="visitor",
+            uploader_id=visitor.visitor_id,
+        )
+    assert attachment_storage.exists(stored.storage_key)
     with pytest.raises(CommandError):
         run("delete", "alpha", "--confirm", "Alpha")  # not the name in full
     assert schema_exists(schema)
@@ -146,4 +158,5 @@ def test_delete_asks_for_the_name_then_drops_the_schema_and_every_key(tenant_a):
     assert not schema_exists(schema)
     assert not Tenant.objects.filter(slug="alpha").exists()
     assert not SiteKey.objects.filter(key=site.key).exists()
+    assert not attachment_storage.exists(stored.storage_key)  # its files went with it
     connection.set_schema_to_public()

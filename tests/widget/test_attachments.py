@@ -463,3 +463,18 @@ def test_an_agent_uploads_from_the_dashboard_with_the_csrf_token(
     with schema_context(shop.tenant.schema_name):
         row = Attachment.objects.get(pk=uploaded.json()["id"])
     assert (row.uploader_kind, row.uploader_id) == ("agent", str(agent.user_id))
+
+
+def test_a_site_chooses_its_types_through_the_api(api_a, shop, grace):
+    path = f"/api/v1/sites/{shop.site.id}"
+    assert api_a.get(path).json()["attachment_types"][:2] == ["image/png", "image/jpeg"]
+    refused = api_a.patch_json(path, {"attachment_types": ["image/svg+xml", "text/html"]})
+    assert refused.status_code == 400
+    assert "image/svg+xml" in refused.json()["error"]["message"]
+    changed = api_a.patch_json(path, {"attachment_types": ["application/pdf"]})
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["attachment_types"] == ["application/pdf"]
+    from tenants.site_directory import site_cache_clear
+
+    site_cache_clear()
+    assert upload(grace, shop, png(), "a.png").status_code == 415

@@ -178,3 +178,24 @@ def attachments_prune_unsent(*, before: datetime) -> int:
 
 
 PRUNE_BATCH = 1000
+
+
+def attachments_delete_schema(*, schema_name: str) -> int:
+    """Delete every stored file of a tenant's schema (the tenant is gone); returns how many."""
+    storage = attachment_storage()
+    deleted = 0
+    for key in _stored_under(storage, schema_name):
+        storage.delete(key)
+        deleted += 1
+    return deleted
+
+
+def _stored_under(storage, folder: str):
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield f"{folder}/{name}"
+    for name in folders:
+        yield from _stored_under(storage, f"{folder}/{name}")
