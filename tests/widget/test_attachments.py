@@ -439,7 +439,7 @@ def test_the_site_key_api_uploads_and_sends_a_file(attachment_storage, api_a, sh
 
 
 def test_an_agent_uploads_from_the_dashboard_with_the_csrf_token(
-    attachment_storage, shop, grace, tenant_a
+    attachment_storage, settings, shop, grace, tenant_a
 ):
     from django.test import Client
 
@@ -463,6 +463,18 @@ def test_an_agent_uploads_from_the_dashboard_with_the_csrf_token(
     with schema_context(shop.tenant.schema_name):
         row = Attachment.objects.get(pk=uploaded.json()["id"])
     assert (row.uploader_kind, row.uploader_id) == ("agent", str(agent.user_id))
+    # The CSRF check reads the body first: within the installation's limit, then the plan's.
+    big = io.BytesIO(b"a" * (2 * 1024 * 1024 + 1))
+    big.name = "big.txt"
+    over_plan = client.post(path, {"file": big}, HTTP_X_CSRFTOKEN=token)
+    assert over_plan.status_code == 413
+    assert error_code(over_plan) == "payload_too_large"
+    settings.ATTACHMENT_MAX_BYTES = 1000
+    big.seek(0)
+    assert client.post(path, {"file": big}, HTTP_X_CSRFTOKEN=token).status_code == 413
+    small = io.BytesIO(b"a" * 900)
+    small.name = "small.txt"
+    assert client.post(path, {"file": small}, HTTP_X_CSRFTOKEN=token).status_code == 201
 
 
 def test_a_site_chooses_its_types_through_the_api(api_a, shop, grace):

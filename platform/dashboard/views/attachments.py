@@ -1,13 +1,11 @@
 """An agent's upload from the conversation's composer: `POST /conversations/<pk>/attachments/`.
 
-The body is multipart; its limits are set before anything reads it (the CSRF check reads the
-form, hence `csrf_exempt` outside and `csrf_protect` inside, as Django's documentation says for
-custom upload handlers). The answer is the attachment's JSON (PROTOCOL.md, Attachments), whose id
-the composer sends with the reply.
+The body is multipart, read by the CSRF check within the installation's limit
+(core.uploads.UploadLimitMiddleware); the file is then checked against the tenant's. The answer
+is the attachment's JSON (PROTOCOL.md, Attachments), whose id the composer sends with the reply.
 """
 
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Capability
@@ -20,25 +18,19 @@ from widget.models import Attachment
 from widget.selectors import inbox_conversation
 
 
-@csrf_exempt
 @requires(Capability.INBOX)
 @require_POST
 def conversation_attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         uploads.prepare(request, attachment_limit(request.tenant.id))
-        return _checked(request, pk)
+        conversation = inbox_conversation(conversation_id=pk)
+        if conversation is None:
+            raise NotFound("No such conversation.")
+        return team_upload(
+            request,
+            conversation=conversation,
+            uploader_kind=Attachment.UploaderKind.AGENT,
+            uploader_id=str(request.user.pk),
+        )
     except ParleyError as error:
         return error_answer(error)
-
-
-@csrf_protect
-def _checked(request: HttpRequest, pk: int) -> HttpResponse:
-    conversation = inbox_conversation(conversation_id=pk)
-    if conversation is None:
-        raise NotFound("No such conversation.")
-    return team_upload(
-        request,
-        conversation=conversation,
-        uploader_kind=Attachment.UploaderKind.AGENT,
-        uploader_id=str(request.user.pk),
-    )
