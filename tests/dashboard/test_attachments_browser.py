@@ -106,6 +106,7 @@ def test_a_pasted_photo_and_a_pdf_go_both_ways(shop, module_browser, width):
         chip = panel.locator(".upload.ready")
         expect(chip).to_have_count(1)
         expect(chip.locator("img")).to_be_visible()
+        visitor.screenshot(f"attachments-widget-composer-{width}.png")
         box.press("Enter")
         sent = panel.locator("li.mine:not(.pending) .thumb img")
         expect(sent).to_be_visible()
@@ -135,6 +136,9 @@ def test_a_pasted_photo_and_a_pdf_go_both_ways(shop, module_browser, width):
             files=[{"name": "return-label.pdf", "mimeType": "application/pdf", "buffer": PDF}]
         )
         expect(page.locator(".composer-file.ready")).to_have_count(1)
+        agent.screenshot(
+            f"attachments-dashboard-composer-{width}.png", locator=page.locator("#reply-form")
+        )
         page.get_by_label("Reply").fill("Here is your return label")
         page.locator("#reply-submit").click()
         expect(page.locator(".composer-file")).to_have_count(0)
