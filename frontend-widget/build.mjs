@@ -4,9 +4,11 @@
 // conversation page (the global `ParleyMarkdown`). `node build.mjs` from `make widget`; Parley's
 // Django side serves all four (widget/assets.py). The 25 KB budget is the first load of a
 // customer's page: widget.js and loader.js; the dashboard's two are printed apart.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
+import { STRINGS } from "./src/locales.js";
 
 const here = new URL(".", import.meta.url);
 const dist = new URL("dist/", here);
@@ -20,12 +22,24 @@ const css = await minifiedCss("widget.css");
 const previewCss = await minifiedCss("preview.css");
 
 mkdirSync(dist, { recursive: true });
+// Every language but English as dist/locales/<locale>.json, fetched by the widget when a page
+// needs it; the bundle names each by the hash Django serves it under (widget/assets.py).
+const localesDir = new URL("locales/", dist);
+rmSync(localesDir, { recursive: true, force: true });
+mkdirSync(localesDir);
+const localeVersions = {};
+for (const [locale, table] of Object.entries(STRINGS)) {
+  if (locale === "en") continue;
+  const body = JSON.stringify(table);
+  writeFileSync(new URL(`${locale}.json`, localesDir), body);
+  localeVersions[locale] = createHash("sha256").update(body).digest("hex").slice(0, 20);
+}
 const common = { bundle: true, minify: true, format: "iife", target, legalComments: "none" };
 await esbuild.build({
   ...common,
   entryPoints: [new URL("src/main.js", here).pathname],
   outfile: new URL("widget.js", dist).pathname,
-  define: { __PARLEY_CSS__: JSON.stringify(css) },
+  define: { __PARLEY_CSS__: JSON.stringify(css), __PARLEY_LOCALES__: JSON.stringify(localeVersions) },
 });
 await esbuild.build({
   ...common,

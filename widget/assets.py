@@ -105,6 +105,19 @@ def markdown_asset() -> Asset:
     return _dashboard_asset("markdown.js", "the widget's message formatting")
 
 
+LOCALES = ("de", "fr", "es")  # every language of the widget but English, its bundle's own
+
+
+@functools.cache
+def locale_asset(locale: str) -> Asset:
+    """One language's words (`dist/locales/<locale>.json`), which the widget fetches when a page
+    needs them; its ETag, a hash of its content, is the version its URL carries (the bundle
+    names it: build.mjs)."""
+    if locale not in LOCALES:
+        raise KeyError(locale)
+    return _dashboard_asset(f"locales/{locale}.json", f"the widget's {locale} words")
+
+
 _GZIP_REFUSED = re.compile(r"gzip\s*;\s*q\s*=\s*0(?:\.0*)?\s*(?:,|$)")
 
 

@@ -18,4 +18,9 @@ urlpatterns = [
     re_path(
         r"^widget/v/(?P<version>[0-9a-f]{1,64})\.js$", views.widget_bundle, name="widget-bundle"
     ),
+    re_path(
+        r"^widget/locales/(?P<locale>[a-z]{2})\.(?P<version>[0-9a-f]{1,64})\.json$",
+        views.widget_locale,
+        name="widget-locale",
+    ),
 ]

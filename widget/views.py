@@ -16,6 +16,7 @@ from widget.assets import (
     Asset,
     WidgetNotBuiltError,
     accepts_gzip,
+    locale_asset,
     markdown_asset,
     preview_asset,
     widget_assets,
@@ -32,7 +33,9 @@ def _error(status: int, code: str, message: str) -> JsonResponse:
     return response
 
 
-def _script(request: HttpRequest, asset: Asset, cache_control: str) -> HttpResponse:
+def _script(
+    request: HttpRequest, asset: Asset, cache_control: str, content_type: str = JAVASCRIPT
+) -> HttpResponse:
     gzipped = accepts_gzip(request.headers.get("Accept-Encoding", ""))
     etag = f'"{asset.etag}.gz"' if gzipped else f'"{asset.etag}"'
     # Either encoding's tag names the same content: a cache holding one may revalidate with it.
@@ -42,7 +45,7 @@ def _script(request: HttpRequest, asset: Asset, cache_control: str) -> HttpRespo
     if asset.etag in known or "*" in known:
         response = HttpResponse(status=304)
     else:
-        response = HttpResponse(asset.gzipped if gzipped else asset.body, content_type=JAVASCRIPT)
+        response = HttpResponse(asset.gzipped if gzipped else asset.body, content_type=content_type)
         if gzipped:
             response["Content-Encoding"] = "gzip"
     response["ETag"] = etag
@@ -90,6 +93,23 @@ def _dashboard_script(
     if version != asset.etag:
         return _error(404, "not_found", f"no {what} has version {version}")
     return _script(request, asset, BUNDLE_CACHE)
+
+
+@require_safe
+def widget_locale(request: HttpRequest, locale: str, version: str) -> HttpResponse:
+    """A language's words for the widget on a customer's page (fetched from there: CORS open to
+    any origin, as the words are public and the fetch carries no credentials)."""
+    try:
+        asset = locale_asset(locale)
+    except KeyError:
+        return _error(404, "not_found", f"the widget speaks no {locale}")
+    except WidgetNotBuiltError as error:
+        return _error(503, "widget_not_built", str(error))
+    if version != asset.etag:
+        return _error(404, "not_found", f"no {locale} words have version {version}")
+    response = _script(request, asset, BUNDLE_CACHE, content_type="application/json")
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 @require_safe

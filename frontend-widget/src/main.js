@@ -6,6 +6,17 @@ import { pageStorage } from "./storage.js";
 import { createView } from "./ui.js";
 import { createWidget } from "./widget.js";
 
+// Each language's words as the build wrote them: dist/locales/<locale>.json, served under its
+// content's hash (build.mjs defines the hashes).
+const LOCALE_VERSIONS = typeof __PARLEY_LOCALES__ === "object" ? __PARLEY_LOCALES__ : {};
+
+async function fetchStrings(window, baseUrl, locale) {
+  const version = LOCALE_VERSIONS[locale];
+  if (!version) return null;
+  const answer = await window.fetch(`${baseUrl}/widget/locales/${locale}.${version}.json`);
+  return answer.ok ? answer.json() : null;
+}
+
 function embedTag(document) {
   return document.currentScript || document.querySelector("script[data-parley-bundle]");
 }
@@ -50,6 +61,7 @@ function boot(window) {
       place: () => pagePlace(window),
       onNavigate: (listener) => watchNavigation(window, listener),
       createView: (options) => createView({ window, ...options }),
+      loadStrings: (locale) => fetchStrings(window, config.baseUrl, locale),
     },
   });
   if (!installApi(window, widget, console)) {

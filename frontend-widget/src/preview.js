@@ -2,8 +2,12 @@
 // widget's own view (ui.js, widget.css, i18n.js) drawn inside a box of the page with a sample
 // conversation. No session, no socket, no request of any kind: nothing here talks to Parley.
 
-import { LOCALES, pickLocale, translator } from "./i18n.js";
+import { LOCALES, addStrings, pickLocale, translator } from "./i18n.js";
+import { STRINGS } from "./locales.js";
 import { createView } from "./ui.js";
+
+// The preview shows every language at once (it is not the widget's first load).
+for (const [locale, table] of Object.entries(STRINGS)) addStrings(locale, table);
 
 // A visitor's question and an agent's answer, in each of the widget's languages.
 const SAMPLES = {

@@ -4,7 +4,7 @@
 import { cleanStatus, panelMode, statusLine, untilChange } from "./availability.js";
 import { createBackoff } from "./backoff.js";
 import { createConnection } from "./connection.js";
-import { pickLocale, translator } from "./i18n.js";
+import { addStrings, hasStrings, pickLocale, translator } from "./i18n.js";
 import { plainText } from "./markdown.js";
 import { createOutbox } from "./outbox.js";
 import { createUploads } from "./uploads.js";
@@ -565,6 +565,20 @@ export function createWidget({ config, env }) {
   // nothing to the browser's storage, asks for no session and opens no socket: the consent
   // view's handlers touch no store. Declining closes the panel and keeps nothing; the launcher
   // asks again when opened.
+  // The visitor's language; a language other than English is fetched first (env.loadStrings),
+  // and English is spoken while it cannot be.
+  async function useLocale(candidates) {
+    locale = pickLocale(candidates);
+    if (!hasStrings(locale)) {
+      try {
+        addStrings(locale, await env.loadStrings(locale));
+      } catch {
+        // English, then: the widget still works.
+      }
+    }
+    t = translator(locale);
+  }
+
   async function askConsent(mine) {
     let described;
     try {
@@ -582,8 +596,8 @@ export function createWidget({ config, env }) {
     if (mine !== generation) return;
     if (!described.consent_required) return startSession(mine);
     phase = "consent";
-    locale = pickLocale([config.locale, described.locale, ...env.languages]);
-    t = translator(locale);
+    await useLocale([config.locale, described.locale, ...env.languages]);
+    if (mine !== generation) return;
     view = env.createView({
       site: { ...described, typing_preview: false },
       t,
@@ -673,8 +687,8 @@ export function createWidget({ config, env }) {
       token: () => session.token,
       onChange: onUploads,
     });
-    locale = pickLocale([config.locale, session.site.locale, ...env.languages]);
-    t = translator(locale);
+    await useLocale([config.locale, session.site.locale, ...env.languages]);
+    if (mine !== generation) return;
     view = env.createView({ site: session.site, t, locale, handlers });
     connection = createConnection({
       WebSocket: env.WebSocket,

@@ -3,7 +3,8 @@ import { test } from "node:test";
 
 import { cleanStatus, formatOpening, panelMode, statusLine, untilChange } from "../src/availability.js";
 import { cleanPrechat, problemKey } from "../src/forms.js";
-import { LOCALES, translator } from "../src/i18n.js";
+import { LOCALES, addStrings, translator } from "../src/i18n.js";
+import { STRINGS } from "../src/locales.js";
 
 const t = translator("en");
 const NOW = new Date("2026-12-04T12:00:00Z");
@@ -64,6 +65,7 @@ test("unknown values from the server fall back safely", () => {
 });
 
 test("every language has every word of the status line and the forms", () => {
+  for (const [locale, table] of Object.entries(STRINGS)) addStrings(locale, table);
   const keys = ["online", "onlineReply", "away", "closedUntil", "closedNow", "prechatIntro", "offlineIntro",
     "name", "email", "optional", "message", "choose", "startChat", "sendMessage", "sendAnother", "offlineSent",
     "formInvalid", "formFailed", "fieldRequired", "fieldEmail", "fieldNumber", "fieldInvalid"];

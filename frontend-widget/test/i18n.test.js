@@ -1,7 +1,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { LOCALES, STRINGS, formatTime, pickLocale, toDate, translator } from "../src/i18n.js";
+import { LOCALES, addStrings, formatTime, hasStrings, pickLocale, toDate, translator } from "../src/i18n.js";
+import { STRINGS } from "../src/locales.js";
+
+test("only English is there before another language is added", () => {
+  assert.ok(hasStrings("en"));
+  assert.equal(translator("de")("send"), translator("en")("send"));
+  assert.deepEqual(Object.keys(STRINGS).sort(), [...LOCALES].sort());
+  for (const [locale, table] of Object.entries(STRINGS)) addStrings(locale, table);
+  assert.ok(hasStrings("de"));
+  assert.notEqual(translator("de")("send"), translator("en")("send"));
+});
 
 test("English and at least three more languages", () => {
   assert.ok(LOCALES.includes("en"));

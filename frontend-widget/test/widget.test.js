@@ -4,6 +4,7 @@ import { test } from "node:test";
 import { installApi } from "../src/api.js";
 import { createWidget } from "../src/widget.js";
 import { FakeClock, MemoryStorage, fakeWebSocketClass, flush, jsonResponse } from "./fakes.js";
+import { STRINGS } from "../src/locales.js";
 
 const SITE = { name: "Acme", color: "#14532d", greeting: "Hi", position: "right", locale: "" };
 
@@ -82,6 +83,7 @@ function setup({
       console,
       origin: "https://shop.example",
       languages: ["fr-FR"],
+      loadStrings: async (locale) => STRINGS[locale] ?? null,
       hidden: () => false,
       createView: (options) => {
         const view = fakeView();
@@ -857,4 +859,22 @@ test("the pre-chat form is shown until answered, and the offline form posts the 
   const posted = ctx.requests.at(-1);
   assert.equal(posted.url, "http://parley.test/api/widget/v1/prechat");
   assert.deepEqual(posted.body, { site_key: "pk_test", visitor_token: "tok-1", email: "g@example.com", answers: { topic: "x" } });
+});
+
+test("a language is fetched before the widget shows it, and English stands in when it cannot be", async () => {
+  const asked = [];
+  const ctx = setup({
+    env: {
+      languages: ["es-MX"],
+      loadStrings: async (locale) => {
+        asked.push(locale);
+        throw new Error("the network is down");
+      },
+    },
+  });
+  await ctx.widget.start();
+  ctx.ready();
+  assert.deepEqual(asked, ["es"]);
+  assert.equal(ctx.view().t("send"), "Send");
+  assert.equal(ctx.widget.state.phase, "running", "the chat works in English");
 });

@@ -45,6 +45,7 @@ def _read_anew() -> None:
     assets.widget_assets.cache_clear()
     assets.preview_asset.cache_clear()
     assets.markdown_asset.cache_clear()
+    assets.locale_asset.cache_clear()
 
 
 @pytest.fixture
@@ -272,3 +273,32 @@ def test_the_real_message_formatting_is_built_apart_from_the_budget(dashboard, m
     size = json.loads((real_build / "size.json").read_text())
     assert size["markdown"]["raw"] == len(code)
     assert size["markdown"]["gzip"] < 4 * 1024
+
+
+def test_the_real_build_fetches_other_languages_under_their_content_hash(platform, monkeypatch):
+    """The bundle carries English only; each other language is dist/locales/<locale>.json,
+    named in the bundle by the hash it is served under, cached for a year and readable from any
+    customer's page (CORS *, no credentials)."""
+    real_build = Path(assets.__file__).resolve().parents[1] / "frontend-widget" / "dist"
+    monkeypatch.setattr(assets, "BUILD_DIR", real_build)
+    _read_anew()
+    bundle = platform.get(f"/widget/v/{assets.widget_assets().version}.js").content
+    assert b"Chat \xc3\xb6ffnen" not in bundle  # German words are not in the first load
+    for locale in assets.LOCALES:
+        version = assets.locale_asset(locale).etag
+        assert version.encode() in bundle, f"the bundle names {locale}'s words"
+        answer = platform.get(
+            f"/widget/locales/{locale}.{version}.json", HTTP_ORIGIN="https://shop.test"
+        )
+        assert answer.status_code == 200
+        assert answer["Content-Type"] == "application/json"
+        assert answer["Access-Control-Allow-Origin"] == "*"
+        assert answer["Cache-Control"] == "public, max-age=31536000, immutable"
+        words = json.loads(answer.content)
+        assert words["send"]
+        assert words["send"] != "Send"
+    assert (
+        json.loads(platform.get(f"/widget/locales/de.{'0' * 20}.json").content)["error"]["code"]
+        == "not_found"
+    )
+    assert platform.get(f"/widget/locales/xx.{'0' * 20}.json").status_code == 404
