@@ -128,7 +128,7 @@ def continuity_send(*, tenant: Tenant, now: datetime) -> int:
     return sent
 
 
-def _zone(name: str) -> ZoneInfo:
+def zone_named(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name) if name else ZoneInfo("UTC")
     except (ZoneInfoNotFoundError, ValueError):
@@ -150,33 +150,30 @@ def thread_headers(tenant_id: int, conversation_id: int) -> dict[str, str]:
     }
 
 
-def continuity_email(
-    tenant: Tenant, conversation: Conversation, unseen: list[Message]
+def visitor_email(
+    tenant: Tenant,
+    conversation: Conversation,
+    *,
+    subject: str,
+    lines: list[str],
+    reply_hint: str,
+    why: str,
 ) -> EmailMessage:
+    """An email to the conversation's visitor: `lines`, then how replying works (`reply_hint`),
+    then the footer saying `why` they get it, with a working unsubscribe link. Its Reply-To is
+    the conversation's signed reply address; it threads with the conversation's other emails."""
     visitor = conversation.visitor
-    zone = _zone(visitor.time_zone)
-    authors = sorted({message.author_name or tenant.name for message in unseen})
-    lines = [f"Hello {visitor.name}," if visitor.name else "Hello,", ""]
-    lines.append(
-        f"{' and '.join(authors)} answered you in your conversation with {tenant.name}:"
-        if len(authors) <= 2
-        else f"{tenant.name} answered you:"
-    )
-    lines.append("")
-    for message in unseen:
-        moment = message.created_at.astimezone(zone).strftime("%d %b %Y, %H:%M %Z")
-        lines += [f"{message.author_name or tenant.name} · {moment}", message.text, ""]
     unsubscribe = unsubscribe_url(tenant_id=tenant.id, visitor_id=visitor.pk)
-    lines += [
-        "Reply to this email to answer: your reply goes into the same conversation.",
+    lines = [
+        *lines,
+        reply_hint,
         "",
         "-- ",  # RFC 3676's signature separator: mail apps leave what follows out of a reply
-        f"You get this email because you left your address in {tenant.name}'s chat.",
+        why,
         f"No more emails: {unsubscribe}",
     ]
-    count = len(unseen)
     return EmailMessage(
-        subject=f"{tenant.name}: {count} new {'message' if count == 1 else 'messages'} for you",
+        subject=subject,
         body="\n".join(lines) + "\n",
         from_email=sender_address(tenant),
         to=[visitor.email],
@@ -193,4 +190,41 @@ def continuity_email(
             "Auto-Submitted": "auto-generated",
             "X-Auto-Response-Suppress": "All",
         },
+    )
+
+
+def message_lines(messages: list[Message], *, zone: ZoneInfo, author_of) -> list[str]:
+    """Each message as its author and time (in `zone`), its text, and a blank line."""
+    lines = []
+    for message in messages:
+        moment = message.created_at.astimezone(zone).strftime("%d %b %Y, %H:%M %Z")
+        lines += [f"{author_of(message)} · {moment}", message.text, ""]
+    return lines
+
+
+def continuity_email(
+    tenant: Tenant, conversation: Conversation, unseen: list[Message]
+) -> EmailMessage:
+    visitor = conversation.visitor
+    authors = sorted({message.author_name or tenant.name for message in unseen})
+    lines = [f"Hello {visitor.name}," if visitor.name else "Hello,", ""]
+    lines.append(
+        f"{' and '.join(authors)} answered you in your conversation with {tenant.name}:"
+        if len(authors) <= 2
+        else f"{tenant.name} answered you:"
+    )
+    lines.append("")
+    lines += message_lines(
+        unseen,
+        zone=zone_named(visitor.time_zone),
+        author_of=lambda message: message.author_name or tenant.name,
+    )
+    count = len(unseen)
+    return visitor_email(
+        tenant,
+        conversation,
+        subject=f"{tenant.name}: {count} new {'message' if count == 1 else 'messages'} for you",
+        lines=lines,
+        reply_hint="Reply to this email to answer: your reply goes into the same conversation.",
+        why=f"You get this email because you left your address in {tenant.name}'s chat.",
     )

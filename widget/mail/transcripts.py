@@ -22,9 +22,7 @@ from django_tenants.utils import tenant_context
 
 from core.errors import BadRequest, RateLimited
 from tenants.models import Tenant
-from widget.mail.addresses import reply_address
-from widget.mail.continuity import _zone, sender_address, thread_headers
-from widget.mail.unsubscribe import unsubscribe_url
+from widget.mail.continuity import message_lines, visitor_email, zone_named
 from widget.models import Conversation, Message, Visitor
 
 log = logging.getLogger(__name__)
@@ -143,7 +141,6 @@ def transcripts_send(*, tenant: Tenant, now: datetime) -> int:
 
 def transcript_email(tenant: Tenant, conversation: Conversation) -> EmailMessage:
     visitor = conversation.visitor
-    zone = _zone(visitor.time_zone)
     shown = Message.objects.filter(conversation=conversation, private=False)
     total = shown.count()
     messages = list(shown.order_by("-id")[:TRANSCRIPT_MESSAGES])[::-1]
@@ -151,36 +148,20 @@ def transcript_email(tenant: Tenant, conversation: Conversation) -> EmailMessage
     lines += [f"Here is your conversation with {tenant.name}.", ""]
     if total > len(messages):
         lines += [f"({total - len(messages)} earlier messages are not included.)", ""]
-    for message in messages:
-        moment = message.created_at.astimezone(zone).strftime("%d %b %Y, %H:%M %Z")
+
+    def author_of(message: Message) -> str:
         if message.author_kind == Message.AuthorKind.VISITOR:
-            author = "You"
-        else:
-            author = message.author_name or tenant.name
-        lines += [f"{author} · {moment}", message.text, ""]
-    unsubscribe = unsubscribe_url(tenant_id=tenant.id, visitor_id=visitor.pk)
-    lines += [
-        "Reply to this email to write again: your reply goes into the same conversation.",
-        "",
-        "-- ",  # RFC 3676's signature separator: mail apps leave what follows out of a reply
-        f"You get this email because a transcript of your chat with {tenant.name} was asked for.",
-        f"No more emails: {unsubscribe}",
-    ]
-    return EmailMessage(
+            return "You"
+        return message.author_name or tenant.name
+
+    lines += message_lines(messages, zone=zone_named(visitor.time_zone), author_of=author_of)
+    return visitor_email(
+        tenant,
+        conversation,
         subject=f"Your conversation with {tenant.name}",
-        body="\n".join(lines) + "\n",
-        from_email=sender_address(tenant),
-        to=[visitor.email],
-        reply_to=[
-            reply_address(
-                tenant_id=tenant.id, conversation_id=conversation.pk, visitor_id=visitor.pk
-            )
-        ],
-        headers={
-            **thread_headers(tenant.id, conversation.pk),
-            "List-Unsubscribe": f"<{unsubscribe}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Auto-Submitted": "auto-generated",
-            "X-Auto-Response-Suppress": "All",
-        },
+        lines=lines,
+        reply_hint="Reply to this email to write again: "
+        "your reply goes into the same conversation.",
+        why=f"You get this email because a transcript of your chat with {tenant.name} "
+        "was asked for.",
     )
