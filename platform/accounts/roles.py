@@ -22,6 +22,8 @@ class Capability(StrEnum):
     LABELS = "labels"  # manage the inbox's labels (any member puts them on conversations)
     # Manage the canned replies (any member reads them and inserts them in the composer).
     CANNED_REPLIES = "canned_replies"
+    # Export a visitor's data and erase them (a visitor's request under data-protection law).
+    VISITOR_DATA = "visitor_data"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
@@ -36,6 +38,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.AUDIT,
             Capability.LABELS,
             Capability.CANNED_REPLIES,
+            Capability.VISITOR_DATA,
         }
     ),
     Role.OWNER: frozenset(Capability),

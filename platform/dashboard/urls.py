@@ -14,6 +14,7 @@ from dashboard.views import (
     profile,
     sites,
     team,
+    visitor_data,
     webhooks,
 )
 from widget import views as widget_views
@@ -76,6 +77,14 @@ urlpatterns = [
         name="conversation_assign",
     ),
     path("conversations/room/<str:room>/", profile.conversation_open, name="conversation_open"),
+    path(
+        "visitors/<uuid:visitor_id>/export/",
+        visitor_data.visitor_data_export,
+        name="visitor_export",
+    ),
+    path(
+        "visitors/<uuid:visitor_id>/erase/", visitor_data.visitor_data_erase, name="visitor_erase"
+    ),
     path("profile/", profile.profile, name="profile"),
     path("profile/password/", profile.profile_password, name="profile_password"),
     path("profile/away/", profile.profile_away, name="profile_away"),

@@ -158,6 +158,7 @@ def dashboard_url(route: str, name: str, world) -> str:
         assert kind, f"{name}: add the object its pk names to DASHBOARD_IDS"
         route = route.replace("<int:pk>", str(DASHBOARD_IDS[kind](world)))
     route = route.replace("<int:label_pk>", str(world.label.pk))
+    route = route.replace("<uuid:visitor_id>", str(world.visitor.pk))
     for converter in ("<str:token>", "<str:room>", "<str:key>", "<uidb64>", "<token>"):
         route = route.replace(converter, "MTIz")
     # The widget's scripts served on this host (re_path): a version of hex digits.

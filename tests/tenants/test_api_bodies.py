@@ -40,6 +40,7 @@ OPERATIONS = [
     ("PUT", "/api/v1/conversations/{conversation_id}/assignee"),
     ("POST", "/api/v1/conversations/{conversation_id}/close"),
     ("POST", "/api/v1/conversations/{conversation_id}/transcript"),
+    ("GET", "/api/v1/visitors/{visitor_id}/export"),
     ("POST", "/api/v1/conversations/{conversation_id}/reopen"),
     ("PUT", "/api/v1/conversations/{conversation_id}/snooze"),
     ("DELETE", "/api/v1/conversations/{conversation_id}/snooze"),

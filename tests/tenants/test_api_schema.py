@@ -73,7 +73,7 @@ def test_the_site_key_api_answers_every_generated_request_by_its_schema(platform
     site_create(tenant=tenant_a, name="Shop", allowed_origins=["https://shop.example"])
     _, api_key = api_key_create(tenant=tenant_a, name="schemathesis")
     openapi = served_openapi("/api/v1/openapi.json")
-    assert run_every_operation(openapi, {"Authorization": f"Bearer {api_key}"}) == 35
+    assert run_every_operation(openapi, {"Authorization": f"Bearer {api_key}"}) == 36
 
 
 def test_the_widget_api_answers_every_generated_request_by_its_schema(platform, tenant_a):

@@ -21,6 +21,7 @@ from widget.inbox import InboxFilter, inbox_page
 from widget.services.attachments import frames_attachments
 from widget.services.erasure import visitor_erase
 from widget.services.messages import message_post
+from widget.services.visitor_data import visitor_export
 from widget.site_api.schemas import (
     ConversationListOut,
     ConversationOut,
@@ -115,6 +116,16 @@ def messages_send(request: HttpRequest, conversation_id: ConversationId, body: M
             uploader_id=f"api:{request.auth.prefix}",
         )
         return Status(201 if created else 200, _message_out(message))
+
+
+@router.get("/visitors/{visitor_id}/export", response={200: dict, **ERRORS}, tags=["visitors"])
+def visitors_export(request: HttpRequest, visitor_id: uuid.UUID):
+    """Everything kept about the visitor, as they may ask for it: their record, each of their
+    conversations with its messages (private notes marked), ratings, files (described) and what
+    they wrote in public rooms."""
+    tenant = request.auth.tenant
+    with schema_context(tenant.schema_name):
+        return visitor_export(visitor=selectors.visitor_get(visitor_id=visitor_id))
 
 
 @router.delete("/visitors/{visitor_id}", response={204: None, **ERRORS}, tags=["visitors"])
