@@ -20,10 +20,13 @@ const SERVER_TYPES = new Set([
   "closed",
   "presence",
   "status",
+  "transcript",
 ]);
 
 const frame = (fields) => JSON.stringify(fields);
 export const statusFrame = () => frame({ type: "status" });
+export const transcriptFrame = (email) =>
+  frame(email ? { type: "transcript", email } : { type: "transcript" });
 
 export const authFrame = (token, since) =>
   frame(since == null ? { type: "auth", token } : { type: "auth", token, since });
@@ -143,6 +146,7 @@ const CLEANERS = {
   }),
   pong: () => ({ type: "pong" }),
   closed: () => ({ type: "closed" }),
+  transcript: (f) => ({ type: "transcript", email: String(f.email ?? "") }),
 };
 
 // A server frame as a clean object, or null for anything that is not a frame of the contract.

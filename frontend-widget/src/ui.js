@@ -113,7 +113,31 @@ export function createView({
   earlier.hidden = true;
   const list = make("ol");
   list.setAttribute("aria-label", t("messages"));
-  log.append(earlier, greeting, list);
+  // "Email me this conversation" (handlers.onTranscript), and its email box when the server
+  // knows no address for the visitor (`askTranscriptEmail`).
+  const transcript = make("form", "transcript");
+  transcript.hidden = true;
+  const transcriptAsk = make("button", "earlier", t("transcriptAsk"));
+  transcriptAsk.type = "button";
+  const transcriptLabel = make("label", "sr", t("transcriptEmail"));
+  transcriptLabel.htmlFor = "transcript-email";
+  const transcriptEmail = make("input");
+  transcriptEmail.type = "email";
+  transcriptEmail.id = "transcript-email";
+  transcriptEmail.autocomplete = "email";
+  transcriptEmail.placeholder = t("transcriptEmail");
+  const transcriptSend = make("button", "accept", t("transcriptSend"));
+  transcriptSend.type = "submit";
+  const transcriptBox = make("div", "actions");
+  transcriptBox.hidden = true;
+  transcriptBox.append(transcriptLabel, transcriptEmail, transcriptSend);
+  transcript.append(transcriptAsk, transcriptBox);
+  transcriptAsk.addEventListener("click", () => handlers.onTranscript?.(""));
+  transcript.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (transcriptEmail.value.trim()) handlers.onTranscript?.(transcriptEmail.value.trim());
+  });
+  log.append(earlier, greeting, list, transcript);
   const typing = make("div", "typing");
   typing.setAttribute("aria-live", "polite");
 
@@ -565,6 +589,7 @@ export function createView({
       panel.classList.toggle("empty", state.messages.length === 0);
       renderUploads(state.uploads ?? []);
       earlier.hidden = !state.hasMore;
+      transcript.hidden = state.messages.length === 0;
       typing.textContent = state.typing ? t("typing", { name: state.typing }) : "";
       showRating(state.rating);
       const text = { offline: t("offline"), lost: t("lost"), limited: t("limited"), closed: t("closed") }[
@@ -582,6 +607,13 @@ export function createView({
     },
     announce(text) {
       announcer.textContent = text;
+    },
+    askTranscriptEmail() {
+      transcriptBox.hidden = false;
+      transcriptEmail.focus();
+    },
+    transcriptAsked() {
+      transcriptBox.hidden = true;
     },
     flash(text) {
       flash.textContent = text;

@@ -18,6 +18,7 @@ import {
   messageFrame,
   readFrame,
   statusFrame,
+  transcriptFrame,
   typingFrame,
 } from "./protocol.js";
 import { postForm } from "./forms.js";
@@ -297,8 +298,16 @@ export function createWidget({ config, env }) {
       for (const message of frame.messages) addMessage(message, { live: false });
       hasMore = frame.has_more;
     },
+    transcript(frame) {
+      view?.transcriptAsked();
+      view?.flash(t("transcriptSent", { email: frame.email }));
+    },
     error(frame) {
-      if (frame.code === "rate_limited") {
+      if (frame.code === "no_email") {
+        view?.askTranscriptEmail(); // a transcript asked for by a visitor who left no address
+      } else if (frame.code === "transcript_recent") {
+        view?.flash(t("transcriptRecent"));
+      } else if (frame.code === "rate_limited") {
         // Past a frame limit the wait is seconds; past a message budget, minutes or more.
         view?.flash(t((frame.retry_after ?? 5) > 60 ? "slowDown" : "rateLimited"));
         timers.clearTimeout(resendTimer);
@@ -514,6 +523,11 @@ export function createWidget({ config, env }) {
       }
       render();
       return rating === "done";
+    },
+    // "Email me this conversation": the server answers `transcript` (where it goes) or
+    // `no_email` (then the panel asks for an address, and this is called again with it).
+    onTranscript(email) {
+      if (!connection?.send(transcriptFrame(email))) view?.flash(t("lost"));
     },
     onRateLater() {
       if (rating === "asking") {

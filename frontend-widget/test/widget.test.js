@@ -34,6 +34,11 @@ function fakeView() {
   view.update = (state) => view.states.push(state);
   view.announce = (text) => view.announced.push(text);
   view.flash = (text) => view.flashed.push(text);
+  view.askedEmail = 0;
+  view.askTranscriptEmail = () => view.askedEmail++;
+  view.transcriptAsked = () => {
+    view.askedEmail = 0;
+  };
   view.open = () => {
     view.isOpen = true;
     view.handlers.onOpen();
@@ -877,4 +882,22 @@ test("a language is fetched before the widget shows it, and English stands in wh
   assert.deepEqual(asked, ["es"]);
   assert.equal(ctx.view().t("send"), "Send");
   assert.equal(ctx.widget.state.phase, "running", "the chat works in English");
+});
+
+
+test("email me this conversation: asked on the socket, an address asked for only when needed", async () => {
+  const ctx = setup({ env: { languages: ["en"] } });
+  await ctx.widget.start();
+  ctx.ready([agent(1, "Hello")]);
+  ctx.view().handlers.onTranscript("");
+  assert.deepEqual(ctx.last().sentOfType("transcript"), [{ type: "transcript" }]);
+  ctx.last().receive({ type: "error", code: "no_email", message: "Give an email address" });
+  assert.equal(ctx.view().askedEmail, 1, "the panel asks for an address");
+  ctx.view().handlers.onTranscript("grace@example.com");
+  assert.deepEqual(ctx.last().sentOfType("transcript").at(-1), { type: "transcript", email: "grace@example.com" });
+  ctx.last().receive({ type: "transcript", email: "grace@example.com" });
+  assert.equal(ctx.view().askedEmail, 0);
+  assert.deepEqual(ctx.view().flashed.at(-1), "We will email this conversation to grace@example.com.");
+  ctx.last().receive({ type: "error", code: "transcript_recent", message: "later" });
+  assert.equal(ctx.view().flashed.at(-1), "A copy was emailed a moment ago.");
 });

@@ -548,3 +548,43 @@ def test_screenshot_of_the_rating_prompt(
         expect(panel.get_by_role("radio", name="4 out of 5")).to_be_checked()
         visitor.screenshot(f"widget-rating-{width}.png")
         visitor.assert_clean()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (375, 740)])
+def test_a_visitor_asks_for_the_conversation_by_email(
+    parley, tenant_a, shop_for, api_reply, module_browser, width, height
+):
+    """No address known: the panel asks for one, and the transcript is then due to it (sent by
+    `manage.py email_continuity`: tests/widget/mail/test_transcripts.py)."""
+    shop = shop_for()
+    with recorded_page(module_browser, width=width, height=height) as visitor:
+        page = visitor.page
+        page.add_init_script(path=str(AXE))
+        panel = open_widget(page, shop.url)
+        send(page, "Can you send me the sizes?")
+        expect(stored(panel, "Can you send me the sizes?")).to_be_visible()
+        room = room_of(page, shop.site)
+        api_reply(room, "Sure: S, M and L.")
+        expect(panel.locator("li.agent", has_text="S, M and L")).to_be_visible()
+
+        panel.get_by_role("button", name="Email me this conversation").click()
+        address = panel.get_by_label("Your email")
+        expect(address).to_be_focused()  # the server knows no address for this visitor
+        address.fill("shopper@example.com")
+        visitor.screenshot(f"widget-transcript-{width}.png")
+        assert serious_violations(page) == [], readable(serious_violations(page))
+        address.press("Enter")
+        expect(panel.get_by_role("alert")).to_have_text(
+            "We will email this conversation to shopper@example.com."
+        )
+        expect(address).to_be_hidden()
+        with schema_context(tenant_a.schema_name):
+            conversation = Conversation.objects.select_related("visitor").get(room=room)
+        assert conversation.transcript_requested_at is not None
+        assert conversation.visitor.email == "shopper@example.com"
+
+        panel.get_by_role("button", name="Email me this conversation").click()
+        expect(panel.get_by_role("alert")).to_have_text(
+            "We will email this conversation to shopper@example.com."
+        )  # the address is known now; asking again before it is sent is harmless
+        visitor.assert_clean()

@@ -36,13 +36,18 @@ class NoEmail(BadRequest):
     default_message = "Give an email address to send the transcript to."
 
 
+class TranscriptRecent(RateLimited):
+    code = "transcript_recent"
+    default_message = "A transcript was sent a moment ago."
+
+
 def transcript_request(*, conversation: Conversation, email: str = "") -> str:
     """Mark the conversation's transcript due; the address it will go to: the visitor's email.
 
     A visitor with no email yet may give one (`email`): it becomes theirs, as a pre-chat form's
     would. A visitor's email is never replaced here, so a request cannot send a transcript
     anywhere but to the one address the visitor left. With no email at all: `NoEmail`. Once
-    sent, another one waits `TRANSCRIPT_EVERY` seconds (`RateLimited`)."""
+    sent, another one waits `TRANSCRIPT_EVERY` seconds (`TranscriptRecent`, a 429)."""
     # Fresh: a socket's conversation is as it was when the socket opened.
     conversation = Conversation.objects.select_related("visitor").get(pk=conversation.pk)
     visitor = conversation.visitor
@@ -62,7 +67,7 @@ def transcript_request(*, conversation: Conversation, email: str = "") -> str:
     sent = conversation.transcript_sent_at
     if sent is not None and (now - sent).total_seconds() < TRANSCRIPT_EVERY:
         wait = TRANSCRIPT_EVERY - int((now - sent).total_seconds())
-        raise RateLimited("A transcript was sent a moment ago.", retry_after=wait)
+        raise TranscriptRecent(retry_after=wait)
     Conversation.objects.filter(pk=conversation.pk).update(transcript_requested_at=now)
     conversation.transcript_requested_at = now
     return visitor.email

@@ -74,7 +74,8 @@ def conversation_close(request: HttpRequest, conversation_id: ConversationId):
 @router.post("/conversations/{conversation_id}/transcript", response={202: TranscriptOut, **ERRORS})
 def conversation_transcript(request: HttpRequest, conversation_id: ConversationId):
     """Email the conversation (but private notes) to its visitor's address, within a minute:
-    400 `no_email` when the visitor left none; 429 within 10 minutes of the last one sent."""
+    400 `no_email` when the visitor left none; 429 `transcript_recent` within 10 minutes of the
+    last one sent."""
     tenant = request.auth.tenant
     with schema_context(tenant.schema_name):
         conversation = selectors.conversation_get(conversation_id=conversation_id)

@@ -68,4 +68,9 @@ export default {
   fileTooLarge: "{name} ist zu groß zum Senden.",
   fileType: "Dateien wie {name} können hier nicht gesendet werden.",
   file: "Datei",
+  transcriptAsk: "Dieses Gespräch per E-Mail senden",
+  transcriptEmail: "Ihre E-Mail-Adresse",
+  transcriptSend: "Senden",
+  transcriptSent: "Wir senden dieses Gespräch an {email}.",
+  transcriptRecent: "Eine Kopie wurde gerade erst gesendet.",
 };

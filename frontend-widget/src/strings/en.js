@@ -68,4 +68,9 @@ export default {
   fileTooLarge: "{name} is too large to send.",
   fileType: "Files like {name} cannot be sent here.",
   file: "File",
+  transcriptAsk: "Email me this conversation",
+  transcriptEmail: "Your email",
+  transcriptSend: "Send",
+  transcriptSent: "We will email this conversation to {email}.",
+  transcriptRecent: "A copy was emailed a moment ago.",
 };

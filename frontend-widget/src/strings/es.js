@@ -68,4 +68,9 @@ export default {
   fileTooLarge: "{name} es demasiado grande.",
   fileType: "Los archivos como {name} no se pueden enviar aquí.",
   file: "Archivo",
+  transcriptAsk: "Enviarme esta conversación por correo",
+  transcriptEmail: "Tu correo electrónico",
+  transcriptSend: "Enviar",
+  transcriptSent: "Enviaremos esta conversación a {email}.",
+  transcriptRecent: "Acabamos de enviar una copia.",
 };

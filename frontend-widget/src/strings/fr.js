@@ -68,4 +68,9 @@ export default {
   fileTooLarge: "{name} est trop volumineux.",
   fileType: "Les fichiers comme {name} ne peuvent pas être envoyés ici.",
   file: "Fichier",
+  transcriptAsk: "Recevoir cette conversation par e-mail",
+  transcriptEmail: "Votre e-mail",
+  transcriptSend: "Envoyer",
+  transcriptSent: "Nous enverrons cette conversation à {email}.",
+  transcriptRecent: "Une copie vient d’être envoyée.",
 };

@@ -58,7 +58,7 @@ def test_the_site_key_api_asks_for_it(asked, api_a, api_b, tenant_a):
             transcript_sent_at=Conversation.objects.get(pk=asked.pk).transcript_requested_at
         )
     again = api_a.post(url)
-    assert (again.status_code, error_code(again)) == (429, "rate_limited")
+    assert (again.status_code, error_code(again)) == (429, "transcript_recent")
     with schema_context(tenant_a.schema_name):
         Visitor.objects.filter(pk=asked.visitor_id).update(email="")
         Conversation.objects.filter(pk=asked.pk).update(transcript_sent_at=None)
