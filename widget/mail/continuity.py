@@ -35,21 +35,27 @@ from widget.models import Conversation, Message
 log = logging.getLogger(__name__)
 
 
-def continuity_send_all(*, now: datetime | None = None) -> int:
-    """Email every tenant's visitors who are due an email; the number of emails sent."""
+def each_tenant_send(send, *, what: str, now: datetime | None = None) -> int:
+    """`send(tenant=, now=)` in every tenant's schema; the number of emails sent in all. One
+    tenant's failure (its schema being built, its mail refused) is not the others': it is
+    logged, and raised only when no tenant sent anything."""
     now = now or timezone.now()
     sent, failed = 0, None
     for tenant in Tenant.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME):
-        # One tenant's failure (its schema being built, its mail refused) is not the others'.
         try:
             with tenant_context(tenant):
-                sent += continuity_send(tenant=tenant, now=now)
+                sent += send(tenant=tenant, now=now)
         except Exception as error:
-            log.warning("conversation emails of tenant %s failed", tenant.pk, exc_info=True)
+            log.warning("%s of tenant %s failed", what, tenant.pk, exc_info=True)
             failed = failed or error
     if failed is not None and not sent:
         raise failed
     return sent
+
+
+def continuity_send_all(*, now: datetime | None = None) -> int:
+    """Email every tenant's visitors who are due an email; the number of emails sent."""
+    return each_tenant_send(continuity_send, what="conversation emails", now=now)
 
 
 def _unseen(now: datetime):

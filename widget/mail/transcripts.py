@@ -12,17 +12,15 @@ its own, so two senders never send the same request, and a failed send puts it b
 import logging
 from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.core.validators import validate_email
 from django.db.models import F, Q
 from django.utils import timezone
-from django_tenants.utils import tenant_context
 
 from core.errors import BadRequest, RateLimited
 from tenants.models import Tenant
-from widget.mail.continuity import message_lines, visitor_email, zone_named
+from widget.mail.continuity import each_tenant_send, message_lines, visitor_email, zone_named
 from widget.models import Conversation, Message, Visitor
 
 log = logging.getLogger(__name__)
@@ -98,18 +96,7 @@ def transcripts_due() -> list[int]:
 
 def transcripts_send_all(*, now: datetime | None = None) -> int:
     """Every tenant's due transcripts; the number sent."""
-    now = now or timezone.now()
-    sent, failed = 0, None
-    for tenant in Tenant.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME):
-        try:
-            with tenant_context(tenant):
-                sent += transcripts_send(tenant=tenant, now=now)
-        except Exception as error:
-            log.warning("transcripts of tenant %s failed", tenant.pk, exc_info=True)
-            failed = failed or error
-    if failed is not None and not sent:
-        raise failed
-    return sent
+    return each_tenant_send(transcripts_send, what="transcripts", now=now)
 
 
 def transcripts_send(*, tenant: Tenant, now: datetime) -> int:
