@@ -9,7 +9,6 @@ after the last one was sent; the claim is a compare-and-set of `transcript_sent_
 its own, so two senders never send the same request, and a failed send puts it back.
 """
 
-import logging
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -22,8 +21,6 @@ from core.errors import BadRequest, RateLimited
 from tenants.models import Tenant
 from widget.mail.continuity import each_tenant_send, message_lines, visitor_email, zone_named
 from widget.models import Conversation, Message, Visitor
-
-log = logging.getLogger(__name__)
 
 TRANSCRIPT_MESSAGES = 2000  # the newest this many; an older start is summarised in one line
 TRANSCRIPT_EVERY = 600  # seconds: at most one transcript of a conversation this often
