@@ -30,7 +30,19 @@ def raise_fd_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-async def open_member(target, room: str, member: int):
+# One source address has about 28k ephemeral ports towards one server port (Linux's default
+# `net.ipv4.ip_local_port_range`, 32768-60999): past that, the idle sockets come from 127.0.0.2,
+# 127.0.0.3... (all of 127/8 is the loopback).
+PORTS_PER_SOURCE = 25_000
+
+
+def source_address(index: int) -> tuple[str, int] | None:
+    """The local address of the `index`th client: the kernel's choice for the first 25k."""
+    source = index // PORTS_PER_SOURCE
+    return None if source == 0 else (f"127.0.0.{1 + source}", 0)
+
+
+async def open_member(target, room: str, member: int, local_addr: tuple[str, int] | None = None):
     socket = await connect(
         target.room_url(room, member),
         origin=target.origin(),
@@ -38,6 +50,7 @@ async def open_member(target, room: str, member: int):
         max_queue=None,
         compression=None,
         ping_interval=None,
+        local_addr=local_addr,
     )
     hello = target.hello(room, member)
     if hello is not None:
@@ -203,7 +216,7 @@ async def idle(target, clients: int, room_size: int = 100) -> IdleResult:
     for start in range(0, clients, batch):
         opened = await asyncio.gather(
             *(
-                open_member(target, f"idle{i // room_size}", i % room_size)
+                open_member(target, f"idle{i // room_size}", i % room_size, source_address(i))
                 for i in range(start, min(clients, start + batch))
             ),
             return_exceptions=True,

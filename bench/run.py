@@ -37,6 +37,11 @@ def parse_args() -> argparse.Namespace:
         "--burst-rounds", type=int, default=3, help="bursts in a row; the table has the median"
     )
     parser.add_argument("--idle", type=int, default=10000)
+    parser.add_argument(
+        "--idle-only",
+        action="store_true",
+        help="only the idle sockets (for a large --idle: docs/PERFORMANCE.md, sockets at scale)",
+    )
     parser.add_argument("--targets", default="raw,seed-core,seed-pubsub,parley,parley-async-commit")
     parser.add_argument("--json", type=Path)
     parser.add_argument(
@@ -49,6 +54,9 @@ def parse_args() -> argparse.Namespace:
 
 
 async def measure(target, args) -> dict:
+    if args.idle_only:
+        idle = await measure_idle(target, args)
+        return {"idle_held": idle.held, "idle_kb": idle.bytes_per_connection / 1024}
     steps = []
     rooms = await loadgen.open_rooms(target, args.rooms, args.members)
     try:
@@ -77,11 +85,7 @@ async def measure(target, args) -> dict:
         )
         await asyncio.sleep(1)  # the closes of the last round are done
     burst = sorted(bursts, key=lambda b: b.per_second)[len(bursts) // 2]  # the median round
-    idle = await loadgen.idle(target, args.idle)
-    print(
-        f"  {target.name:12} idle {idle.held}/{idle.clients}, "
-        f"{idle.bytes_per_connection / 1024:.1f} KB each"
-    )
+    idle = await measure_idle(target, args)
     lossless = [s.achieved for s in steps if s.lossless]
     at_fixed = next((s for s in steps if s.offered == FIXED_LOAD), None)
     return {
@@ -96,6 +100,16 @@ async def measure(target, args) -> dict:
         "idle_kb": idle.bytes_per_connection / 1024,
         "steps": [asdict(s) for s in steps],
     }
+
+
+async def measure_idle(target, args) -> loadgen.IdleResult:
+    idle = await loadgen.idle(target, args.idle)
+    print(
+        f"  {target.name:12} idle {idle.held}/{idle.clients}, "
+        f"{idle.bytes_per_connection / 1024:.1f} KB each",
+        flush=True,
+    )
+    return idle
 
 
 def run_target(name: str, args, processes: servers.Processes, redis_url: str) -> dict:
@@ -156,6 +170,9 @@ RAW_TARGETS = [
 ]
 
 
+IDLE_KB_GOAL = 20  # the websockets library documents about 14 KiB a connection
+
+
 def comparison(key: str, value, base_value) -> str:
     """Parley's figure against another's, in words that say which way is better."""
     if not value or not base_value:
@@ -195,6 +212,12 @@ def table(results: dict[str, dict]) -> str:
             met = measured >= goal if direction == "at least" else measured <= goal
             verdict = "yes" if met else "no"
             lines.append(f"| {labels[key]} | {measured:.2f}x | {direction} {goal}x | {verdict} |")
+        if parley.get("idle_kb"):
+            verdict = "yes" if parley["idle_kb"] <= IDLE_KB_GOAL else "no"
+            lines.append(
+                f"| memory per idle socket | {parley['idle_kb']:.1f} KB "
+                f"| at most {IDLE_KB_GOAL} KB | {verdict} |"
+            )
     return "\n".join(lines)
 
 

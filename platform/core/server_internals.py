@@ -57,15 +57,20 @@ The JSON APIs (core/api.py), django-ninja:
   chained `from` it; the parser's own error is the chained one.
 """
 
+import asyncio
+import collections
 import logging
 import pprint
 from collections.abc import Callable
+from functools import partial
 
 import autobahn.util
 import autobahn.websocket.protocol
 import daphne.cli
 import daphne.ws_protocol
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from daphne.cli import CommandLineInterface
 from daphne.endpoints import build_endpoint_description_strings
 from daphne.server import Server  # installs Twisted's asyncio reactor: before `reactor` below
@@ -115,6 +120,70 @@ class DaphneServer(Server):
     def listen_success(self, port):
         self.ports.append(port)
         super().listen_success(port)
+
+    def create_application(self, protocol, scope):
+        """daphne's own, with a `ReceiveQueue` in place of its `asyncio.Queue`."""
+        assert "application_instance" not in self.connections[protocol]
+        input_queue = ReceiveQueue()
+        scope.setdefault("asgi", {"version": "3.0"})
+        application_instance = self.application(
+            scope=scope, receive=input_queue.get, send=partial(self.handle_reply, protocol)
+        )
+        if protocol not in self.connections:
+            return None
+        self.connections[protocol]["application_instance"] = asyncio.ensure_future(
+            application_instance, loop=asyncio.get_event_loop()
+        )
+        return input_queue
+
+
+class ReceiveQueue:
+    """The queue between one connection's protocol and its application: the protocol puts
+    messages (`put_nowait`), the application takes them (ASGI's `receive`, `get`).
+
+    daphne makes an `asyncio.Queue` for every connection, whose four deques (its items, getters
+    and putters, and the `Event` of `join`, which nothing here uses) take 760 bytes each even
+    empty: 3 KB of a quiet socket's memory. This one holds its items in a deque only while some
+    wait to be taken, and its getter (there is one reader, the application) in a list.
+    """
+
+    __slots__ = ("_getters", "_items")
+
+    def __init__(self):
+        self._items: collections.deque | None = None
+        self._getters: list[asyncio.Future] | None = None
+
+    def put_nowait(self, item) -> None:
+        while self._getters:
+            getter = self._getters.pop(0)
+            if not getter.done():
+                getter.set_result(item)
+                return
+        self._getters = None
+        if self._items is None:
+            self._items = collections.deque()
+        self._items.append(item)
+
+    async def get(self):
+        if self._items:
+            item = self._items.popleft()
+            if not self._items:
+                self._items = None
+            return item
+        getter = asyncio.get_running_loop().create_future()
+        if self._getters is None:
+            self._getters = []
+        self._getters.append(getter)
+        try:
+            return await getter
+        except asyncio.CancelledError:
+            if getter.done() and not getter.cancelled():
+                # Given an item, then cancelled before returning it: it stays first in line.
+                self._items = self._items or collections.deque()
+                self._items.appendleft(getter.result())
+            elif self._getters and getter in self._getters:
+                self._getters.remove(getter)
+            raise
 
 
 class DeadlineHTTPChannel(http.HTTPChannel):
@@ -194,8 +263,45 @@ class _LazyPformat:
         return format(str(self), spec)
 
 
+class _SendQueue:
+    """autobahn's queue of chopped or synchronous sends (`send_queue`), which daphne never
+    makes: an empty deque is 760 bytes on every socket; this one makes it when first used."""
+
+    __slots__ = ("_queue",)
+
+    def __init__(self):
+        self._queue: collections.deque | None = None
+
+    def __len__(self) -> int:
+        return 0 if self._queue is None else len(self._queue)
+
+    def append(self, item) -> None:
+        if self._queue is None:
+            self._queue = collections.deque()
+        self._queue.append(item)
+
+    def popleft(self):
+        if self._queue is None:
+            raise IndexError("pop from an empty queue")
+        return self._queue.popleft()
+
+
 class _IncomingLimitProtocol(daphne.ws_protocol.WebSocketProtocol):
-    """daphne's WebSocket protocol whose message size limit applies to what it receives only."""
+    """daphne's WebSocket protocol whose message size limit applies to what it receives only,
+    and which lets go of the HTTP connection object it was upgraded from."""
+
+    def _connectionMade(self):
+        super()._connectionMade()
+        self.send_queue = _SendQueue()
+
+    def connectionMade(self):
+        # daphne hands the connection over with Twisted's `HTTPChannel` still registered as the
+        # transport's producer (`HTTPChannel.connectionMade`), and through it the channel's
+        # upgrade request, its headers and body buffer: about 4 KB held for the socket's life
+        # and never used again (the WebSocket protocol does its own flow control).
+        if isinstance(getattr(self.transport, "producer", None), http.HTTPChannel):
+            self.transport.unregisterProducer()
+        super().connectionMade()
 
     def sendMessage(self, *args, **kwargs):
         limit, self.maxMessagePayloadSize = self.maxMessagePayloadSize, 0
@@ -220,6 +326,9 @@ def plain_autobahn_debug_strings() -> None:
 
 
 # --- under a socket ---------------------------------------------------------------------------
+
+
+_HANDSHAKE_STRINGS = ("http_status_line", "http_request_uri", "http_response_data", "_wskey")
 
 
 class DaphneSocket:
@@ -259,6 +368,27 @@ class DaphneSocket:
         """Drop the connection now, without a close frame and whatever is unsent."""
         self.protocol.transport.abortConnection()
 
+    def release_handshake(self) -> None:
+        """Let go of the upgrade request once the application has read it: autobahn keeps the
+        request as it arrived (`http_request_data`), its headers parsed twice (`http_headers`,
+        `request.headers`), its query (`request.params`, `http_request_params`) and its own
+        response, and daphne its header list (the scope's `headers`, the same list); about
+        3 KB for the socket's life. Only autobahn's handshake reads them; daphne's log lines
+        still read `request.path`."""
+        protocol = self.protocol
+        for name in _HANDSHAKE_STRINGS:
+            setattr(protocol, name, "")
+        protocol.http_request_data = b""
+        protocol.http_headers = {}
+        protocol.http_request_params = {}
+        request = getattr(protocol, "request", None)
+        if request is not None:
+            request.headers = {}
+            request.params = {}
+        headers = getattr(protocol, "clean_headers", None)
+        if isinstance(headers, list):
+            headers.clear()
+
 
 class DirectWebsocketConsumer(AsyncWebsocketConsumer):
     """A Channels consumer that dispatches each message straight to its handler.
@@ -266,6 +396,22 @@ class DirectWebsocketConsumer(AsyncWebsocketConsumer):
     Channels' own dispatch first hops to the database thread to close old connections, for every
     frame; a subclass whose DB work checks its connections itself (core.db_thread) skips it.
     """
+
+    async def __call__(self, scope, receive, send):
+        """Channels' `AsyncConsumer.__call__` for a consumer with no channel layer: each
+        message is received and dispatched in turn. Channels' own runs every `receive()` as a
+        task under `asyncio.wait` (to listen to a channel layer at the same time), about 1 KB
+        of tasks, futures and coroutines held by every quiet socket."""
+        if get_channel_layer(self.channel_layer_alias) is not None:
+            return await super().__call__(scope, receive, send)
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
 
     async def dispatch(self, message):
         handler = getattr(self, message["type"].replace(".", "_"), None)

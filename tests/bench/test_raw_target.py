@@ -7,6 +7,7 @@ import orjson
 import pytest
 
 from bench import loadgen, servers
+from bench.loadgen import PORTS_PER_SOURCE, source_address
 from bench.run import table
 from bench.targets import SeedTarget
 
@@ -56,3 +57,20 @@ def test_the_table_shows_parley_against_raw_with_each_target_met_or_not():
     assert "| p99 at 2500/s (ms) | 2.00x | at most 3.0x | yes |" in printed
     assert "| burst connects/s | 0.57x | at least 0.5x | yes |" in printed
     assert "4.0x higher" in printed  # the p50 column of the side-by-side table
+
+
+def test_the_table_says_whether_an_idle_socket_kept_within_its_memory_goal():
+    raw = {"idle_kb": 10.8}
+    assert "| memory per idle socket | 19.4 KB | at most 20 KB | yes |" in table(
+        {"raw": raw, "parley": {"idle_kb": 19.4}}
+    )
+    assert "| memory per idle socket | 31.6 KB | at most 20 KB | no |" in table(
+        {"raw": raw, "parley": {"idle_kb": 31.6}}
+    )
+
+
+def test_idle_clients_past_one_source_addresss_ports_come_from_the_next_one():
+    assert source_address(0) is None
+    assert source_address(PORTS_PER_SOURCE - 1) is None
+    assert source_address(PORTS_PER_SOURCE) == ("127.0.0.2", 0)
+    assert source_address(2 * PORTS_PER_SOURCE + 5) == ("127.0.0.3", 0)

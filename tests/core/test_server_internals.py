@@ -3,8 +3,10 @@ core/server_internals.py relies on still have the shape it relies on, and the in
 are the ones pyproject.toml pins. A failure here after an upgrade names the internal that moved:
 adapt core/server_internals.py (and its docstring's versions), then the pin."""
 
+import asyncio
 import inspect
 import pprint
+import re
 import tomllib
 from functools import partial
 from importlib.metadata import version
@@ -14,6 +16,7 @@ from types import SimpleNamespace
 import autobahn.util
 import autobahn.websocket.protocol
 import daphne.cli
+import daphne.ws_protocol
 import pytest
 from channels.consumer import AsyncConsumer, get_handler_name
 from channels.exceptions import StopConsumer
@@ -36,7 +39,9 @@ from core.server_internals import (
     DeadlineHTTPChannel,
     DirectWebsocketConsumer,
     NinjaAPIBase,
+    ReceiveQueue,
     listen_with_backlog,
+    message_limit_for_incoming_only,
     plain_autobahn_debug_strings,
     raised_by_parser,
 )
@@ -120,6 +125,100 @@ async def test_daphnes_send_is_a_partial_of_handle_reply_on_the_protocol():
     assert send.func == server.handle_reply
     assert DaphneSocket.behind(send).protocol is protocol
     assert DaphneSocket.behind(asgi_app) is None
+
+
+def test_daphnes_create_application_is_the_one_the_server_replaces():
+    # DaphneServer.create_application is daphne's own with another queue: if daphne's changes
+    # shape (more than the queue it makes), the copy must follow.
+    used = globals_used(Server.create_application)
+    assert {"Queue", "application", "connections", "handle_reply", "ensure_future"} <= used
+    assert parameters(Server.create_application) == {"self", "protocol", "scope"}
+
+
+async def test_the_server_runs_each_application_on_a_receive_queue():
+    received = []
+
+    async def echo(scope, receive, send):
+        received.append(await receive())
+        await send({"type": "websocket.accept"})
+
+    server = DaphneServer(application=echo, endpoints=["tcp:port=0"])
+    protocol = WebSocketProtocol()
+    protocol.handle_reply = lambda message: received.append(("sent", message))
+    server.connections = {protocol: {}}
+    queue = server.create_application(protocol, {"type": "websocket"})
+    assert isinstance(queue, ReceiveQueue)
+    queue.put_nowait({"type": "websocket.connect"})
+    await server.connections[protocol]["application_instance"]
+    assert received == [{"type": "websocket.connect"}, ("sent", {"type": "websocket.accept"})]
+
+
+async def test_the_receive_queue_hands_over_items_in_order_whoever_comes_first():
+    queue = ReceiveQueue()
+    queue.put_nowait(1)
+    queue.put_nowait(2)
+    assert [await queue.get(), await queue.get()] == [1, 2]
+    waiting = asyncio.ensure_future(queue.get())
+    await asyncio.sleep(0)
+    queue.put_nowait(3)
+    queue.put_nowait(4)
+    assert await waiting == 3
+    assert await queue.get() == 4
+    assert queue  # daphne tests `if self.application_queue:`
+
+
+async def test_the_receive_queue_keeps_what_a_cancelled_get_was_given():
+    queue = ReceiveQueue()
+    abandoned = asyncio.ensure_future(queue.get())
+    await asyncio.sleep(0)
+    abandoned.cancel()  # cancelled while waiting: it takes nothing
+    await asyncio.gather(abandoned, return_exceptions=True)
+    given = asyncio.ensure_future(queue.get())
+    await asyncio.sleep(0)
+    queue.put_nowait("a")  # handed to `given` ...
+    given.cancel()  # ... which is cancelled before it returns it
+    assert (await asyncio.gather(given, return_exceptions=True))[0].__class__.__name__ == (
+        "CancelledError"
+    )
+    queue.put_nowait("b")
+    taken = [await asyncio.wait_for(queue.get(), 1) for _ in range(2)]
+    assert taken == ["a", "b"]
+
+
+def test_twisteds_http_channel_registers_itself_as_its_transports_producer():
+    # What the upgraded protocol lets go of (_IncomingLimitProtocol.connectionMade).
+    assert "registerProducer" in globals_used(http.HTTPChannel.connectionMade)
+    channel = http.HTTPChannel()
+    transport = StringTransport()
+    channel.makeConnection(transport)
+    assert transport.producer is channel
+    message_limit_for_incoming_only()
+    factory = daphne.ws_protocol.WebSocketFactory(server_class=None)
+    factory.setProtocolOptions(openHandshakeTimeout=0, autoPingInterval=0)  # no timers
+    protocol = factory.buildProtocol(None)
+    protocol.makeConnection(transport)
+    assert transport.producer is None
+    # autobahn's queue of chopped sends, made when first used (_SendQueue)
+    assert len(protocol.send_queue) == 0
+    protocol.send_queue.append((b"x", True))
+    assert (len(protocol.send_queue), protocol.send_queue.popleft()) == (1, (b"x", True))
+
+
+def test_autobahn_uses_its_send_queue_only_as_a_queue():
+    source = inspect.getsource(autobahn.websocket.protocol.WebSocketProtocol)
+    uses = set(re.findall(r"self\.send_queue(\.\w+|\)| =)", source))
+    assert uses == {".append", ".popleft", ")", " ="}  # ")": len(self.send_queue)
+
+
+def test_only_autobahns_handshake_reads_what_a_socket_releases_after_it():
+    # DaphneSocket.release_handshake empties these once the application has connected.
+    released = {"http_request_data", "http_headers", "http_request_params", "http_status_line"}
+    released |= {"http_request_uri", "http_response_data", "_wskey", "clean_headers"}
+    handshake = {"processHandshake", "succeedHandshake", "onConnect", "_connectionMade"}
+    for cls in (autobahn.websocket.protocol.WebSocketServerProtocol, WebSocketProtocol):
+        for name, function in inspect.getmembers(cls, inspect.isfunction):
+            if name not in handshake and function.__qualname__.startswith(cls.__name__):
+                assert not released & globals_used(function), name
 
 
 def test_daphnes_command_line_runs_its_server_class_on_the_endpoints_it_builds():

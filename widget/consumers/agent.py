@@ -57,6 +57,7 @@ def _close(*, tenant_id: int, room: str, site_id: int | None) -> None:
 
 
 class AgentConsumer(SocketConsumer):
+    __slots__ = ("agent", "author", "conversations", "next_access_check", "present", "tenant")
     kind = "agent"
     frame_types = {
         "message": (frames.AgentMessageFrame, "on_message"),

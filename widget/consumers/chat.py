@@ -105,6 +105,12 @@ def _history(*, conversation, before_id: int | None, limit: int):
 
 
 class ChatConsumer(SocketConsumer):
+    __slots__ = (
+        "address", "address_place", "authenticated", "author", "context_bucket", "conversation",
+        "counted_address", "counted_unauthenticated", "holds_plan_connection", "key_expires_at",
+        "next_key_check", "page_due", "page_waiting", "room", "site", "tenant", "visitor_id",
+        "visitor_key",
+    )  # fmt: skip
     kind = "chat"
     frame_types = {
         "auth": (frames.AuthFrame, "on_auth_again"),
