@@ -192,6 +192,11 @@ async def burst(target, clients: int, room_size: int = 50) -> BurstResult:
     return BurstResult(clients=clients, accepted=len(sockets), seconds=seconds)
 
 
+def target_rss(target) -> int:
+    """The resident memory of every process of the target."""
+    return sum(rss_bytes(pid) for pid in (target.pid, *getattr(target, "more_pids", ())))
+
+
 def rss_bytes(pid: int) -> int:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -210,7 +215,7 @@ class IdleResult:
 async def idle(target, clients: int, room_size: int = 100) -> IdleResult:
     """Hold `clients` quiet connections; the server's RSS growth per connection."""
     await asyncio.sleep(1)
-    before = rss_bytes(target.pid)
+    before = target_rss(target)
     sockets = []
     batch = 500
     for start in range(0, clients, batch):
@@ -223,7 +228,7 @@ async def idle(target, clients: int, room_size: int = 100) -> IdleResult:
         )
         sockets += [s for s in opened if not isinstance(s, BaseException)]
     await asyncio.sleep(2)
-    after = rss_bytes(target.pid)
+    after = target_rss(target)
     held = len(sockets)
     await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
     return IdleResult(

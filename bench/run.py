@@ -8,6 +8,7 @@ generator, the same load shapes and the same Redis. Prints one table; `--json PA
 import argparse
 import asyncio
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -42,8 +43,16 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="only the idle sockets (for a large --idle: docs/PERFORMANCE.md, sockets at scale)",
     )
-    parser.add_argument("--targets", default="raw,seed-core,seed-pubsub,parley,parley-async-commit")
+    parser.add_argument(
+        "--targets", default="raw,seed-core,seed-pubsub,parley,parley-async-commit,parley-2w"
+    )
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="the load generator on CPU 0, the systems under test on the others (taskset's "
+        "sched_setaffinity; Redis and PostgreSQL are left where they are)",
+    )
     parser.add_argument(
         "--parley-server",
         choices=["daphne", "uvicorn"],
@@ -114,6 +123,7 @@ async def measure_idle(target, args) -> loadgen.IdleResult:
 
 def run_target(name: str, args, processes: servers.Processes, redis_url: str) -> dict:
     print(f"{name}:", flush=True)
+    first = len(processes.started)  # the processes started before (Redis) outlive the target
     if name == "raw":
         port, pid = servers.start_raw(processes)
         target = SeedTarget(name=name, url=f"ws://127.0.0.1:{port}", pid=pid)
@@ -133,7 +143,11 @@ def run_target(name: str, args, processes: servers.Processes, redis_url: str) ->
         rooms |= {f"burst{i}": 50 for i in range((args.burst + 49) // 50)}
         rooms |= {f"idle{i}": 100 for i in range((args.idle + 99) // 100)}
         fixture = servers.setup_parley(env, rooms)
-        port, pid = servers.start_parley(processes, env, server=args.parley_server)
+        workers = [
+            servers.start_parley(processes, env, server=args.parley_server)
+            for _ in range(2 if name == "parley-2w" else 1)
+        ]
+        (port, pid), *more = workers
         target = ParleyTarget(
             name=name,
             url=f"ws://127.0.0.1:{port}",
@@ -141,11 +155,19 @@ def run_target(name: str, args, processes: servers.Processes, redis_url: str) ->
             allowed_origin=servers.BENCH_ORIGIN,
             tokens=fixture["tokens"],
             pid=pid,
+            more_urls=tuple(f"ws://127.0.0.1:{p}" for p, _ in more),
+            more_pids=tuple(p for _, p in more),
         )
+    started = processes.started[first:]
+    if args.pin:  # the target's processes on the CPUs the load generator does not use
+        for process in started:
+            os.sched_setaffinity(process.pid, SERVER_CPUS)
     try:
         return asyncio.run(measure(target, args))
     finally:
-        processes.stop(processes.started[-1])
+        for process in started:
+            processes.stop(process)
+            processes.started.remove(process)
 
 
 ROWS = [
@@ -170,6 +192,8 @@ RAW_TARGETS = [
 ]
 
 
+# With --pin: every CPU but the load generator's.
+SERVER_CPUS = set(range(1, os.cpu_count() or 2)) or {0}
 IDLE_KB_GOAL = 20  # the websockets library documents about 14 KiB a connection
 
 
@@ -223,6 +247,8 @@ def table(results: dict[str, dict]) -> str:
 
 def main() -> None:
     args = parse_args()
+    if args.pin:
+        os.sched_setaffinity(0, {0})
     loadgen.raise_fd_limit()
     processes = servers.Processes()
     results = {}

@@ -43,9 +43,14 @@ class ParleyTarget:
     allowed_origin: str
     tokens: dict[str, list[str]] = field(default_factory=dict)  # room -> one token per member
     pid: int = 0
+    # More workers behind the same Redis and PostgreSQL: members take turns among all of them,
+    # so that a room's members sit on every worker and its messages cross between them.
+    more_urls: tuple[str, ...] = ()
+    more_pids: tuple[int, ...] = ()
 
     def room_url(self, room: str, member: int) -> str:
-        return f"{self.url}/ws/chat/{room}/?site_key={self.site_key}"
+        urls = (self.url, *self.more_urls)
+        return f"{urls[member % len(urls)]}/ws/chat/{room}/?site_key={self.site_key}"
 
     def origin(self) -> str | None:
         return self.allowed_origin
