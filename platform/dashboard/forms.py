@@ -19,7 +19,7 @@ from dashboard.availability_fields import (
 )
 from dashboard.throttle import login_address_throttle, login_throttle, wait_phrase
 from tenants import hours
-from tenants.models import Site, Webhook
+from tenants.models import DEFAULT_ATTACHMENT_TYPES, Site, Webhook
 from tenants.origins import InvalidOrigin, normalize_allowed_origin
 from tenants.services import SITE_COLOR_PATTERN, SITE_LOCALE_PATTERN
 
@@ -119,6 +119,28 @@ class OriginsField(forms.CharField):
         return "\n".join(value) if isinstance(value, list | tuple) else value
 
 
+# The types a site may accept (tenants.models.ATTACHMENT_TYPES_ALLOWED), by kind, as people
+# name them; a test keeps the two lists the same.
+ATTACHMENT_TYPE_CHOICES = (
+    ("Images", (
+        ("image/png", "PNG"), ("image/jpeg", "JPEG"), ("image/gif", "GIF"), ("image/webp", "WebP"),
+    )),
+    ("Documents", (("application/pdf", "PDF"), ("text/plain", "Plain text"))),
+    ("Archives", (
+        ("application/zip", "ZIP"), ("application/gzip", "GZIP"), ("application/x-tar", "TAR"),
+        ("application/x-7z-compressed", "7-Zip"),
+    )),
+    ("Audio", (("audio/mpeg", "MP3"), ("audio/ogg", "Ogg"), ("audio/x-wav", "WAV"))),
+    ("Video", (("video/mp4", "MP4"), ("video/webm", "WebM"))),
+)  # fmt: skip
+
+
+class GroupedCheckboxes(forms.CheckboxSelectMultiple):
+    """Checkboxes under the names of their groups, each group a labelled group of its own."""
+
+    template_name = "dashboard/widgets/grouped_checkboxes.html"
+
+
 # A day's hours: the section's one explanation describes every day's field.
 DAY_INPUT = {"aria-describedby": "hours-help", "spellcheck": "false"}
 
@@ -178,6 +200,16 @@ class SiteForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="What the visitor agrees to, in plain words. Empty: the widget's own text, in "
         "the visitor's language.",
+    )
+    attachment_types = forms.MultipleChoiceField(
+        label="Types of file visitors and agents may send",
+        choices=ATTACHMENT_TYPE_CHOICES,
+        initial=list(DEFAULT_ATTACHMENT_TYPES),
+        required=False,
+        widget=GroupedCheckboxes,
+        error_messages={"invalid_choice": "Parley cannot accept %(value)s files safely."},
+        help_text="Parley tells a file's type from its contents, whatever its name. None "
+        "checked: nobody can attach files.",
     )
 
     time_zone = forms.CharField(
@@ -254,6 +286,7 @@ class SiteForm(forms.Form):
 
     GROUPS = (
         ("Appearance and behaviour", None),
+        ("Attachments", ("attachment_types",)),
         ("Business hours", ("time_zone", "hours_enabled", *(f"hours_{day}" for day in hours.DAYS),
                             "closed_dates", "away_message", "out_of_hours",
                             "offline_form_when_unavailable")),

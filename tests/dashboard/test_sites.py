@@ -1,13 +1,18 @@
 """Sites in the dashboard: creation and validation, the embed snippet, key rotation and the
 identity secret shown once."""
 
+import io
 import re
 
 import pytest
 
 from accounts.models import Role
-from tenants.models import Site
+from dashboard.forms import ATTACHMENT_TYPE_CHOICES
+from tenants.models import ATTACHMENT_TYPES_ALLOWED, DEFAULT_ATTACHMENT_TYPES, Site
 from tenants.selectors import site_current_key
+from tenants.site_directory import site_cache_clear
+from tests.support.api_clients import PlatformClient, error_code
+from tests.support.factories import SiteFixture, make_visitor
 from widget import assets
 
 pytestmark = pytest.mark.django_db
@@ -287,3 +292,78 @@ def test_bad_hours_or_questions_are_shown_beside_their_field(
     assert message in " ".join(response.context["form"].errors[field])
     site.refresh_from_db()
     assert site.weekly_hours == {}
+
+
+def test_the_site_page_chooses_the_types_of_file_people_may_send(tenant_a, client):
+    client.post("/sites/new/", GOOD_SITE | {"attachment_types": ["image/png", "application/pdf"]})
+    site = Site.objects.get(tenant=tenant_a)
+    assert site.attachment_types == ["image/png", "application/pdf"]
+    page = client.get(f"/sites/{site.pk}/").content.decode()
+    assert "<legend>Types of file visitors and agents may send</legend>" in page
+    assert re.search(r'value="application/pdf"[^>]*checked', page)
+    assert not re.search(r'value="text/plain"[^>]*checked', page)
+
+    chosen = {"attachment_types": ["video/mp4", "audio/ogg", "video/mp4"]}
+    assert client.post(f"/sites/{site.pk}/", GOOD_SITE | chosen).status_code == 302
+    site.refresh_from_db()
+    assert site.attachment_types == ["video/mp4", "audio/ogg"]  # each once
+
+    # None checked: uploads are off.
+    assert client.post(f"/sites/{site.pk}/", GOOD_SITE).status_code == 302
+    site.refresh_from_db()
+    assert site.attachment_types == []
+
+
+def test_a_new_site_starts_with_the_default_types_checked(client):
+    page = client.get("/sites/new/").content.decode()
+    for kind in DEFAULT_ATTACHMENT_TYPES:
+        assert re.search(rf'value="{re.escape(kind)}"[^>]*checked', page), kind
+    assert not re.search(r'value="video/mp4"[^>]*checked', page)
+
+
+def test_every_type_a_site_may_accept_has_its_checkbox():
+    offered = [kind for _, kinds in ATTACHMENT_TYPE_CHOICES for kind, _ in kinds]
+    assert sorted(offered) == sorted(ATTACHMENT_TYPES_ALLOWED)
+
+
+@pytest.mark.parametrize("kind", ["image/svg+xml", "text/html", "application/x-msdownload"])
+def test_an_unsafe_type_is_refused_beside_its_field(tenant_a, client, kind):
+    client.post("/sites/new/", GOOD_SITE)
+    site = Site.objects.get(tenant=tenant_a)
+    before = site.attachment_types
+    response = client.post(
+        f"/sites/{site.pk}/", GOOD_SITE | {"attachment_types": ["image/png", kind]}
+    )
+    assert response.status_code == 400
+    errors = response.context["form"].errors["attachment_types"]
+    assert errors == [f"Parley cannot accept {kind} files safely."]
+    assert f"Parley cannot accept {kind} files safely." in response.content.decode()
+    site.refresh_from_db()
+    assert site.attachment_types == before
+
+
+def test_the_widget_refuses_a_type_the_site_page_turned_off(tenant_a, client, platform):
+    client.post("/sites/new/", GOOD_SITE)
+    site = Site.objects.get(tenant=tenant_a)
+    shop = SiteFixture(
+        tenant=tenant_a,
+        site=site,
+        key=site_current_key(site).key,
+        origin="https://shop.example",
+    )
+    visitor = make_visitor(shop)
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"  # accepted by default
+    images_only = {"attachment_types": ["image/png", "image/jpeg"]}
+    assert client.post(f"/sites/{site.pk}/", GOOD_SITE | images_only).status_code == 302
+    site_cache_clear()
+
+    file = io.BytesIO(pdf)
+    file.name = "invoice.pdf"
+    refused = PlatformClient().post(
+        f"/api/widget/v1/attachments?site_key={shop.key}",
+        data={"file": file},
+        HTTP_ORIGIN=shop.origin,
+        HTTP_AUTHORIZATION=f"Bearer {visitor.token}",
+    )
+    assert refused.status_code == 415
+    assert error_code(refused) == "unsupported_type"
