@@ -11,6 +11,7 @@ import io
 import re
 
 import pytest
+from django_tenants.utils import tenant_context
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -18,6 +19,7 @@ from tenants.models import SiteKey
 from tests.support.browser import recorded_page
 from tests.support.customer_pages import customer_pages, widget_page
 from tests.support.dashboard_server import dashboard_server, log_in
+from widget.models import Message
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
@@ -161,3 +163,111 @@ def test_a_pasted_photo_and_a_pdf_go_both_ways(shop, module_browser, width):
         expect(page.locator("#messages .file-card")).to_contain_text("return-label.pdf")
         visitor.assert_clean()
         agent.assert_clean()
+
+
+class AgentLine:
+    """The agent page's socket through Playwright: `cut()` closes it as a network failure would
+    (and refuses every reconnect with the browser offline), `restore()` lets the next one through
+    to daphne."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.down = False
+        self.open: list = []
+        page.route_web_socket(re.compile(r"/ws/agent/"), self._connect)
+
+    def _connect(self, route) -> None:
+        if self.down:
+            route.close(code=1011, reason="network down")
+            return
+        self.open.append((route, route.connect_to_server()))
+
+    def cut(self) -> None:
+        self.down = True
+        self.page.context.set_offline(True)
+        for route, server in self.open:
+            server.close()
+            route.close(code=1011, reason="network down")
+        self.open.clear()
+
+    def restore(self) -> None:
+        self.page.context.set_offline(False)
+        self.down = False
+
+
+def test_a_file_the_network_cut_is_sent_once_the_agent_is_back(
+    shop, module_browser, django_db_blocker
+):
+    with (
+        recorded_page(module_browser, width=1280, height=900) as visitor,
+        recorded_page(module_browser, width=1280, height=900, timezone_id="UTC") as agent,
+    ):
+        shopper = visitor.page
+        panel = open_widget(shopper, f"{shop.origin}/")
+        box = shopper.get_by_label("Your message")
+        box.fill("Can you send the return label again?")
+        box.press("Enter")
+        expect(panel.locator("li.mine:not(.pending)")).to_have_count(1)
+        room = room_of(shopper)
+
+        page = agent.page
+        line = AgentLine(page)
+        log_in(page, shop)
+        page.goto(f"{shop.tenant_url}/conversations/room/{room}/")
+        status = page.locator("#live-status")
+        expect(status).to_have_attribute("data-state", "live")
+
+        # Offline, the file cannot upload: it says so and waits with a Retry button; the reply
+        # sent meanwhile waits for it.
+        line.cut()
+        expect(status).not_to_have_attribute("data-state", "live")
+        page.locator("#attach-input").set_input_files(
+            files=[{"name": "label-again.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+        )
+        waiting = page.locator(".composer-file.waiting")
+        expect(waiting).to_contain_text("label-again.pdf is not uploaded yet")
+        expect(waiting.get_by_role("button", name="Retry label-again.pdf")).to_be_visible()
+        page.get_by_label("Reply").fill("Here it is again")
+        page.locator("#reply-submit").click()
+        expect(page.locator("#reply-held")).to_be_visible()
+        agent.screenshot(
+            "attachments-dashboard-waiting-1280.png", locator=page.locator("#reply-form")
+        )
+
+        # Back online: the socket reconnects, the upload goes again, the reply goes with it.
+        line.restore()
+        expect(status).to_have_attribute("data-state", "live")
+        expect(page.locator(".composer-file")).to_have_count(0)
+        expect(page.locator("#reply-held")).to_be_hidden()
+        expect(page.locator("#messages .message.author-agent:not(.pending)")).to_have_count(1)
+        cards = panel.locator("li:not(.mine) .card")
+        expect(cards).to_have_count(1)
+        expect(cards).to_contain_text("label-again.pdf")
+
+        # A file uploaded while live, sent as the socket is down: the reply says it is not sent
+        # yet and goes when the socket is back.
+        page.locator("#attach-input").set_input_files(
+            files=[{"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+        )
+        expect(page.locator(".composer-file.ready")).to_have_count(1)
+        line.cut()
+        expect(status).not_to_have_attribute("data-state", "live")
+        page.get_by_label("Reply").fill("And the invoice")
+        page.locator("#reply-submit").click()
+        unsent = page.locator("#messages .message.pending")
+        expect(unsent.locator(".unsent-tag")).to_be_visible()
+        line.restore()
+        expect(status).to_have_attribute("data-state", "live")
+        expect(unsent).to_have_count(0)
+        expect(cards).to_have_count(2)
+        expect(cards.nth(1)).to_contain_text("invoice.pdf")
+
+        # Each exactly once, also after the visitor reloads.
+        shopper.reload()  # the panel stays open
+        expect(panel.locator("li:not(.mine) .card")).to_have_count(2)
+        with django_db_blocker.unblock(), tenant_context(shop.tenant):
+            replies = Message.objects.filter(conversation__room=room, author_kind="agent")
+            sent = sorted((reply.text, reply.attachments.get().name) for reply in replies)
+        assert sent == [("And the invoice", "invoice.pdf"), ("Here it is again", "label-again.pdf")]
+        visitor.assert_clean()
+        assert [e for e in agent.errors() if "ERR_INTERNET_DISCONNECTED" not in e] == []

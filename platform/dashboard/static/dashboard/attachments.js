@@ -3,6 +3,7 @@
 // token in X-CSRFToken) with its progress and a Remove button that cancels it; an uploaded one
 // becomes a hidden `attachments` input of the reply form, so the reply sends it by id over the
 // socket (inbox.js) or in the form post. Names reach the page through textContent only.
+// Nothing the network cuts is lost: see `upload`.
 (function () {
   "use strict";
 
@@ -25,74 +26,108 @@
     return node;
   }
 
-  function refresh() {
+  // The list shows while it holds a file; inbox.js hears of every change (a reply waiting for
+  // its files goes once none is uploading or waiting).
+  function changed() {
     list.hidden = list.children.length === 0;
+    document.dispatchEvent(new CustomEvent("parley:uploads-changed"));
   }
 
+  // An upload the network cut, or a busy server refused (429, 5xx), waits: it says so, keeps a
+  // Retry button and goes again by itself once the agent's socket is back (inbox.js tells
+  // `parley:live`) or the browser is online. One the server refused for good says why.
   function upload(file) {
-    const item = element("li", "composer-file uploading");
+    const item = element("li", "composer-file");
     const name = element("span", "file-name", file.name || "file");
     const bar = element("progress");
-    bar.max = file.size || 1;
-    bar.value = 0;
-    bar.setAttribute("aria-label", `Uploading ${file.name}`);
+    const retry = element("button", "retry", "Retry");
+    retry.type = "button";
+    retry.setAttribute("aria-label", `Retry ${file.name}`);
+    retry.hidden = true;
     const remove = element("button", "", "Remove");
     remove.type = "button";
     remove.setAttribute("aria-label", `Remove ${file.name}`);
-    item.append(name, bar, remove);
+    item.append(name, bar, retry, remove);
     list.append(item);
-    refresh();
-
-    const request = new XMLHttpRequest();
+    let request = null;
     let hidden = null;
-    remove.addEventListener("click", () => {
-      request.abort();
-      if (hidden) hidden.remove();
-      item.remove();
-      refresh();
-      textarea.focus();
-    });
-    request.upload.addEventListener("progress", (event) => {
-      bar.max = event.total || bar.max;
-      bar.value = event.loaded;
-    });
-    request.addEventListener("load", () => {
+
+    function settle(state, text) {
+      request = null;
       bar.remove();
       item.classList.remove("uploading");
-      const body = request.response;
-      if (request.status === 201 && body && typeof body.id === "string") {
-        item.classList.add("ready");
-        item.dataset.attachment = JSON.stringify(body);
-        if (body.thumbnail_url) {
-          const image = element("img");
-          image.src = body.thumbnail_url;
-          image.alt = "";
-          item.prepend(image);
+      item.classList.add(state);
+      if (text) name.textContent = text;
+      retry.hidden = state !== "waiting";
+      if (state === "failed") item.setAttribute("role", "alert");
+      changed();
+    }
+
+    function start() {
+      item.className = "composer-file uploading";
+      item.removeAttribute("role");
+      name.textContent = file.name || "file";
+      retry.hidden = true;
+      bar.max = file.size || 1;
+      bar.value = 0;
+      bar.setAttribute("aria-label", `Uploading ${file.name}`);
+      name.after(bar);
+      request = new XMLHttpRequest();
+      const current = request;
+      request.upload.addEventListener("progress", (event) => {
+        bar.max = event.total || bar.max;
+        bar.value = event.loaded;
+      });
+      request.addEventListener("load", () => {
+        const body = current.response;
+        if (current.status === 201 && body && typeof body.id === "string") {
+          item.dataset.attachment = JSON.stringify(body);
+          if (body.thumbnail_url) {
+            const image = element("img");
+            image.src = body.thumbnail_url;
+            image.alt = "";
+            item.prepend(image);
+          }
+          hidden = element("input");
+          hidden.type = "hidden";
+          hidden.name = "attachments";
+          hidden.value = body.id;
+          item.append(hidden);
+          settle("ready");
+        } else if (current.status === 429 || current.status >= 500) {
+          settle("waiting", `${file.name} is not uploaded yet`);
+        } else {
+          const code = body && body.error ? body.error.code : "";
+          settle("failed", `${file.name} ${REASONS[code] || "could not be uploaded"}`);
         }
-        hidden = element("input");
-        hidden.type = "hidden";
-        hidden.name = "attachments";
-        hidden.value = body.id;
-        item.append(hidden);
-      } else {
-        const code = body && body.error ? body.error.code : "";
-        item.classList.add("failed");
-        item.setAttribute("role", "alert");
-        name.textContent = `${file.name} ${REASONS[code] || "could not be uploaded"}`;
-      }
+      });
+      request.addEventListener("error", () => settle("waiting", `${file.name} is not uploaded yet: it goes when the connection is back`));
+      request.open("POST", uploadUrl);
+      request.responseType = "json";
+      request.setRequestHeader("X-CSRFToken", csrf ? csrf.value : "");
+      const body = new FormData();
+      body.append("file", file, file.name);
+      request.send(body);
+      changed();
+    }
+
+    item.retryUpload = start;
+    retry.addEventListener("click", start);
+    remove.addEventListener("click", () => {
+      if (request) request.abort();
+      if (hidden) hidden.remove();
+      item.remove();
+      changed();
+      textarea.focus();
     });
-    request.addEventListener("error", () => {
-      bar.remove();
-      item.classList.add("failed");
-      name.textContent = `${file.name} could not be uploaded`;
-    });
-    request.open("POST", uploadUrl);
-    request.responseType = "json";
-    request.setRequestHeader("X-CSRFToken", csrf ? csrf.value : "");
-    const body = new FormData();
-    body.append("file", file, file.name);
-    request.send(body);
+    start();
   }
+
+  function retryWaiting() {
+    for (const item of Array.from(list.querySelectorAll(".composer-file.waiting"))) item.retryUpload();
+  }
+  document.addEventListener("parley:live", retryWaiting);
+  window.addEventListener("online", retryWaiting);
 
   function add(files) {
     for (const file of Array.from(files || []).slice(0, 10)) upload(file);
@@ -129,6 +164,6 @@
   // inbox.js sent the reply with these files: they leave the composer.
   document.addEventListener("parley:attachments-sent", () => {
     for (const item of Array.from(list.querySelectorAll(".composer-file.ready"))) item.remove();
-    refresh();
+    changed();
   });
 })();

@@ -39,6 +39,10 @@
   let attempt = 0;
   let stopped = false;
   let pingTimer = null;
+  // Once the socket has been live, a reply written while it is down waits for it (shown as not
+  // sent yet) instead of posting the form: the page would be lost with its files if the network
+  // is what is down.
+  let wasLive = false;
   const pending = new Map(); // client_id -> the frame sent, until the server echoes it
 
   // ---- connection ------------------------------------------------------------------------------
@@ -55,6 +59,7 @@
     socket = new WebSocket(scheme + location.host + "/ws/agent/");
     socket.addEventListener("open", () => {
       attempt = 0;
+      wasLive = true;
       showState("live", "Live");
       if (thread) {
         olderRequested = false;
@@ -63,7 +68,10 @@
       clearInterval(pingTimer);
       pingTimer = setInterval(() => send({ type: "ping" }), PING_INTERVAL_MS);
       for (const frame of pending.values()) send(frame); // same client_id: stored once
+      showUnsent(false);
       readUpToLatest();
+      // The composer's uploads the network cut go again (attachments.js).
+      document.dispatchEvent(new CustomEvent("parley:live"));
     });
     socket.addEventListener("message", (event) => {
       let frame;
@@ -84,6 +92,7 @@
       socket = null;
       clearInterval(pingTimer);
       if (thread) showOlderControl(false);
+      showUnsent(true);
       if (stopped) return;
       if (event.code === 1000 || event.code === 4401 || event.code === 4403) {
         // Closed on purpose, or the session ended: reconnecting would be refused again.
@@ -109,6 +118,23 @@
     setTimeout(() => {
       if (!stopped) connect();
     }, delay);
+  }
+
+  // The replies waiting for the server's ack say, while the socket is down, that they are not
+  // sent yet; they go again, under the same client_id, when it is back.
+  function showUnsent(unsent) {
+    if (!messageList) return;
+    for (const clientId of pending.keys()) {
+      const item = messageList.querySelector(`li[data-client-id="${CSS.escape(clientId)}"]`);
+      if (!item) continue;
+      let note = item.querySelector(".unsent-tag");
+      if (unsent && !note) {
+        note = element("span", "unsent-tag", "Not sent yet: it goes when the connection is back");
+        item.querySelector("time").before(note);
+      } else if (!unsent && note) {
+        note.remove();
+      }
+    }
   }
 
   function isOpen() {
@@ -506,15 +532,42 @@
       }
     });
 
+    // A reply sent while some of its files are still uploading, or waiting to (attachments.js),
+    // is held until they are up, then goes with them.
+    const heldNote = document.getElementById("reply-held");
+    let held = false;
+
+    function filesUnsettled() {
+      return replyForm.querySelector(".composer-file.uploading, .composer-file.waiting") !== null;
+    }
+
+    function hold(on) {
+      held = on;
+      if (heldNote) heldNote.hidden = !on;
+    }
+
+    document.addEventListener("parley:uploads-changed", () => {
+      if (held && !filesUnsettled()) {
+        hold(false);
+        replyForm.requestSubmit();
+      }
+    });
+
     replyForm.addEventListener("submit", (event) => {
       const text = textarea.value.trim();
       // Uploaded files of the composer (attachments.js), sent by id with the reply.
       const files = Array.from(replyForm.querySelectorAll(".composer-file.ready")).map((item) => JSON.parse(item.dataset.attachment));
+      if (filesUnsettled()) {
+        event.preventDefault();
+        hold(true);
+        return;
+      }
       if (!text && !files.length) {
         event.preventDefault();
         return;
       }
-      if (!isOpen()) return; // no socket: the form posts, the server stores the reply
+      // Never live (no socket yet, or none possible): the form posts, the server stores it.
+      if (!isOpen() && !wasLive) return;
       event.preventDefault();
       const clientId = clientIdInput.value || uuid4();
       const note = noteMode();
@@ -527,7 +580,7 @@
       const item = messageItem({ clientId, text, author: me, private: note, attachments: files });
       item.classList.add("pending");
       appendToThread(item, { own: true });
-      send(frame);
+      if (!send(frame)) showUnsent(true);
       if (typingSent) send({ type: "typing", conversation: room, site_id: siteId, state: false });
       typingSent = false;
       textarea.value = "";
