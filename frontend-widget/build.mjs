@@ -1,9 +1,11 @@
 // Builds the widget into dist/: widget.js (the bundle, one IIFE) and loader.js (/widget.js);
 // preview.js, the widget's view without its network for the dashboard's site page (the global
 // `ParleyPreview`); and markdown.js, the widget's message formatting for the dashboard's
-// conversation page (the global `ParleyMarkdown`). `node build.mjs` from `make widget`; Parley's
-// Django side serves all four (widget/assets.py). The 25 KB budget is the first load of a
-// customer's page: widget.js and loader.js; the dashboard's two are printed apart.
+// conversation page (the global `ParleyMarkdown`); and emoji.js, the emoji picker (the global
+// `ParleyEmoji`) that the widget and the dashboard load the first time it is opened, with its
+// data in dist/emoji/<locale>.json. `node build.mjs` from `make widget`; Parley's Django side
+// serves them all (widget/assets.py). The 25 KB budget is the first load of a customer's page:
+// widget.js and loader.js; the others are printed apart.
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
@@ -35,11 +37,52 @@ for (const [locale, table] of Object.entries(STRINGS)) {
   localeVersions[locale] = createHash("sha256").update(body).digest("hex").slice(0, 20);
 }
 const common = { bundle: true, minify: true, format: "iife", target, legalComments: "none" };
+
+// The emoji picker's data, one file a language, from emojibase-data (a devDependency): the groups
+// in order (not the skin-tone and hair components), each emoji as [emoji, name, search words].
+// Nothing newer than Emoji 15.0: the systems of 2023 and later draw all of those, and an emoji a
+// system cannot draw shows as an empty box.
+const EMOJI_VERSION_MAX = 15;
+const emojiDir = new URL("emoji/", dist);
+rmSync(emojiDir, { recursive: true, force: true });
+mkdirSync(emojiDir);
+const emojiData = {};
+const emojiSource = (locale, file) =>
+  JSON.parse(readFileSync(new URL(`node_modules/emojibase-data/${locale}/${file}`, here), "utf8"));
+for (const locale of Object.keys(STRINGS)) {
+  const groups = emojiSource(locale, "messages.json").groups
+    .filter((group) => group.key !== "component")
+    .sort((a, b) => a.order - b.order)
+    .map((group) => ({ key: group.key, order: group.order, name: group.message, emoji: [] }));
+  const byOrder = new Map(groups.map((group) => [group.order, group]));
+  const entries = emojiSource(locale, "data.json")
+    .filter((entry) => byOrder.has(entry.group) && entry.version <= EMOJI_VERSION_MAX)
+    .sort((a, b) => a.order - b.order);
+  for (const entry of entries) {
+    byOrder.get(entry.group).emoji.push([entry.emoji, entry.label, (entry.tags ?? []).join(" ")]);
+  }
+  const body = JSON.stringify({ groups: groups.map(({ key, name, emoji }) => ({ key, name, emoji })) });
+  writeFileSync(new URL(`${locale}.json`, emojiDir), body);
+  emojiData[locale] = createHash("sha256").update(body).digest("hex").slice(0, 20);
+}
+// The picker first: the widget's bundle names it by its content's hash.
+const emojiCss = await minifiedCss("emoji.css");
+await esbuild.build({
+  ...common,
+  entryPoints: [new URL("src/emoji.js", here).pathname],
+  outfile: new URL("emoji.js", dist).pathname,
+  define: { __PARLEY_EMOJI_CSS__: JSON.stringify(emojiCss), __PARLEY_EMOJI_DATA__: JSON.stringify(emojiData) },
+});
+const emojiVersion = createHash("sha256").update(readFileSync(new URL("emoji.js", dist))).digest("hex").slice(0, 20);
 await esbuild.build({
   ...common,
   entryPoints: [new URL("src/main.js", here).pathname],
   outfile: new URL("widget.js", dist).pathname,
-  define: { __PARLEY_CSS__: JSON.stringify(css), __PARLEY_LOCALES__: JSON.stringify(localeVersions) },
+  define: {
+    __PARLEY_CSS__: JSON.stringify(css),
+    __PARLEY_LOCALES__: JSON.stringify(localeVersions),
+    __PARLEY_EMOJI__: JSON.stringify(emojiVersion),
+  },
 });
 await esbuild.build({
   ...common,
@@ -74,11 +117,15 @@ for (const name of ["widget.js", "loader.js"]) {
 }
 const preview = size("preview.js");
 const markdown = size("markdown.js");
-const report = { ...total, limit: GZIP_LIMIT, preview, markdown };
+const emoji = size("emoji.js");
+const emojiEn = size("emoji/en.json");
+const report = { ...total, limit: GZIP_LIMIT, preview, markdown, emoji };
 writeFileSync(new URL("size.json", dist), JSON.stringify(report) + "\n");
 console.log(
   `widget bundle size:\n${lines.join("\n")}\n${line("total", total, ` (limit ${GZIP_LIMIT})`)}\n` +
-    `the dashboard's (not in the budget):\n${line("preview.js", preview)}\n${line("markdown.js", markdown)}`,
+    `the dashboard's (not in the budget):\n${line("preview.js", preview)}\n${line("markdown.js", markdown)}\n` +
+    `the emoji picker's, on its first opening (not in the budget):\n${line("emoji.js", emoji)}\n` +
+    line("emoji/en.json", emojiEn, " (a file a language)"),
 );
 if (total.gzip > GZIP_LIMIT) {
   console.error(`widget bundle is ${total.gzip} bytes gzipped, over the ${GZIP_LIMIT}-byte limit`);

@@ -6,8 +6,10 @@ loads from a versioned URL, and the preview the dashboard's site page draws the 
 hash of its content, so it can be cached for a year; only the loader is short-lived, and a deploy
 reaches every page within the loader's max-age. `preview.js` is the widget's view without its
 network (`ParleyPreview.mountPreview`) and `markdown.js` its message formatting
-(`ParleyMarkdown.render`), both for the dashboard's pages and each read apart: a build without
-them still serves the widget.
+(`ParleyMarkdown.render`), both for the dashboard's pages; `emoji.js` is the emoji picker
+(`ParleyEmoji`), with its data in `emoji/<locale>.json`, which the widget and the conversation page
+load the first time it is opened. Each is read apart: a build without them still serves the
+widget.
 """
 
 import functools
@@ -124,3 +126,22 @@ _GZIP_REFUSED = re.compile(r"gzip\s*;\s*q\s*=\s*0(?:\.0*)?\s*(?:,|$)")
 def accepts_gzip(accept_encoding: str) -> bool:
     header = accept_encoding.lower()
     return "gzip" in header and not _GZIP_REFUSED.search(header)
+
+
+@functools.cache
+def emoji_asset() -> Asset:
+    """`emoji.js`, the emoji picker: the widget adds it to a customer's page, and the
+    conversation page to itself, the first time it is opened (the bundle names its hash)."""
+    return _dashboard_asset("emoji.js", "the emoji picker")
+
+
+EMOJI_LOCALES = ("en", *LOCALES)
+
+
+@functools.cache
+def emoji_data_asset(locale: str) -> Asset:
+    """One language's emoji, grouped, with their names (`dist/emoji/<locale>.json`), which the
+    picker fetches when it is first opened; emoji.js names each by this hash."""
+    if locale not in EMOJI_LOCALES:
+        raise KeyError(locale)
+    return _dashboard_asset(f"emoji/{locale}.json", f"the {locale} emoji")

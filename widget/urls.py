@@ -23,4 +23,12 @@ urlpatterns = [
         views.widget_locale,
         name="widget-locale",
     ),
+    re_path(
+        r"^widget/emoji/(?P<version>[0-9a-f]{1,64})\.js$", views.widget_emoji, name="widget-emoji"
+    ),
+    re_path(
+        r"^widget/emoji/(?P<locale>[a-z]{2})\.(?P<version>[0-9a-f]{1,64})\.json$",
+        views.widget_emoji_data,
+        name="widget-emoji-data",
+    ),
 ]

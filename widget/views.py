@@ -1,6 +1,7 @@
 """Serving the widget script: `/widget.js` (the loader) and `/widget/v/<version>.js` (the bundle),
 and the widget's scripts for the dashboard's pages, routed on the tenant's host: the site page's
-preview (`widget_preview`) and the conversation page's message formatting (`widget_markdown`).
+preview (`widget_preview`) and the conversation page's message formatting (`widget_markdown`);
+and the emoji picker (`widget_emoji`, with its data: `widget_emoji_data`), on both hosts.
 
 All are plain script files for `<script>` tags on other origins: no CORS needed, but
 `Cross-Origin-Resource-Policy: cross-origin` so pages that isolate themselves (COEP) can load them.
@@ -16,6 +17,8 @@ from widget.assets import (
     Asset,
     WidgetNotBuiltError,
     accepts_gzip,
+    emoji_asset,
+    emoji_data_asset,
     locale_asset,
     markdown_asset,
     preview_asset,
@@ -95,21 +98,41 @@ def _dashboard_script(
     return _script(request, asset, BUNDLE_CACHE)
 
 
-@require_safe
-def widget_locale(request: HttpRequest, locale: str, version: str) -> HttpResponse:
-    """A language's words for the widget on a customer's page (fetched from there: CORS open to
-    any origin, as the words are public and the fetch carries no credentials)."""
+def _public_json(
+    request: HttpRequest, read: Callable[[str], Asset], locale: str, what: str, version: str
+) -> HttpResponse:
+    """A file of the build read from customers' pages (fetched from there: CORS open to any
+    origin, as its content is public and the fetch carries no credentials), under its hash."""
     try:
-        asset = locale_asset(locale)
+        asset = read(locale)
     except KeyError:
-        return _error(404, "not_found", f"the widget speaks no {locale}")
+        return _error(404, "not_found", f"the widget has no {what} in {locale}")
     except WidgetNotBuiltError as error:
         return _error(503, "widget_not_built", str(error))
     if version != asset.etag:
-        return _error(404, "not_found", f"no {locale} words have version {version}")
+        return _error(404, "not_found", f"no {locale} {what} have version {version}")
     response = _script(request, asset, BUNDLE_CACHE, content_type="application/json")
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@require_safe
+def widget_locale(request: HttpRequest, locale: str, version: str) -> HttpResponse:
+    """A language's words for the widget on a customer's page."""
+    return _public_json(request, locale_asset, locale, "words", version)
+
+
+@require_safe
+def widget_emoji(request: HttpRequest, version: str) -> HttpResponse:
+    """The emoji picker (`ParleyEmoji`), added to the page the first time it is opened: by the
+    widget from the platform's host, by the conversation page from the tenant's."""
+    return _dashboard_script(request, emoji_asset, "emoji picker", version)
+
+
+@require_safe
+def widget_emoji_data(request: HttpRequest, locale: str, version: str) -> HttpResponse:
+    """A language's emoji, grouped and named, for the picker."""
+    return _public_json(request, emoji_data_asset, locale, "emoji", version)
 
 
 @require_safe

@@ -17,6 +17,23 @@ async function fetchStrings(window, baseUrl, locale) {
   return answer.ok ? answer.json() : null;
 }
 
+// The emoji picker's script (dist/emoji.js, by its content's hash: build.mjs), added to the page
+// the first time its button is pressed, with the embed tag's nonce; it defines `ParleyEmoji`.
+const EMOJI_VERSION = typeof __PARLEY_EMOJI__ === "string" ? __PARLEY_EMOJI__ : "";
+let emojiScript = null;
+
+function loadEmoji(window, baseUrl, nonce) {
+  emojiScript ??= new Promise((resolve, reject) => {
+    const script = window.document.createElement("script");
+    script.src = `${baseUrl}/widget/emoji/${EMOJI_VERSION}.js`;
+    script.nonce = nonce;
+    script.onload = () => resolve(window.ParleyEmoji);
+    script.onerror = () => reject((emojiScript = null));
+    window.document.head.append(script);
+  });
+  return emojiScript;
+}
+
 function embedTag(document) {
   return document.currentScript || document.querySelector("script[data-parley-bundle]");
 }
@@ -60,7 +77,14 @@ function boot(window) {
       context: () => browserContext(window),
       place: () => pagePlace(window),
       onNavigate: (listener) => watchNavigation(window, listener),
-      createView: (options) => createView({ window, ...options }),
+      createView: (options) =>
+        createView({
+          window,
+          loadEmoji: () => loadEmoji(window, config.baseUrl, tag.nonce),
+          // The emoji last chosen, among the widget's other memory of the site (storage.js).
+          recentEmoji: `parley:${config.siteKey}:emoji`,
+          ...options,
+        }),
       loadStrings: (locale) => fetchStrings(window, config.baseUrl, locale),
     },
   });

@@ -12,6 +12,8 @@ const SVG = "http://www.w3.org/2000/svg";
 const CHAT_ICON = "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8l-5 4V5a2 2 0 0 1 1-2z";
 const SEND_ICON = "M2 21 23 12 2 3v7l15 2-15 2z";
 const DOWN_ICON = "M7.4 8.6 12 13.2l4.6-4.6L18 10l-6 6-6-6z";
+const SMILE_ICON =
+  "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm0 18a8 8 0 1 1 0-16 8 8 0 0 1 0 16zM9 8a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm6 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm-7.5 6h9a4.5 4.5 0 0 1-9 0z";
 const CLIP_ICON =
   "M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z";
 
@@ -35,7 +37,8 @@ export function themeRule(color) {
 // `container` and `preview` serve the dashboard's preview (src/preview.js): the widget drawn inside
 // a framed box of the page (`:host(.preview)` in widget.css), inert, instead of fixed on the page.
 // `consent: {text}`: the panel asks the visitor's consent (handlers.onConsent(accepted)) instead
-// of showing the chat; the widget makes a chat view once it is given.
+// of showing the chat; the widget makes a chat view once it is given. `loadEmoji()` gives the
+// emoji picker's script (main.js adds it to the page the first time the button is pressed).
 export function createView({
   window,
   site,
@@ -45,6 +48,8 @@ export function createView({
   container,
   preview = false,
   consent = null,
+  loadEmoji = () => Promise.reject(),
+  recentEmoji = null,
 }) {
   const { document } = window;
   const make = (tag, className, text) => {
@@ -159,12 +164,28 @@ export function createView({
   picker.type = "file";
   picker.multiple = true;
   picker.hidden = true;
-  const attach = make("button", "attach");
-  attach.type = "button";
-  attach.setAttribute("aria-label", t("attach"));
-  attach.title = t("attach");
-  attach.append(icon(CLIP_ICON));
-  form.append(picker, attach, label, input, send);
+  // The round buttons beside the message box: the clip and the emoji.
+  const boxButton = (name, path) => {
+    const button = make("button", "attach");
+    button.type = "button";
+    button.setAttribute("aria-label", (button.title = t(name)));
+    button.append(icon(path));
+    return button;
+  };
+  const attach = boxButton("attach", CLIP_ICON);
+  const emoji = boxButton("emoji", SMILE_ICON);
+  let emojiPicker = null;
+  emoji.addEventListener("click", async () => {
+    emojiPicker ??= loadEmoji().then((api) =>
+      api.attach({ root, mount: form, anchor: emoji, field: input, locale, recent: recentEmoji }),
+    );
+    try {
+      (await emojiPicker).toggle();
+    } catch {
+      emojiPicker = null; // tried again at the next press
+    }
+  });
+  form.append(picker, attach, label, input, emoji, send);
   const uploads = make("ul", "uploads");
   uploads.hidden = true;
   uploads.setAttribute("aria-live", "polite");

@@ -2,6 +2,7 @@
 # Debian packages the test suite needs beyond Python and Node, installed only when missing:
 #   chromium  the end-to-end browser tests drive it through Playwright (no Playwright downloads)
 #   nginx     the nginx config is checked with `nginx -t` and run in front of two workers
+#   fonts-noto-color-emoji  the emoji picker's screenshots show emoji, not empty boxes
 #   stress-ng `stress-ng --cpu 2` beside a test run makes the machine as busy as a shared CI
 #             machine, to check that a test waits on conditions rather than on speed
 # Needs root when something is missing (CI machines run as root).
@@ -10,6 +11,7 @@ set -euo pipefail
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium fonts-dejavu-core)
 [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
 [ -x /usr/bin/stress-ng ] || missing+=(stress-ng)
 [ ${#missing[@]} -eq 0 ] && exit 0
 

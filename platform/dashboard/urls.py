@@ -111,6 +111,17 @@ urlpatterns = [
         widget_views.widget_markdown,
         name="widget_markdown",
     ),
+    # The emoji picker of the reply box and its data, likewise (the page's CSP: this host only).
+    re_path(
+        r"^widget/emoji/(?P<version>[0-9a-f]{1,64})\.js$",
+        widget_views.widget_emoji,
+        name="widget_emoji",
+    ),
+    re_path(
+        r"^widget/emoji/(?P<locale>[a-z]{2})\.(?P<version>[0-9a-f]{1,64})\.json$",
+        widget_views.widget_emoji_data,
+        name="widget_emoji_data",
+    ),
     path("team/", team.team, name="team"),
     path("team/invite/", team.team_invite, name="team_invite"),
     path("team/<int:pk>/resend/", team.team_resend, name="team_resend"),

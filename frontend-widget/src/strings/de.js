@@ -62,6 +62,7 @@ export default {
   fieldNumber: "Geben Sie eine Zahl ein.",
   fieldInvalid: "Bitte prüfen Sie diese Angabe.",
   attach: "Datei anhängen",
+  emoji: "Emoji einfügen",
   removeFile: "{name} entfernen",
   uploading: "{name} wird hochgeladen",
   uploadFailed: "{name} konnte nicht gesendet werden.",
@@ -73,4 +74,16 @@ export default {
   transcriptSend: "Senden",
   transcriptSent: "Wir senden dieses Gespräch an {email}.",
   transcriptRecent: "Eine Kopie wurde gerade erst gesendet.",
+};
+
+// The emoji picker's words: in its own script (src/emoji.js), loaded when it is first opened.
+export const emojiPicker = {
+  title: "Emoji",
+  search: "Emoji suchen",
+  groups: "Emoji-Kategorien",
+  recent: "Zuletzt verwendet",
+  results: "Suchergebnisse",
+  none: "Kein Emoji gefunden",
+  loading: "Emoji werden geladen…",
+  failed: "Die Emoji konnten nicht geladen werden. Versuchen Sie es später noch einmal.",
 };

@@ -62,6 +62,7 @@ export default {
   fieldNumber: "Enter a number.",
   fieldInvalid: "Check this answer.",
   attach: "Attach a file",
+  emoji: "Add an emoji",
   removeFile: "Remove {name}",
   uploading: "Uploading {name}",
   uploadFailed: "{name} could not be sent.",
@@ -73,4 +74,16 @@ export default {
   transcriptSend: "Send",
   transcriptSent: "We will email this conversation to {email}.",
   transcriptRecent: "A copy was emailed a moment ago.",
+};
+
+// The emoji picker's words: in its own script (src/emoji.js), loaded when it is first opened.
+export const emojiPicker = {
+  title: "Emoji",
+  search: "Search emoji",
+  groups: "Emoji categories",
+  recent: "Recently used",
+  results: "Search results",
+  none: "No emoji found",
+  loading: "Loading emoji…",
+  failed: "The emoji could not be loaded. Try again later.",
 };

@@ -62,6 +62,7 @@ export default {
   fieldNumber: "Escribe un número.",
   fieldInvalid: "Revisa esta respuesta.",
   attach: "Adjuntar un archivo",
+  emoji: "Añadir un emoji",
   removeFile: "Quitar {name}",
   uploading: "Subiendo {name}",
   uploadFailed: "No se pudo enviar {name}.",
@@ -73,4 +74,16 @@ export default {
   transcriptSend: "Enviar",
   transcriptSent: "Enviaremos esta conversación a {email}.",
   transcriptRecent: "Acabamos de enviar una copia.",
+};
+
+// The emoji picker's words: in its own script (src/emoji.js), loaded when it is first opened.
+export const emojiPicker = {
+  title: "Emoji",
+  search: "Buscar un emoji",
+  groups: "Categorías de emoji",
+  recent: "Usados recientemente",
+  results: "Resultados de la búsqueda",
+  none: "No se encontró ningún emoji",
+  loading: "Cargando emoji…",
+  failed: "No se pudieron cargar los emoji. Inténtalo más tarde.",
 };

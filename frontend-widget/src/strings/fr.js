@@ -62,6 +62,7 @@ export default {
   fieldNumber: "Saisissez un nombre.",
   fieldInvalid: "Vérifiez cette réponse.",
   attach: "Joindre un fichier",
+  emoji: "Ajouter un emoji",
   removeFile: "Retirer {name}",
   uploading: "Envoi de {name}",
   uploadFailed: "{name} n’a pas pu être envoyé.",
@@ -73,4 +74,16 @@ export default {
   transcriptSend: "Envoyer",
   transcriptSent: "Nous enverrons cette conversation à {email}.",
   transcriptRecent: "Une copie vient d’être envoyée.",
+};
+
+// The emoji picker's words: in its own script (src/emoji.js), loaded when it is first opened.
+export const emojiPicker = {
+  title: "Emoji",
+  search: "Rechercher un emoji",
+  groups: "Catégories d’emoji",
+  recent: "Utilisés récemment",
+  results: "Résultats de la recherche",
+  none: "Aucun emoji trouvé",
+  loading: "Chargement des emoji…",
+  failed: "Les emoji n’ont pas pu être chargés. Réessayez plus tard.",
 };

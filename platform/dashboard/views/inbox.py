@@ -16,7 +16,7 @@ from core.errors import ParleyError
 from dashboard.forms import AssignForm, ReplyForm
 from dashboard.permissions import requires
 from tenants.models import Site
-from widget.assets import WidgetNotBuiltError, markdown_asset
+from widget.assets import WidgetNotBuiltError, emoji_asset, markdown_asset
 from widget.mail.transcripts import transcript_request
 from widget.models import Conversation, Label, Message
 from widget.selectors import (
@@ -50,6 +50,15 @@ HISTORY_PAGE_SIZE = 50
 def _agent(user: User) -> dict:
     """The member as the author of messages and read marks (the wire contract's `author`)."""
     return {"kind": Message.AuthorKind.AGENT, "id": str(user.pk), "name": user.public_name}
+
+
+def emoji_script() -> str:
+    """The URL of the emoji picker under its content's hash; "" when it is not built (the reply
+    box then has no emoji button)."""
+    try:
+        return reverse("widget_emoji", args=[emoji_asset().etag])
+    except WidgetNotBuiltError:
+        return ""
 
 
 def markdown_script() -> str:
@@ -105,6 +114,8 @@ def conversation_detail(request, pk: int):
             "reply_form": ReplyForm(),
             # Bold, italic, code and links as the widget shows them (inbox.js formats with it).
             "markdown_script": markdown_script(),
+            # The reply box's emoji picker, loaded when it is first opened (emoji.js).
+            "emoji_script": emoji_script(),
             # What `/shortcut` in the composer inserts (canned_replies.js), filled in for this
             # visitor and this agent.
             "canned_replies": canned_replies_filled(

@@ -1,0 +1,37 @@
+// The reply box's emoji picker: the widget's own (its dist/emoji.js, served from this host under
+// its content hash), added to the page the first time the button is pressed; its data is fetched
+// then too. The recently used emoji are this browser's, for every conversation.
+(function () {
+  "use strict";
+
+  const button = document.getElementById("emoji-button");
+  const form = document.getElementById("reply-form");
+  if (!button || !form) return;
+  const textarea = form.querySelector("textarea");
+  let picker = null;
+
+  function load() {
+    return new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = button.dataset.script;
+      script.onload = () => (window.ParleyEmoji ? resolve(window.ParleyEmoji) : reject(new Error("no picker")));
+      script.onerror = () => {
+        script.remove();
+        reject(new Error("the emoji picker could not be loaded"));
+      };
+      document.head.append(script);
+    });
+  }
+
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    picker = picker || load().then((api) =>
+      api.attach({ root: document, mount: form, anchor: button, field: textarea, locale: "en", recent: "parley:emoji" }),
+    );
+    try {
+      (await picker).toggle();
+    } catch {
+      picker = null; // tried again at the next press
+    }
+  });
+})();
