@@ -1,7 +1,7 @@
 """Serving the widget: `/widget.js` (short-lived loader) and `/widget/v/<version>.js` (the
 immutable bundle), on the platform host; the site page's preview (`/widget/preview/<version>.js`)
 and the conversation page's message formatting (`/widget/markdown/<version>.js`) on a tenant's
-host."""
+host; the emoji picker (`/widget/emoji/<version>.js` and its data) on both."""
 
 import gzip
 import hashlib
@@ -46,6 +46,8 @@ def _read_anew() -> None:
     assets.preview_asset.cache_clear()
     assets.markdown_asset.cache_clear()
     assets.locale_asset.cache_clear()
+    assets.emoji_asset.cache_clear()
+    assets.emoji_data_asset.cache_clear()
 
 
 @pytest.fixture
@@ -302,3 +304,63 @@ def test_the_real_build_fetches_other_languages_under_their_content_hash(platfor
         == "not_found"
     )
     assert platform.get(f"/widget/locales/xx.{'0' * 20}.json").status_code == 404
+
+
+def test_the_real_build_loads_the_emoji_picker_when_it_is_opened(platform, dashboard, monkeypatch):
+    """dist/emoji.js is no part of the first load: the bundle names it by its content hash, and
+    it names each language's data the same way. Both hosts serve both, cached for a year; the
+    data is readable from any customer's page (CORS *, no credentials)."""
+    real_build = Path(assets.__file__).resolve().parents[1] / "frontend-widget" / "dist"
+    monkeypatch.setattr(assets, "BUILD_DIR", real_build)
+    _read_anew()
+    bundle = platform.get(f"/widget/v/{assets.widget_assets().version}.js").content
+    picker = assets.emoji_asset()
+    assert picker.etag.encode() in bundle
+    assert b"ParleyEmoji" in bundle
+    assert b"Recently used" not in bundle  # the picker's own words are in its script
+    for client in (platform, dashboard):
+        script = client.get(f"/widget/emoji/{picker.etag}.js")
+        assert script.status_code == 200, "run `make widget` to build the widget"
+        assert script["Content-Type"] == "text/javascript; charset=utf-8"
+        assert script["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert script["Cross-Origin-Resource-Policy"] == "cross-origin"
+        code = script.content
+        assert b"window.ParleyEmoji" in code
+        for forbidden in (b"eval(", b"new Function", b"innerHTML", b"insertAdjacentHTML"):
+            assert forbidden not in code, forbidden
+        for locale in assets.EMOJI_LOCALES:
+            version = assets.emoji_data_asset(locale).etag
+            assert version.encode() in code, f"the picker names the {locale} emoji"
+            answer = client.get(
+                f"/widget/emoji/{locale}.{version}.json", HTTP_ORIGIN="https://shop.test"
+            )
+            assert answer.status_code == 200
+            assert answer["Content-Type"] == "application/json"
+            assert answer["Access-Control-Allow-Origin"] == "*"
+            assert answer["Cache-Control"] == "public, max-age=31536000, immutable"
+            groups = json.loads(answer.content)["groups"]
+            assert [group["key"] for group in groups] == [
+                "smileys-emotion", "people-body", "animals-nature", "food-drink",
+                "travel-places", "activities", "objects", "symbols", "flags",
+            ]  # fmt: skip
+            grinning = groups[0]["emoji"][0]
+            assert grinning[0] == "😀"
+            assert grinning[1]  # its name, in the language, for the search
+    german = json.loads(
+        platform.get(f"/widget/emoji/de.{assets.emoji_data_asset('de').etag}.json").content
+    )
+    assert german["groups"][0]["emoji"][0][1] == "grinsendes Gesicht"
+    assert platform.get(f"/widget/emoji/{'0' * 20}.js").status_code == 404
+    assert platform.get(f"/widget/emoji/en.{'0' * 20}.json").status_code == 404
+    assert platform.get(f"/widget/emoji/xx.{'0' * 20}.json").status_code == 404
+    size = json.loads((real_build / "size.json").read_text())
+    assert size["emoji"]["raw"] == len(code)
+    assert size["gzip"] <= size["limit"]
+
+
+def test_a_build_without_the_emoji_picker_still_serves_the_widget(platform, dashboard, build):
+    assert platform.get(f"/widget/v/{VERSION}.js").status_code == 200
+    missing = dashboard.get(f"/widget/emoji/{'0' * 20}.js")
+    assert missing.status_code == 503
+    assert missing.json()["error"]["code"] == "widget_not_built"
+    assert platform.get(f"/widget/emoji/en.{'0' * 20}.json").status_code == 503
