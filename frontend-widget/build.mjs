@@ -1,8 +1,8 @@
 // Builds the widget into dist/: widget.js (the bundle, one IIFE) and loader.js (/widget.js);
 // preview.js, the widget's view without its network for the dashboard's site page (the global
 // `ParleyPreview`); and markdown.js, the widget's message formatting for the dashboard's
-// conversation page (the global `ParleyMarkdown`); and emoji.js, the emoji picker (the global
-// `ParleyEmoji`) that the widget and the dashboard load the first time it is opened, with its
+// conversation page (the global `ParleyMarkdown`); and emoji.js, the emoji picker (a module)
+// that the widget and the dashboard import the first time it is opened, with its
 // data in dist/emoji/<locale>.json. `node build.mjs` from `make widget`; Parley's Django side
 // serves them all (widget/assets.py). The 25 KB budget is the first load of a customer's page:
 // widget.js and loader.js; the others are printed apart.
@@ -71,6 +71,7 @@ await esbuild.build({
   ...common,
   entryPoints: [new URL("src/emoji.js", here).pathname],
   outfile: new URL("emoji.js", dist).pathname,
+  format: "esm",
   define: { __PARLEY_EMOJI_CSS__: JSON.stringify(emojiCss), __PARLEY_EMOJI_DATA__: JSON.stringify(emojiData) },
 });
 const emojiVersion = createHash("sha256").update(readFileSync(new URL("emoji.js", dist))).digest("hex").slice(0, 20);

@@ -6,9 +6,9 @@ loads from a versioned URL, and the preview the dashboard's site page draws the 
 hash of its content, so it can be cached for a year; only the loader is short-lived, and a deploy
 reaches every page within the loader's max-age. `preview.js` is the widget's view without its
 network (`ParleyPreview.mountPreview`) and `markdown.js` its message formatting
-(`ParleyMarkdown.render`), both for the dashboard's pages; `emoji.js` is the emoji picker
-(`ParleyEmoji`), with its data in `emoji/<locale>.json`, which the widget and the conversation page
-load the first time it is opened. Each is read apart: a build without them still serves the
+(`ParleyMarkdown.render`), both for the dashboard's pages; `emoji.js` is the emoji picker (a
+module), with its data in `emoji/<locale>.json`, which the widget and the conversation page
+import the first time it is opened. Each is read apart: a build without them still serves the
 widget.
 """
 
@@ -130,8 +130,8 @@ def accepts_gzip(accept_encoding: str) -> bool:
 
 @functools.cache
 def emoji_asset() -> Asset:
-    """`emoji.js`, the emoji picker: the widget adds it to a customer's page, and the
-    conversation page to itself, the first time it is opened (the bundle names its hash)."""
+    """`emoji.js`, the emoji picker: a module the widget (on a customer's page) and the
+    conversation page import the first time it is opened (the bundle names its hash)."""
     return _dashboard_asset("emoji.js", "the emoji picker")
 
 

@@ -124,9 +124,12 @@ def widget_locale(request: HttpRequest, locale: str, version: str) -> HttpRespon
 
 @require_safe
 def widget_emoji(request: HttpRequest, version: str) -> HttpResponse:
-    """The emoji picker (`ParleyEmoji`), added to the page the first time it is opened: by the
-    widget from the platform's host, by the conversation page from the tenant's."""
-    return _dashboard_script(request, emoji_asset, "emoji picker", version)
+    """The emoji picker, a module imported the first time it is opened: by the widget from the
+    platform's host (a module from another origin needs CORS: open to any, it is public code
+    fetched without credentials), by the conversation page from the tenant's."""
+    response = _dashboard_script(request, emoji_asset, "emoji picker", version)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 @require_safe

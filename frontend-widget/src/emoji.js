@@ -1,8 +1,8 @@
-// dist/emoji.js: the emoji picker (emoji_picker.js) as the global `ParleyEmoji`, added to a page
-// the first time its button is pressed: by the widget (main.js) from the platform's host, by the
-// dashboard's conversation page from the tenant's. Its data, a file a language (build.mjs), is
-// fetched from beside this script under the content hash the build defines, so it is cached for
-// a year. `ParleyEmoji.attach({root, mount, anchor, field, locale, recent})` returns the picker:
+// dist/emoji.js: the emoji picker (emoji_picker.js) as a module, imported the first time its
+// button is pressed: by the widget (main.js) from the platform's host, by the dashboard's
+// conversation page from the tenant's. Its data, a file a language (build.mjs), is fetched from
+// beside this module under the content hash the build defines, so it is cached for a year.
+// `attach({root, mount, anchor, field, locale, recent})` returns the picker:
 // `root` (a shadow root or the document) takes its stylesheet, `mount` holds the popover, and
 // `recent` names the localStorage entry of the recently used emoji.
 import { createPicker } from "./emoji_picker.js";
@@ -15,7 +15,6 @@ import { emojiPicker as fr } from "./strings/fr.js";
 const CSS = typeof __PARLEY_EMOJI_CSS__ === "string" ? __PARLEY_EMOJI_CSS__ : "";
 const DATA = typeof __PARLEY_EMOJI_DATA__ === "object" ? __PARLEY_EMOJI_DATA__ : {};
 const WORDS = { en, de, fr, es };
-const here = document.currentScript?.src ?? window.location.href;
 const styled = new WeakSet();
 
 function adoptStyles(root) {
@@ -57,24 +56,22 @@ function recentStore(key) {
   };
 }
 
-window.ParleyEmoji = Object.freeze({
-  attach({ root, mount, anchor, field, locale, recent, onToggle }) {
-    const language = locale in DATA ? locale : "en";
-    adoptStyles(root);
-    mount.classList.add("pe-mount");
-    return createPicker({
-      document,
-      mount,
-      anchor,
-      field,
-      recent: recentStore(recent),
-      onToggle,
-      words: WORDS[language] ?? en,
-      loadData: async () => {
-        const answer = await window.fetch(new URL(`${language}.${DATA[language]}.json`, here));
-        if (!answer.ok) throw new Error(`the emoji answered ${answer.status}`);
-        return answer.json();
-      },
-    });
-  },
-});
+export function attach({ root, mount, anchor, field, locale, recent, onToggle }) {
+  const language = locale in DATA ? locale : "en";
+  adoptStyles(root);
+  mount.classList.add("pe-mount");
+  return createPicker({
+    document,
+    mount,
+    anchor,
+    field,
+    recent: recentStore(recent),
+    onToggle,
+    words: WORDS[language] ?? en,
+    loadData: async () => {
+      const answer = await window.fetch(new URL(`${language}.${DATA[language]}.json`, import.meta.url));
+      if (!answer.ok) throw new Error(`the emoji answered ${answer.status}`);
+      return answer.json();
+    },
+  });
+}

@@ -17,22 +17,9 @@ async function fetchStrings(window, baseUrl, locale) {
   return answer.ok ? answer.json() : null;
 }
 
-// The emoji picker's script (dist/emoji.js, by its content's hash: build.mjs), added to the page
-// the first time its button is pressed, with the embed tag's nonce; it defines `ParleyEmoji`.
+// The emoji picker (dist/emoji.js, a module named by its content's hash: build.mjs), imported the
+// first time its button is pressed; its data is fetched then.
 const EMOJI_VERSION = typeof __PARLEY_EMOJI__ === "string" ? __PARLEY_EMOJI__ : "";
-let emojiScript = null;
-
-function loadEmoji(window, baseUrl, nonce) {
-  emojiScript ??= new Promise((resolve, reject) => {
-    const script = window.document.createElement("script");
-    script.src = `${baseUrl}/widget/emoji/${EMOJI_VERSION}.js`;
-    script.nonce = nonce;
-    script.onload = () => resolve(window.ParleyEmoji);
-    script.onerror = () => reject((emojiScript = null));
-    window.document.head.append(script);
-  });
-  return emojiScript;
-}
 
 function embedTag(document) {
   return document.currentScript || document.querySelector("script[data-parley-bundle]");
@@ -80,7 +67,7 @@ function boot(window) {
       createView: (options) =>
         createView({
           window,
-          loadEmoji: () => loadEmoji(window, config.baseUrl, tag.nonce),
+          loadEmoji: () => import(`${config.baseUrl}/widget/emoji/${EMOJI_VERSION}.js`),
           // The emoji last chosen, among the widget's other memory of the site (storage.js).
           recentEmoji: `parley:${config.siteKey}:emoji`,
           ...options,

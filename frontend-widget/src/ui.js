@@ -646,6 +646,7 @@ export function createView({
       window.clearTimeout(flashTimer);
       document.removeEventListener("visibilitychange", onVisibility);
       window.removeEventListener("resize", fitInput);
+      emojiPicker?.then((opened) => opened.destroy(), () => {});
       host.remove();
     },
   };

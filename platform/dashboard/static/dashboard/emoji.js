@@ -1,5 +1,5 @@
-// The reply box's emoji picker: the widget's own (its dist/emoji.js, served from this host under
-// its content hash), added to the page the first time the button is pressed; its data is fetched
+// The reply box's emoji picker: the widget's own (its dist/emoji.js module, served from this host
+// under its content hash), imported the first time the button is pressed; its data is fetched
 // then too. The recently used emoji are this browser's, for every conversation.
 (function () {
   "use strict";
@@ -10,22 +10,9 @@
   const textarea = form.querySelector("textarea");
   let picker = null;
 
-  function load() {
-    return new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = button.dataset.script;
-      script.onload = () => (window.ParleyEmoji ? resolve(window.ParleyEmoji) : reject(new Error("no picker")));
-      script.onerror = () => {
-        script.remove();
-        reject(new Error("the emoji picker could not be loaded"));
-      };
-      document.head.append(script);
-    });
-  }
-
   button.hidden = false;
   button.addEventListener("click", async () => {
-    picker = picker || load().then((api) =>
+    picker = picker || import(button.dataset.script).then((api) =>
       api.attach({ root: document, mount: form, anchor: button, field: textarea, locale: "en", recent: "parley:emoji" }),
     );
     try {
