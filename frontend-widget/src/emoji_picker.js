@@ -22,16 +22,22 @@ const GROUP_ICONS = {
   flags: "🏁",
 };
 
-// The emoji whose name or search words hold every word of the query, in the groups' order.
+// The emoji each word of the query begins a word of (in its name or its search words): those so
+// named first ("tent": the tent, then the circus tent, then the jellyfish's tentacles), each
+// rank in the groups' order.
 export function findEmoji(entries, query, limit = RESULTS_MAX) {
   const terms = query.toLocaleLowerCase().split(/\s+/).filter(Boolean);
-  const found = [];
+  const ranked = [[], [], []];
   for (const entry of entries) {
-    if (found.length >= limit) break;
-    const haystack = `${entry[1]} ${entry[2]}`.toLocaleLowerCase();
-    if (terms.every((term) => haystack.includes(term))) found.push(entry);
+    const name = entry[1].toLocaleLowerCase();
+    const named = name.split(/[\s:,]+/);
+    const tagged = entry[2].toLocaleLowerCase().split(/\s+/);
+    const begins = (words) => terms.every((term) => words.some((word) => word.startsWith(term)));
+    if (name === terms.join(" ")) ranked[0].push(entry);
+    else if (begins(named)) ranked[1].push(entry);
+    else if (begins([...named, ...tagged])) ranked[2].push(entry);
   }
-  return found;
+  return ranked.flat().slice(0, limit);
 }
 
 // The recently used after choosing `emoji`: it first, once, at most RECENT_MAX.

@@ -102,6 +102,7 @@ def test_the_emoji_picker_in_the_widget_and_the_dashboard(shop, module_browser, 
         # A search, the arrow keys to the second match, Enter: at the caret.
         search.fill("tent")
         expect(picker.get_by_role("button", name="tent", exact=True)).to_be_visible()
+        visitor.screenshot(f"emoji-widget-search-{width}.png")
         search.press("ArrowDown")
         focused = shopper.evaluate(
             "() => document.activeElement.shadowRoot.activeElement.textContent"
