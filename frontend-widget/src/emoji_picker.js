@@ -4,7 +4,8 @@
 // and gives the focus back to its button. Emoji and names reach the page through textContent.
 //
 // It knows no network: `loadData()` gives the groups (build.mjs writes them), `recent` keeps the
-// recently used emoji (the widget's own storage, or the dashboard's). Runs in Node's tests too.
+// recently used emoji (emoji.js: in localStorage). The search and the recently used list are
+// pure functions, tested in Node (test/emoji.test.js); the view in chromium.
 
 const RECENT_MAX = 24;
 const RESULTS_MAX = 120;
@@ -191,7 +192,10 @@ export function createPicker({ document, mount, anchor, field, words, loadData, 
     search.value = "";
     buildTabs();
     show(firstKey());
-    search.focus();
+    // On a touch screen the search box's focus would raise the keyboard over the grid: the
+    // first emoji has it there, the search one tap away.
+    const touch = document.defaultView?.matchMedia?.("(pointer: coarse)").matches;
+    (touch ? grid.querySelector(".pe-emoji") ?? search : search).focus();
   }
 
   function close({ focusAnchor = true } = {}) {
