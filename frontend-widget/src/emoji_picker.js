@@ -88,7 +88,7 @@ export function createPicker({ document, mount, anchor, field, words, loadData, 
   let all = []; // every emoji in the groups' order
   let byEmoji = new Map();
   let loading = null;
-  let current = null; // the shown group's key, "recent", or null while searching
+  let current = null; // the shown group's key or "recent" (shown again when a search is cleared)
   let tabButtons = [];
 
   const recentList = () => {

@@ -37,8 +37,9 @@ export function themeRule(color) {
 // `container` and `preview` serve the dashboard's preview (src/preview.js): the widget drawn inside
 // a framed box of the page (`:host(.preview)` in widget.css), inert, instead of fixed on the page.
 // `consent: {text}`: the panel asks the visitor's consent (handlers.onConsent(accepted)) instead
-// of showing the chat; the widget makes a chat view once it is given. `loadEmoji()` gives the
-// emoji picker's script (main.js adds it to the page the first time the button is pressed).
+// of showing the chat; the widget makes a chat view once it is given. `loadEmoji()` imports the
+// emoji picker (main.js) the first time its button is pressed; `recentEmoji` names where it keeps
+// the recently used.
 export function createView({
   window,
   site,
