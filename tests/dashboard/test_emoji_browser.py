@@ -2,7 +2,8 @@
 dashboard's reply box, against a real daphne: its script and its data are requested only when
 it is first opened; a search, the arrow keys and Enter put an emoji at the caret; Esc closes it
 and gives the focus back; the recently used come first; the message arrives with the emoji on
-the other side. At 1280 and 375 px, with axe and screenshots of the open picker in artifacts/.
+the other side; in German it speaks German and searches German names. At 1280 and 375 px, with
+axe and screenshots of the open picker in artifacts/.
 """
 
 import re
@@ -38,6 +39,7 @@ def shop(django_db_setup, django_db_blocker):
             site_update(site=server.site, allowed_origins=[origin])
             key = SiteKey.objects.filter(site=server.site, revoked_at=None).first().key
         pages["/"] = widget_page(server.platform_url, key, title=SHOP)
+        pages["/de"] = pages["/"].replace("data-site-key=", 'data-locale="de" data-site-key=')
         server.origin = origin
         yield server
 
@@ -181,3 +183,22 @@ def test_the_emoji_picker_in_the_widget_and_the_dashboard(shop, module_browser, 
 
         visitor.assert_clean()
         agent.assert_clean()
+
+
+def test_the_picker_speaks_the_visitors_language(shop, module_browser):
+    with recorded_page(module_browser, width=1280, height=900) as visitor:
+        shopper = visitor.page
+        requested = emoji_requests(shopper)
+        shopper.goto(f"{shop.origin}/de")
+        shopper.get_by_role("button", name=re.compile(r"^Chat öffnen")).click()
+        shopper.get_by_role("button", name="Emoji einfügen").click()
+        picker = shopper.get_by_role("dialog", name="Emoji")
+        expect(picker.get_by_role("tab", name="Smileys & Emotionen")).to_be_visible()
+        assert "/widget/emoji/de." in requested[-1]
+        search = picker.get_by_role("searchbox", name="Emoji suchen")
+        search.fill("zelt")
+        expect(picker.locator(".pe-heading")).to_have_text("Suchergebnisse")
+        expect(picker.get_by_role("button", name="Zelt", exact=True)).to_be_visible()
+        search.fill("qqq")
+        expect(picker.get_by_role("status")).to_have_text("Kein Emoji gefunden")
+        visitor.assert_clean()
