@@ -93,6 +93,8 @@ class SiteAppearanceOut(Schema):
     away_message: str
     out_of_hours: Literal["offline_form", "hide_launcher", "chat"]
     offline_form_when_unavailable: bool
+    # The types of file the site accepts (none: the widget offers no attaching).
+    attachment_types: list[str]
 
 
 class PrechatFieldOut(Schema):
@@ -241,6 +243,7 @@ def session_start(request: HttpRequest, body: SessionIn):
             away_message=site.away_message,
             out_of_hours=site.out_of_hours,
             offline_form_when_unavailable=site.offline_form_when_unavailable,
+            attachment_types=list(site.attachment_types),
         ),
     )
 

@@ -57,6 +57,8 @@ function checkSession(body) {
       away_message: typeof site.away_message === "string" ? site.away_message : "",
       out_of_hours: ["offline_form", "hide_launcher", "chat"].includes(site.out_of_hours) ? site.out_of_hours : "chat",
       offline_form_when_unavailable: site.offline_form_when_unavailable === true,
+      // null from a server from before the list: the clip is offered, the upload decides.
+      attachment_types: Array.isArray(site.attachment_types) ? site.attachment_types.filter((type) => typeof type === "string") : null,
     },
     prechat: cleanPrechat(body.prechat),
   };

@@ -174,6 +174,11 @@ export function createView({
     return button;
   };
   const attach = boxButton("attach", CLIP_ICON);
+  // A site that takes no file has no clip; the file picker offers the types it takes.
+  if (site.attachment_types) {
+    attach.hidden = !site.attachment_types.length;
+    picker.accept = site.attachment_types.join();
+  }
   const emoji = boxButton("emoji", SMILE_ICON);
   let emojiPicker = null;
   emoji.addEventListener("click", async () => {

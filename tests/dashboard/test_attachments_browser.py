@@ -15,7 +15,8 @@ from django_tenants.utils import tenant_context
 from PIL import Image
 from playwright.sync_api import expect
 
-from tenants.models import SiteKey
+from tenants.models import DEFAULT_ATTACHMENT_TYPES, SiteKey
+from tenants.services import site_update
 from tests.support.browser import recorded_page
 from tests.support.customer_pages import customer_pages, widget_page
 from tests.support.dashboard_server import dashboard_server, log_in
@@ -271,3 +272,36 @@ def test_a_file_the_network_cut_is_sent_once_the_agent_is_back(
         assert sent == [("And the invoice", "invoice.pdf"), ("Here it is again", "label-again.pdf")]
         visitor.assert_clean()
         assert [e for e in agent.errors() if "ERR_INTERNET_DISCONNECTED" not in e] == []
+
+
+@pytest.fixture(scope="module")
+def shop_without_files(django_db_setup, django_db_blocker):
+    pages: dict[str, str] = {}
+    with (
+        customer_pages(pages) as origin,
+        dashboard_server(
+            django_db_blocker, slug="nofiles-e2e", name=SHOP, origins=(origin,)
+        ) as server,
+    ):
+        with django_db_blocker.unblock():
+            site_update(site=server.site, attachment_types=[])
+            key = SiteKey.objects.filter(site=server.site, revoked_at=None).first().key
+        pages["/"] = widget_page(server.platform_url, key, title=SHOP)
+        server.origin = origin
+        yield server
+
+
+def test_a_site_that_takes_no_file_offers_no_clip(shop_without_files, module_browser):
+    with recorded_page(module_browser, width=1280, height=900) as visitor:
+        panel = open_widget(visitor.page, f"{shop_without_files.origin}/")
+        expect(panel.get_by_role("button", name="Add an emoji")).to_be_visible()
+        expect(panel.get_by_role("button", name="Attach a file")).to_have_count(0)
+        visitor.assert_clean()
+
+
+def test_the_file_picker_offers_the_sites_types(shop, module_browser):
+    with recorded_page(module_browser, width=1280, height=900) as visitor:
+        panel = open_widget(visitor.page, f"{shop.origin}/")
+        expect(panel.get_by_role("button", name="Attach a file")).to_be_visible()
+        accept = panel.locator("input[type=file]").get_attribute("accept")
+        assert accept.split(",") == list(DEFAULT_ATTACHMENT_TYPES)

@@ -5,6 +5,7 @@ import io
 import re
 
 import pytest
+from django_tenants.utils import schema_context
 
 from accounts.models import Role
 from dashboard.forms import ATTACHMENT_TYPE_CHOICES
@@ -14,6 +15,7 @@ from tenants.site_directory import site_cache_clear
 from tests.support.api_clients import PlatformClient, error_code
 from tests.support.factories import SiteFixture, make_visitor
 from widget import assets
+from widget.models import Conversation
 
 pytestmark = pytest.mark.django_db
 
@@ -367,3 +369,36 @@ def test_the_widget_refuses_a_type_the_site_page_turned_off(tenant_a, client, pl
     )
     assert refused.status_code == 415
     assert error_code(refused) == "unsupported_type"
+
+
+def test_without_types_neither_side_offers_to_attach(tenant_a, client, platform):
+    client.post("/sites/new/", GOOD_SITE | {"attachment_types": ["image/png", "application/pdf"]})
+    site = Site.objects.get(tenant=tenant_a)
+    shop = SiteFixture(
+        tenant=tenant_a, site=site, key=site_current_key(site).key, origin="https://shop.example"
+    )
+    visitor = make_visitor(shop)
+    with schema_context(tenant_a.schema_name):
+        conversation = Conversation.objects.get(room=visitor.room)
+    session = PlatformClient().post(
+        "/api/widget/v1/session",
+        {"site_key": shop.key},
+        content_type="application/json",
+        HTTP_ORIGIN=shop.origin,
+    )
+    assert session.json()["site"]["attachment_types"] == ["image/png", "application/pdf"]
+    page = client.get(f"/conversations/{conversation.pk}/").content.decode()
+    assert 'accept="image/png,application/pdf"' in page
+
+    assert client.post(f"/sites/{site.pk}/", GOOD_SITE).status_code == 302  # none checked
+    site_cache_clear()
+    session = PlatformClient().post(
+        "/api/widget/v1/session",
+        {"site_key": shop.key},
+        content_type="application/json",
+        HTTP_ORIGIN=shop.origin,
+    )
+    assert session.json()["site"]["attachment_types"] == []  # the widget shows no clip
+    page = client.get(f"/conversations/{conversation.pk}/").content.decode()
+    assert 'id="attach-input"' not in page
+    assert 'id="attach-button"' not in page

@@ -10,6 +10,7 @@ from django.test import override_settings
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from tenants.models import DEFAULT_ATTACHMENT_TYPES
 from tenants.selectors import site_current_key
 from tenants.services import site_create
 from tenants.site_directory import site_cache_clear
@@ -84,6 +85,7 @@ def test_a_new_visitor_gets_a_token_a_private_conversation_and_the_site(
         "away_message": "",
         "out_of_hours": "offline_form",
         "offline_form_when_unavailable": False,
+        "attachment_types": list(DEFAULT_ATTACHMENT_TYPES),
     }
     claims = token_verify(body["token"])
     assert claims.visitor_id == body["visitor_id"]
