@@ -62,7 +62,7 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-async def measure(target, args) -> dict:
+async def measure(target, args, counters=None) -> dict:
     if args.idle_only:
         idle = await measure_idle(target, args)
         return {"idle_held": idle.held, "idle_kb": idle.bytes_per_connection / 1024}
@@ -71,6 +71,7 @@ async def measure(target, args) -> dict:
     try:
         # Warm-up, not counted: first connections to Redis and PostgreSQL, first code paths.
         await loadgen.fanout_step(target, rooms, 1000.0, 1.0, args.drain)
+        before = counters() if counters else None
         for offered in [float(s) for s in args.steps.split(",")]:
             step = await loadgen.fanout_step(target, rooms, offered, args.seconds, args.drain)
             steps.append(step)
@@ -82,6 +83,12 @@ async def measure(target, args) -> dict:
             )
             if not step.lossless or step.achieved < 0.8 * offered:
                 break  # saturated or losing: higher rates say nothing more
+        per_message = {}
+        if counters:
+            await asyncio.sleep(1.5)  # PostgreSQL's statistics are flushed every second
+            sent = sum(s.sent for s in steps)
+            after = counters()
+            per_message = {key: (after[key] - before[key]) / sent for key in after}
     finally:
         await loadgen.close_rooms(rooms)
     bursts = []
@@ -107,8 +114,38 @@ async def measure(target, args) -> dict:
         "burst_per_s": burst.per_second,
         "idle_held": idle.held,
         "idle_kb": idle.bytes_per_connection / 1024,
+        "per_message": per_message,
         "steps": [asdict(s) for s in steps],
     }
+
+
+def backend_counters(redis_url: str, database: str):
+    """What the fan-out steps cost Redis and PostgreSQL, read before and after them: Redis
+    commands (and PUBLISHes) and bytes in and out, PostgreSQL commits and rows written."""
+    import psycopg
+    import redis
+
+    def read() -> dict[str, float]:
+        client = redis.Redis.from_url(redis_url)
+        commands = client.info("commandstats")
+        stats = client.info("stats")
+        client.close()
+        with psycopg.connect(database) as db:
+            commits, inserted, updated = db.execute(
+                "SELECT xact_commit, tup_inserted, tup_updated FROM pg_stat_database "
+                "WHERE datname = current_database()"
+            ).fetchone()
+        return {
+            "redis_commands": sum(c["calls"] for c in commands.values()),
+            "redis_publishes": commands.get("cmdstat_publish", {}).get("calls", 0),
+            "redis_bytes_in": stats["total_net_input_bytes"],
+            "redis_bytes_out": stats["total_net_output_bytes"],
+            "pg_commits": commits,
+            "pg_rows_inserted": inserted,
+            "pg_rows_updated": updated,
+        }
+
+    return read
 
 
 async def measure_idle(target, args) -> loadgen.IdleResult:
@@ -162,8 +199,9 @@ def run_target(name: str, args, processes: servers.Processes, redis_url: str) ->
     if args.pin:  # the target's processes on the CPUs the load generator does not use
         for process in started:
             os.sched_setaffinity(process.pid, SERVER_CPUS)
+    counters = backend_counters(redis_url, database) if name.startswith("parley") else None
     try:
-        return asyncio.run(measure(target, args))
+        return asyncio.run(measure(target, args, counters))
     finally:
         for process in started:
             processes.stop(process)
@@ -179,6 +217,15 @@ ROWS = [
     ("burst connects/s", "burst_per_s", "{:.0f}"),
     ("idle sockets held", "idle_held", "{}"),
     ("memory per idle socket (KB)", "idle_kb", "{:.1f}"),
+]
+PER_MESSAGE = [
+    ("Redis commands", "redis_commands"),
+    ("Redis PUBLISHes", "redis_publishes"),
+    ("Redis bytes in", "redis_bytes_in"),
+    ("Redis bytes out", "redis_bytes_out"),
+    ("PostgreSQL commits", "pg_commits"),
+    ("PostgreSQL rows inserted", "pg_rows_inserted"),
+    ("PostgreSQL rows updated", "pg_rows_updated"),
 ]
 RATES = ("lossless_per_s", "burst_per_s")  # higher is better
 COSTS = ("p50_ms", "p99_ms", "idle_kb")  # lower is better
@@ -224,6 +271,13 @@ def table(results: dict[str, dict]) -> str:
             cells.append("-" if value is None else fmt.format(value))
         cells += [comparison(key, parley.get(key), results[b].get(key)) for b in bases]
         lines.append("| " + " | ".join(cells) + " |")
+    costed = [n for n in names if results[n].get("per_message")]
+    if costed:
+        lines += ["", "| per message sent (fan-out steps) | " + " | ".join(costed) + " |"]
+        lines.append("|" + "---|" * (len(costed) + 1))
+        for label, key in PER_MESSAGE:
+            values = [results[n]["per_message"].get(key) for n in costed]
+            lines.append(f"| {label} | " + " | ".join(f"{v:.2f}" for v in values) + " |")
     if parley and "raw" in results:
         lines += ["", "| target | parley / raw | goal | met |", "|---|---|---|---|"]
         labels = {key: label for label, key, _ in ROWS}

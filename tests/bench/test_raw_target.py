@@ -74,3 +74,11 @@ def test_idle_clients_past_one_source_addresss_ports_come_from_the_next_one():
     assert source_address(PORTS_PER_SOURCE - 1) is None
     assert source_address(PORTS_PER_SOURCE) == ("127.0.0.2", 0)
     assert source_address(2 * PORTS_PER_SOURCE + 5) == ("127.0.0.3", 0)
+
+
+def test_the_table_gives_what_a_message_cost_redis_and_postgresql():
+    costs = {"redis_commands": 2.5, "redis_publishes": 1.0, "redis_bytes_in": 410.0}
+    costs |= {"redis_bytes_out": 1300.0, "pg_commits": 0.2, "pg_rows_inserted": 1.0}
+    printed = table({"parley": {"per_message": costs | {"pg_rows_updated": 0.2}}})
+    assert "| Redis PUBLISHes | 1.00 |" in printed
+    assert "| PostgreSQL commits | 0.20 |" in printed
