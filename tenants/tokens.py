@@ -54,3 +54,12 @@ def token_verify(token: object) -> VisitorToken:
         return VisitorToken(**claims)
     except (signing.BadSignature, TypeError, ValueError):
         raise InvalidToken() from None
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The visitor token of an `Authorization: Bearer <token>` header, or InvalidToken. A header
+    rather than a query parameter: a URL ends up in access logs, a header does not."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("Send the visitor token as `Authorization: Bearer <token>`.")
+    return token.strip()

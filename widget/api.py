@@ -1,8 +1,10 @@
 """The widget HTTP API (`/api/widget/v1/`), called by `widget.js` from tenants' pages.
 
 `GET /site` tells the widget how the site looks and whether it asks the visitor's consent
-first, creating nothing; `POST /session` starts or resumes a visitor's session before the widget
-opens its socket; `POST /rating` stores the visitor's rating of their closed conversation.
+first, creating nothing; `POST /session` starts or resumes a visitor's session (in the
+conversation the widget chooses) before the widget opens its socket; `GET /conversations` lists
+the visitor's conversations; `POST /rating` stores the visitor's rating of their closed
+conversation.
 CORS is answered per site (widget/cors.py); errors follow the contract (core/api.py).
 """
 
@@ -16,21 +18,23 @@ from django.core.validators import validate_email
 from django.http import HttpRequest
 from django_tenants.utils import schema_context
 from ninja import Schema
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
+from accounts.avatars import initials_avatar
 from core.api import NoNul, ParleyAPI, StrictInput, error_responses
 from core.errors import ConsentRequired, InvalidToken, NotFound, OriginNotAllowed
 from core.ratelimit import CacheWindow, client_address
 from tenants.origins import origin_allowed
 from tenants.site_directory import SiteInfo, site_for_key
 from tenants.status import ensure_active
-from tenants.tokens import token_verify
+from tenants.tokens import VisitorToken, bearer_token, token_verify
 from widget.availability import site_status
 from widget.cors import cors_allow
 from widget.models import Conversation
+from widget.selectors import visitor_conversations
 from widget.services.forms import prechat_done, visitor_offline_message, visitor_prechat_submit
 from widget.services.ratings import MAX_COMMENT, conversation_rate
-from widget.services.sessions import VisitorIdentity, visitor_session_start
+from widget.services.sessions import ConversationChoice, VisitorIdentity, visitor_session_start
 from widget.visitor_context import BrowserContext, attributes_clean
 
 widget_api = ParleyAPI(
@@ -60,14 +64,27 @@ class UserIn(StrictInput):
     attributes: Annotated[dict, AfterValidator(attributes_clean)] | None = None
 
 
+# A private conversation's room id (PROTOCOL.md, Rooms): a public room name is never one.
+PrivateRoom = Annotated[str, StringConstraints(pattern=r"^cv_[A-Za-z0-9_-]{1,61}$")]
+
+
 class SessionIn(StrictInput):
     site_key: Annotated[str, StringConstraints(max_length=64), NoNul]
     visitor_token: Annotated[str, StringConstraints(max_length=2048)] | None = None
+    # Another of the visitor's conversations, or a new one (PROTOCOL.md, Several conversations).
+    conversation: PrivateRoom | None = None
+    new_conversation: bool = False
     user: UserIn | None = None
     # The page, referrer, locale and time zone the widget reports (PROTOCOL.md, Visitor context).
     context: BrowserContext | None = None
     # The visitor accepted the site's consent step (required when the site asks for it).
     consent: bool = False
+
+    @model_validator(mode="after")
+    def _one_choice(self) -> "SessionIn":
+        if self.conversation is not None and self.new_conversation:
+            raise ValueError("give `conversation` or `new_conversation`, not both")
+        return self
 
 
 class StatusOut(Schema):
@@ -192,7 +209,9 @@ def site_describe(
     "/session",
     response={200: SessionOut, **error_responses(400, 401, 403, 404, 413, 429)},
     description="403 `consent_required` when the site asks the visitor's consent and the body "
-    "has no `consent: true`; nothing is created then.",
+    "has no `consent: true`; nothing is created then. `conversation` opens another of the "
+    "visitor's own conversations (404 `not_found` for any other room); `new_conversation` a new "
+    "one (429 `rate_limited` past the visitor's or the address's budget of new conversations).",
     summary="Start or resume a visitor's session",
 )
 def session_start(request: HttpRequest, body: SessionIn):
@@ -216,6 +235,7 @@ def session_start(request: HttpRequest, body: SessionIn):
         context=body.context,
         user_agent=request.headers.get("User-Agent", ""),
         address=client_address(request),
+        choice=ConversationChoice(room=body.conversation, new=body.new_conversation),
     )
     with schema_context(site.schema_name):
         status = site_status(site=site)
@@ -245,6 +265,88 @@ def session_start(request: HttpRequest, body: SessionIn):
             offline_form_when_unavailable=site.offline_form_when_unavailable,
             attachment_types=list(site.attachment_types),
         ),
+    )
+
+
+class LastMessageOut(Schema):
+    text: str  # its first PREVIEW_CHARACTERS characters, as written (the widget shows it plain)
+    author: Literal["visitor", "agent", "system"]
+    attachments: int
+    ts: datetime
+
+
+class InitialsAvatarOut(Schema):
+    initials: str
+    color: int  # 0..7, the dashboard's avatar colours (accounts.avatars)
+
+
+class AgentOut(Schema):
+    name: str
+    avatar: InitialsAvatarOut
+
+
+class VisitorConversationOut(Schema):
+    id: str  # the room, for `POST /session` `{"conversation": ...}`
+    status: Literal["open", "closed"]
+    created_at: datetime
+    last_message_at: datetime | None
+    last_message: LastMessageOut
+    agent: AgentOut | None  # the last agent who answered
+    unread: int
+
+
+class VisitorConversationsOut(Schema):
+    conversations: list[VisitorConversationOut]
+    has_more: bool
+
+
+PREVIEW_CHARACTERS = 140
+
+
+def _visitor_token(request: HttpRequest, site: SiteInfo) -> VisitorToken:
+    claims = token_verify(bearer_token(request.headers.get("Authorization")))
+    if claims.tenant_id != site.tenant_id or claims.site_id != site.site_id:
+        raise InvalidToken("This token is for another site.")
+    return claims
+
+
+@widget_api.get(
+    "/conversations",
+    response={200: VisitorConversationsOut, **error_responses(400, 401, 403, 404, 429)},
+    summary="The visitor's conversations, most recently active first",
+    description="Authenticated by `Authorization: Bearer <visitor token>`: the conversations of "
+    "the visitor it names (an identified visitor's on every device), where something was said; "
+    "at most 50, `has_more` when older ones exist.",
+)
+def conversations_list(
+    request: HttpRequest, site_key: Annotated[str, StringConstraints(max_length=64), NoNul]
+):
+    site = _site_for_page(request, site_key)
+    CacheWindow("list-ip", settings.WIDGET_SESSION_RATE_PER_IP, 60).take(client_address(request))
+    claims = _visitor_token(request, site)
+    with schema_context(site.schema_name):
+        rows, has_more = visitor_conversations(site_id=site.site_id, visitor_id=claims.visitor_id)
+    return VisitorConversationsOut(
+        conversations=[
+            VisitorConversationOut(
+                id=row.conversation.room,
+                status=row.conversation.status,
+                created_at=row.conversation.created_at,
+                last_message_at=row.conversation.last_message_at,
+                last_message=LastMessageOut(
+                    text=row.last_message.text[:PREVIEW_CHARACTERS],
+                    author=row.last_message.author_kind,
+                    attachments=row.attachment_count,
+                    ts=row.last_message.created_at,
+                ),
+                agent=AgentOut(name=row.agent_name, avatar=initials_avatar(row.agent_name))
+                if row.agent_name
+                else None,
+                unread=row.unread,
+            )
+            for row in rows
+        ],
+        has_more=has_more,
     )
 
 

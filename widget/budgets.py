@@ -1,5 +1,6 @@
-"""The message budgets of visitors (docs/SECURITY.md, Abuse budgets): well below the plan's
-monthly messages, so that anyone holding the public site key cannot spend a tenant's month.
+"""The message, upload and conversation budgets of visitors (docs/SECURITY.md, Abuse budgets):
+well below the plan's monthly messages, so that anyone holding the public site key cannot spend a
+tenant's month.
 
 - each visitor: `BUDGET_VISITOR_MESSAGES` per `BUDGET_VISITOR_WINDOW` seconds;
 - each address (all its visitors, of every site of the tenant): `BUDGET_ADDRESS_MESSAGES` per
@@ -65,4 +66,27 @@ def upload_take(*, tenant_id: int, visitor_id: str, address: str) -> float:
     wait = address_uploads.take((tenant_id, address), settings.BUDGET_ADDRESS_UPLOADS)
     if wait:
         visitor_uploads.give_back((tenant_id, visitor_id))
+    return wait
+
+
+visitor_conversations = WindowBudget(
+    "visitor-conversations", Fixed(settings.BUDGET_VISITOR_CONVERSATION_WINDOW)
+)
+address_conversations = WindowBudget(
+    "address-conversations", Fixed(settings.BUDGET_ADDRESS_CONVERSATION_WINDOW)
+)
+
+
+def conversation_take(*, tenant_id: int, visitor_id: str, address: str) -> float:
+    """Count one conversation a visitor starts with "New conversation" (and one of their
+    address): 0.0, or, counting nothing, the seconds to wait (429). Each is a row in the inbox
+    once written in, so a visitor holding the public site key must not make them without end."""
+    wait = visitor_conversations.take(
+        (tenant_id, visitor_id), settings.BUDGET_VISITOR_CONVERSATIONS
+    )
+    if wait:
+        return wait
+    wait = address_conversations.take((tenant_id, address), settings.BUDGET_ADDRESS_CONVERSATIONS)
+    if wait:
+        visitor_conversations.give_back((tenant_id, visitor_id))
     return wait

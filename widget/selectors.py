@@ -6,7 +6,8 @@ Like the services, these run inside the tenant's schema (`schema_context`).
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Avg, Count, F, QuerySet
+from django.db.models import Avg, Count, F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from core.errors import NotFound
 from widget.canned_variables import conversation_values, variables_fill
@@ -76,6 +77,69 @@ def visitor_get(*, visitor_id: str) -> Visitor:
     return visitor
 
 
+# --- The widget's "Your conversations" (GET /api/widget/v1/conversations) -------------------
+
+VISITOR_CONVERSATIONS_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class VisitorConversation:
+    """One row of the visitor's list: what they need to pick a conversation again."""
+
+    conversation: Conversation
+    last_message: Message
+    attachment_count: int  # the last message's files
+    agent_name: str  # the last agent who answered ("" when none has yet)
+    unread: int  # agents' messages past the visitor's read mark
+
+
+def visitor_conversations(
+    *, site_id: int, visitor_id: str, limit: int = VISITOR_CONVERSATIONS_SHOWN
+) -> tuple[list[VisitorConversation], bool]:
+    """The visitor's private conversations on the site where something was said, most recently
+    active first, and whether older ones exist. Two queries whatever the count: the
+    conversations with their last message's id, last agent and unread count (each a look along
+    the room's index), then those messages. Private notes are never a preview, an agent's name
+    or an unread message: they are the team's own."""
+    public = Message.objects.filter(conversation=OuterRef("pk"), private=False)
+    agents = public.filter(author_kind=Message.AuthorKind.AGENT)
+    unread = (
+        agents.filter(id__gt=OuterRef("visitor_read_up_to"))
+        .order_by()
+        .values("conversation")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    conversations = list(
+        Conversation.objects.filter(
+            site_id=site_id, visitor_id=visitor_id, kind=Conversation.Kind.PRIVATE
+        )
+        .annotate(
+            last_public_id=Subquery(public.order_by("-id").values("id")[:1]),
+            last_agent_name=Subquery(agents.order_by("-id").values("author_name")[:1]),
+            unread_count=Coalesce(Subquery(unread), 0),
+        )
+        .filter(last_public_id__isnull=False)
+        .order_by(F("last_message_at").desc(nulls_last=True), "-id")[: limit + 1]
+    )
+    last_messages = Message.objects.filter(
+        pk__in=[conversation.last_public_id for conversation in conversations[:limit]]
+    ).annotate(attachment_count=Count("attachments"))
+    by_id = {message.pk: message for message in last_messages}
+    rows = [
+        VisitorConversation(
+            conversation=conversation,
+            last_message=by_id[conversation.last_public_id],
+            attachment_count=by_id[conversation.last_public_id].attachment_count,
+            agent_name=conversation.last_agent_name or "",
+            unread=conversation.unread_count,
+        )
+        for conversation in conversations[:limit]
+        if conversation.last_public_id in by_id  # pruned between the two reads
+    ]
+    return rows, len(conversations) > limit
+
+
 # --- The dashboard's inbox (its list: widget.inbox) -----------------------------------------
 
 
@@ -137,12 +201,15 @@ def conversation_waiting_locked(*, conversation_id: int) -> Conversation | None:
 def visitor_other_conversations(
     *, conversation: Conversation, limit: int = 20
 ) -> list[Conversation]:
-    """The visitor's other conversations (on any of the tenant's sites), latest first: what an
-    agent looks at to know whether this person wrote before."""
+    """The visitor's other conversations (on any of the tenant's sites) where something was
+    said, latest first: what an agent looks at to know whether this person wrote before. A
+    widget session alone (the empty row a visitor's "New conversation" keeps) is none."""
     if not conversation.visitor_id:
         return []
     return list(
-        Conversation.objects.filter(visitor_id=conversation.visitor_id)
+        Conversation.objects.filter(
+            visitor_id=conversation.visitor_id, last_message_at__isnull=False
+        )
         .exclude(pk=conversation.pk)
         .order_by(F("last_message_at").desc(nulls_last=True), "-id")[:limit]
     )

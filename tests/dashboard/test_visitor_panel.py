@@ -3,6 +3,7 @@ browser, language, local time, place, attributes and other conversations; the vi
 after a reload; the site setting of the typing preview."""
 
 import pytest
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from tenants.models import Site
@@ -66,10 +67,15 @@ def test_the_panel_links_the_visitors_other_conversations_only(
     tenant_a, agent, greta, tenant_client
 ):
     with tenant_context(tenant_a):
-        earlier = Conversation.objects.create(room="cv_greta_old", site_id=1, visitor=greta.visitor)
+        earlier = Conversation.objects.create(
+            room="cv_greta_old", site_id=1, visitor=greta.visitor, last_message_at=timezone.now()
+        )
+        # A widget session's row where nothing was said (a "New conversation" not written in).
+        empty = Conversation.objects.create(room="cv_greta_new", site_id=1, visitor=greta.visitor)
         someone_else = _visitor_conversation(tenant_a, room="cv_other")
     page = tenant_client(tenant_a, agent).get(f"/conversations/{greta.pk}/").content.decode()
     assert f'href="/conversations/{earlier.pk}/"' in page
+    assert f'href="/conversations/{empty.pk}/"' not in page
     assert f'href="/conversations/{someone_else.pk}/"' not in page
     assert f'href="/conversations/{greta.pk}/"' not in page
 

@@ -80,5 +80,6 @@ def test_the_widget_api_answers_every_generated_request_by_its_schema(platform, 
     site = site_create(tenant=tenant_a, name="Shop", allowed_origins=["https://shop.example"])
     openapi = served_openapi("/api/widget/v1/openapi.json")
     assert site_current_key(site).key
-    # The site, the session, the rating, the pre-chat form and the offline form.
-    assert run_every_operation(openapi, {"Origin": "https://shop.example"}) == 5
+    # The site, the session, the visitor's conversations, the rating, the pre-chat form and the
+    # offline form.
+    assert run_every_operation(openapi, {"Origin": "https://shop.example"}) == 6

@@ -44,7 +44,7 @@ async def test_preflight_and_request_from_an_allowed_origin_succeed(browser, sit
     preflight = await browser.options(URL, headers=preflight_headers(ALLOWED))
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == ALLOWED
-    assert preflight.headers["access-control-allow-methods"] == "OPTIONS, POST"
+    assert preflight.headers["access-control-allow-methods"] == "OPTIONS, GET, POST"
     assert preflight.headers["access-control-allow-headers"] == "content-type, authorization"
     assert "access-control-allow-credentials" not in preflight.headers
 

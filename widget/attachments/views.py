@@ -34,7 +34,7 @@ from tenants.origins import origin_allowed
 from tenants.selectors import site_attachment_types
 from tenants.site_directory import site_for_key
 from tenants.status import ensure_active
-from tenants.tokens import token_verify
+from tenants.tokens import bearer_token, token_verify
 from widget.attachments import content, links, uploads
 from widget.budgets import upload_take
 from widget.cors import cors_allow
@@ -47,13 +47,6 @@ FILE_POLICY = "sandbox; default-src 'none'"
 def attachment_limit(tenant_id: int) -> int:
     """The largest file this tenant's uploads may be: the installation's, or its plan's."""
     return min(settings.ATTACHMENT_MAX_BYTES, plan_for(tenant_id).attachment_max_bytes)
-
-
-def _bearer(request: HttpRequest) -> str:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise InvalidToken("Send the visitor token as `Authorization: Bearer <token>`.")
-    return token.strip()
 
 
 @csrf_exempt  # no cookie is involved: the visitor token is a header
@@ -73,7 +66,7 @@ def _visitor_upload(request: HttpRequest) -> HttpResponse:
         raise OriginNotAllowed()
     cors_allow(request)  # from here on, even an error answer is readable by the page
     ensure_active(site.tenant_id)
-    token = token_verify(_bearer(request))
+    token = token_verify(bearer_token(request.headers.get("Authorization")))
     if token.tenant_id != site.tenant_id or token.site_id != site.site_id:
         raise InvalidToken("This token is for another site.")
     uploads.prepare(request, attachment_limit(site.tenant_id))

@@ -1,5 +1,6 @@
 """Widget sessions (`POST /api/widget/v1/session`): who the visitor is (a previous token, an
-identity proven by the site's identity secret), their private conversation, and a new token."""
+identity proven by the site's identity secret), which of their private conversations the widget
+opens, and a new token naming it."""
 
 import hmac
 import secrets
@@ -9,10 +10,12 @@ from hashlib import sha256
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
-from core.errors import IdentityInvalid, IdentityRequired, InvalidToken
+from core.errors import IdentityInvalid, IdentityRequired, InvalidToken, NotFound, RateLimited
+from core.ratelimit import retry_after_seconds
 from tenants.site_directory import SiteInfo
 from tenants.tokens import VisitorToken, token_issue, token_verify
 from widget import events
+from widget.budgets import conversation_take
 from widget.events import PRIVATE_ROOM_PREFIX
 from widget.models import Conversation, Visitor
 from widget.services.visitors import visitor_context_fill
@@ -29,6 +32,15 @@ class VisitorIdentity:
     hash: str = ""
     # Custom attributes, already bounded (`widget.visitor_context.attributes_clean`).
     attributes: dict | None = None
+
+
+@dataclass(frozen=True)
+class ConversationChoice:
+    """Which of the visitor's conversations a session opens (PROTOCOL.md, Several
+    conversations): one named by its room, a new one, or (neither) the one the token names."""
+
+    room: str | None = None
+    new: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,25 +95,59 @@ def _identified_visitor(site: SiteInfo, user_id: str, previous: Visitor | None) 
     return Visitor(site_id=site.site_id, external_id=user_id)
 
 
-def _private_conversation(site: SiteInfo, visitor: Visitor) -> Conversation:
-    """The visitor's conversation, its row made now if they have none. The row is the socket's
-    room; the tenant hears of the conversation only with its first message (`created` event and
-    webhook in `widget.services.messages`): a page view alone is no conversation."""
-    conversation = (
-        Conversation.objects.filter(
-            site_id=site.site_id, visitor=visitor, kind=Conversation.Kind.PRIVATE
-        )
-        .order_by("-id")
-        .first()
-    )
-    if conversation is not None:
-        return conversation
+def _new_private_conversation(site: SiteInfo, visitor: Visitor) -> Conversation:
     return Conversation.objects.create(
         room=PRIVATE_ROOM_PREFIX + secrets.token_urlsafe(16),
         site_id=site.site_id,
         kind=Conversation.Kind.PRIVATE,
         visitor=visitor,
     )
+
+
+def _private_conversation(
+    site: SiteInfo,
+    visitor: Visitor,
+    *,
+    choice: ConversationChoice,
+    token_room: str | None,
+    address: str | None,
+) -> Conversation:
+    """The conversation this session opens, its row made now when it needs one. The row is the
+    socket's room; the tenant hears of the conversation only with its first message (`created`
+    event and webhook in `widget.services.messages`): a page view alone is no conversation.
+
+    Asked for by room: one of the visitor's own, else 404 (another visitor's, site's or tenant's
+    room is not found, exactly as one that never existed). Asked for anew: the visitor's newest
+    conversation when nothing was said in it yet (so "New conversation" twice is one row), else a
+    new one within the visitor's budget. Neither: the token's own conversation, else the
+    visitor's newest, else a new one (a first visit).
+    """
+    own = Conversation.objects.filter(
+        site_id=site.site_id, visitor=visitor, kind=Conversation.Kind.PRIVATE
+    )
+    if choice.room is not None:
+        chosen = own.filter(room=choice.room).first()
+        if chosen is None:
+            raise NotFound("This visitor has no such conversation.")
+        return chosen
+    newest = own.order_by("-id").first()
+    if choice.new and newest is not None:
+        if newest.last_message_at is None:
+            return newest
+        wait = conversation_take(
+            tenant_id=site.tenant_id, visitor_id=str(visitor.id), address=address or ""
+        )
+        if wait:
+            raise RateLimited(
+                "Too many new conversations from here for now; try again later.",
+                retry_after=retry_after_seconds(wait),
+            )
+        return _new_private_conversation(site, visitor)
+    if token_room:
+        kept = own.filter(room=token_room).first()
+        if kept is not None:
+            return kept
+    return newest or _new_private_conversation(site, visitor)
 
 
 def visitor_session_start(
@@ -112,12 +158,14 @@ def visitor_session_start(
     context: BrowserContext | None = None,
     user_agent: str | None = None,
     address: str | None = None,
+    choice: ConversationChoice = ConversationChoice(),
 ) -> VisitorSession:
     """Start or resume a widget session: the visitor, their private conversation and a token.
 
     A valid previous token of this site keeps its visitor and conversation; an invalid, expired
     or other site's token starts a new visitor. A verified identity keeps one visitor (and so
-    one conversation) per user id across devices. The browser's `context`, its user agent and
+    their conversations) per user id across devices. `choice` opens another of the visitor's
+    conversations, or a new one. The browser's `context`, its user agent and
     its address's place are stored on the visitor and told to the agents. Runs in the site's
     tenant schema.
     """
@@ -138,7 +186,13 @@ def visitor_session_start(
                 visitor.attributes = identity.attributes
         visitor_context_fill(visitor, context=context, user_agent=user_agent, address=address)
         visitor.save()
-        conversation = _private_conversation(site, visitor)
+        conversation = _private_conversation(
+            site,
+            visitor,
+            choice=choice,
+            token_room=previous.conversation if previous is not None else None,
+            address=address,
+        )
         # The agents' visitor panel follows a visitor who comes back (another page, a reload).
         transaction.on_commit(lambda: events.publish_visitor(site.tenant_id, conversation, visitor))
     token, claims = token_issue(

@@ -411,6 +411,17 @@ BUDGET_VISITOR_WINDOW = env.int("PARLEY_BUDGET_VISITOR_WINDOW", default=600)
 BUDGET_ADDRESS_MESSAGES = env.int("PARLEY_BUDGET_ADDRESS_MESSAGES", default=300)
 BUDGET_ADDRESS_WINDOW = env.int("PARLEY_BUDGET_ADDRESS_WINDOW", default=3600)
 BUDGET_ADDRESS_MONTH_SHARE = env.float("PARLEY_BUDGET_ADDRESS_MONTH_SHARE", default=0.1)
+# New conversations a visitor may start from the widget ("New conversation"), and all the
+# visitors of one address, per window (429 `rate_limited` past them; PROTOCOL.md, Several
+# conversations). A visitor's first conversation, and an empty one reused, are not counted.
+BUDGET_VISITOR_CONVERSATIONS = env.int("PARLEY_BUDGET_VISITOR_CONVERSATIONS", default=10)
+BUDGET_VISITOR_CONVERSATION_WINDOW = env.int(
+    "PARLEY_BUDGET_VISITOR_CONVERSATION_WINDOW", default=3600
+)
+BUDGET_ADDRESS_CONVERSATIONS = env.int("PARLEY_BUDGET_ADDRESS_CONVERSATIONS", default=30)
+BUDGET_ADDRESS_CONVERSATION_WINDOW = env.int(
+    "PARLEY_BUDGET_ADDRESS_CONVERSATION_WINDOW", default=3600
+)
 # How often each process shares its budget counts through Redis (0: never, one process).
 BUDGET_FLUSH_SECONDS = env.float("PARLEY_BUDGET_FLUSH_SECONDS", default=2.0)
 
@@ -418,7 +429,7 @@ BUDGET_FLUSH_SECONDS = env.float("PARLEY_BUDGET_FLUSH_SECONDS", default=2.0)
 # CORS is answered per site, from its allow-list (widget/cors.py); nothing is allowed globally.
 CORS_URLS_REGEX = r"^/api/widget/v1/.*$"
 CORS_ALLOW_CREDENTIALS = False
-CORS_ALLOW_METHODS = ("OPTIONS", "POST")
+CORS_ALLOW_METHODS = ("OPTIONS", "GET", "POST")
 CORS_ALLOW_HEADERS = ("content-type", "authorization")
 CORS_PREFLIGHT_MAX_AGE = 86400
 WIDGET_API_MAX_BODY_BYTES = env.int("PARLEY_WIDGET_API_MAX_BODY_BYTES", default=8 * 1024)
