@@ -1,11 +1,12 @@
 // Builds the widget into dist/: widget.js (the bundle, one IIFE) and loader.js (/widget.js);
 // preview.js, the widget's view without its network for the dashboard's site page (the global
 // `ParleyPreview`); and markdown.js, the widget's message formatting for the dashboard's
-// conversation page (the global `ParleyMarkdown`); and emoji.js, the emoji picker (a module)
-// that the widget and the dashboard import the first time it is opened, with its
-// data in dist/emoji/<locale>.json. `node build.mjs` from `make widget`; Parley's Django side
-// serves them all (widget/assets.py). The 25 KB budget is the first load of a customer's page:
-// widget.js and loader.js; the others are printed apart.
+// conversation page (the global `ParleyMarkdown`); emoji.js, the emoji picker (a module) that
+// the widget and the dashboard import the first time it is opened, with its data in
+// dist/emoji/<locale>.json; and conversations.js, "Your conversations", a module the widget
+// imports when the visitor first opens the list. `node build.mjs` from `make widget`; Parley's
+// Django side serves them all (widget/assets.py). The 25 KB budget is the first load of a
+// customer's page: widget.js and loader.js; the others are printed apart.
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
@@ -21,6 +22,7 @@ const target = ["chrome90", "firefox101", "safari16.4", "edge90"];
 const minifiedCss = async (name) =>
   (await esbuild.transform(readFileSync(new URL(`src/${name}`, here), "utf8"), { loader: "css", minify: true, target })).code.trim();
 const css = await minifiedCss("widget.css");
+const listCss = await minifiedCss("conversations.css");
 const previewCss = await minifiedCss("preview.css");
 
 mkdirSync(dist, { recursive: true });
@@ -75,6 +77,19 @@ await esbuild.build({
   define: { __PARLEY_EMOJI_CSS__: JSON.stringify(emojiCss), __PARLEY_EMOJI_DATA__: JSON.stringify(emojiData) },
 });
 const emojiVersion = createHash("sha256").update(readFileSync(new URL("emoji.js", dist))).digest("hex").slice(0, 20);
+// "Your conversations" is not in the first load: dist/conversations.js, a module the widget
+// imports when the visitor first opens the list, named in the bundle by its content's hash.
+await esbuild.build({
+  ...common,
+  format: "esm",
+  entryPoints: [new URL("src/conversations.js", here).pathname],
+  outfile: new URL("conversations.js", dist).pathname,
+  define: { __PARLEY_LIST_CSS__: JSON.stringify(listCss) },
+});
+const listVersion = createHash("sha256")
+  .update(readFileSync(new URL("conversations.js", dist)))
+  .digest("hex")
+  .slice(0, 20);
 await esbuild.build({
   ...common,
   entryPoints: [new URL("src/main.js", here).pathname],
@@ -83,6 +98,7 @@ await esbuild.build({
     __PARLEY_CSS__: JSON.stringify(css),
     __PARLEY_LOCALES__: JSON.stringify(localeVersions),
     __PARLEY_EMOJI__: JSON.stringify(emojiVersion),
+    __PARLEY_LIST__: JSON.stringify(listVersion),
   },
 });
 await esbuild.build({
@@ -120,10 +136,12 @@ const preview = size("preview.js");
 const markdown = size("markdown.js");
 const emoji = size("emoji.js");
 const emojiEn = size("emoji/en.json");
-const report = { ...total, limit: GZIP_LIMIT, preview, markdown, emoji };
+const list = size("conversations.js");
+const report = { ...total, limit: GZIP_LIMIT, preview, markdown, emoji, conversations: list };
 writeFileSync(new URL("size.json", dist), JSON.stringify(report) + "\n");
 console.log(
   `widget bundle size:\n${lines.join("\n")}\n${line("total", total, ` (limit ${GZIP_LIMIT})`)}\n` +
+    `loaded when the visitor opens "Your conversations" (not in the budget):\n${line("conversations.js", list)}\n` +
     `the dashboard's (not in the budget):\n${line("preview.js", preview)}\n${line("markdown.js", markdown)}\n` +
     `the emoji picker's, on its first opening (not in the budget):\n${line("emoji.js", emoji)}\n` +
     line("emoji/en.json", emojiEn, " (a file a language)"),

@@ -107,6 +107,14 @@ def markdown_asset() -> Asset:
     return _dashboard_asset("markdown.js", "the widget's message formatting")
 
 
+@functools.cache
+def conversations_asset() -> Asset:
+    """`conversations.js`, the widget's "Your conversations" list: a module the widget imports
+    the first time a visitor opens the list, so the first load does not carry it; its ETag, a
+    hash of its content, is the version its URL carries (the bundle names it: build.mjs)."""
+    return _dashboard_asset("conversations.js", "the widget's conversation list")
+
+
 LOCALES = ("de", "fr", "es")  # every language of the widget but English, its bundle's own
 
 

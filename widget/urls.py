@@ -31,4 +31,9 @@ urlpatterns = [
         views.widget_emoji_data,
         name="widget-emoji-data",
     ),
+    re_path(
+        r"^widget/chunks/conversations\.(?P<version>[0-9a-f]{1,64})\.js$",
+        views.widget_conversations,
+        name="widget-conversations",
+    ),
 ]

@@ -1,10 +1,12 @@
-"""Serving the widget script: `/widget.js` (the loader) and `/widget/v/<version>.js` (the bundle),
+"""Serving the widget script: `/widget.js` (the loader), `/widget/v/<version>.js` (the bundle)
+and what the bundle fetches when a page needs it (its other languages, its conversation list),
 and the widget's scripts for the dashboard's pages, routed on the tenant's host: the site page's
 preview (`widget_preview`) and the conversation page's message formatting (`widget_markdown`);
 and the emoji picker (`widget_emoji`, with its data: `widget_emoji_data`), on both hosts.
 
-All are plain script files for `<script>` tags on other origins: no CORS needed, but
+The scripts are plain files for `<script>` tags on other origins: no CORS needed, but
 `Cross-Origin-Resource-Policy: cross-origin` so pages that isolate themselves (COEP) can load them.
+What the bundle fetches (a JSON file, a module) is open to any origin by CORS.
 """
 
 from collections.abc import Callable
@@ -19,6 +21,7 @@ from widget.assets import (
     accepts_gzip,
     emoji_asset,
     emoji_data_asset,
+    conversations_asset,
     locale_asset,
     markdown_asset,
     preview_asset,
@@ -128,6 +131,22 @@ def widget_emoji(request: HttpRequest, version: str) -> HttpResponse:
     platform's host (a module from another origin needs CORS: open to any, it is public code
     fetched without credentials), by the conversation page from the tenant's."""
     response = _dashboard_script(request, emoji_asset, "emoji picker", version)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_safe
+def widget_conversations(request: HttpRequest, version: str) -> HttpResponse:
+    """The widget's "Your conversations" module, imported from a customer's page: a module
+    script of another origin is fetched with CORS, so its answer is open to any origin (it is
+    the widget's public code and the fetch carries no credentials)."""
+    try:
+        asset = conversations_asset()
+    except WidgetNotBuiltError as error:
+        return _error(503, "widget_not_built", str(error))
+    if version != asset.etag:
+        return _error(404, "not_found", f"no conversation list has version {version}")
+    response = _script(request, asset, BUNDLE_CACHE)
     response["Access-Control-Allow-Origin"] = "*"
     return response
 

@@ -20,6 +20,9 @@ async function fetchStrings(window, baseUrl, locale) {
 // The emoji picker (dist/emoji.js, a module named by its content's hash: build.mjs), imported the
 // first time its button is pressed; its data is fetched then.
 const EMOJI_VERSION = typeof __PARLEY_EMOJI__ === "string" ? __PARLEY_EMOJI__ : "";
+// "Your conversations" (dist/conversations.js), a module imported the first time the list opens.
+/* global __PARLEY_LIST__ */
+const LIST_VERSION = typeof __PARLEY_LIST__ === "string" ? __PARLEY_LIST__ : "";
 
 function embedTag(document) {
   return document.currentScript || document.querySelector("script[data-parley-bundle]");
@@ -71,6 +74,7 @@ function boot(window) {
           // The emoji last chosen, among the widget's other memory of the site (storage.js).
           recentEmoji: `parley:${config.siteKey}:emoji`,
           ...options,
+          loadList: () => import(`${config.baseUrl}/widget/chunks/conversations.${LIST_VERSION}.js`),
         }),
       loadStrings: (locale) => fetchStrings(window, config.baseUrl, locale),
     },

@@ -85,58 +85,48 @@ async function answerOf(response) {
   return payload;
 }
 
-export async function requestSession({ fetch, baseUrl, siteKey, visitorToken, user, context, consent }) {
-  const body = { site_key: siteKey };
-  if (consent) body.consent = true;
-  if (visitorToken) body.visitor_token = visitorToken;
-  if (user) body.user = user;
-  if (context) body.context = context;
+// A request to the widget API, never with cookies; a network failure (or a refused CORS check,
+// which looks exactly the same from inside the page) is `unreachable`.
+async function call(fetch, url, init) {
   let response;
   try {
-    response = await fetch(`${baseUrl}/api/widget/v1/session`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-      credentials: "omit",
-      mode: "cors",
-    });
-  } catch {
-    // A refused CORS check looks exactly like a network failure from inside the page.
-    throw new SessionError("unreachable", 0, "Parley could not be reached");
-  }
-  return checkSession(await answerOf(response));
-}
-
-// `POST /api/widget/v1/rating`: the visitor's 1 to 5 (and comment) for their closed conversation.
-export async function sendRating({ fetch, baseUrl, siteKey, token, score, comment }) {
-  let response;
-  try {
-    response = await fetch(`${baseUrl}/api/widget/v1/rating`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ site_key: siteKey, visitor_token: token, score, comment }),
-      credentials: "omit",
-      mode: "cors",
-    });
+    response = await fetch(url, { credentials: "omit", mode: "cors", ...init });
   } catch {
     throw new SessionError("unreachable", 0, "Parley could not be reached");
   }
   return answerOf(response);
 }
 
+const postJson = (fetch, url, body) =>
+  call(fetch, url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+
+// `choice`: `{conversation: "cv_…"}` or `{new_conversation: true}` opens another of the
+// visitor's conversations (PROTOCOL.md, Several conversations); without it, the token's own.
+export async function requestSession({ fetch, baseUrl, siteKey, visitorToken, user, context, consent, choice }) {
+  const body = { site_key: siteKey, ...choice };
+  if (consent) body.consent = true;
+  if (visitorToken) body.visitor_token = visitorToken;
+  if (user) body.user = user;
+  if (context) body.context = context;
+  return checkSession(await postJson(fetch, `${baseUrl}/api/widget/v1/session`, body));
+}
+
+// `POST /api/widget/v1/rating`: the visitor's 1 to 5 (and comment) for their closed conversation.
+export const sendRating = ({ fetch, baseUrl, siteKey, token, score, comment }) =>
+  postJson(fetch, `${baseUrl}/api/widget/v1/rating`, { site_key: siteKey, visitor_token: token, score, comment });
+
+// `GET /api/widget/v1/conversations`: the visitor's conversations, most recently active first.
+export async function requestConversations({ fetch, baseUrl, siteKey, token }) {
+  const body = await call(fetch, `${baseUrl}/api/widget/v1/conversations?site_key=${encodeURIComponent(siteKey)}`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  return Array.isArray(body?.conversations) ? body.conversations : [];
+}
+
 // `GET /api/widget/v1/site`: the site's look and whether it asks the visitor's consent first.
 // It creates nothing on the server, so the widget may call it before the visitor has agreed.
 export async function requestSite({ fetch, baseUrl, siteKey }) {
-  let response;
-  try {
-    response = await fetch(`${baseUrl}/api/widget/v1/site?site_key=${encodeURIComponent(siteKey)}`, {
-      credentials: "omit",
-      mode: "cors",
-    });
-  } catch {
-    throw new SessionError("unreachable", 0, "Parley could not be reached");
-  }
-  const body = await answerOf(response);
+  const body = await call(fetch, `${baseUrl}/api/widget/v1/site?site_key=${encodeURIComponent(siteKey)}`);
   const text = (value) => (typeof value === "string" ? value : "");
   return {
     name: text(body?.name),

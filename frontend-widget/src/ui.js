@@ -4,7 +4,7 @@
 
 import { problemKey } from "./forms.js";
 import { formatTime } from "./i18n.js";
-import { render as renderMarkdown } from "./markdown.js";
+import { plainText, render as renderMarkdown } from "./markdown.js";
 
 /* global __PARLEY_CSS__ */
 const CSS = typeof __PARLEY_CSS__ === "string" ? __PARLEY_CSS__ : "";
@@ -14,6 +14,7 @@ const SEND_ICON = "M2 21 23 12 2 3v7l15 2-15 2z";
 const DOWN_ICON = "M7.4 8.6 12 13.2l4.6-4.6L18 10l-6 6-6-6z";
 const SMILE_ICON =
   "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm0 18a8 8 0 1 1 0-16 8 8 0 0 1 0 16zM9 8a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm6 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm-7.5 6h9a4.5 4.5 0 0 1-9 0z";
+const LIST_ICON = "M15.4 7.4 14 6l-6 6 6 6 1.4-1.4L10.8 12z";
 const CLIP_ICON =
   "M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z";
 
@@ -51,6 +52,8 @@ export function createView({
   consent = null,
   loadEmoji = () => Promise.reject(),
   recentEmoji = null,
+  conversations = false,
+  loadList,
 }) {
   const { document } = window;
   const make = (tag, className, text) => {
@@ -100,6 +103,16 @@ export function createView({
   line.append(dot, lineText);
   heading.append(title, line);
   header.append(heading, closeButton);
+  // "Your conversations" (handlers.onList), a public room has none.
+  if (conversations) {
+    const back = make("button", "x back");
+    back.type = "button";
+    back.title = t("conversations");
+    back.setAttribute("aria-label", t("conversations"));
+    back.append(icon(LIST_ICON));
+    back.addEventListener("click", () => handlers.onList());
+    header.prepend(back);
+  }
   const awayMessage = make("p", "away-message");
   awayMessage.hidden = true;
 
@@ -261,6 +274,7 @@ export function createView({
   (container ?? document.body).append(host);
 
   let isOpen = false;
+  let listed = null; // the list's module, once asked for
   let flashTimer = null;
   let shownMode = "chat";
   let shownSent = false;
@@ -647,6 +661,25 @@ export function createView({
       flash.hidden = false;
       window.clearTimeout(flashTimer);
       flashTimer = window.setTimeout(() => (flash.hidden = true), 6000);
+    },
+    // The list of the visitor's conversations (null: loading; false: it could not be loaded),
+    // drawn by conversations.js, fetched the first time (env.loadList).
+    showList(items) {
+      panel.classList.add("listing");
+      listed ??= loadList().then(({ listView }) => listView({ window, root, header, make, icon, t, locale, plainText, site, handlers }));
+      listed.then(
+        (list) => panel.classList.contains("listing") && list.update(items),
+        () => {
+          listed = null;
+          this.showChat();
+          this.flash(t("listFailed"));
+        },
+      );
+    },
+    showChat() {
+      panel.classList.remove("listing");
+      log.scrollTop = log.scrollHeight;
+      if (isOpen) input.focus();
     },
     destroy() {
       window.clearTimeout(flashTimer);

@@ -22,7 +22,7 @@ import {
   typingFrame,
 } from "./protocol.js";
 import { postForm } from "./forms.js";
-import { describeSessionError, requestSession, requestSite, sendRating } from "./session.js";
+import { describeSessionError, requestConversations, requestSession, requestSite, sendRating } from "./session.js";
 import { createStore } from "./storage.js";
 
 const TYPING_REFRESH = 3000; // resend `typing: true` at most this often while typing
@@ -356,7 +356,7 @@ export function createWidget({ config, env }) {
     );
   }
 
-  async function fetchSession() {
+  async function fetchSession(choice) {
     const saved = store.get("session");
     const savedToken = saved && typeof saved.token === "string" ? saved.token : undefined;
     const savedUser = saved?.user_id ?? null;
@@ -373,6 +373,7 @@ export function createWidget({ config, env }) {
         user,
         context,
         consent: store.get("consent") != null,
+        choice,
       });
     try {
       return await request(visitorToken);
@@ -397,7 +398,7 @@ export function createWidget({ config, env }) {
   }
 
   function resetConversation() {
-    rating = null;
+    rating = typingName = null;
     messages = new Map();
     hasMore = false;
     seenUpTo = 0;
@@ -494,6 +495,9 @@ export function createWidget({ config, env }) {
       markRead();
       render();
     },
+    onList: () => showConversations(),
+    onPick: (id) => (id === room ? view.showChat() : switchTo({ conversation: id })),
+    onNew: () => switchTo({ new_conversation: true }),
     // The visitor's rating of the closed conversation: 1..5, the comment optional.
     async onRate(score, comment) {
       if (rating !== "asking" || !Number.isInteger(score) || score < 1 || score > 5) return false;
@@ -689,6 +693,24 @@ export function createWidget({ config, env }) {
     setSiteStatus(session.site.status);
     const first = env.place?.();
     reportedPlace = first ? `${first.page_url}\n${first.page_title}` : "";
+    await useLocale([config.locale, session.site.locale, ...env.languages]);
+    if (mine !== generation) return;
+    view = env.createView({ site: session.site, t, locale, handlers, conversations: !config.room });
+    phase = "running";
+    if (!navigationWatched) {
+      navigationWatched = true;
+      env.onNavigate?.(() => phase === "running" && onNavigate());
+    }
+    enterRoom(mine);
+    if (wantOpen) view.open({ focus: focusOnOpen });
+    focusOnOpen = false;
+    emit("ready", { visitor_id: visitorId, room });
+  }
+
+  // The room's own state (its outbox, uploads and socket), for the session's conversation: at
+  // start, and again when the visitor opens another of their conversations.
+  function enterRoom(mine) {
+    room = config.room || session.conversation;
     readUpTo = Number(store.get(`read:${room}`, 0)) || 0;
     outbox = createOutbox(store, { key: `outbox:${room}`, now: env.now });
     uploads = createUploads({
@@ -701,9 +723,6 @@ export function createWidget({ config, env }) {
       token: () => session.token,
       onChange: onUploads,
     });
-    await useLocale([config.locale, session.site.locale, ...env.languages]);
-    if (mine !== generation) return;
-    view = env.createView({ site: session.site, t, locale, handlers });
     connection = createConnection({
       WebSocket: env.WebSocket,
       timers,
@@ -712,7 +731,7 @@ export function createWidget({ config, env }) {
         url: chatSocketUrl({
           wsUrl: session.ws_url,
           baseUrl: config.baseUrl,
-          room: config.room || session.conversation,
+          room,
           siteKey: config.siteKey,
         }),
         token: session.token,
@@ -725,16 +744,46 @@ export function createWidget({ config, env }) {
       onFrame,
       onStatus,
     });
-    phase = "running";
-    if (!navigationWatched) {
-      navigationWatched = true;
-      env.onNavigate?.(() => phase === "running" && onNavigate());
-    }
     render();
     connection.start();
-    if (wantOpen) view.open({ focus: focusOnOpen });
-    focusOnOpen = false;
-    emit("ready", { visitor_id: visitorId, room });
+  }
+
+  function leaveRoom() {
+    stopTyping();
+    connection?.stop();
+    uploads?.destroy();
+    uploadList = [];
+    timers.clearTimeout(resendTimer);
+  }
+
+  // "Your conversations" (PROTOCOL.md, Several conversations): the list, then the one picked or
+  // a new one. Switching asks for a session in that conversation (its token names it, so the
+  // socket, uploads, rating and transcript follow) and keeps the panel.
+  async function showConversations() {
+    view.showList(null);
+    try {
+      const list = await requestConversations({ fetch: env.fetch, baseUrl: config.baseUrl, siteKey: config.siteKey, token: session.token });
+      view.showList(list.map((item) => ({ ...item, current: item.id === room })));
+    } catch {
+      view.showList(false);
+    }
+  }
+
+  async function switchTo(choice) {
+    const mine = generation;
+    let answer;
+    try {
+      answer = await fetchSession(choice);
+    } catch {
+      if (mine === generation) view?.flash(t("listFailed"));
+      return;
+    }
+    if (mine !== generation) return;
+    const moving = answer.conversation !== room;
+    if (moving) leaveRoom();
+    adopt(answer);
+    if (moving) enterRoom(mine);
+    view.showChat();
   }
 
   // A refused upload says why, once; the network's failures are retried after a reconnect.

@@ -901,3 +901,81 @@ test("email me this conversation: asked on the socket, an address asked for only
   ctx.last().receive({ type: "error", code: "transcript_recent", message: "later" });
   assert.equal(ctx.view().flashed.at(-1), "A copy was emailed a moment ago.");
 });
+
+test("'Your conversations' lists with the token; picking one moves the socket, outbox and read mark to it", async () => {
+  const calls = [];
+  const sessions = [
+    session(),
+    session({ conversation: "conv2", token: "tok-2", ws_url: "ws://parley.test/ws/chat/conv2/?site_key=pk_test" }),
+  ];
+  const listed = [
+    { id: "conv2", status: "closed", last_message: { text: "Thanks", author: "agent" }, agent: null, unread: 2 },
+    { id: "conv1", status: "open", last_message: { text: "Hello", author: "visitor" }, agent: null, unread: 0 },
+  ];
+  const fetch = async (url, init) => {
+    calls.push({ url, init });
+    if (url.includes("/api/widget/v1/site?")) return jsonResponse(200, { ...SITE, consent_required: false });
+    if (url.includes("/api/widget/v1/conversations?")) return jsonResponse(200, { conversations: listed, has_more: false });
+    return jsonResponse(200, sessions.shift());
+  };
+  const ctx = setup({ env: { fetch } });
+  await ctx.widget.start();
+  ctx.ready();
+  const view = ctx.view();
+  const shown = [];
+  view.showList = (items) => shown.push(items);
+  view.showChat = () => shown.push("chat");
+  await view.handlers.onList();
+  assert.deepEqual(shown[0], null, "the list shows at once, loading");
+  assert.deepEqual(
+    shown[1].map((item) => [item.id, item.current]),
+    [
+      ["conv2", false],
+      ["conv1", true],
+    ],
+  );
+  const list = calls.find((call) => call.url.includes("/conversations?"));
+  assert.equal(list.url, "http://parley.test/api/widget/v1/conversations?site_key=pk_test");
+  assert.equal(list.init.headers.Authorization, "Bearer tok-1");
+  assert.equal(list.init.credentials, "omit");
+
+  // The one it is in: back to the chat, no request.
+  const before = calls.length;
+  view.handlers.onPick("conv1");
+  assert.equal(calls.length, before);
+  assert.equal(shown.at(-1), "chat");
+
+  await view.handlers.onPick("conv2");
+  const asked = JSON.parse(calls.at(-1).init.body);
+  assert.equal(asked.conversation, "conv2");
+  assert.equal(asked.visitor_token, "tok-1");
+  assert.equal(ctx.sockets[0].closedWith?.code, 1000, "the previous room's socket is closed");
+  assert.match(ctx.last().url, /\/ws\/chat\/conv2\//);
+  ctx.last().accept();
+  assert.deepEqual(ctx.last().sent[0], { type: "auth", token: "tok-2" }, "a room of its own: the latest, no `since`");
+  ctx.last().receive({ type: "ready", room: "conv2", visitor_id: "v1", messages: [], has_more: false });
+  assert.equal(ctx.widget.state.room, "conv2");
+  assert.equal(shown.at(-1), "chat");
+  assert.equal(ctx.views.length, 1, "the same panel");
+  assert.equal(JSON.parse(ctx.storage.getItem("parley:pk_test:session")).conversation, "conv2");
+});
+
+test("'New conversation' asks for one; a refusal (its budget) is said and the room stays", async () => {
+  const calls = [];
+  const answers = [jsonResponse(200, session()), jsonResponse(429, { error: { code: "rate_limited", message: "later" }, retry_after: 60 })];
+  const fetch = async (url, init) => {
+    if (url.includes("/api/widget/v1/site?")) return jsonResponse(200, { ...SITE, consent_required: false });
+    calls.push({ url, init });
+    return answers.shift();
+  };
+  const ctx = setup({ env: { fetch } });
+  await ctx.widget.start();
+  ctx.ready();
+  const view = ctx.view();
+  view.showChat = () => {};
+  await view.handlers.onNew();
+  assert.equal(JSON.parse(calls.at(-1).init.body).new_conversation, true);
+  assert.deepEqual(view.flashed, [STRINGS.fr.listFailed]);
+  assert.equal(ctx.sockets.length, 1);
+  assert.equal(ctx.widget.state.room, "conv1");
+});

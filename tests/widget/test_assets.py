@@ -48,6 +48,7 @@ def _read_anew() -> None:
     assets.locale_asset.cache_clear()
     assets.emoji_asset.cache_clear()
     assets.emoji_data_asset.cache_clear()
+    assets.conversations_asset.cache_clear()
 
 
 @pytest.fixture
@@ -365,3 +366,32 @@ def test_a_build_without_the_emoji_picker_still_serves_the_widget(platform, dash
     assert missing.status_code == 503
     assert missing.json()["error"]["code"] == "widget_not_built"
     assert platform.get(f"/widget/emoji/en.{'0' * 20}.json").status_code == 503
+
+
+def test_the_real_build_imports_the_conversation_list_under_its_content_hash(platform, monkeypatch):
+    """ "Your conversations" is not in the first load: dist/conversations.js, a module the bundle
+    imports by the hash it is served under, cached for a year and importable from any customer's
+    page (a module of another origin is fetched with CORS)."""
+    real_build = Path(assets.__file__).resolve().parents[1] / "frontend-widget" / "dist"
+    monkeypatch.setattr(assets, "BUILD_DIR", real_build)
+    _read_anew()
+    bundle = platform.get(f"/widget/v/{assets.widget_assets().version}.js").content
+    assert b"noConversations" in bundle  # its words are English's, in the bundle
+    assert b".convs" not in bundle  # its styles (and code) are not
+    version = assets.conversations_asset().etag
+    assert version.encode() in bundle, "the bundle names the module it imports"
+    answer = platform.get(
+        f"/widget/chunks/conversations.{version}.js",
+        HTTP_ORIGIN="https://shop.test",
+        HTTP_ACCEPT_ENCODING="gzip",
+    )
+    assert answer.status_code == 200
+    assert answer["Content-Type"] == "text/javascript; charset=utf-8"
+    assert answer["Content-Encoding"] == "gzip"
+    assert answer["Access-Control-Allow-Origin"] == "*"
+    assert answer["Cross-Origin-Resource-Policy"] == "cross-origin"
+    assert answer["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert b"export" in gzip.decompress(answer.content)
+    stale = platform.get(f"/widget/chunks/conversations.{'0' * 20}.js")
+    assert stale.status_code == 404
+    assert json.loads(stale.content)["error"]["code"] == "not_found"

@@ -74,6 +74,11 @@ export default {
   transcriptSend: "Senden",
   transcriptSent: "Wir senden dieses Gespräch an {email}.",
   transcriptRecent: "Eine Kopie wurde gerade erst gesendet.",
+  conversations: "Ihre Gespräche",
+  newConversation: "Neues Gespräch",
+  noConversations: "Noch keine Gespräche.",
+  conversationClosed: "Geschlossen",
+  listFailed: "Das hat nicht geklappt. Bitte versuchen Sie es erneut.",
 };
 
 // The emoji picker's words: in its own script (src/emoji.js), loaded when it is first opened.

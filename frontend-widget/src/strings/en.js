@@ -74,6 +74,11 @@ export default {
   transcriptSend: "Send",
   transcriptSent: "We will email this conversation to {email}.",
   transcriptRecent: "A copy was emailed a moment ago.",
+  conversations: "Your conversations",
+  newConversation: "New conversation",
+  noConversations: "No conversations yet.",
+  conversationClosed: "Closed",
+  listFailed: "That did not work. Please try again.",
 };
 
 // The emoji picker's words: in its own script (src/emoji.js), loaded when it is first opened.

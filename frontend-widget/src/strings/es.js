@@ -74,6 +74,11 @@ export default {
   transcriptSend: "Enviar",
   transcriptSent: "Enviaremos esta conversación a {email}.",
   transcriptRecent: "Acabamos de enviar una copia.",
+  conversations: "Tus conversaciones",
+  newConversation: "Nueva conversación",
+  noConversations: "Todavía no hay conversaciones.",
+  conversationClosed: "Cerrada",
+  listFailed: "No ha funcionado. Inténtalo de nuevo.",
 };
 
 // The emoji picker's words: in its own script (src/emoji.js), loaded when it is first opened.

@@ -74,6 +74,11 @@ export default {
   transcriptSend: "Envoyer",
   transcriptSent: "Nous enverrons cette conversation à {email}.",
   transcriptRecent: "Une copie vient d’être envoyée.",
+  conversations: "Vos conversations",
+  newConversation: "Nouvelle conversation",
+  noConversations: "Aucune conversation pour l’instant.",
+  conversationClosed: "Fermée",
+  listFailed: "Cela n’a pas fonctionné. Réessayez.",
 };
 
 // The emoji picker's words: in its own script (src/emoji.js), loaded when it is first opened.
