@@ -49,11 +49,12 @@ export function listView({ window, root, header, make, icon, t, locale, plainTex
   section.append(heading, list, empty, start);
   header.after(section);
 
+  let current = null;
   function row(item) {
     const entry = make("li");
     const button = make("button", `conv${item.unread ? " unread" : ""}`);
     button.type = "button";
-    if (item.current) button.setAttribute("aria-current", "true");
+    if (item.id === current) button.setAttribute("aria-current", "true");
     const avatar = make("span", item.agent ? `av c${item.agent.avatar.color}` : "av");
     avatar.setAttribute("aria-hidden", "true");
     if (item.agent) avatar.textContent = item.agent.avatar.initials;
@@ -83,8 +84,9 @@ export function listView({ window, root, header, make, icon, t, locale, plainTex
 
   return {
     // null while loading (the heading takes the focus), false when it could not be loaded,
-    // else the conversations.
-    update(items) {
+    // else the conversations; `room` is the one the chat shows.
+    update(items, room) {
+      current = room;
       if (items === null) heading.focus();
       section.classList.toggle("loading", items === null);
       list.replaceChildren(...(items || []).map(row));

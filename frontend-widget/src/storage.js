@@ -48,5 +48,19 @@ export function createStore(backend, siteKey) {
         // Nothing stored there to forget.
       }
     },
+    // Every name of this site key but those in `keep` (the page's log-out: each conversation's
+    // outbox, read mark and rating go with the session).
+    forget(keep) {
+      const names = [...memory.keys()];
+      try {
+        for (let i = 0; i < backend.length; i++) {
+          const key = backend.key(i);
+          if (key.startsWith(prefix)) names.push(key.slice(prefix.length));
+        }
+      } catch {
+        // Unreadable: what is in memory is all there is to forget.
+      }
+      for (const name of names) if (!keep.includes(name)) this.remove(name);
+    },
   };
 }

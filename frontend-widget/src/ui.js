@@ -107,7 +107,6 @@ export function createView({
   if (conversations) {
     const back = make("button", "x back");
     back.type = "button";
-    back.title = t("conversations");
     back.setAttribute("aria-label", t("conversations"));
     back.append(icon(LIST_ICON));
     back.addEventListener("click", () => handlers.onList());
@@ -662,13 +661,13 @@ export function createView({
       window.clearTimeout(flashTimer);
       flashTimer = window.setTimeout(() => (flash.hidden = true), 6000);
     },
-    // The list of the visitor's conversations (null: loading; false: it could not be loaded),
-    // drawn by conversations.js, fetched the first time (env.loadList).
-    showList(items) {
+    // The list of the visitor's conversations (null: loading; false: it could not be loaded)
+    // and the room shown, drawn by conversations.js, fetched the first time (env.loadList).
+    showList(items, current) {
       panel.classList.add("listing");
       listed ??= loadList().then(({ listView }) => listView({ window, root, header, make, icon, t, locale, plainText, site, handlers }));
       listed.then(
-        (list) => panel.classList.contains("listing") && list.update(items),
+        (list) => panel.classList.contains("listing") && list.update(items, current),
         () => {
           listed = null;
           this.showChat();

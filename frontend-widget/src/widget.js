@@ -763,7 +763,7 @@ export function createWidget({ config, env }) {
     view.showList(null);
     try {
       const list = await requestConversations({ fetch: env.fetch, baseUrl: config.baseUrl, siteKey: config.siteKey, token: session.token });
-      view.showList(list.map((item) => ({ ...item, current: item.id === room })));
+      view.showList(list, room);
     } catch {
       view.showList(false);
     }
@@ -856,16 +856,9 @@ export function createWidget({ config, env }) {
     },
     shutdown() {
       // The page's "log out": forget this visitor entirely on this browser.
-      const previous = room;
       teardown();
       phase = "shutdown";
-      store.remove("session");
-      store.remove("open");
-      if (previous) {
-        store.remove(`outbox:${previous}`);
-        store.remove(`read:${previous}`);
-        store.remove(`rating:${previous}`);
-      }
+      store.forget(["consent"]);
     },
     get state() {
       return { phase, status, room, locale, ...viewState() };

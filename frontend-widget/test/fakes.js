@@ -99,6 +99,12 @@ export class MemoryStorage {
   removeItem(key) {
     this.map.delete(key);
   }
+  get length() {
+    return this.map.size;
+  }
+  key(index) {
+    return [...this.map.keys()][index] ?? null;
+  }
 }
 
 export function jsonResponse(status, body) {

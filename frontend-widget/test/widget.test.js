@@ -437,14 +437,19 @@ test("4403 stays closed and says why once", async () => {
 });
 
 test("shutdown closes the socket and forgets the visitor", async () => {
-  const storage = new MemoryStorage();
+  const storage = new MemoryStorage({
+    "parley:pk_test:read:conv0": "7", // another of the visitor's conversations, read earlier
+    "parley:pk_test:rating:conv0": '"given"',
+    "parley:pk_test:consent": '{"accepted_at":"2026-11-24T10:00:00Z"}',
+    "parley:pk_other:session": '{"token":"other site"}',
+  });
   const ctx = setup({ storage });
   await ctx.widget.start();
   ctx.ready();
   ctx.widget.shutdown();
   assert.equal(ctx.sockets[0].closedWith.code, 1000);
   assert.equal(ctx.view().destroyed, true);
-  assert.equal(storage.getItem("parley:pk_test:session"), null);
+  assert.deepEqual([...storage.map.keys()].sort(), ["parley:pk_other:session", "parley:pk_test:consent"]);
   await ctx.clock.tick(60000);
   assert.equal(ctx.sockets.length, 1);
 });
@@ -923,12 +928,12 @@ test("'Your conversations' lists with the token; picking one moves the socket, o
   ctx.ready();
   const view = ctx.view();
   const shown = [];
-  view.showList = (items) => shown.push(items);
+  view.showList = (items, room) => shown.push(items && items.map((item) => [item.id, item.id === room]));
   view.showChat = () => shown.push("chat");
   await view.handlers.onList();
   assert.deepEqual(shown[0], null, "the list shows at once, loading");
   assert.deepEqual(
-    shown[1].map((item) => [item.id, item.current]),
+    shown[1],
     [
       ["conv2", false],
       ["conv1", true],
