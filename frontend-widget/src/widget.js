@@ -769,7 +769,10 @@ export function createWidget({ config, env }) {
     }
   }
 
+  let switching = false; // a second click while one switch is on its way does nothing
   async function switchTo(choice) {
+    if (switching) return;
+    switching = true;
     const mine = generation;
     let answer;
     try {
@@ -777,6 +780,8 @@ export function createWidget({ config, env }) {
     } catch {
       if (mine === generation) view?.flash(t("listFailed"));
       return;
+    } finally {
+      switching = false;
     }
     if (mine !== generation) return;
     const moving = answer.conversation !== room;

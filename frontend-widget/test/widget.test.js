@@ -984,3 +984,28 @@ test("'New conversation' asks for one; a refusal (its budget) is said and the ro
   assert.equal(ctx.sockets.length, 1);
   assert.equal(ctx.widget.state.room, "conv1");
 });
+
+test("'New conversation' clicked twice while the first is on its way asks once", async () => {
+  const calls = [];
+  let release;
+  const fetch = async (url, init) => {
+    if (url.includes("/api/widget/v1/site?")) return jsonResponse(200, { ...SITE, consent_required: false });
+    calls.push(JSON.parse(init.body));
+    if (calls.length === 1) return jsonResponse(200, session());
+    await new Promise((resolve) => (release = resolve));
+    return jsonResponse(200, session({ conversation: "conv2", token: "tok-2" }));
+  };
+  const ctx = setup({ env: { fetch } });
+  await ctx.widget.start();
+  ctx.ready();
+  const view = ctx.view();
+  view.showChat = () => {};
+  const first = view.handlers.onNew();
+  await flush();
+  await view.handlers.onNew();
+  release();
+  await first;
+  assert.equal(calls.length, 2);
+  assert.equal(ctx.sockets.length, 2);
+  assert.match(ctx.last().url, /\/ws\/chat\/conv2\//);
+});
