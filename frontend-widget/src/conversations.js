@@ -9,7 +9,7 @@ const CHAT_ICON = "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8l-5 4V5a2 2 0 0 1 1-2
 
 // Today's as a time of day, older ones as a date: what a list of conversations reads best.
 export function listTime(ts, locale, now = new Date()) {
-  const date = new Date(ts);
+  const date = new Date(ts ?? NaN);
   if (Number.isNaN(date.getTime())) return "";
   const today = date.toDateString() === now.toDateString();
   const options = today ? { hour: "2-digit", minute: "2-digit" } : { month: "short", day: "numeric" };

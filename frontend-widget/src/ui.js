@@ -665,7 +665,9 @@ export function createView({
     // and the room shown, drawn by conversations.js, fetched the first time (env.loadList).
     showList(items, current) {
       panel.classList.add("listing");
-      listed ??= loadList().then(({ listView }) => listView({ window, root, header, make, icon, t, locale, plainText, site, handlers }));
+      listed ??= loadList().then(({ listView }) =>
+        listView({ window, root, header, make, icon, t, locale, plainText, site, handlers }),
+      );
       listed.then(
         (list) => panel.classList.contains("listing") && list.update(items, current),
         () => {

@@ -762,7 +762,12 @@ export function createWidget({ config, env }) {
   async function showConversations() {
     view.showList(null);
     try {
-      const list = await requestConversations({ fetch: env.fetch, baseUrl: config.baseUrl, siteKey: config.siteKey, token: session.token });
+      const list = await requestConversations({
+        fetch: env.fetch,
+        baseUrl: config.baseUrl,
+        siteKey: config.siteKey,
+        token: session.token,
+      });
       view.showList(list, room);
     } catch {
       view.showList(false);
