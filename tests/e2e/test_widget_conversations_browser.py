@@ -55,21 +55,29 @@ def shop(parley, tenant_a, customer_site):
 
 
 @pytest.fixture
-def answer(parley, tenant_a):
-    """An agent's answer through the site-key API, as Anna."""
+def team_api(parley, tenant_a):
+    """The site-key API, as the team's server: `team_api(room, "messages", json)`."""
     _, key = api_key_create(tenant=tenant_a, name="e2e")
 
-    def send_as_anna(room: str, text: str) -> None:
+    def post(room: str, action: str, body: dict | None = None) -> None:
         with schema_context(tenant_a.schema_name):
             conversation_id = Conversation.objects.get(room=room).id
         response = httpx.post(
-            f"{parley.platform_url}/api/v1/conversations/{conversation_id}/messages",
+            f"{parley.platform_url}/api/v1/conversations/{conversation_id}/{action}",
             headers={"Authorization": f"Bearer {key}"},
-            json={"text": text, "author": {"kind": "agent", "name": "Anna Berg"}},
+            json=body,
         )
-        assert response.status_code == 201, response.text
+        assert response.status_code in (200, 201), response.text
 
-    return send_as_anna
+    return post
+
+
+@pytest.fixture
+def answer(team_api):
+    """An agent's answer through the site-key API, as Anna."""
+    return lambda room, text: team_api(
+        room, "messages", {"text": text, "author": {"kind": "agent", "name": "Anna Berg"}}
+    )
 
 
 def stored(panel, text: str):
@@ -155,18 +163,22 @@ def test_a_visitor_keeps_two_conversations_and_sees_the_answer_to_the_other_unre
         visitor.assert_clean()
 
 
-def test_an_identified_visitor_sees_the_same_list_on_another_device(shop, module_browser):
-    _site, origin = shop
+def test_an_identified_visitor_sees_the_same_list_on_another_device(
+    shop, module_browser, team_api, tenant_a
+):
+    site, origin = shop
     with recorded_page(module_browser, width=1280, height=760) as laptop:
         page = laptop.page
         panel = open_widget(page, f"{origin}/account")
         send(page, "Can I change my delivery address?")
         expect(stored(panel, "Can I change my delivery address?")).to_be_visible()
+        delivery = room_of(page, site.key)
         panel.get_by_role("button", name="Your conversations").click()
         conversations_of(panel).get_by_role("button", name="New conversation").click()
         send(page, "And my invoice address?")
         expect(stored(panel, "And my invoice address?")).to_be_visible()
         laptop.assert_clean()
+    team_api(delivery, "close")  # answered by phone, say: the team closed it
 
     with recorded_page(module_browser, width=375, height=760) as phone:
         page = phone.page
@@ -179,8 +191,19 @@ def test_an_identified_visitor_sees_the_same_list_on_another_device(shop, module
         expect(rows).to_have_count(2)
         expect(rows.nth(0)).to_contain_text("You: And my invoice address?")
         expect(rows.nth(1)).to_contain_text("You: Can I change my delivery address?")
+        expect(rows.nth(1)).to_contain_text("Closed")
         phone.screenshot("widget-conversations-other-device-375.png")
         assert serious_violations(page) == [], readable(serious_violations(page))
+
+        # A closed conversation is read as ever, and writing in it reopens it.
         rows.nth(1).get_by_role("button").click()
         expect(stored(panel, "Can I change my delivery address?")).to_be_visible()
+        expect(panel.get_by_role("group", name="How was this conversation?")).to_be_visible()
+        send(page, "Actually, one more thing.")
+        expect(stored(panel, "Actually, one more thing.")).to_be_visible()
+        with schema_context(tenant_a.schema_name):
+            assert Conversation.objects.get(room=delivery).status == "open"
+        panel.get_by_role("button", name="Your conversations").click()
+        expect(rows.nth(0)).to_contain_text("You: Actually, one more thing.")
+        expect(rows.nth(0)).not_to_contain_text("Closed")
         phone.assert_clean()
