@@ -36,6 +36,11 @@ export default {
   tooLong: "Diese Nachricht ist zu lang.",
   rateLimited: "Sie senden zu schnell. Die Nachrichten werden gleich gesendet.",
   unread: "{n} ungelesen",
+  conversations: "Ihre Gespräche",
+  newConversation: "Neues Gespräch",
+  noConversations: "Noch keine Gespräche.",
+  conversationClosed: "Geschlossen",
+  listFailed: "Das hat nicht geklappt. Bitte versuchen Sie es erneut.",
   newMessage: "Neue Nachricht von {name}: {text}",
   earlier: "Frühere Nachrichten anzeigen",
   previewNotice: "Das Team sieht, was Sie schreiben, bevor Sie es senden.",
@@ -74,11 +79,6 @@ export default {
   transcriptSend: "Senden",
   transcriptSent: "Wir senden dieses Gespräch an {email}.",
   transcriptRecent: "Eine Kopie wurde gerade erst gesendet.",
-  conversations: "Ihre Gespräche",
-  newConversation: "Neues Gespräch",
-  noConversations: "Noch keine Gespräche.",
-  conversationClosed: "Geschlossen",
-  listFailed: "Das hat nicht geklappt. Bitte versuchen Sie es erneut.",
 };
 
 // The emoji picker's words: in its own script (src/emoji.js), loaded when it is first opened.

@@ -36,6 +36,11 @@ export default {
   tooLong: "This message is too long.",
   rateLimited: "You are sending messages too fast. They will be sent shortly.",
   unread: "{n} unread",
+  conversations: "Your conversations",
+  newConversation: "New conversation",
+  noConversations: "No conversations yet.",
+  conversationClosed: "Closed",
+  listFailed: "That did not work. Please try again.",
   newMessage: "New message from {name}: {text}",
   earlier: "Show earlier messages",
   previewNotice: "The team sees what you type before you send it.",
@@ -74,11 +79,6 @@ export default {
   transcriptSend: "Send",
   transcriptSent: "We will email this conversation to {email}.",
   transcriptRecent: "A copy was emailed a moment ago.",
-  conversations: "Your conversations",
-  newConversation: "New conversation",
-  noConversations: "No conversations yet.",
-  conversationClosed: "Closed",
-  listFailed: "That did not work. Please try again.",
 };
 
 // The emoji picker's words: in its own script (src/emoji.js), loaded when it is first opened.

@@ -36,6 +36,11 @@ export default {
   tooLong: "Este mensaje es demasiado largo.",
   rateLimited: "Estás enviando demasiado rápido. Tus mensajes se enviarán enseguida.",
   unread: "{n} sin leer",
+  conversations: "Tus conversaciones",
+  newConversation: "Nueva conversación",
+  noConversations: "Todavía no hay conversaciones.",
+  conversationClosed: "Cerrada",
+  listFailed: "No ha funcionado. Inténtalo de nuevo.",
   newMessage: "Nuevo mensaje de {name}: {text}",
   earlier: "Ver mensajes anteriores",
   previewNotice: "El equipo ve lo que escribes antes de que lo envíes.",
@@ -74,11 +79,6 @@ export default {
   transcriptSend: "Enviar",
   transcriptSent: "Enviaremos esta conversación a {email}.",
   transcriptRecent: "Acabamos de enviar una copia.",
-  conversations: "Tus conversaciones",
-  newConversation: "Nueva conversación",
-  noConversations: "Todavía no hay conversaciones.",
-  conversationClosed: "Cerrada",
-  listFailed: "No ha funcionado. Inténtalo de nuevo.",
 };
 
 // The emoji picker's words: in its own script (src/emoji.js), loaded when it is first opened.

@@ -36,6 +36,11 @@ export default {
   tooLong: "Ce message est trop long.",
   rateLimited: "Vous envoyez trop vite. Vos messages partiront dans un instant.",
   unread: "{n} non lus",
+  conversations: "Vos conversations",
+  newConversation: "Nouvelle conversation",
+  noConversations: "Aucune conversation pour l’instant.",
+  conversationClosed: "Fermée",
+  listFailed: "Cela n’a pas fonctionné. Réessayez.",
   newMessage: "Nouveau message de {name} : {text}",
   earlier: "Afficher les messages précédents",
   previewNotice: "L’équipe voit ce que vous écrivez avant l’envoi.",
@@ -74,11 +79,6 @@ export default {
   transcriptSend: "Envoyer",
   transcriptSent: "Nous enverrons cette conversation à {email}.",
   transcriptRecent: "Une copie vient d’être envoyée.",
-  conversations: "Vos conversations",
-  newConversation: "Nouvelle conversation",
-  noConversations: "Aucune conversation pour l’instant.",
-  conversationClosed: "Fermée",
-  listFailed: "Cela n’a pas fonctionné. Réessayez.",
 };
 
 // The emoji picker's words: in its own script (src/emoji.js), loaded when it is first opened.
