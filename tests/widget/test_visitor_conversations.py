@@ -5,6 +5,7 @@ conversations)."""
 
 import hashlib
 import hmac
+import io
 import uuid
 
 import pytest
@@ -17,7 +18,7 @@ from tenants.tokens import token_verify
 from tests.support.api_clients import PlatformClient, error_code
 from tests.support.factories import SiteFixture
 from tests.support.sockets import chat_socket, closed_with, expect
-from widget.models import Conversation, Message, Visitor
+from widget.models import Attachment, Conversation, Message, Rating, Visitor
 from widget.selectors import visitor_other_conversations
 from widget.services.messages import message_post
 
@@ -351,3 +352,45 @@ async def test_the_socket_admits_the_chosen_conversation_and_refuses_the_others(
             await socket.disconnect()
         else:
             assert await closed_with(socket) == close
+
+
+def test_uploads_and_ratings_follow_the_conversation_the_session_opened(
+    browser, shop, tenant_a, attachment_storage
+):
+    _, key = shop
+    first = started(browser, key)
+    say(tenant_a, first["conversation"], "Broken zip")
+    second = started(browser, key, visitor_token=first["token"], new_conversation=True)
+
+    def upload(token):
+        file = io.BytesIO(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+        file.name = "invoice.pdf"
+        answer = browser.post(
+            f"/api/widget/v1/attachments?site_key={key}",
+            data={"file": file},
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+        assert answer.status_code == 201, answer.content
+        return answer.json()["id"]
+
+    into_second = upload(second["token"])
+    with schema_context(tenant_a.schema_name):
+        Conversation.objects.filter(room=first["conversation"]).update(
+            status=Conversation.Status.CLOSED
+        )
+    # Back in the first (closed) conversation: its token rates it, the second stays unrated.
+    back = started(browser, key, visitor_token=second["token"], conversation=first["conversation"])
+    into_first = upload(back["token"])
+    with schema_context(tenant_a.schema_name):
+        assert Attachment.objects.get(pk=into_second).conversation.room == second["conversation"]
+        assert Attachment.objects.get(pk=into_first).conversation.room == first["conversation"]
+    rated = browser.post_json(
+        "/api/widget/v1/rating", {"site_key": key, "visitor_token": back["token"], "score": 5}
+    )
+    assert rated.status_code == 200, rated.content
+    still_open = browser.post_json(
+        "/api/widget/v1/rating", {"site_key": key, "visitor_token": second["token"], "score": 5}
+    )
+    assert (still_open.status_code, error_code(still_open)) == (409, "conflict")
+    with schema_context(tenant_a.schema_name):
+        assert Rating.objects.get().conversation.room == first["conversation"]
