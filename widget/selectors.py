@@ -202,15 +202,18 @@ def visitor_other_conversations(
     *, conversation: Conversation, limit: int = 20
 ) -> list[Conversation]:
     """The visitor's other conversations (on any of the tenant's sites) where something was
-    said, latest first: what an agent looks at to know whether this person wrote before. A
-    widget session alone (the empty row a visitor's "New conversation" keeps) is none."""
+    said, latest first, each with its last message's text (`last_text`, private notes aside):
+    what an agent looks at to know whether this person wrote before, and about what. A widget
+    session alone (the empty row a visitor's "New conversation" keeps) is none."""
     if not conversation.visitor_id:
         return []
+    last_text = Message.objects.filter(conversation=OuterRef("pk"), private=False).order_by("-id")
     return list(
         Conversation.objects.filter(
             visitor_id=conversation.visitor_id, last_message_at__isnull=False
         )
         .exclude(pk=conversation.pk)
+        .annotate(last_text=Subquery(last_text.values("text")[:1]))
         .order_by(F("last_message_at").desc(nulls_last=True), "-id")[:limit]
     )
 

@@ -73,8 +73,21 @@ def test_the_panel_links_the_visitors_other_conversations_only(
         # A widget session's row where nothing was said (a "New conversation" not written in).
         empty = Conversation.objects.create(room="cv_greta_new", site_id=1, visitor=greta.visitor)
         someone_else = _visitor_conversation(tenant_a, room="cv_other")
+    _post(tenant_a, earlier, "visitor", "My <b>tent</b> pole snapped")
+    _post(tenant_a, earlier, "agent", "We are sending a new one.")
+    with tenant_context(tenant_a):
+        message_post(
+            tenant_id=tenant_a.id,
+            conversation=earlier,
+            text="Internal: refund approved",
+            author_kind="agent",
+            private=True,
+        )
     page = tenant_client(tenant_a, agent).get(f"/conversations/{greta.pk}/").content.decode()
     assert f'href="/conversations/{earlier.pk}/"' in page
+    # Its last message, the team's notes aside, says what it was about.
+    assert '<span class="past-text muted">We are sending a new one.</span>' in page
+    assert "refund approved" not in page
     assert f'href="/conversations/{empty.pk}/"' not in page
     assert f'href="/conversations/{someone_else.pk}/"' not in page
     assert f'href="/conversations/{greta.pk}/"' not in page
