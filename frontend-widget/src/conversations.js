@@ -50,6 +50,7 @@ export function listView({ window, root, header, make, icon, t, locale, plainTex
   header.after(section);
 
   let current = null;
+  let shown = 0; // the latest list asked for: an earlier one answering late is not drawn
   function row(item) {
     const entry = make("li");
     const button = make("button", `conv${item.unread ? " unread" : ""}`);
@@ -82,17 +83,27 @@ export function listView({ window, root, header, make, icon, t, locale, plainTex
     return entry;
   }
 
+  // null while loading, false when they could not be loaded, else the conversations.
+  function update(items) {
+    section.classList.toggle("loading", items === null);
+    list.replaceChildren(...(items || []).map(row));
+    list.hidden = !items?.length;
+    empty.hidden = items === null || items.length > 0;
+    empty.textContent = t(items === false ? "listFailed" : "noConversations");
+  }
+
   return {
-    // null while loading (the heading takes the focus), false when it could not be loaded,
-    // else the conversations; `room` is the one the chat shows.
-    update(items, room) {
+    // `conversations`: a promise of the list; `room`: the one the chat shows. The heading takes
+    // the focus, so a screen reader says where the visitor is.
+    show(conversations, room) {
+      const mine = ++shown;
       current = room;
-      if (items === null) heading.focus();
-      section.classList.toggle("loading", items === null);
-      list.replaceChildren(...(items || []).map(row));
-      list.hidden = !items?.length;
-      empty.hidden = items === null || items.length > 0;
-      empty.textContent = t(items === false ? "listFailed" : "noConversations");
+      update(null);
+      heading.focus();
+      conversations.then(
+        (items) => mine === shown && update(items),
+        () => mine === shown && update(false),
+      );
     },
   };
 }

@@ -103,13 +103,15 @@ export function createView({
   line.append(dot, lineText);
   heading.append(title, line);
   header.append(heading, closeButton);
-  // "Your conversations" (handlers.onList), a public room has none.
+  // "Your conversations" (handlers.onList), a public room has none. It opens the list and,
+  // pressed again, closes it: back to the conversation shown, even when the list failed.
+  const back = make("button", "x back");
   if (conversations) {
-    const back = make("button", "x back");
     back.type = "button";
     back.setAttribute("aria-label", t("conversations"));
+    back.setAttribute("aria-expanded", "false");
     back.append(icon(LIST_ICON));
-    back.addEventListener("click", () => handlers.onList());
+    back.addEventListener("click", () => (panel.classList.contains("listing") ? showChat() : handlers.onList()));
     header.prepend(back);
   }
   const awayMessage = make("p", "away-message");
@@ -291,6 +293,13 @@ export function createView({
     const field = shownMode === "chat" ? input : (intake.querySelector("input, select, textarea, button") ?? input);
     if (focus) (consentAccept ?? field).focus();
     handlers.onOpen();
+  }
+
+  function showChat() {
+    panel.classList.remove("listing");
+    back.setAttribute("aria-expanded", "false");
+    log.scrollTop = log.scrollHeight;
+    if (isOpen) input.focus();
   }
 
   function close() {
@@ -661,27 +670,25 @@ export function createView({
       window.clearTimeout(flashTimer);
       flashTimer = window.setTimeout(() => (flash.hidden = true), 6000);
     },
-    // The list of the visitor's conversations (null: loading; false: it could not be loaded)
-    // and the room shown, drawn by conversations.js, fetched the first time (env.loadList).
-    showList(items, current) {
+    // The visitor's conversations (a promise of them) and the room shown, drawn by
+    // conversations.js, fetched the first time (env.loadList).
+    showList(conversations, current) {
       panel.classList.add("listing");
+      back.setAttribute("aria-expanded", "true");
+      conversations.catch(() => {}); // a failure is drawn by the list (or not at all): no console error
       listed ??= loadList().then(({ listView }) =>
         listView({ window, root, header, make, icon, t, locale, plainText, site, handlers }),
       );
       listed.then(
-        (list) => panel.classList.contains("listing") && list.update(items, current),
+        (list) => panel.classList.contains("listing") && list.show(conversations, current),
         () => {
           listed = null;
-          this.showChat();
+          showChat();
           this.flash(t("listFailed"));
         },
       );
     },
-    showChat() {
-      panel.classList.remove("listing");
-      log.scrollTop = log.scrollHeight;
-      if (isOpen) input.focus();
-    },
+    showChat,
     destroy() {
       window.clearTimeout(flashTimer);
       document.removeEventListener("visibilitychange", onVisibility);

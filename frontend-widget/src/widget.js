@@ -759,19 +759,14 @@ export function createWidget({ config, env }) {
   // "Your conversations" (PROTOCOL.md, Several conversations): the list, then the one picked or
   // a new one. Switching asks for a session in that conversation (its token names it, so the
   // socket, uploads, rating and transcript follow) and keeps the panel.
-  async function showConversations() {
-    view.showList(null);
-    try {
-      const list = await requestConversations({
-        fetch: env.fetch,
-        baseUrl: config.baseUrl,
-        siteKey: config.siteKey,
-        token: session.token,
-      });
-      view.showList(list, room);
-    } catch {
-      view.showList(false);
-    }
+  function showConversations() {
+    const list = requestConversations({
+      fetch: env.fetch,
+      baseUrl: config.baseUrl,
+      siteKey: config.siteKey,
+      token: session.token,
+    });
+    view.showList(list, room);
   }
 
   let switching = false; // a second click while one switch is on its way does nothing

@@ -207,3 +207,29 @@ def test_an_identified_visitor_sees_the_same_list_on_another_device(
         expect(rows.nth(0)).to_contain_text("You: Actually, one more thing.")
         expect(rows.nth(0)).not_to_contain_text("Closed")
         phone.assert_clean()
+
+
+def test_a_list_that_cannot_be_loaded_says_so_and_the_same_button_goes_back(shop, module_browser):
+    site, origin = shop
+    with recorded_page(module_browser, width=1280, height=760) as visitor:
+        page = visitor.page
+        panel = open_widget(page, f"{origin}/")
+        send(page, "Is the red tent waterproof?")
+        expect(stored(panel, "Is the red tent waterproof?")).to_be_visible()
+        page.route("**/api/widget/v1/conversations?*", lambda route: route.abort())
+        toggle = panel.get_by_role("button", name="Your conversations")
+        toggle.click()
+        listing = conversations_of(panel)
+        expect(listing.get_by_text("That did not work. Please try again.")).to_be_visible()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "false")
+        expect(stored(panel, "Is the red tent waterproof?")).to_be_visible()
+        expect(page.get_by_label("Your message")).to_be_focused()
+        page.unroute("**/api/widget/v1/conversations?*")
+        toggle.click()
+        expect(listing.get_by_role("listitem")).to_have_count(1)
+        assert room_of(page, site.key)
+        # The browser logs the aborted request itself; the widget adds no error of its own.
+        assert [e for e in visitor.errors() if "ERR_FAILED" not in e] == []
+        assert visitor.csp_violations() == []
