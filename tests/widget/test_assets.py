@@ -391,7 +391,16 @@ def test_the_real_build_imports_the_conversation_list_under_its_content_hash(pla
     assert answer["Access-Control-Allow-Origin"] == "*"
     assert answer["Cross-Origin-Resource-Policy"] == "cross-origin"
     assert answer["Cache-Control"] == "public, max-age=31536000, immutable"
-    assert b"export" in gzip.decompress(answer.content)
+    code = gzip.decompress(answer.content)
+    assert b"export" in code
+    # It draws what the widget hands it: no network of its own, no markup from text.
+    for forbidden in (b"eval(", b"new Function", b"innerHTML", b"insertAdjacentHTML", b".style."):
+        assert forbidden not in code, forbidden
+    for network in (b"WebSocket", b"fetch(", b"XMLHttpRequest", b"sendBeacon", b"/api/widget"):
+        assert network not in code, network
+    size = json.loads((real_build / "size.json").read_text())
+    assert size["conversations"]["raw"] == len(code)
+    assert size["conversations"]["gzip"] < 3 * 1024
     stale = platform.get(f"/widget/chunks/conversations.{'0' * 20}.js")
     assert stale.status_code == 404
     assert json.loads(stale.content)["error"]["code"] == "not_found"
