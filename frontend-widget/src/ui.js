@@ -300,6 +300,7 @@ export function createView({
     back.setAttribute("aria-expanded", "false");
     log.scrollTop = log.scrollHeight;
     if (isOpen) input.focus();
+    handlers.onVisible(); // what came while the list was shown is seen now
   }
 
   function close() {
@@ -622,6 +623,9 @@ export function createView({
     close,
     get isOpen() {
       return isOpen;
+    },
+    get listing() {
+      return panel.classList.contains("listing");
     },
     update(state) {
       if (state.line) {

@@ -189,9 +189,10 @@ export function createWidget({ config, env }) {
     }
   }
 
-  // The visitor has seen everything shown while the panel is open and the page visible.
+  // The visitor has seen everything shown while the panel is open on the conversation (not
+  // the list of them) and the page visible.
   function markRead() {
-    if (!view?.isOpen || env.hidden?.()) return;
+    if (!view?.isOpen || view.listing || env.hidden?.()) return;
     const last = lastId();
     if (last > readUpTo) {
       readUpTo = last;

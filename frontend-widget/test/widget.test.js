@@ -1009,3 +1009,17 @@ test("'New conversation' clicked twice while the first is on its way asks once",
   assert.equal(ctx.sockets.length, 2);
   assert.match(ctx.last().url, /\/ws\/chat\/conv2\//);
 });
+
+test("an answer that comes while the list is shown is read only once the conversation is back", async () => {
+  const ctx = setup();
+  await ctx.widget.start();
+  ctx.ready();
+  const view = ctx.view();
+  view.open();
+  view.listing = true;
+  ctx.last().receive(agent(7, "Here you go"));
+  assert.deepEqual(ctx.last().sentOfType("read"), []);
+  view.listing = false;
+  view.handlers.onVisible();
+  assert.deepEqual(ctx.last().sentOfType("read"), [{ type: "read", up_to: 7 }]);
+});
