@@ -42,6 +42,7 @@ export function listView({ window, root, header, make, icon, t, locale, plainTex
   heading.tabIndex = -1;
   const list = make("ul");
   const empty = make("p", "none", t("noConversations"));
+  empty.setAttribute("role", "status"); // "none yet", or that the list could not be loaded
   const start = make("button", "primary new");
   start.type = "button";
   start.append(icon(PLUS_ICON), make("span", null, t("newConversation")));
@@ -61,7 +62,8 @@ export function listView({ window, root, header, make, icon, t, locale, plainTex
     if (item.agent) avatar.textContent = item.agent.avatar.initials;
     else avatar.append(icon(CHAT_ICON));
     const last = item.last_message ?? {};
-    const said = plainText(String(last.text ?? "")).replace(/\s+/g, " ").trim() || (last.attachments ? t("file") : "");
+    const text = plainText(String(last.text ?? "")).replace(/\s+/g, " ").trim();
+    const said = text || (last.attachments ? t("file") : "");
     const top = make("span", "top");
     top.append(
       make("span", "who", item.agent?.name || site.name || t("agent")),
