@@ -161,9 +161,11 @@ def dashboard_url(route: str, name: str, world) -> str:
     route = route.replace("<uuid:visitor_id>", str(world.visitor.pk))
     for converter in ("<str:token>", "<str:room>", "<str:key>", "<uidb64>", "<token>"):
         route = route.replace(converter, "MTIz")
-    # The widget's scripts served on this host (re_path): a version of hex digits.
+    # The widget's scripts and data served on this host (re_path): a version of hex digits, a
+    # language.
     if route.startswith("^"):
         route = re.sub(r"\(\?P<version>[^)]*\)", "0123456789abcdef0123", route)
+        route = re.sub(r"\(\?P<locale>[^)]*\)", "en", route)
         route = route.removeprefix("^").removesuffix("$").replace("\\.", ".")
     assert "<" not in route, f"{name}: fill {route}"
     return "/" + route

@@ -287,6 +287,8 @@ PUBLIC_DASHBOARD_URLS = {
     "chime",  # the notification sound, the same for everyone
     "widget_preview",  # the widget's build, the same for everyone
     "widget_markdown",  # likewise
+    "widget_emoji",  # the emoji picker: likewise
+    "widget_emoji_data",  # its words and emoji, one file a language: likewise
 }
 
 
