@@ -8,11 +8,13 @@ Starts Parley as `make bench` does (core.serve, Redis, PostgreSQL, the benchmark
   benchmark; about 70% of the worker's lossless rate) while py-spy records the worker;
 - per connect: `--rounds` bursts of `--burst` sockets (each until `ready`) while py-spy records.
 
-Each profile is written as py-spy's raw (collapsed) stacks, `<out>-message.txt` and
-`<out>-connect.txt` (flamegraph.pl or speedscope draw them), and summed up here: for each thread
-the share of its samples in which it was busy (not waiting in `select` or on a lock, a queue or
-PostgreSQL), then the functions that take most of the event loop's busy samples, counted where
-they appear in a stack (inclusive) and where the sample was taken (own).
+py-spy samples only the thread holding the GIL (`--gil`): a thread waiting for it (the event
+loop while the database thread runs Django and psycopg) would otherwise show its waits as the
+line it stands on. Each profile is written as py-spy's raw (collapsed) stacks,
+`<out>-message.txt` and `<out>-connect.txt` (flamegraph.pl or speedscope draw them), and summed
+up here: each thread's share of the GIL's samples, and whether it was working or waiting (in
+`select`, on PostgreSQL), then the functions that take most of the event loop's working
+samples, counted where they appear in a stack (inclusive) and where the sample was taken (own).
 """
 
 import argparse
@@ -49,7 +51,7 @@ def record(pid: int, seconds: float, path: Path) -> subprocess.Popen:
     """py-spy on the worker for `seconds`, without stopping it (--nonblocking)."""
     command = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid)]
     command += ["--duration", str(int(seconds)), "--rate", "250", "--format", "raw"]
-    command += ["--nonblocking", "--output", str(path)]
+    command += ["--nonblocking", "--gil", "--output", str(path)]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -41,7 +41,9 @@ The server command (core/serve.py), daphne and Twisted:
 Under a socket (widget/consumers/base.py), daphne, autobahn, Twisted and Channels:
 
 - `DaphneSocket`: the daphne protocol behind a socket's ASGI `send` (daphne's `send` is
-  `functools.partial(server.handle_reply, protocol)`), to send the close codes ASGI's
+  `functools.partial(server.handle_reply, protocol)`), to send a text message straight through
+  autobahn's `sendMessage` (what daphne's `serverSend` does for `websocket.send`), to send the
+  close codes ASGI's
   `websocket.close` cannot (autobahn's `sendCloseFrame`, internal by its own docstring), to count
   the bytes Twisted holds unsent (`FileDescriptor.dataBuffer`, `offset`, `_tempDataLen`; Twisted
   has no public accessor) and to abort the connection. ASGI has no notion of any of these.
@@ -355,6 +357,15 @@ class DaphneSocket:
         """Send a close frame with any code, those autobahn refuses through ASGI included (it
         allows only 1000 and 3000-4999 there; daphne itself sends 1011 this way)."""
         self.protocol.sendCloseFrame(code=code, isReply=False)
+
+    def send_text(self, text: str) -> None:
+        """Send a text message now, as an ASGI `websocket.send` does (daphne's `serverSend`),
+        without the coroutine, the message dict and the checks daphne's path goes through for
+        each one; to an open socket only (a closing one gets nothing more, as daphne sends
+        nothing to a connection it has seen go)."""
+        protocol = self.protocol
+        if protocol.state == protocol.STATE_OPEN:
+            protocol.sendMessage(text.encode(), False)
 
     def unsent_bytes(self) -> int:
         """Bytes Twisted holds for this socket that the kernel has not taken yet."""

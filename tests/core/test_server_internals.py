@@ -307,6 +307,22 @@ def test_unsent_bytes_are_twisted_write_buffer():
 # --- autobahn ----------------------------------------------------------------------------------
 
 
+def test_daphne_sends_an_asgi_text_message_as_autobahns_utf8_message():
+    # DaphneSocket.send_text does what this does, for an open socket.
+    assert {"sendMessage", "encode"} <= globals_used(WebSocketProtocol.serverSend)
+    assert {"payload", "isBinary"} <= parameters(WebSocketProtocol.sendMessage)
+    sent = []
+    protocol = SimpleNamespace(
+        STATE_OPEN=WebSocketProtocol.STATE_OPEN,
+        state=WebSocketProtocol.STATE_OPEN,
+        sendMessage=lambda payload, binary: sent.append((payload, binary)),
+    )
+    DaphneSocket(protocol).send_text("héllo")
+    protocol.state = WebSocketProtocol.STATE_CLOSING
+    DaphneSocket(protocol).send_text("too late")
+    assert sent == [("héllo".encode(), False)]
+
+
 def test_autobahn_sends_a_close_frame_with_a_code_and_isreply():
     assert {"code", "isReply"} <= parameters(WebSocketProtocol.sendCloseFrame)
 

@@ -321,7 +321,10 @@ class SocketConsumer(DirectWebsocketConsumer):
             # (two workers publish), so a lower id than the newest one sent is not a copy.
             return
         self.frames_out[frame_type].inc()
-        await self.asgi_send({"type": "websocket.send", "text": text})
+        if self.daphne is None:
+            await self.asgi_send({"type": "websocket.send", "text": text})
+        else:
+            self.daphne.send_text(text)  # every fanned-out frame: the hot path
         if self.daphne is not None and self.daphne.unsent_bytes() > self.limits.send_buffer_limit:
             # The client reads slower than its room talks. Rather than buffer without bound (or
             # drop frames), cut the connection: the client reconnects and resumes with `since`.
