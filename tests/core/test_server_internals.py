@@ -307,20 +307,39 @@ def test_unsent_bytes_are_twisted_write_buffer():
 # --- autobahn ----------------------------------------------------------------------------------
 
 
-def test_daphne_sends_an_asgi_text_message_as_autobahns_utf8_message():
-    # DaphneSocket.send_text does what this does, for an open socket.
+def open_protocol(**options):
+    """daphne's WebSocket protocol, open, writing to a StringTransport."""
+    message_limit_for_incoming_only()
+    factory = daphne.ws_protocol.WebSocketFactory(server_class=None)
+    factory.setProtocolOptions(openHandshakeTimeout=0, autoPingInterval=0, **options)
+    protocol = factory.buildProtocol(None)
+    transport = StringTransport()
+    protocol.makeConnection(transport)
+    protocol.state = WebSocketProtocol.STATE_OPEN
+    return protocol, transport
+
+
+@pytest.mark.parametrize("length", [0, 5, 125, 126, 127, 65535, 65536, 70000])
+def test_a_text_message_is_sent_as_the_very_bytes_autobahn_sends(length):
+    # DaphneSocket.send_text writes the frame itself (what daphne's `serverSend` has autobahn
+    # do for `websocket.send`): byte for byte the same.
     assert {"sendMessage", "encode"} <= globals_used(WebSocketProtocol.serverSend)
-    assert {"payload", "isBinary"} <= parameters(WebSocketProtocol.sendMessage)
-    sent = []
-    protocol = SimpleNamespace(
-        STATE_OPEN=WebSocketProtocol.STATE_OPEN,
-        state=WebSocketProtocol.STATE_OPEN,
-        sendMessage=lambda payload, binary: sent.append((payload, binary)),
-    )
-    DaphneSocket(protocol).send_text("héllo")
+    text = ("é" * length)[: max(0, length - length // 2)] + "x" * (length // 2)
+    by_autobahn, sent_by_autobahn = open_protocol()
+    by_autobahn.sendMessage(text.encode(), False)
+    directly, sent_directly = open_protocol()
+    DaphneSocket(directly).send_text(text)
+    assert sent_directly.value() == sent_by_autobahn.value()
+    assert sent_directly.value()[0] == 0x81  # final, text, unmasked
+
+
+def test_a_message_autobahn_would_fragment_or_compress_is_left_to_autobahn():
+    protocol, transport = open_protocol(autoFragmentSize=4)
+    DaphneSocket(protocol).send_text("fragmented")
+    assert transport.value()[0] == 0x01  # a first fragment, not final: autobahn sent it
     protocol.state = WebSocketProtocol.STATE_CLOSING
-    DaphneSocket(protocol).send_text("too late")
-    assert sent == [("héllo".encode(), False)]
+    DaphneSocket(protocol).send_text("too late")  # nothing more to a closing socket
+    assert b"too late" not in transport.value()
 
 
 def test_autobahn_sends_a_close_frame_with_a_code_and_isreply():
