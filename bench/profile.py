@@ -61,12 +61,22 @@ def frame_name(frame: str) -> str:
     return f"{function} ({where.rsplit('/', 1)[-1].split(':')[0]}"
 
 
+DATABASE_FRAMES = ("db_thread.py", "psycopg/", "django/db/", "hot_sql.py", "_worker (thread.py")
+
+
 def thread_of(frames: list[str]) -> str:
+    """Which thread a sample is of. py-spy now and then gives a stack cut short of its thread's
+    first frames, so a stack is told by what it runs: the database thread runs units of Django
+    and psycopg, the event loop everything else of the worker."""
     if frames[0].startswith("_run_module_as_main"):
         return "event loop"
-    if any("db_thread.py" in f for f in frames) or frames[-1].startswith("_worker (thread.py"):
+    if frames[0].startswith("Thread._bootstrap") and not any(
+        part in f for f in frames for part in DATABASE_FRAMES
+    ):
+        return "other threads"
+    if any(part in f for f in frames for part in DATABASE_FRAMES):
         return "database thread"
-    return "other threads"
+    return "event loop"
 
 
 def summary(path: Path, top: int) -> str:
