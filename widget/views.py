@@ -86,12 +86,12 @@ def widget_bundle(request: HttpRequest, version: str) -> HttpResponse:
     return _script(request, assets.bundle, BUNDLE_CACHE)
 
 
-def _dashboard_script(
+def _hashed_script(
     request: HttpRequest, read: Callable[[], Asset], what: str, version: str
 ) -> HttpResponse:
-    """A script of the widget's build for the dashboard's pages. It is served on the tenant's
-    host, whose pages allow scripts of their own origin only (dashboard.middleware), and like the
-    bundle under its content's hash, so it is cached for a year."""
+    """A script of the widget's build other than the bundle, served like it under its content's
+    hash (so cached for a year). The dashboard's pages load theirs from the tenant's host, whose
+    pages allow scripts of their own origin only (dashboard.middleware)."""
     try:
         asset = read()
     except WidgetNotBuiltError as error:
@@ -99,6 +99,17 @@ def _dashboard_script(
     if version != asset.etag:
         return _error(404, "not_found", f"no {what} has version {version}")
     return _script(request, asset, BUNDLE_CACHE)
+
+
+def _public_module(
+    request: HttpRequest, read: Callable[[], Asset], what: str, version: str
+) -> HttpResponse:
+    """A module the widget imports from a customer's page: a module script of another origin is
+    fetched with CORS, so its answer is open to any origin (it is the widget's public code and
+    the fetch carries no credentials)."""
+    response = _hashed_script(request, read, what, version)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def _public_json(
@@ -128,27 +139,14 @@ def widget_locale(request: HttpRequest, locale: str, version: str) -> HttpRespon
 @require_safe
 def widget_emoji(request: HttpRequest, version: str) -> HttpResponse:
     """The emoji picker, a module imported the first time it is opened: by the widget from the
-    platform's host (a module from another origin needs CORS: open to any, it is public code
-    fetched without credentials), by the conversation page from the tenant's."""
-    response = _dashboard_script(request, emoji_asset, "emoji picker", version)
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
+    platform's host, by the conversation page from the tenant's."""
+    return _public_module(request, emoji_asset, "emoji picker", version)
 
 
 @require_safe
 def widget_conversations(request: HttpRequest, version: str) -> HttpResponse:
-    """The widget's "Your conversations" module, imported from a customer's page: a module
-    script of another origin is fetched with CORS, so its answer is open to any origin (it is
-    the widget's public code and the fetch carries no credentials)."""
-    try:
-        asset = conversations_asset()
-    except WidgetNotBuiltError as error:
-        return _error(503, "widget_not_built", str(error))
-    if version != asset.etag:
-        return _error(404, "not_found", f"no conversation list has version {version}")
-    response = _script(request, asset, BUNDLE_CACHE)
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
+    """The widget's "Your conversations" module, imported the first time the list opens."""
+    return _public_module(request, conversations_asset, "conversation list", version)
 
 
 @require_safe
@@ -160,10 +158,10 @@ def widget_emoji_data(request: HttpRequest, locale: str, version: str) -> HttpRe
 @require_safe
 def widget_preview(request: HttpRequest, version: str) -> HttpResponse:
     """The widget's view without its network, for the dashboard's site page."""
-    return _dashboard_script(request, preview_asset, "widget preview", version)
+    return _hashed_script(request, preview_asset, "widget preview", version)
 
 
 @require_safe
 def widget_markdown(request: HttpRequest, version: str) -> HttpResponse:
     """The widget's message formatting (`ParleyMarkdown`), for the dashboard's conversation page."""
-    return _dashboard_script(request, markdown_asset, "widget message formatting", version)
+    return _hashed_script(request, markdown_asset, "widget message formatting", version)
