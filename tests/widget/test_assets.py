@@ -153,11 +153,8 @@ def test_missing_build_is_a_clear_503(platform, build):
         WidgetAssets.from_build(build)
 
 
-def test_the_real_build_is_served_and_within_the_size_budget(platform, monkeypatch):
+def test_the_real_build_is_served_and_within_the_size_budget(platform, real_build):
     """The esbuild output of frontend-widget/ (built by `make widget` before the suite)."""
-    real_build = Path(assets.__file__).resolve().parents[1] / "frontend-widget" / "dist"
-    monkeypatch.setattr(assets, "BUILD_DIR", real_build)
-    _read_anew()
     loader = platform.get("/widget.js", HTTP_ACCEPT_ENCODING="gzip")
     assert loader.status_code == 200, "run `make widget` to build the widget"
     version = assets.widget_assets().version
@@ -168,6 +165,15 @@ def test_the_real_build_is_served_and_within_the_size_budget(platform, monkeypat
     code = gzip.decompress(bundle.content) + gzip.decompress(loader.content)
     for forbidden in (b"eval(", b"new Function", b"innerHTML", b"insertAdjacentHTML", b".style."):
         assert forbidden not in code, forbidden
+
+
+@pytest.fixture
+def real_build(monkeypatch) -> Path:
+    """`make widget`'s own build (frontend-widget/dist), read afresh, in place of the test's."""
+    built = Path(assets.__file__).resolve().parents[1] / "frontend-widget" / "dist"
+    monkeypatch.setattr(assets, "BUILD_DIR", built)
+    _read_anew()
+    return built
 
 
 @pytest.fixture
@@ -210,14 +216,9 @@ def test_the_widget_is_served_without_a_preview_build(platform, build):
     assert platform.get(f"/widget/v/{VERSION}.js").status_code == 200
 
 
-def test_the_real_preview_is_built_apart_from_the_budget_and_talks_to_nobody(
-    dashboard, monkeypatch
-):
+def test_the_real_preview_is_built_apart_from_the_budget_and_talks_to_nobody(dashboard, real_build):
     """dist/preview.js holds the widget's view for the dashboard: like the bundle, nothing a
     strict CSP blocks, and none of the widget's network code (no socket, no fetch)."""
-    real_build = Path(assets.__file__).resolve().parents[1] / "frontend-widget" / "dist"
-    monkeypatch.setattr(assets, "BUILD_DIR", real_build)
-    _read_anew()
     version = assets.preview_asset().etag
     response = dashboard.get(f"/widget/preview/{version}.js")
     assert response.status_code == 200, "run `make widget` to build the widget"
@@ -258,12 +259,9 @@ def test_the_message_formatting_is_served_on_the_tenant_host_under_its_content_h
     assert platform.get(f"/widget/v/{VERSION}.js").status_code == 200
 
 
-def test_the_real_message_formatting_is_built_apart_from_the_budget(dashboard, monkeypatch):
+def test_the_real_message_formatting_is_built_apart_from_the_budget(dashboard, real_build):
     """dist/markdown.js is the widget's markdown.js alone for the dashboard: nothing a strict
     CSP blocks, nothing that parses HTML, none of the widget's network code."""
-    real_build = Path(assets.__file__).resolve().parents[1] / "frontend-widget" / "dist"
-    monkeypatch.setattr(assets, "BUILD_DIR", real_build)
-    _read_anew()
     version = assets.markdown_asset().etag
     response = dashboard.get(f"/widget/markdown/{version}.js")
     assert response.status_code == 200, "run `make widget` to build the widget"
@@ -278,13 +276,10 @@ def test_the_real_message_formatting_is_built_apart_from_the_budget(dashboard, m
     assert size["markdown"]["gzip"] < 4 * 1024
 
 
-def test_the_real_build_fetches_other_languages_under_their_content_hash(platform, monkeypatch):
+def test_the_real_build_fetches_other_languages_under_their_content_hash(platform, real_build):
     """The bundle carries English only; each other language is dist/locales/<locale>.json,
     named in the bundle by the hash it is served under, cached for a year and readable from any
     customer's page (CORS *, no credentials)."""
-    real_build = Path(assets.__file__).resolve().parents[1] / "frontend-widget" / "dist"
-    monkeypatch.setattr(assets, "BUILD_DIR", real_build)
-    _read_anew()
     bundle = platform.get(f"/widget/v/{assets.widget_assets().version}.js").content
     assert b"Chat \xc3\xb6ffnen" not in bundle  # German words are not in the first load
     for locale in assets.LOCALES:
@@ -307,13 +302,10 @@ def test_the_real_build_fetches_other_languages_under_their_content_hash(platfor
     assert platform.get(f"/widget/locales/xx.{'0' * 20}.json").status_code == 404
 
 
-def test_the_real_build_loads_the_emoji_picker_when_it_is_opened(platform, dashboard, monkeypatch):
+def test_the_real_build_loads_the_emoji_picker_when_it_is_opened(platform, dashboard, real_build):
     """dist/emoji.js is no part of the first load: the bundle names it by its content hash, and
     it names each language's data the same way. Both hosts serve both, cached for a year; the
     data is readable from any customer's page (CORS *, no credentials)."""
-    real_build = Path(assets.__file__).resolve().parents[1] / "frontend-widget" / "dist"
-    monkeypatch.setattr(assets, "BUILD_DIR", real_build)
-    _read_anew()
     bundle = platform.get(f"/widget/v/{assets.widget_assets().version}.js").content
     picker = assets.emoji_asset()
     assert b"/widget/emoji/" in bundle  # imported from there when it is opened
@@ -368,13 +360,10 @@ def test_a_build_without_the_emoji_picker_still_serves_the_widget(platform, dash
     assert platform.get(f"/widget/emoji/en.{'0' * 20}.json").status_code == 503
 
 
-def test_the_real_build_imports_the_conversation_list_under_its_content_hash(platform, monkeypatch):
+def test_the_real_build_imports_the_conversation_list_under_its_content_hash(platform, real_build):
     """ "Your conversations" is not in the first load: dist/conversations.js, a module the bundle
     imports by the hash it is served under, cached for a year and importable from any customer's
     page (a module of another origin is fetched with CORS)."""
-    real_build = Path(assets.__file__).resolve().parents[1] / "frontend-widget" / "dist"
-    monkeypatch.setattr(assets, "BUILD_DIR", real_build)
-    _read_anew()
     bundle = platform.get(f"/widget/v/{assets.widget_assets().version}.js").content
     assert b"noConversations" in bundle  # its words are English's, in the bundle
     assert b".convs" not in bundle  # its styles (and code) are not
