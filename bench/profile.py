@@ -135,7 +135,7 @@ async def profile(target: ParleyTarget, args) -> None:
     for _ in range(args.rounds):
         burst = await loadgen.burst(target, args.burst)
         print(f"per connect: {burst.accepted}/{burst.clients} in {burst.seconds:.2f} s")
-        await asyncio.sleep(max(0.0, 1.0))
+        await asyncio.sleep(1)
     await asyncio.sleep(max(0.0, seconds - (time.monotonic() - started)))
     await asyncio.to_thread(spy.wait)
 
